@@ -1,0 +1,70 @@
+# StockOSS platform. `make demo` runs the platform locally; `make test` runs every test CI runs.
+# Both set the machine up first (scripts/setup.sh is idempotent and fast when nothing changed).
+SHELL := /bin/bash
+.DEFAULT_GOAL := help
+VENV   := .venv
+PY     := $(VENV)/bin/python
+export TF_CLI_CONFIG_FILE ?= /dev/null
+export PYTHONDONTWRITEBYTECODE := 1
+
+.PHONY: help setup test test-slow test-localstack lint demo up status query bench load load-test soak package \
+        plan apply destroy bootstrap org-plan org-apply tf-check clean
+
+help: ## List the targets
+	@grep -hE '^[a-zA-Z_-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  %-16s %s\n", $$1, $$2}'
+
+setup: ## Install everything (Java for Spark, venv, locked Python packages); idempotent
+	@bash scripts/setup.sh
+
+test: setup ## Unit, integration (moto server + Kafka broker + Spark) and Terraform offline checks
+	$(PY) -m pytest -m "not slow and not load" -p no:cacheprovider
+	$(PY) -m scripts.terraform.check
+
+test-slow: setup ## The slow tests (large volumes)
+	$(PY) -m pytest -m slow -p no:cacheprovider
+
+test-localstack: setup ## The integration suite against LocalStack at AWS_ENDPOINT_URL (default http://localhost:4566)
+	AWS_ENDPOINT_URL=$${AWS_ENDPOINT_URL:-http://localhost:4566} $(PY) -m pytest -m "integration and not slow and not load" -p no:cacheprovider
+
+lint: setup ## ruff + mypy on the Python, terraform fmt -check on the HCL
+	$(VENV)/bin/ruff check .
+	$(VENV)/bin/ruff format --check .
+	$(VENV)/bin/mypy lambdas glue_jobs local_platform scripts bench
+	terraform fmt -check -recursive
+
+demo: setup ## Start the local platform, push real traffic through it, print a summary, stop
+	$(PY) -m local_platform demo
+
+up: setup ## Start the local platform and serve until Ctrl-C
+	$(PY) -m local_platform up
+
+status: setup ## Health of a running local platform (make up)
+	$(PY) -m local_platform status
+
+query: setup ## Run an athena/ query locally: make query Q=athena/queries/x.sql (or SQL="select ...")
+	$(PY) -m local_platform query $(if $(Q),--file $(Q)) $(if $(SQL),--sql "$(SQL)") $(ARGS)
+
+bench: setup ## Benchmarks; figures go to bench/results/ and the README
+	$(PY) -m bench $(ARGS)
+
+load: setup ## Load generator against the local gateway (ARGS="--rate 1000 --duration 60")
+	$(PY) -m local_platform load $(ARGS)
+
+load-test: setup ## The load and soak tests
+	$(PY) -m pytest -m load -p no:cacheprovider
+
+package: setup ## Build the Lambda zips (reproducible) into build/lambda/
+	$(PY) -m scripts.package
+
+tf-check: setup ## Terraform offline checks only
+	$(PY) -m scripts.terraform.check
+
+# --- AWS (needs credentials) -------------------------------------------------
+plan apply destroy: package
+	@bash scripts/terraform/run.sh $@ $(ENV)
+
+bootstrap org-plan org-apply:
+	@bash scripts/terraform/run.sh $@
+
+clean: ## Remove build outputs and local state (keeps the venv)
+	rm -rf build .local

@@ -1,0 +1,28 @@
+"""boto3 clients, created once per process and per service.
+
+Endpoints are never hard-coded: boto3 itself honours AWS_ENDPOINT_URL (and
+AWS_ENDPOINT_URL_<SERVICE>), which is how the same code talks to AWS, to the
+local moto server or to LocalStack.
+"""
+
+from __future__ import annotations
+
+from functools import lru_cache
+from typing import Any
+
+import boto3
+from botocore.config import Config
+
+# Standard retry mode: exponential backoff with jitter on throttling and
+# transient errors, as AWS recommends for Lambda code.
+CLIENT_CONFIG = Config(
+    retries={"max_attempts": 8, "mode": "standard"},
+    connect_timeout=5,
+    read_timeout=30,
+    max_pool_connections=32,
+)
+
+
+@lru_cache(maxsize=None)
+def client(service: str) -> Any:
+    return boto3.session.Session().client(service, config=CLIENT_CONFIG)  # type: ignore[call-overload]

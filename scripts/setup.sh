@@ -1,0 +1,38 @@
+#!/usr/bin/env bash
+# Idempotent set-up of everything the project needs on a fresh machine:
+# Debian packages (a Java 17 runtime for Spark), the virtualenv, and the
+# pinned Python packages from requirements/dev.lock (installed with uv,
+# hashes required). Re-running only does what is missing.
+set -euo pipefail
+cd "$(dirname "$0")/.."
+
+VENV=.venv
+PYTHON=${PYTHON:-python3}
+STAMP=$VENV/.setup-stamp
+
+need_java() {
+  command -v java >/dev/null 2>&1 || return 0
+  # Spark 3.5 (Glue 5.0) runs on Java 17.
+  java -version 2>&1 | grep -Eq 'version "17\.' && return 1
+  return 0
+}
+
+if need_java; then
+  echo "setup: installing openjdk-17-jre-headless (Spark needs Java 17)"
+  SUDO=""; [ "$(id -u)" -eq 0 ] || SUDO="sudo"
+  $SUDO apt-get update -qq
+  DEBIAN_FRONTEND=noninteractive $SUDO apt-get install -y -qq --no-install-recommends openjdk-17-jre-headless
+fi
+
+want=$(cat requirements/bootstrap.txt requirements/dev.lock pyproject.toml | sha256sum | cut -d' ' -f1)
+if [ -f "$STAMP" ] && [ "$(cat "$STAMP")" = "$want" ] && [ -x "$VENV/bin/python" ]; then
+  exit 0
+fi
+
+echo "setup: creating $VENV and installing the locked dependencies"
+[ -x "$VENV/bin/python" ] || "$PYTHON" -m venv "$VENV"
+"$VENV/bin/python" -m pip install -q --disable-pip-version-check --require-hashes -r requirements/bootstrap.txt
+"$VENV/bin/uv" pip sync -q --python "$VENV/bin/python" --require-hashes requirements/dev.lock
+"$VENV/bin/uv" pip install -q --python "$VENV/bin/python" --no-deps -e .
+echo "$want" > "$STAMP"
+echo "setup: done"
