@@ -8,7 +8,7 @@ tests/unit/test_naming.py checks the two agree.
 
 from __future__ import annotations
 
-from datetime import datetime
+from datetime import UTC, datetime
 
 ZONE_RAW = "raw"
 ZONE_REJECTED = "rejected"
@@ -70,6 +70,9 @@ def split_event_type(event_type: str) -> tuple[str, str]:
 
 
 def _hour_partition(zone: str, team: str, at: datetime) -> str:
+    # Partitions are always UTC, whatever offset the timestamp carries.
+    if at.tzinfo is not None:
+        at = at.astimezone(UTC)
     return f"{zone}/team={team}/dt={at:%Y-%m-%d}/hour={at:%H}"
 
 
