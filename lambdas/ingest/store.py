@@ -1,0 +1,135 @@
+"""Persistence of the ingest Lambda: idempotent event writes to DynamoDB, rejected requests to S3.
+
+Idempotency rests on one conditional write per event
+(`attribute_not_exists(pk)`): DynamoDB then guarantees exactly one item, and
+so exactly one stream INSERT, per (team, event_id), whatever the retries or
+concurrent duplicates. The writes of a batch go out concurrently rather than
+in a serial loop. TransactWriteItems was the alternative; it was not chosen
+because one existing event cancels the whole transaction (a retried batch
+then costs a second round trip) and transactional writes cost twice the
+capacity of plain conditional puts.
+"""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Sequence
+from concurrent.futures import ThreadPoolExecutor
+from datetime import datetime
+from typing import Any, Protocol
+
+from botocore.exceptions import BotoCoreError, ClientError
+
+
+# The fan-out reads these attributes from the stream's NEW_IMAGE (DESIGN.md section 2).
+PK = "pk"
+TTL_ATTRIBUTE = "expires_at"  # the same name local_platform.provision and Terraform enable TTL on
+MAX_CONCURRENT_WRITES = 16  # in-flight PutItem calls per invocation; the client's connection pool is 32
+
+
+class StoreUnavailable(Exception):
+    """The platform could not persist the request (not the client's fault; safe to retry)."""
+
+
+def partition_key(team: str, event_id: str) -> str:
+    return f"{team}#{event_id}"
+
+
+def to_item(
+    *,
+    team: str,
+    event_id: str,
+    event_type: str,
+    received_at: str,
+    correlation_id: str,
+    envelope_json: str,
+    expires_at: int,
+) -> dict[str, dict[str, str]]:
+    """The DynamoDB item of one accepted event (low-level attribute-value format; text as in the envelope)."""
+    return {
+        PK: {"S": partition_key(team, event_id)},
+        "envelope": {"S": envelope_json},
+        "team": {"S": team},
+        "event_id": {"S": event_id},
+        "event_type": {"S": event_type},
+        "received_at": {"S": received_at},
+        "correlation_id": {"S": correlation_id},
+        TTL_ATTRIBUTE: {"N": str(expires_at)},
+    }
+
+
+def rfc3339(at: datetime) -> str:
+    """A UTC timestamp as pydantic writes it in the envelope JSON, so item and envelope never disagree."""
+    return at.isoformat().replace("+00:00", "Z")
+
+
+class EventStore(Protocol):
+    def put_new(self, items: Sequence[dict[str, dict[str, str]]]) -> list[bool]:
+        """Write each item unless its key exists; True where written, False where it already existed."""
+        ...
+
+
+class RejectedStore(Protocol):
+    def put(self, key: str, document: dict[str, Any]) -> None: ...
+
+
+class DynamoEventStore:
+    def __init__(self, dynamodb: Any, table: str, max_concurrency: int = MAX_CONCURRENT_WRITES):
+        self._dynamodb = dynamodb
+        self._table = table
+        self._max_concurrency = max_concurrency
+        # Created once per execution environment and reused across invocations.
+        self._pool = ThreadPoolExecutor(max_workers=max_concurrency, thread_name_prefix="ingest-put")
+
+    def put_new(self, items: Sequence[dict[str, dict[str, str]]]) -> list[bool]:
+        if len(items) <= 1:
+            return [self._put(item) for item in items]
+        # One task per worker over an interleaved slice: submitting one task per
+        # item would cost more in scheduling than the in-process work itself.
+        workers = min(self._max_concurrency, len(items))
+        slices = [range(start, len(items), workers) for start in range(workers)]
+        written = [False] * len(items)
+
+        def run(indexes: range) -> None:
+            for i in indexes:
+                written[i] = self._put(items[i])
+
+        for future in [self._pool.submit(run, s) for s in slices]:
+            future.result()
+        return written
+
+    def _put(self, item: dict[str, dict[str, str]]) -> bool:
+        try:
+            self._dynamodb.put_item(
+                TableName=self._table,
+                Item=item,
+                # Not "or expires_at < now": overwriting an expired item would be a
+                # stream MODIFY, which the fan-out ignores, and the event would be lost.
+                ConditionExpression="attribute_not_exists(#pk)",
+                ExpressionAttributeNames={"#pk": PK},
+            )
+            return True
+        except ClientError as exc:
+            if exc.response.get("Error", {}).get("Code") == "ConditionalCheckFailedException":
+                return False
+            raise StoreUnavailable(f"DynamoDB PutItem failed: {exc}") from exc
+        except BotoCoreError as exc:
+            raise StoreUnavailable(f"DynamoDB unreachable: {exc}") from exc
+
+
+class S3RejectedStore:
+    def __init__(self, s3: Any, bucket: str):
+        self._s3 = s3
+        self._bucket = bucket
+
+    def put(self, key: str, document: dict[str, Any]) -> None:
+        try:
+            self._s3.put_object(
+                Bucket=self._bucket,
+                Key=key,
+                Body=json.dumps(document, ensure_ascii=False).encode("utf-8"),
+                ContentType="application/json",
+            )
+        except (ClientError, BotoCoreError) as exc:
+            raise StoreUnavailable(f"S3 PutObject to the rejected zone failed: {exc}") from exc
+

@@ -1,0 +1,314 @@
+"""Realistic StockOSS traffic: order lifecycles across the three teams, seedable, plus bad input.
+
+One order's life: `orders.order_created` -> `orders.stock_reserved` (orders
+team) -> `billing.invoice_requested` -> `billing.invoice_issued` (billing) ->
+`documents.document_uploaded` (the invoice PDF) and
+`notifications.notification_requested` (documents team); about one order in
+ten is cancelled after the reservation instead (`orders.order_cancelled`).
+Payloads carry consistent business data (the invoice total is the order total,
+the reservation holds the ordered lines). The same seed gives the same events.
+
+`TrafficGenerator.mix()` adds what real producers also send: retries of
+events already sent (same event_id) and invalid events (each mutation is one
+a client really makes, and is rejected with a known reason). The demo, the
+benchmarks and the load generator all draw from here.
+"""
+
+from __future__ import annotations
+
+import copy
+import hashlib
+import random
+import uuid
+from collections.abc import Iterator
+from dataclasses import dataclass
+from datetime import UTC, datetime, timedelta
+from decimal import Decimal
+from enum import StrEnum
+from typing import Any
+
+from lambdas.shared.config import PlatformConfig, get_config
+
+SOURCES = {"orders": "order-service", "billing": "billing-service", "documents": "document-service"}
+CATALOG = {  # sku -> unit price (EUR)
+    "SKU-CHAIR-OAK": Decimal("149.00"),
+    "SKU-DESK-180": Decimal("499.90"),
+    "SKU-LAMP-LED": Decimal("39.99"),
+    "SKU-SHELF-5": Decimal("89.50"),
+    "SKU-RUG-200": Decimal("210.00"),
+    "SKU-MUG-SET": Decimal("24.90"),
+    "SKU-SOFA-3P": Decimal("1299.00"),
+    "SKU-CABLE-USB": Decimal("9.99"),
+}
+COUNTRIES = {"FR": ("fr-FR", Decimal("0.20")), "DE": ("de-DE", Decimal("0.19")), "ES": ("es-ES", Decimal("0.21"))}
+CHANNELS = ("web", "web", "web", "mobile", "mobile", "store", "api", "marketplace")
+WAREHOUSES = ("WH-PAR-1", "WH-LYO-2", "WH-BER-1")
+CANCEL_REASONS = ("customer_request", "payment_failed", "out_of_stock", "fraud_suspected")
+CENT = Decimal("0.01")
+
+
+class Kind(StrEnum):
+    """What a sent event is, hence the verdict the platform must give it."""
+
+    VALID = "valid"  # -> accepted
+    DUPLICATE = "duplicate"  # a retry of an event already sent -> duplicate
+    INVALID = "invalid"  # -> rejected
+
+
+@dataclass(frozen=True)
+class Sent:
+    team: str
+    event: dict[str, Any]
+    kind: Kind
+    mutation: str | None = None  # for INVALID: which mutation made it invalid
+
+
+def _money(amount: Decimal, currency: str = "EUR") -> dict[str, str]:
+    return {"amount": str(amount.quantize(CENT)), "currency": currency}
+
+
+class TrafficGenerator:
+    def __init__(self, seed: int = 0, config: PlatformConfig | None = None, start: datetime | None = None):
+        self._rng = random.Random(seed)
+        self._config = config or get_config()
+        self._clock = start or datetime.now(UTC).replace(microsecond=0)
+        self._orders = 0
+        self._invoices = 0
+
+    # -- the envelope ----------------------------------------------------------
+
+    def _uuid(self) -> str:
+        return str(uuid.UUID(int=self._rng.getrandbits(128), version=4))
+
+    def _tick(self) -> datetime:
+        self._clock += timedelta(milliseconds=self._rng.randint(5, 900))
+        return self._clock
+
+    def envelope(self, event_type: str, payload: dict[str, Any], at: datetime | None = None) -> tuple[str, dict]:
+        """(producing team, event) for a payload, with a fresh event_id."""
+        team = self._config.producer_of(event_type)
+        if team is None:
+            raise ValueError(f"no team produces {event_type} in the platform configuration")
+        event = {
+            "event_id": self._uuid(),
+            "event_type": event_type,
+            "schema_version": "1",
+            "occurred_at": (at or self._tick()).isoformat(),
+            "source": SOURCES.get(team, f"{team}-service"),
+            "payload": payload,
+        }
+        return team, event
+
+    # -- one order's lifecycle -------------------------------------------------
+
+    def order_flow(self) -> list[tuple[str, dict[str, Any]]]:
+        rng = self._rng
+        self._orders += 1
+        year = self._clock.year
+        order_id = f"ORD-{year}-{self._orders:07d}"
+        customer_id = f"CUST-{rng.randint(1, 50_000):06d}"
+        country = rng.choice(list(COUNTRIES))
+        locale, vat_rate = COUNTRIES[country]
+        skus = rng.sample(list(CATALOG), k=rng.randint(1, 4))
+        lines = [
+            {"sku": sku, "quantity": rng.randint(1, 3), "unit_price": _money(CATALOG[sku]), "description": sku[4:].title()}
+            for sku in skus
+        ]
+        total = sum((CATALOG[line["sku"]] * line["quantity"] for line in lines), Decimal(0))
+        flow = [
+            self.envelope(
+                "orders.order_created",
+                {
+                    "order_id": order_id,
+                    "customer_id": customer_id,
+                    "channel": rng.choice(CHANNELS),
+                    "lines": lines,
+                    "total": _money(total),
+                    "shipping_country": country,
+                },
+            )
+        ]
+        reserved_at = self._tick()
+        flow.append(
+            self.envelope(
+                "orders.stock_reserved",
+                {
+                    "order_id": order_id,
+                    "reservation_id": f"RES-{self._orders:08d}",
+                    "warehouse_id": rng.choice(WAREHOUSES),
+                    "lines": [{"sku": line["sku"], "quantity": line["quantity"]} for line in lines],
+                    "expires_at": (reserved_at + timedelta(minutes=30)).isoformat(),
+                },
+                at=reserved_at,
+            )
+        )
+        if rng.random() < 0.1:
+            reason = rng.choice(CANCEL_REASONS)
+            cancelled = {
+                "order_id": order_id,
+                "customer_id": customer_id,
+                "reason": reason,
+                "cancelled_by": "system" if reason in ("payment_failed", "fraud_suspected") else "customer",
+            }
+            if reason == "customer_request":
+                cancelled["refund"] = _money(total)
+            flow.append(self.envelope("orders.order_cancelled", cancelled))
+            return flow
+
+        flow.append(
+            self.envelope(
+                "billing.invoice_requested",
+                {
+                    "order_id": order_id,
+                    "customer_id": customer_id,
+                    "amount": _money(total),
+                    "payment_terms_days": rng.choice((0, 14, 30, 30, 45)),
+                    "billing_country": country,
+                },
+            )
+        )
+        self._invoices += 1
+        invoice_number = f"INV-{year}-{self._invoices:07d}"
+        net = (total / (1 + vat_rate)).quantize(CENT)
+        issued_at = self._tick()
+        flow.append(
+            self.envelope(
+                "billing.invoice_issued",
+                {
+                    "invoice_id": f"inv_{self._invoices:08d}",
+                    "invoice_number": invoice_number,
+                    "order_id": order_id,
+                    "customer_id": customer_id,
+                    "net": _money(net),
+                    "tax": _money(total - net),
+                    "total": _money(total),
+                    "issued_at": issued_at.isoformat(),
+                    "due_date": (issued_at + timedelta(days=30)).date().isoformat(),
+                },
+                at=issued_at,
+            )
+        )
+        file_name = f"{invoice_number}.pdf"
+        flow.append(
+            self.envelope(
+                "documents.document_uploaded",
+                {
+                    "document_id": f"DOC-{self._invoices:08d}",
+                    "document_type": "invoice",
+                    "order_id": order_id,
+                    "customer_id": customer_id,
+                    "file_name": file_name,
+                    "content_type": "application/pdf",
+                    "size_bytes": rng.randint(40_000, 400_000),
+                    "sha256": hashlib.sha256(f"{invoice_number}:{rng.random()}".encode()).hexdigest(),
+                    "storage_uri": f"s3://stockoss-documents/invoices/{year}/{file_name}",
+                },
+            )
+        )
+        flow.append(
+            self.envelope(
+                "notifications.notification_requested",
+                {
+                    "notification_id": f"NOTIF-{self._invoices:08d}",
+                    "customer_id": customer_id,
+                    "channel": rng.choice(("email", "email", "sms", "push")),
+                    "template": "invoice_issued",
+                    "locale": locale,
+                    "order_id": order_id,
+                    "variables": {"invoice_number": invoice_number, "total": str(total.quantize(CENT))},
+                },
+            )
+        )
+        return flow
+
+    def events(self, orders: int) -> Iterator[tuple[str, dict[str, Any]]]:
+        """(team, event) for `orders` order lifecycles, in the order they happen."""
+        for _ in range(orders):
+            yield from self.order_flow()
+
+    def event_of_type(self, event_type: str) -> tuple[str, dict[str, Any]]:
+        """One valid event of the given type (from a fresh order lifecycle)."""
+        for _ in range(100):
+            for team, event in self.order_flow():
+                if event["event_type"] == event_type:
+                    return team, event
+        raise ValueError(f"the generator does not produce {event_type}")
+
+    # -- bad input -------------------------------------------------------------
+
+    MUTATIONS = (
+        "missing_payload_field",
+        "wrong_payload_type",
+        "bad_event_id",
+        "naive_timestamp",
+        "unknown_schema_version",
+        "foreign_event_type",
+        "extra_envelope_field",
+        "bad_currency",
+    )
+
+    def invalidate(self, event: dict[str, Any], mutation: str | None = None) -> tuple[dict[str, Any], str]:
+        """A copy of a valid event made invalid by one realistic mistake (with a fresh event_id)."""
+        mutation = mutation or self._rng.choice(self.MUTATIONS)
+        bad = copy.deepcopy(event)
+        bad["event_id"] = self._uuid()
+        payload = bad["payload"]
+        first_field = next(iter(payload))
+        match mutation:
+            case "missing_payload_field":
+                del payload[first_field]
+            case "wrong_payload_type":
+                payload[first_field] = 12345
+            case "bad_event_id":
+                bad["event_id"] = f"evt-{self._rng.randint(1, 10**6)}"
+            case "naive_timestamp":
+                bad["occurred_at"] = bad["occurred_at"][:19]
+            case "unknown_schema_version":
+                bad["schema_version"] = "9"
+            case "foreign_event_type":
+                team = self._config.producer_of(bad["event_type"])
+                foreign = [et for et in self._config.event_types if self._config.producer_of(et) != team]
+                bad["event_type"] = self._rng.choice(foreign)
+            case "extra_envelope_field":
+                bad["tenant"] = "acme"
+            case "bad_currency":
+                money = next((k for k, v in payload.items() if isinstance(v, dict) and "currency" in v), None)
+                if money is None:
+                    bad["occurred_at"] = "yesterday"
+                else:
+                    payload[money]["currency"] = "euro"
+            case _:
+                raise ValueError(f"unknown mutation {mutation!r}")
+        return bad, mutation
+
+    def mix(self, orders: int, duplicate_rate: float = 0.05, invalid_rate: float = 0.03) -> list[Sent]:
+        """Order lifecycles interleaved with retries of sent events and invalid events."""
+        sent: list[Sent] = []
+        valid: list[Sent] = []
+        for team, event in self.events(orders):
+            item = Sent(team, event, Kind.VALID)
+            sent.append(item)
+            valid.append(item)
+            if self._rng.random() < duplicate_rate:
+                again = self._rng.choice(valid[-50:])
+                sent.append(Sent(again.team, copy.deepcopy(again.event), Kind.DUPLICATE))
+            if self._rng.random() < invalid_rate:
+                bad, mutation = self.invalidate(event)
+                sent.append(Sent(team, bad, Kind.INVALID, mutation))
+        return sent
+
+
+def batches(sent: list[Sent], size: int) -> Iterator[tuple[str, list[Sent]]]:
+    """Group the traffic per team into request batches of at most `size`, keeping each team's order.
+
+    A duplicate always lands in a later batch than its original's (or in the
+    same one, after it), so the expected verdicts hold in any batching.
+    """
+    per_team: dict[str, list[Sent]] = {}
+    for item in sent:
+        pending = per_team.setdefault(item.team, [])
+        pending.append(item)
+        if len(pending) == size:
+            yield item.team, per_team.pop(item.team)
+    for team, pending in per_team.items():
+        yield team, pending
