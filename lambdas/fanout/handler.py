@@ -1,0 +1,90 @@
+"""Fan-out Lambda: DynamoDB stream (INSERT) -> team SQS queues, Kafka outbox, S3 raw zone.
+
+Thin: the work is in service.py. Powertools' BatchProcessor turns the
+outcome into the partial batch response (the sequence numbers to retry); when
+every record failed it raises, which is a function error, so the event source
+mapping bisects the batch and, past the retry limit, parks it in the on-failure
+destination.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from functools import cache
+from typing import Any
+
+from aws_lambda_powertools import Logger, Metrics, Tracer
+from aws_lambda_powertools.metrics import MetricUnit
+from aws_lambda_powertools.utilities.batch import BatchProcessor, EventType, process_partial_response
+from aws_lambda_powertools.utilities.data_classes.dynamo_db_stream_event import DynamoDBRecord
+from aws_lambda_powertools.utilities.typing import LambdaContext
+
+from lambdas.fanout.service import FanoutResult, FanoutService
+from lambdas.fanout.sinks import RawZoneWriter, SqsSender
+from lambdas.shared.aws import client
+from lambdas.shared.config import get_config
+from lambdas.shared.settings import platform_env, required_env
+
+logger = Logger(service="fanout")
+metrics = Metrics(service="fanout")
+tracer = Tracer(service="fanout")
+
+Handler = Callable[[dict[str, Any], LambdaContext], dict[str, Any]]
+
+
+@cache
+def default_service() -> FanoutService:
+    return FanoutService(
+        get_config(),
+        platform_env(),
+        SqsSender(client("sqs")),
+        RawZoneWriter(client("s3"), required_env("RAW_BUCKET")),
+    )
+
+
+class RecordFailed(Exception):
+    pass
+
+
+def build_handler(service: Callable[[], FanoutService]) -> Handler:
+    """The Lambda entry point over a service (tests and the local runtime inject their own)."""
+
+    @logger.inject_lambda_context(clear_state=True)
+    @tracer.capture_lambda_handler
+    @metrics.log_metrics
+    def handler(event: dict[str, Any], context: LambdaContext) -> dict[str, Any]:
+        records = event.get("Records", [])
+        if records:
+            # One stream batch spans many requests: the batch's first record names it in the logs.
+            logger.set_correlation_id(str(records[0].get("eventID", "")))
+        result = service().process(records)
+        _report(result)
+        index = {str(r.get("dynamodb", {}).get("SequenceNumber")): i for i, r in enumerate(records)}
+        failed_from = result.records if result.failed_from is None else result.failed_from
+
+        def record_handler(record: DynamoDBRecord) -> None:
+            position = index[str(record.dynamodb.sequence_number if record.dynamodb else None)]
+            if position >= failed_from:
+                raise RecordFailed(result.errors.get(position, "after the first failed record of the batch"))
+
+        processor = BatchProcessor(event_type=EventType.DynamoDBStreams)
+        return dict(
+            process_partial_response(
+                event=event, record_handler=record_handler, processor=processor, context=context
+            )
+        )
+
+    return handler
+
+
+def _report(result: FanoutResult) -> None:
+    metrics.add_metric(name="StreamRecords", unit=MetricUnit.Count, value=result.records)
+    metrics.add_metric(name="EventsFannedOut", unit=MetricUnit.Count, value=result.archived)
+    metrics.add_metric(name="MessagesSent", unit=MetricUnit.Count, value=result.messages)
+    metrics.add_metric(name="RawObjectsWritten", unit=MetricUnit.Count, value=len(result.raw_objects))
+    metrics.add_metric(name="RecordsToRetry", unit=MetricUnit.Count, value=result.records - result.committed)
+    for position, reason in sorted(result.errors.items()):
+        logger.warning("stream record failed", extra={"record_index": position, "reason": reason})
+
+
+lambda_handler = build_handler(default_service)

