@@ -1,0 +1,121 @@
+locals {
+  config = yamldecode(var.config_yaml)
+
+  # --- Declaration order -----------------------------------------------------
+  # yamldecode() returns maps, and Terraform iterates maps in key order, which
+  # would renumber every team's CIDR when a team whose name sorts first is
+  # added. The configuration promises allocation "in the order teams are
+  # listed", so the order is read from the text of the file: the two-space
+  # indented keys of the top-level `teams:` and `environments:` sections.
+  # The result is checked against the decoded keys (see outputs.tf): a file
+  # written in another style fails loudly instead of renumbering.
+  text = "\n${replace(var.config_yaml, "\r\n", "\n")}"
+  section_lines = {
+    for section in ["teams", "environments"] :
+    section => split("\n", try(split("\n${section}:", local.text)[1], ""))
+  }
+  section_end = {
+    for section, lines in local.section_lines :
+    section => try(min([for i, l in lines : i if i > 0 && can(regex("^[^\\s#]", l))]...), length(lines))
+  }
+  section_keys = {
+    for section, lines in local.section_lines :
+    section => [
+      for l in slice(lines, min(1, length(lines)), local.section_end[section]) :
+      regex("^  ([a-z][a-z0-9-]*):", l)[0] if can(regex("^  ([a-z][a-z0-9-]*):", l))
+    ]
+  }
+  team_order_ok        = length(local.section_keys.teams) == length(keys(local.config.teams)) && length(setsubtract(toset(keys(local.config.teams)), toset(local.section_keys.teams))) == 0
+  environment_order_ok = length(local.section_keys.environments) == length(keys(local.config.environments)) && length(setsubtract(toset(keys(local.config.environments)), toset(local.section_keys.environments))) == 0
+  team_names           = local.team_order_ok ? local.section_keys.teams : sort(keys(local.config.teams))
+  environment_names    = local.environment_order_ok ? local.section_keys.environments : sort(keys(local.config.environments))
+
+  # --- Teams (normalised: every optional field present) ----------------------
+  teams = {
+    for name, t in local.config.teams : name => {
+      description = try(t.description, "")
+      api = {
+        rate_limit    = t.api.rate_limit
+        burst_limit   = t.api.burst_limit
+        quota_per_day = t.api.quota_per_day
+      }
+      produces = try(t.produces, [])
+      subscriptions = {
+        sqs   = try(t.subscriptions.sqs, [])
+        kafka = try(t.subscriptions.kafka, [])
+      }
+    }
+  }
+
+  event_types = tolist(flatten([for name in local.team_names : local.teams[name].produces]))
+  producer_of = merge([for name in local.team_names : { for et in local.teams[name].produces : et => name }]...)
+
+  sqs_subscriptions    = { for name in local.team_names : name => local.teams[name].subscriptions.sqs if length(local.teams[name].subscriptions.sqs) > 0 }
+  sqs_subscriber_teams = tolist([for name in local.team_names : name if length(local.teams[name].subscriptions.sqs) > 0])
+  sqs_subscribers      = { for et in local.event_types : et => tolist([for name in local.team_names : name if contains(local.teams[name].subscriptions.sqs, et)]) }
+  kafka_subscribers    = { for et in local.event_types : et => tolist([for name in local.team_names : name if contains(local.teams[name].subscriptions.kafka, et)]) }
+  # Published to Kafka: the event types with at least one Kafka subscriber (config.py kafka_event_types).
+  kafka_event_types = tolist([for et in local.event_types : et if length(local.kafka_subscribers[et]) > 0])
+
+  kafka = {
+    mode                    = local.config.kafka.mode
+    default_partitions      = local.config.kafka.default_partitions
+    default_retention_hours = local.config.kafka.default_retention_hours
+    replication_factor      = local.config.kafka.replication_factor
+  }
+  topic_overrides = try(local.config.kafka.topics, {})
+  topics = {
+    for et in local.kafka_event_types : et => {
+      partitions      = try(local.topic_overrides[et].partitions, null) != null ? local.topic_overrides[et].partitions : local.kafka.default_partitions
+      retention_hours = try(local.topic_overrides[et].retention_hours, null) != null ? local.topic_overrides[et].retention_hours : local.kafka.default_retention_hours
+      subscribers     = local.kafka_subscribers[et]
+    }
+  }
+
+  # --- Network: one VPC per team and environment, never overlapping ----------
+  supernet           = local.config.network.supernet
+  supernet_prefix    = tonumber(split("/", local.supernet)[1])
+  team_prefix_length = local.config.network.team_prefix_length
+  team_bits          = local.team_prefix_length - local.supernet_prefix - var.environment_slot_bits
+  az_count           = local.config.network.availability_zones
+
+  environment_blocks = {
+    for i, env in local.environment_names : env => cidrsubnet(local.supernet, var.environment_slot_bits, i)
+  }
+  all_team_cidrs = merge([
+    for env in local.environment_names : {
+      for i, team in local.team_names : "${env}/${team}" => cidrsubnet(local.environment_blocks[env], local.team_bits, i)
+    }
+  ]...)
+  all_team_subnets = {
+    for key, cidr in local.all_team_cidrs : key => {
+      private = [for az in range(local.az_count) : cidrsubnet(cidr, var.subnet_newbits, az)]
+      public  = [for az in range(local.az_count) : cidrsubnet(cidr, var.subnet_newbits, pow(2, var.subnet_newbits - 1) + az)]
+    }
+  }
+
+  environment = var.environment == null ? null : local.config.environments[var.environment]
+  team_cidrs  = var.environment == null ? {} : { for team in local.team_names : team => local.all_team_cidrs["${var.environment}/${team}"] }
+  team_subnets = var.environment == null ? {} : {
+    for team in local.team_names : team => local.all_team_subnets["${var.environment}/${team}"]
+  }
+
+  # --- Organisation: shared accounts plus one workload account per environment
+  org = local.config.organization
+  accounts = merge(
+    {
+      for name, a in local.org.accounts : name => {
+        name  = "${local.config.project}-${name}"
+        ou    = a.ou
+        email = "${local.org.email_local_part}+${local.config.project}-${name}@${local.org.email_domain}"
+      }
+    },
+    {
+      for env in local.environment_names : env => {
+        name  = "${local.config.project}-${env}"
+        ou    = "Workloads"
+        email = "${local.org.email_local_part}+${local.config.project}-${env}@${local.org.email_domain}"
+      }
+    }
+  )
+}

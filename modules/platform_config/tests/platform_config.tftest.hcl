@@ -1,0 +1,178 @@
+# The real configuration file, parsed offline, and the derived maps checked
+# against what lambdas/shared/config.py derives from the same file.
+variables {
+  config_yaml = file("../../config/platform.yaml")
+  environment = "dev"
+}
+
+run "parses_the_repository_configuration" {
+  command = plan
+
+  assert {
+    condition     = output.project == "stockoss" && output.region == "eu-west-1"
+    error_message = "project/region not read from config/platform.yaml"
+  }
+  assert {
+    condition     = output.team_names == tolist(["orders", "billing", "documents"])
+    error_message = "teams must keep the order of the file, not the sorted map order"
+  }
+  assert {
+    condition     = output.environment_names == tolist(["dev", "staging", "prod"])
+    error_message = "environments must keep the order of the file"
+  }
+  assert {
+    condition     = output.environment.deletion_protection == false && output.environment.log_retention_days == 14
+    error_message = "selected environment settings are wrong"
+  }
+}
+
+run "subscriptions_and_topics" {
+  command = plan
+
+  assert {
+    condition     = output.sqs_subscriber_teams == tolist(["orders", "billing", "documents"])
+    error_message = "sqs_subscriber_teams differs from config.py"
+  }
+  assert {
+    condition     = output.sqs_subscribers["billing.invoice_issued"] == tolist(["orders", "documents"])
+    error_message = "sqs_subscribers differs from config.py"
+  }
+  assert {
+    condition     = output.kafka_event_types == tolist(["orders.order_created", "orders.order_cancelled", "billing.invoice_issued"])
+    error_message = "kafka_event_types differs from config.py (event types with a Kafka subscriber, in produce order)"
+  }
+  assert {
+    condition     = output.topics["orders.order_created"].partitions == 6 && output.topics["orders.order_created"].retention_hours == 168
+    error_message = "per-topic partitions override not applied"
+  }
+  assert {
+    condition     = output.topics["billing.invoice_issued"].partitions == 3 && output.topics["billing.invoice_issued"].retention_hours == 336
+    error_message = "per-topic retention override not applied"
+  }
+  assert {
+    condition     = output.producer_of["billing.invoice_issued"] == "billing"
+    error_message = "producer_of is wrong"
+  }
+}
+
+run "cidr_allocation" {
+  command = plan
+
+  assert {
+    condition     = output.team_cidrs == tomap({ orders = "10.64.0.0/20", billing = "10.64.16.0/20", documents = "10.64.32.0/20" })
+    error_message = "dev team CIDRs are not carved in file order from the first environment block"
+  }
+  assert {
+    condition     = output.all_team_cidrs["prod/orders"] == "10.72.0.0/20" && output.all_team_cidrs["staging/orders"] == "10.68.0.0/20"
+    error_message = "each environment must have its own /14 block"
+  }
+  assert {
+    condition     = jsonencode(output.team_subnets["orders"]) == jsonencode({ private = ["10.64.0.0/24", "10.64.1.0/24"], public = ["10.64.8.0/24", "10.64.9.0/24"] })
+    error_message = "subnets per AZ are wrong"
+  }
+  assert {
+    # No two VPCs overlap: equal-size aligned blocks overlap only when equal.
+    condition     = length(distinct(values(output.all_team_cidrs))) == length(output.all_team_cidrs)
+    error_message = "two team VPCs share a CIDR"
+  }
+  assert {
+    condition     = alltrue([for c in values(output.all_team_cidrs) : endswith(c, "/20")])
+    error_message = "team VPCs must be /team_prefix_length"
+  }
+}
+
+run "accounts" {
+  command = plan
+
+  assert {
+    condition     = output.accounts["log-archive"].email == "aws+stockoss-log-archive@example.com" && output.accounts["log-archive"].ou == "Security"
+    error_message = "shared account e-mail/OU is wrong"
+  }
+  assert {
+    condition     = output.accounts["prod"].name == "stockoss-prod" && output.accounts["prod"].ou == "Workloads"
+    error_message = "one workload account per environment"
+  }
+  assert {
+    condition     = length(output.accounts) == 6
+    error_message = "3 shared + 3 workload accounts expected"
+  }
+}
+
+run "slots_follow_the_file_order_not_the_name_order" {
+  command = plan
+
+  variables {
+    config_yaml = replace(file("../../config/platform.yaml"), "\nteams:\n", "\nteams:\n  aardvark:\n    api: {rate_limit: 1, burst_limit: 1, quota_per_day: 1}\n    produces: [aardvark.thing_happened]\n")
+  }
+
+  assert {
+    condition     = output.team_cidrs["aardvark"] == "10.64.0.0/20" && output.team_cidrs["orders"] == "10.64.16.0/20"
+    error_message = "a team listed first takes slot 0: this is why new teams are appended, never inserted"
+  }
+}
+
+run "appending_a_team_keeps_existing_cidrs" {
+  command = plan
+
+  variables {
+    config_yaml = "${file("../../config/platform.yaml")}  aardvark:\n    api: {rate_limit: 1, burst_limit: 1, quota_per_day: 1}\n    produces: [aardvark.thing_happened]\n"
+  }
+
+  assert {
+    condition     = output.team_cidrs["orders"] == "10.64.0.0/20" && output.team_cidrs["documents"] == "10.64.32.0/20" && output.team_cidrs["aardvark"] == "10.64.48.0/20"
+    error_message = "an appended team must take the next free slot and move nobody (although its name sorts first)"
+  }
+}
+
+run "rejects_a_subscription_nobody_produces" {
+  command = plan
+
+  variables {
+    config_yaml = replace(file("../../config/platform.yaml"), "kafka:\n        - orders.order_created\n", "kafka:\n        - orders.nothing\n")
+  }
+
+  expect_failures = [var.config_yaml]
+}
+
+run "rejects_a_region_outside_the_allow_list" {
+  command = plan
+
+  variables {
+    config_yaml = replace(file("../../config/platform.yaml"), "region: eu-west-1", "region: us-east-1")
+  }
+
+  expect_failures = [var.config_yaml]
+}
+
+run "rejects_an_event_type_produced_twice" {
+  command = plan
+
+  variables {
+    config_yaml = replace(file("../../config/platform.yaml"), "- billing.invoice_requested", "- orders.order_created")
+  }
+
+  expect_failures = [var.config_yaml]
+}
+
+run "rejects_an_unknown_environment" {
+  command = plan
+
+  variables {
+    environment = "qa"
+  }
+
+  expect_failures = [var.environment]
+}
+
+run "organisation_roots_select_no_environment" {
+  command = plan
+
+  variables {
+    environment = null
+  }
+
+  assert {
+    condition     = output.environment == null && length(output.team_cidrs) == 0
+    error_message = "with no environment, no per-environment maps"
+  }
+}
