@@ -1,0 +1,1 @@
+"""Offline Terraform checks (check.py) and the provider schema they use."""

@@ -1,0 +1,212 @@
+"""The offline Terraform checks run by `make test` and `make tf-check`.
+
+`terraform init` cannot download the hashicorp/aws provider here, so neither
+`terraform validate` nor `plan` can run. What stands in for them (see
+docs/terraform-checks.md for what each one proves):
+
+  fmt       terraform fmt -check -recursive over terraform/ and modules/
+  test      terraform init -backend=false + terraform test in every provider-free module
+  wiring    module arguments, required variables, module outputs, var/local/resource references
+  schema    every aws_* resource, data source and provider block against the pinned provider schema
+  checkov   checkov --skip-download on terraform/ and modules/, zero failed checks
+
+Prints one line per check (problems indented under it) and closes with
+`terraform: N passed, M failed`; the exit code is non-zero on any failure.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import shutil
+import subprocess
+import sys
+import tempfile
+import time
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+from scripts.terraform.hcl import REPO_ROOT, TERRAFORM_ROOTS, Configuration, load_all, relative
+from scripts.terraform.schema_check import check_schema, load_schema
+from scripts.terraform.wiring import check_wiring
+
+CHECKOV = REPO_ROOT / ".venv-checkov" / "bin" / "checkov"
+# Types served by Terraform's built-in provider: no download needed.
+_BUILTIN_TYPES = {"terraform_data", "terraform_remote_state"}
+
+
+@dataclass
+class Result:
+    name: str
+    problems: list[str] = field(default_factory=list)
+    detail: str = ""
+
+    @property
+    def ok(self) -> bool:
+        return not self.problems
+
+
+def terraform_env(data_dir: Path | None = None) -> dict[str, str]:
+    env = dict(os.environ, TF_CLI_CONFIG_FILE="/dev/null", TF_IN_AUTOMATION="1", CHECKPOINT_DISABLE="1")
+    if data_dir is not None:
+        # Keeps .terraform/ out of the module directories.
+        env["TF_DATA_DIR"] = str(data_dir)
+    return env
+
+
+def _run(
+    cmd: list[str], cwd: Path, env: dict[str, str], timeout: int = 300
+) -> subprocess.CompletedProcess[str]:
+    return subprocess.run(cmd, cwd=cwd, env=env, capture_output=True, text=True, timeout=timeout, check=False)
+
+
+def check_fmt(root: Path) -> Result:
+    result = Result("terraform fmt", detail="terraform/, modules/")
+    for top in TERRAFORM_ROOTS:
+        if not (root / top).is_dir():
+            continue
+        proc = _run(["terraform", "fmt", "-check", "-recursive", "-no-color", top], root, terraform_env())
+        if proc.returncode != 0:
+            unformatted = proc.stdout.split() or [proc.stderr.strip()]
+            result.problems += [
+                f"{top}/{f}: not formatted (run terraform fmt -recursive)" for f in unformatted
+            ]
+    return result
+
+
+def provider_free(
+    config: Configuration, configs: dict[Path, Configuration], seen: frozenset[Path] = frozenset()
+) -> bool:
+    """Whether a configuration, with its local submodules, needs no provider plugin."""
+    for block in config.blocks:
+        if block.kind == "provider":
+            return False
+        if block.kind in ("resource", "data", "ephemeral") and block.labels[0] not in _BUILTIN_TYPES:
+            return False
+        if block.kind == "terraform" and any(
+            name != "__is_block__"
+            for providers in block.body.get("required_providers", [])
+            for name in providers
+        ):
+            return False
+        if block.kind == "module":
+            source = str(block.body.get("source", ""))
+            if not source.startswith(("./", "../")):
+                return False  # a registry module is downloaded: not offline either
+            child = (config.path / source).resolve()
+            if (
+                child in seen
+                or child not in configs
+                or not provider_free(configs[child], configs, seen | {child})
+            ):
+                return False
+    return True
+
+
+def check_module_tests(root: Path, configs: list[Configuration]) -> list[Result]:
+    by_path = {c.path: c for c in configs}
+    results = []
+    for config in configs:
+        if config.path.parent != root / "modules" or not provider_free(config, by_path):
+            continue
+        name = f"terraform test {relative(config.path)}"
+        if not list(config.path.glob("tests/*.tftest.hcl")) and not list(config.path.glob("*.tftest.hcl")):
+            results.append(Result(name, [f"{relative(config.path)}: provider-free but has no *.tftest.hcl"]))
+            continue
+        with tempfile.TemporaryDirectory() as data_dir:
+            env = terraform_env(Path(data_dir))
+            init = _run(
+                ["terraform", "init", "-backend=false", "-input=false", "-no-color"], config.path, env
+            )
+            if init.returncode != 0:
+                results.append(Result(name, [f"terraform init failed offline:\n{init.stderr.strip()}"]))
+                continue
+            test = _run(["terraform", "test", "-no-color"], config.path, env)
+        summary = next((ln for ln in test.stdout.splitlines()[::-1] if "passed" in ln), "").strip()
+        if test.returncode != 0:
+            failed = [ln.strip() for ln in test.stdout.splitlines() if ln.rstrip().endswith("... fail")]
+            results.append(Result(name, [*failed, summary or test.stderr.strip()[-2000:]], detail=summary))
+        else:
+            results.append(Result(name, detail=summary))
+    return results
+
+
+def start_checkov(root: Path) -> subprocess.Popen[str] | None:
+    if not CHECKOV.exists():
+        return None
+    dirs = [arg for top in TERRAFORM_ROOTS if (root / top).is_dir() for arg in ("-d", top)]
+    cmd = [str(CHECKOV), "--config-file", ".checkov.yaml", *dirs, "--skip-download", "-o", "json", "--quiet"]
+    env = dict(os.environ, BC_SKIP_MAPPING="TRUE", CHECKOV_RUN_SCA_PACKAGE_SCAN_V2="false", LOG_LEVEL="ERROR")
+    return subprocess.Popen(cmd, cwd=root, env=env, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+
+
+def finish_checkov(proc: subprocess.Popen[str] | None) -> Result:
+    result = Result("checkov")
+    if proc is None:
+        result.problems.append(f"{relative(CHECKOV)} is missing: run `make setup`")
+        return result
+    stdout, stderr = proc.communicate(timeout=600)
+    try:
+        reports: Any = json.loads(stdout) if stdout.strip() else []
+    except json.JSONDecodeError:
+        result.problems.append(
+            f"checkov did not produce a JSON report (exit {proc.returncode}):\n{stderr[-2000:]}"
+        )
+        return result
+    # One report per framework; a single framework gives a bare object, nothing scanned an empty list.
+    reports = reports if isinstance(reports, list) else [reports]
+    passed = failed = skipped = 0
+    for report in reports:
+        summary = report.get("summary", {})
+        passed += summary.get("passed", 0)
+        skipped += summary.get("skipped", 0)
+        failed += summary.get("failed", 0)
+        for check in report.get("results", {}).get("failed_checks", []):
+            lines = check.get("file_line_range", [0, 0])
+            result.problems.append(
+                f"{check['file_path'].lstrip('/')}:{lines[0]}: {check['resource']}: "
+                f"{check['check_id']} {check.get('check_name', '')}"
+            )
+    if proc.returncode not in (0, 1) and not result.problems:
+        result.problems.append(f"checkov exited {proc.returncode}:\n{stderr[-2000:]}")
+    result.detail = f"{passed} passed, {failed} failed, {skipped} skipped (each with a reason)"
+    return result
+
+
+def run(root: Path, with_checkov: bool = True) -> list[Result]:
+    if shutil.which("terraform") is None:
+        return [Result("terraform", ["terraform is not on PATH (the checks need Terraform >= 1.10)"])]
+    # checkov is the slow one: it runs alongside the others.
+    checkov = start_checkov(root) if with_checkov else None
+    configs = load_all(root)
+    results = [check_fmt(root), *check_module_tests(root, configs)]
+    wiring_problems, wiring_summary = check_wiring(configs)
+    results.append(Result("wiring", wiring_problems, wiring_summary))
+    schema_problems, schema_summary = check_schema(configs, load_schema())
+    results.append(Result("provider schema", schema_problems, schema_summary))
+    if with_checkov:
+        results.append(finish_checkov(checkov))
+    return results
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(description="Offline Terraform checks")
+    parser.add_argument("--no-checkov", action="store_true", help="skip checkov (the slow one)")
+    args = parser.parse_args(argv)
+    start = time.monotonic()
+    results = run(REPO_ROOT, with_checkov=not args.no_checkov)
+    for result in results:
+        status = "PASS" if result.ok else "FAIL"
+        print(f"{status}  {result.name}" + (f"  ({result.detail})" if result.detail else ""))
+        for problem in result.problems:
+            print("      " + problem.replace("\n", "\n      "))
+    passed = sum(r.ok for r in results)
+    print(f"({time.monotonic() - start:.1f}s)")
+    print(f"terraform: {passed} passed, {len(results) - passed} failed")
+    return 0 if passed == len(results) else 1
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,141 @@
+"""Every aws_* resource, data source and provider block against the pinned provider's schema.
+
+This is the part of `terraform validate` that needs the provider binary: does
+the type exist, is every argument and nested block one the provider declares,
+is every required one present, and is a block used as a block (an argument as
+an argument). The schema comes from extract_provider_schema.py.
+"""
+
+from __future__ import annotations
+
+import gzip
+import json
+from collections import Counter
+from functools import cache
+from pathlib import Path
+from typing import Any
+
+from scripts.terraform.extract_provider_schema import SCHEMA_PATH
+from scripts.terraform.hcl import BLOCK, Block, Configuration, version_satisfies
+
+# Arguments Terraform itself handles, whatever the resource type.
+_META = {
+    "resource": {"count", "for_each", "depends_on", "provider", "lifecycle", "provisioner", "connection"},
+    "data": {"count", "for_each", "depends_on", "provider", "lifecycle"},
+    "ephemeral": {"count", "for_each", "depends_on", "provider", "lifecycle"},
+    "provider": {"alias", "version"},
+}
+_SCHEMA_KEY = {"resource": "resources", "data": "data_sources", "ephemeral": "ephemeral_resources"}
+
+
+@cache
+def load_schema(path: Path = SCHEMA_PATH) -> dict[str, Any]:
+    with gzip.open(path) as raw:
+        schema: dict[str, Any] = json.load(raw)
+    return schema
+
+
+def _is_block(value: Any) -> bool:
+    return (
+        isinstance(value, list) and bool(value) and all(isinstance(v, dict) and v.get(BLOCK) for v in value)
+    )
+
+
+def _dynamic_contents(value: Any) -> list[tuple[str, dict[str, Any]]]:
+    """(block type, content body) of each `dynamic "type" { content { ... } }`."""
+    found = []
+    for entry in value:
+        for block_type, dynamic in entry.items():
+            if block_type == BLOCK:
+                continue
+            for content in dynamic.get("content", []):
+                found.append((block_type, content))
+    return found
+
+
+def check_body(body: dict[str, Any], schema: dict[str, Any], path: str, skip: set[str]) -> list[str]:
+    """Problems in one block body (recursively), each prefixed with its address."""
+    problems: list[str] = []
+    blocks: dict[str, list[dict[str, Any]]] = {}
+    dynamic_types: set[str] = set()
+    for key, value in body.items():
+        if key == BLOCK or key in skip:
+            continue
+        if key == "dynamic" and isinstance(value, list):
+            for block_type, content in _dynamic_contents(value):
+                dynamic_types.add(block_type)
+                blocks.setdefault(block_type, []).append(content)
+            continue
+        if key in schema["attributes"]:
+            if _is_block(value):
+                problems.append(f"{path}: {key} is an argument, write `{key} = ...`, not a block")
+        elif key in schema["blocks"]:
+            if _is_block(value):
+                blocks.setdefault(key, []).extend(value)
+            else:
+                problems.append(f"{path}: {key} is a block, write `{key} {{ ... }}`, not `{key} = ...`")
+        else:
+            problems.append(f"{path}: unsupported argument or block {key!r}")
+    for name, attribute in schema["attributes"].items():
+        if attribute["required"] and name not in body:
+            problems.append(f"{path}: missing required argument {name!r}")
+    for name, block_schema in schema["blocks"].items():
+        present = blocks.get(name, [])
+        if block_schema["required"] and not present:
+            problems.append(f"{path}: missing required block {name!r}")
+        if block_schema.get("single") and len(present) > 1 and name not in dynamic_types:
+            problems.append(f"{path}: at most one {name!r} block is allowed, found {len(present)}")
+        if block_schema.get("any"):
+            continue
+        for occurrence in present:
+            problems += check_body(occurrence, block_schema, f"{path}.{name}", set())
+    for name in blocks:
+        if name not in schema["blocks"]:
+            problems.append(f"{path}: unsupported block type {name!r} (dynamic)")
+    return problems
+
+
+def _check_block(block: Block, schema: dict[str, Any]) -> list[str]:
+    if block.kind == "provider":
+        address = f"provider.{block.labels[0]}"
+        return check_body(
+            block.body, schema["provider_config"], f"{block.where}: {address}", _META["provider"]
+        )
+    tf_type, name = block.labels
+    address = f"{'data.' if block.kind == 'data' else ''}{tf_type}.{name}"
+    known = schema[_SCHEMA_KEY[block.kind]]
+    if tf_type not in known:
+        kind = {"resource": "resource type", "data": "data source", "ephemeral": "ephemeral resource"}
+        return [
+            f"{block.where}: {address}: hashicorp/aws {schema['provider_version']} has no {kind[block.kind]} {tf_type!r}"
+        ]
+    return check_body(block.body, known[tf_type], f"{block.where}: {address}", _META[block.kind])
+
+
+def check_schema(configs: list[Configuration], schema: dict[str, Any]) -> tuple[list[str], str]:
+    """(problems, summary) over every aws_* block of every configuration."""
+    problems: list[str] = []
+    checked: Counter[str] = Counter()
+    for config in configs:
+        problems += config.parse_errors
+        for block in config.blocks:
+            aws_block = block.kind in _SCHEMA_KEY and block.labels[0].startswith("aws_")
+            aws_provider = block.kind == "provider" and block.labels[0] == "aws"
+            if aws_block or aws_provider:
+                checked[block.kind] += 1
+                problems += _check_block(block, schema)
+        for block in config.of_kind("terraform"):
+            for providers in block.body.get("required_providers", []):
+                aws = providers.get("aws")
+                constraint = aws.get("version") if isinstance(aws, dict) else None
+                if constraint and not version_satisfies(schema["provider_version"], str(constraint)):
+                    problems.append(
+                        f"{block.where}: the provider schema is hashicorp/aws {schema['provider_version']}, "
+                        f"which does not satisfy {constraint!r}: regenerate it (docs/terraform-checks.md)"
+                    )
+    summary = (
+        f"hashicorp/aws {schema['provider_version']} ({schema['package']}): "
+        f"{checked['resource']} resources, {checked['data']} data sources, "
+        f"{checked['ephemeral']} ephemeral, {checked['provider']} provider blocks"
+    )
+    return problems, summary
