@@ -121,7 +121,7 @@ output "team_subnets" {
 }
 
 output "all_team_cidrs" {
-  description = "\"<env>/<team>\" => VPC CIDR for every environment and team (no two overlap)."
+  description = "<env>/<team> => VPC CIDR for every environment and team (no two overlap)."
   value       = local.all_team_cidrs
 }
 
