@@ -70,9 +70,7 @@ def check_fmt(root: Path) -> Result:
         proc = _run(["terraform", "fmt", "-check", "-recursive", "-no-color", top], root, terraform_env())
         if proc.returncode != 0:
             unformatted = proc.stdout.split() or [proc.stderr.strip()]
-            result.problems += [
-                f"{top}/{f}: not formatted (run terraform fmt -recursive)" for f in unformatted
-            ]
+            result.problems += [f"{f}: not formatted (run terraform fmt -recursive)" for f in unformatted]
     return result
 
 

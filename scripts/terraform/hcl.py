@@ -143,7 +143,7 @@ _LABELS = {
 
 
 def _line_of(text: str, kind: str, labels: tuple[str, ...]) -> int:
-    pattern = r"^\s*" + re.escape(kind) + "".join(r'\s+"?' + re.escape(label) + '"?' for label in labels)
+    pattern = r"^[ \t]*" + re.escape(kind) + "".join(r'\s+"?' + re.escape(label) + '"?' for label in labels)
     match = re.compile(pattern + r"\s*\{", re.M).search(text)
     return text.count("\n", 0, match.start()) + 1 if match else 0
 
