@@ -18,7 +18,9 @@ from __future__ import annotations
 
 import copy
 import hashlib
+import json
 import random
+import time
 import uuid
 from collections.abc import Iterator
 from dataclasses import dataclass
@@ -26,6 +28,8 @@ from datetime import UTC, datetime, timedelta
 from decimal import Decimal
 from enum import StrEnum
 from typing import Any
+
+import requests
 
 from lambdas.shared.config import PlatformConfig, get_config
 
@@ -40,7 +44,11 @@ CATALOG = {  # sku -> unit price (EUR)
     "SKU-SOFA-3P": Decimal("1299.00"),
     "SKU-CABLE-USB": Decimal("9.99"),
 }
-COUNTRIES = {"FR": ("fr-FR", Decimal("0.20")), "DE": ("de-DE", Decimal("0.19")), "ES": ("es-ES", Decimal("0.21"))}
+COUNTRIES = {
+    "FR": ("fr-FR", Decimal("0.20")),
+    "DE": ("de-DE", Decimal("0.19")),
+    "ES": ("es-ES", Decimal("0.21")),
+}
 CHANNELS = ("web", "web", "web", "mobile", "mobile", "store", "api", "marketplace")
 WAREHOUSES = ("WH-PAR-1", "WH-LYO-2", "WH-BER-1")
 CANCEL_REASONS = ("customer_request", "payment_failed", "out_of_stock", "fraud_suspected")
@@ -84,7 +92,9 @@ class TrafficGenerator:
         self._clock += timedelta(milliseconds=self._rng.randint(5, 900))
         return self._clock
 
-    def envelope(self, event_type: str, payload: dict[str, Any], at: datetime | None = None) -> tuple[str, dict]:
+    def envelope(
+        self, event_type: str, payload: dict[str, Any], at: datetime | None = None
+    ) -> tuple[str, dict]:
         """(producing team, event) for a payload, with a fresh event_id."""
         team = self._config.producer_of(event_type)
         if team is None:
@@ -110,11 +120,17 @@ class TrafficGenerator:
         country = rng.choice(list(COUNTRIES))
         locale, vat_rate = COUNTRIES[country]
         skus = rng.sample(list(CATALOG), k=rng.randint(1, 4))
-        lines = [
-            {"sku": sku, "quantity": rng.randint(1, 3), "unit_price": _money(CATALOG[sku]), "description": sku[4:].title()}
+        quantities = {sku: rng.randint(1, 3) for sku in skus}
+        lines: list[dict[str, Any]] = [
+            {
+                "sku": sku,
+                "quantity": quantities[sku],
+                "unit_price": _money(CATALOG[sku]),
+                "description": sku[4:].title(),
+            }
             for sku in skus
         ]
-        total = sum((CATALOG[line["sku"]] * line["quantity"] for line in lines), Decimal(0))
+        total = sum((CATALOG[sku] * quantity for sku, quantity in quantities.items()), Decimal(0))
         flow = [
             self.envelope(
                 "orders.order_created",
@@ -144,7 +160,7 @@ class TrafficGenerator:
         )
         if rng.random() < 0.1:
             reason = rng.choice(CANCEL_REASONS)
-            cancelled = {
+            cancelled: dict[str, Any] = {
                 "order_id": order_id,
                 "customer_id": customer_id,
                 "reason": reason,
@@ -312,3 +328,43 @@ def batches(sent: list[Sent], size: int) -> Iterator[tuple[str, list[Sent]]]:
             yield item.team, per_team.pop(item.team)
     for team, pending in per_team.items():
         yield team, pending
+
+
+class IngestClient:
+    """A producer's HTTP client for POST /v1/events (one per thread: requests sessions are not thread-safe)."""
+
+    def __init__(self, base_url: str, api_key: str, timeout: float = 30.0):
+        self._url = f"{base_url.rstrip('/')}/v1/events"
+        self._session = requests.Session()
+        self._session.headers.update({"x-api-key": api_key, "Content-Type": "application/json"})
+        self._timeout = timeout
+
+    def post(
+        self, events: list[dict[str, Any]] | dict[str, Any], correlation_id: str | None = None
+    ) -> requests.Response:
+        headers = {"X-Correlation-Id": correlation_id} if correlation_id else None
+        return self._session.post(self._url, data=json.dumps(events), headers=headers, timeout=self._timeout)
+
+    def post_until_admitted(
+        self, events: list[dict[str, Any]] | dict[str, Any], max_wait: float = 60.0
+    ) -> tuple[requests.Response, int]:
+        """Post, and on 429 wait Retry-After and post again (what a well-behaved producer does).
+
+        Returns the final response and how many 429s it took. Safe because
+        ingestion is idempotent: a retried event is never stored twice.
+        """
+        throttled = 0
+        deadline = time.monotonic() + max_wait
+        while True:
+            response = self.post(events)
+            if response.status_code != 429 or time.monotonic() > deadline:
+                return response, throttled
+            throttled += 1
+            time.sleep(min(float(response.headers.get("Retry-After", "1")), 5.0) * self._jitter())
+
+    @staticmethod
+    def _jitter() -> float:
+        return 0.5 + random.random()  # spread retries so they do not come back as one burst
+
+    def close(self) -> None:
+        self._session.close()

@@ -31,7 +31,9 @@ CORRELATION_HEADER = "X-Correlation-Id"
 LambdaHandler = Callable[[dict[str, Any], Any], dict[str, Any]]
 
 
-def _json_response(status: int, body: BaseModel | Any, correlation_id: str, content_type: str = JSON) -> Response:
+def _json_response(
+    status: int, body: BaseModel | Any, correlation_id: str, content_type: str = JSON
+) -> Response:
     text = (
         body.model_dump_json(exclude_none=True)
         if isinstance(body, BaseModel)
@@ -107,7 +109,9 @@ def build_handler(service_factory: Callable[[], IngestService]) -> LambdaHandler
             return response
         _emit_metrics(outcome, service().metrics_namespace)
         summary = outcome.body.summary.model_dump() if isinstance(outcome.body, IngestResponse) else None
-        logger.info("ingest request", extra={"status": outcome.status_code, "team": outcome.team, "summary": summary})
+        logger.info(
+            "ingest request", extra={"status": outcome.status_code, "team": outcome.team, "summary": summary}
+        )
         return _json_response(outcome.status_code, outcome.body, correlation_id)
 
     @app.get("/v1/schemas")
@@ -130,7 +134,9 @@ def build_handler(service_factory: Callable[[], IngestService]) -> LambdaHandler
         document = service().schema_document(event_type, version)
         if document is None:
             missing = f"{event_type} version {version}" if version else event_type
-            body = ErrorResponse(request_id=request_id, correlation_id=correlation_id, message=f"no schema for {missing}")
+            body = ErrorResponse(
+                request_id=request_id, correlation_id=correlation_id, message=f"no schema for {missing}"
+            )
             return _json_response(404, body, correlation_id)
         return _json_response(200, document, correlation_id, "application/schema+json")
 

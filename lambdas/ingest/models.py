@@ -2,12 +2,16 @@
 
 These models are the single definition of the API's JSON: the handler
 serialises them, and api/schemas/*.json (referenced by api/openapi.yaml) are
-exported from them and checked equal by tests/unit/test_openapi.py.
+exported from them (`python -m lambdas.ingest.models`) and checked equal by
+tests/unit/test_openapi.py.
 """
 
 from __future__ import annotations
 
+import json
+import sys
 from enum import StrEnum
+from pathlib import Path
 from typing import Any
 
 from pydantic import BaseModel, ConfigDict, Field
@@ -26,7 +30,9 @@ class Verdict(StrEnum):
 class ReasonOut(_Body):
     """One machine-readable reason: where in the event (a JSON path, empty for the event itself) and what."""
 
-    path: str = Field(description="Field path into the event, e.g. `payload.lines[0].sku`; empty for the whole event")
+    path: str = Field(
+        description="Field path into the event, e.g. `payload.lines[0].sku`; empty for the whole event"
+    )
     message: str
 
 
@@ -59,7 +65,9 @@ class ErrorResponse(_Body):
 
     model_config = ConfigDict(title="ErrorResponse")
 
-    request_id: str | None = Field(default=None, description="API request id, when the request reached the API")
+    request_id: str | None = Field(
+        default=None, description="API request id, when the request reached the API"
+    )
     correlation_id: str | None = None
     message: str
     reasons: list[ReasonOut] = Field(default_factory=list)
@@ -79,6 +87,9 @@ class SchemaList(_Body):
     schemas: list[SchemaSummary]
 
 
+API_SCHEMAS_DIR = Path(__file__).resolve().parents[2] / "api" / "schemas"
+
+
 def exported_schemas() -> dict[str, dict[str, Any]]:
     """File name under api/schemas/ -> JSON Schema, for every body the OpenAPI document references."""
     from lambdas.shared.envelope import envelope_json_schema
@@ -89,3 +100,18 @@ def exported_schemas() -> dict[str, dict[str, Any]]:
         "error.json": ErrorResponse.model_json_schema(),
         "schema-list.json": SchemaList.model_json_schema(),
     }
+
+
+def render(schema: dict[str, Any]) -> str:
+    return json.dumps(schema, indent=2, ensure_ascii=False) + "\n"
+
+
+def write_exported_schemas(directory: Path = API_SCHEMAS_DIR) -> None:
+    directory.mkdir(parents=True, exist_ok=True)
+    for name, schema in exported_schemas().items():
+        (directory / name).write_text(render(schema), encoding="utf-8")
+
+
+if __name__ == "__main__":
+    # `python -m lambdas.ingest.models` regenerates api/schemas/ after a model change.
+    write_exported_schemas(Path(sys.argv[1]) if len(sys.argv) > 1 else API_SCHEMAS_DIR)

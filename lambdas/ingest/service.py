@@ -346,7 +346,11 @@ class IngestService:
         except ValidationError as exc:
             reasons = [Reason(_loc_path(e["loc"]), e["msg"]) for e in exc.errors(include_url=False)]
             # Report the payload's problems too, when the envelope says enough to check it.
-            event_type, version, payload = raw.get("event_type"), raw.get("schema_version"), raw.get("payload")
+            event_type, version, payload = (
+                raw.get("event_type"),
+                raw.get("schema_version"),
+                raw.get("payload"),
+            )
             if isinstance(event_type, str) and isinstance(version, str) and isinstance(payload, dict):
                 reasons += self._type_reasons(team, event_type, version, payload)
             return None, reasons
@@ -393,7 +397,11 @@ class IngestService:
     ) -> None:
         """Keep a request refused as a whole: `index` is null and `raw` is the body text as sent."""
         reasons = error.reasons or [Reason("body", error.message)]
-        entry: dict[str, Any] = {"index": None, "reasons": [r.as_dict() for r in reasons], "raw": request.body}
+        entry: dict[str, Any] = {
+            "index": None,
+            "reasons": [r.as_dict() for r in reasons],
+            "raw": request.body,
+        }
         if request.is_base64_encoded:
             entry["raw_encoding"] = "base64"
         if request.body:

@@ -20,7 +20,6 @@ from typing import Any, Protocol
 
 from botocore.exceptions import BotoCoreError, ClientError
 
-
 # The fan-out reads these attributes from the stream's NEW_IMAGE (DESIGN.md section 2).
 PK = "pk"
 TTL_ATTRIBUTE = "expires_at"  # the same name local_platform.provision and Terraform enable TTL on
@@ -132,4 +131,3 @@ class S3RejectedStore:
             )
         except (ClientError, BotoCoreError) as exc:
             raise StoreUnavailable(f"S3 PutObject to the rejected zone failed: {exc}") from exc
-
