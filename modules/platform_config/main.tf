@@ -94,8 +94,22 @@ locals {
     }
   }
 
-  environment = var.environment == null ? null : local.config.environments[var.environment]
-  team_cidrs  = var.environment == null ? {} : { for team in local.team_names : team => local.all_team_cidrs["${var.environment}/${team}"] }
+  # The last slot of each environment block is the shared-services VPC (the
+  # optional MSK cluster and the Lambdas that reach it); teams fill from slot 0.
+  all_shared_cidrs = {
+    for env in local.environment_names : env => cidrsubnet(local.environment_blocks[env], local.team_bits, pow(2, local.team_bits) - 1)
+  }
+  all_shared_subnets = {
+    for env, cidr in local.all_shared_cidrs : env => {
+      private = [for az in range(local.az_count) : cidrsubnet(cidr, var.subnet_newbits, az)]
+      public  = [for az in range(local.az_count) : cidrsubnet(cidr, var.subnet_newbits, pow(2, var.subnet_newbits - 1) + az)]
+    }
+  }
+
+  environment    = var.environment == null ? null : local.config.environments[var.environment]
+  shared_cidr    = var.environment == null ? null : local.all_shared_cidrs[var.environment]
+  shared_subnets = var.environment == null ? null : local.all_shared_subnets[var.environment]
+  team_cidrs     = var.environment == null ? {} : { for team in local.team_names : team => local.all_team_cidrs["${var.environment}/${team}"] }
   team_subnets = var.environment == null ? {} : {
     for team in local.team_names : team => local.all_team_subnets["${var.environment}/${team}"]
   }

@@ -98,7 +98,7 @@ output "team_cidrs" {
   value       = local.team_cidrs
 
   precondition {
-    condition     = local.team_bits >= 0 && length(local.team_names) <= pow(2, local.team_bits)
+    condition     = local.team_bits >= 1 && length(local.team_names) <= pow(2, local.team_bits) - 1
     error_message = "The supernet has no room for one /team_prefix_length VPC per team and environment: widen network.supernet or lengthen network.team_prefix_length."
   }
   precondition {
@@ -118,6 +118,16 @@ output "team_cidrs" {
 output "team_subnets" {
   description = "Team => {private = [one CIDR per AZ], public = [one CIDR per AZ]} in the selected environment."
   value       = local.team_subnets
+}
+
+output "shared_cidr" {
+  description = "CIDR of the selected environment's shared-services VPC (the last slot of the environment block; null without an environment)."
+  value       = local.shared_cidr
+}
+
+output "shared_subnets" {
+  description = "{private, public} subnet CIDRs of the shared-services VPC (null without an environment)."
+  value       = local.shared_subnets
 }
 
 output "all_team_cidrs" {

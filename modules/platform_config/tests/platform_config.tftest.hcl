@@ -76,6 +76,10 @@ run "cidr_allocation" {
     error_message = "two team VPCs share a CIDR"
   }
   assert {
+    condition     = output.shared_cidr == "10.67.240.0/20" && !contains(values(output.team_cidrs), output.shared_cidr)
+    error_message = "the shared-services VPC takes the last slot of the environment block"
+  }
+  assert {
     condition     = alltrue([for c in values(output.all_team_cidrs) : endswith(c, "/20")])
     error_message = "team VPCs must be /team_prefix_length"
   }
