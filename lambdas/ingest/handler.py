@@ -9,6 +9,7 @@ runtime the same handler over a service of their own.
 from __future__ import annotations
 
 import json
+import os
 from collections.abc import Callable
 from typing import Any
 
@@ -22,8 +23,9 @@ from lambdas.ingest.models import ErrorResponse, IngestResponse
 from lambdas.ingest.service import IngestRequest, IngestService, Outcome, RequestError, correlation_id_for
 from lambdas.ingest.store import StoreUnavailable
 
-logger = Logger()
-tracer = Tracer()
+SERVICE = os.environ.get("POWERTOOLS_SERVICE_NAME") or "ingest"
+logger = Logger(service=SERVICE)
+tracer = Tracer(service=SERVICE)
 
 JSON = "application/json"
 CORRELATION_HEADER = "X-Correlation-Id"
@@ -35,7 +37,8 @@ def _json_response(
     status: int, body: BaseModel | Any, correlation_id: str, content_type: str = JSON
 ) -> Response:
     text = (
-        body.model_dump_json(exclude_none=True)
+        # exclude_unset: `reasons` appears only on rejected events, while a null event_id stays.
+        body.model_dump_json(exclude_unset=True)
         if isinstance(body, BaseModel)
         else json.dumps(body, separators=(",", ":"))
     )
