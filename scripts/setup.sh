@@ -24,6 +24,18 @@ if need_java; then
   DEBIAN_FRONTEND=noninteractive $SUDO apt-get install -y -qq --no-install-recommends openjdk-17-jre-headless
 fi
 
+# checkov (the Terraform security scan in `make test`) lives in its own venv:
+# its dependency pins would fight the project's.
+CHECKOV_VENV=.venv-checkov
+checkov_want=$(sha256sum requirements/checkov.lock | cut -d' ' -f1)
+if [ ! -f "$CHECKOV_VENV/.setup-stamp" ] || [ "$(cat "$CHECKOV_VENV/.setup-stamp")" != "$checkov_want" ]; then
+  echo "setup: installing checkov into $CHECKOV_VENV"
+  [ -x "$CHECKOV_VENV/bin/python" ] || "$PYTHON" -m venv "$CHECKOV_VENV"
+  echo '*' > "$CHECKOV_VENV/.gitignore"  # keeps git and ruff out of it, as for .venv
+  "$CHECKOV_VENV/bin/python" -m pip install -q --disable-pip-version-check --require-hashes -r requirements/checkov.lock
+  echo "$checkov_want" > "$CHECKOV_VENV/.setup-stamp"
+fi
+
 want=$(cat requirements/bootstrap.txt requirements/dev.lock pyproject.toml | sha256sum | cut -d' ' -f1)
 if [ -f "$STAMP" ] && [ "$(cat "$STAMP")" = "$want" ] && [ -x "$VENV/bin/python" ]; then
   exit 0

@@ -28,6 +28,8 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
+import yaml
+
 from scripts.terraform.hcl import REPO_ROOT, TERRAFORM_ROOTS, Configuration, load_all, relative
 from scripts.terraform.schema_check import check_schema, load_schema
 from scripts.terraform.wiring import check_wiring
@@ -140,37 +142,77 @@ def start_checkov(root: Path) -> subprocess.Popen[str] | None:
     return subprocess.Popen(cmd, cwd=root, env=env, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
 
 
-def finish_checkov(proc: subprocess.Popen[str] | None) -> Result:
+def _json_documents(text: str) -> list[Any]:
+    """checkov prints one JSON document per -d directory, one after the other."""
+    decoder = json.JSONDecoder()
+    documents, index = [], 0
+    while index < len(text):
+        if text[index].isspace():
+            index += 1
+            continue
+        document, index = decoder.raw_decode(text, index)
+        documents += document if isinstance(document, list) else [document]
+    return documents
+
+
+def config_skips_without_reason(config_file: Path) -> list[str]:
+    """Entries of skip-check in .checkov.yaml that carry no `# reason` comment on their line."""
+    skips = (yaml.safe_load(config_file.read_text()) or {}).get("skip-check") or []
+    lines = config_file.read_text().splitlines()
+    problems = []
+    for check_id in skips:
+        line = next((ln for ln in lines if ln.lstrip().startswith(f"- {check_id}")), "")
+        if not line.partition("#")[2].strip():
+            problems.append(
+                f"{config_file.name}: skip of {check_id} has no reason (write `- {check_id}  # why`)"
+            )
+    return problems
+
+
+def finish_checkov(proc: subprocess.Popen[str] | None, root: Path) -> Result:
     result = Result("checkov")
     if proc is None:
         result.problems.append(f"{relative(CHECKOV)} is missing: run `make setup`")
         return result
     stdout, stderr = proc.communicate(timeout=600)
     try:
-        reports: Any = json.loads(stdout) if stdout.strip() else []
+        reports = _json_documents(stdout)
     except json.JSONDecodeError:
         result.problems.append(
             f"checkov did not produce a JSON report (exit {proc.returncode}):\n{stderr[-2000:]}"
         )
         return result
-    # One report per framework; a single framework gives a bare object, nothing scanned an empty list.
-    reports = reports if isinstance(reports, list) else [reports]
+    if proc.returncode not in (0, 1) or not reports:
+        result.problems.append(f"checkov exited {proc.returncode}:\n{stderr[-2000:]}")
     passed = failed = skipped = 0
     for report in reports:
-        summary = report.get("summary", {})
+        # A directory with nothing to scan gives a bare summary, with no results.
+        summary = report.get("summary", report)
         passed += summary.get("passed", 0)
         skipped += summary.get("skipped", 0)
         failed += summary.get("failed", 0)
-        for check in report.get("results", {}).get("failed_checks", []):
-            lines = check.get("file_line_range", [0, 0])
+        results = report.get("results", {})
+        for check in results.get("failed_checks", []):
             result.problems.append(
-                f"{check['file_path'].lstrip('/')}:{lines[0]}: {check['resource']}: "
-                f"{check['check_id']} {check.get('check_name', '')}"
+                f"{_checkov_where(check)}: {check['check_id']} {check.get('check_name', '')}"
             )
-    if proc.returncode not in (0, 1) and not result.problems:
-        result.problems.append(f"checkov exited {proc.returncode}:\n{stderr[-2000:]}")
-    result.detail = f"{passed} passed, {failed} failed, {skipped} skipped (each with a reason)"
+        for check in results.get("skipped_checks", []):
+            reason = check.get("check_result", {}).get("suppress_comment", "")
+            if not reason or reason == "No comment provided":
+                result.problems.append(
+                    f"{_checkov_where(check)}: skip of {check['check_id']} has no reason "
+                    f"(write #checkov:skip={check['check_id']}:<why>)"
+                )
+        for error in results.get("parsing_errors", []):
+            result.problems.append(f"{error}: checkov could not parse it")
+    result.problems += config_skips_without_reason(root / ".checkov.yaml")
+    result.detail = f"{passed} passed, {failed} failed, {skipped} skipped inline with a reason"
     return result
+
+
+def _checkov_where(check: dict[str, Any]) -> str:
+    first_line = check.get("file_line_range", [0])[0]
+    return f"{check.get('repo_file_path', check['file_path']).lstrip('/')}:{first_line}: {check['resource']}"
 
 
 def run(root: Path, with_checkov: bool = True) -> list[Result]:
@@ -185,7 +227,7 @@ def run(root: Path, with_checkov: bool = True) -> list[Result]:
     schema_problems, schema_summary = check_schema(configs, load_schema())
     results.append(Result("provider schema", schema_problems, schema_summary))
     if with_checkov:
-        results.append(finish_checkov(checkov))
+        results.append(finish_checkov(checkov, root))
     return results
 
 
