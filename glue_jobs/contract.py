@@ -1,0 +1,150 @@
+"""The lake's table contracts (athena/tables/<name>.json): one definition per table.
+
+Terraform reads the same files to create the Glue catalog tables (with
+partition projection); the Glue job derives its Spark schemas from them and
+the local query engine its DuckDB views. Column types are Hive/Athena type
+strings; sqlglot converts them for the other engines, so no type is spelled twice.
+
+Each column may say where its value comes from (`from`): `envelope` (the
+stored event's field of the same name), `derived` (computed by the job, see
+glue_jobs/raw_to_curated/transform.py) or a list of JSON paths into the
+record (the first non-null wins). Terraform ignores that key.
+
+The files are found next to the `glue_jobs` package: in the repository, and
+inside build/glue/glue_libs.zip on AWS (the packaging step adds
+athena/tables/*.json to the zip at the same relative place; importlib.resources
+then reads them from the zip).
+"""
+
+from __future__ import annotations
+
+import json
+from dataclasses import dataclass
+from functools import cache
+from importlib.resources import files
+from importlib.resources.abc import Traversable
+from typing import Any
+
+from sqlglot import exp
+
+# Hive type names whose Spark and DuckDB spelling sqlglot derives.
+_INTEGER_TYPES = {exp.DataType.Type.TINYINT, exp.DataType.Type.SMALLINT, exp.DataType.Type.INT, exp.DataType.Type.BIGINT}
+
+
+def tables_dir() -> Traversable:
+    # files("glue_jobs") is a pathlib.Path in a checkout and a zipfile.Path in
+    # the Glue zip; both have .parent (the checkout root / the zip root).
+    package: Any = files("glue_jobs")
+    root: Traversable = package.parent
+    return root / "athena" / "tables"
+
+
+@dataclass(frozen=True)
+class Column:
+    name: str
+    type: str
+    comment: str
+    sources: tuple[str, ...] = ()
+
+    @property
+    def data_type(self) -> exp.DataType:
+        return exp.DataType.build(self.type, dialect="hive")
+
+    @property
+    def duckdb_type(self) -> str:
+        return self.data_type.sql("duckdb")
+
+    @property
+    def spark_type(self) -> str:
+        return self.data_type.sql("spark")
+
+    @property
+    def is_integer(self) -> bool:
+        return self.data_type.this in _INTEGER_TYPES
+
+
+@dataclass(frozen=True)
+class PartitionKey:
+    name: str
+    type: str
+    projection: dict[str, Any]
+
+
+@dataclass(frozen=True)
+class TableContract:
+    name: str
+    description: str
+    bucket: str  # the zone whose bucket holds the data: raw, rejected or curated
+    location_prefix: str
+    format: str  # parquet | json
+    columns: tuple[Column, ...]
+    partition_keys: tuple[PartitionKey, ...]
+    unique_key: tuple[str, ...]
+
+    @property
+    def column_names(self) -> list[str]:
+        return [c.name for c in self.columns]
+
+    @property
+    def partition_names(self) -> list[str]:
+        return [p.name for p in self.partition_keys]
+
+    def column(self, name: str) -> Column:
+        for column in self.columns:
+            if column.name == name:
+                return column
+        raise KeyError(f"{self.name} has no column {name}")
+
+    def spark_ddl(self, with_partitions: bool = True) -> str:
+        """`name type, ...` for pyspark's StructType.fromDDL / DataFrameReader.schema."""
+        fields = [f"`{c.name}` {c.spark_type}" for c in self.columns]
+        if with_partitions:
+            fields += [f"`{p.name}` {exp.DataType.build(p.type, dialect='hive').sql('spark')}" for p in self.partition_keys]
+        return ", ".join(fields)
+
+    def duckdb_columns(self) -> dict[str, str]:
+        return {c.name: c.duckdb_type for c in self.columns}
+
+
+def _load(document: dict[str, Any]) -> TableContract:
+    columns = []
+    for raw in document["columns"]:
+        source = raw.get("from", ())
+        columns.append(
+            Column(
+                name=raw["name"],
+                type=raw["type"],
+                comment=raw.get("comment", ""),
+                sources=(source,) if isinstance(source, str) else tuple(source),
+            )
+        )
+    return TableContract(
+        name=document["name"],
+        description=document["description"],
+        bucket=document["bucket"],
+        location_prefix=document["location_prefix"],
+        format=document["format"],
+        columns=tuple(columns),
+        partition_keys=tuple(
+            PartitionKey(name=p["name"], type=p["type"], projection=p.get("projection", {}))
+            for p in document.get("partition_keys", [])
+        ),
+        unique_key=tuple(document.get("unique_key", ())),
+    )
+
+
+@cache
+def load_tables() -> dict[str, TableContract]:
+    """Every table contract, by table name."""
+    contracts = {}
+    for entry in sorted(tables_dir().iterdir(), key=lambda t: t.name):
+        if entry.name.endswith(".json"):
+            contract = _load(json.loads(entry.read_text(encoding="utf-8")))
+            contracts[contract.name] = contract
+    if not contracts:
+        raise RuntimeError(f"no table contracts under {tables_dir()}")
+    return contracts
+
+
+def table(name: str) -> TableContract:
+    return load_tables()[name]

@@ -1,0 +1,34 @@
+"""A Spark local-mode session configured like the Glue workers the jobs run on.
+
+Used by the local lake runner, the benchmark and the tests. Glue 5.0 is Spark
+3.5.4 on Java 17, which is what pyspark is pinned to (config/platform.yaml).
+"""
+
+from __future__ import annotations
+
+import os
+import sys
+import tempfile
+
+from pyspark.sql import SparkSession
+
+
+def local_session(
+    cores: int = 2, driver_memory: str = "2g", shuffle_partitions: int = 8, app_name: str = "stockoss-lake"
+) -> SparkSession:
+    # Spark must run on the venv's interpreter, not whatever `python` is first on PATH.
+    os.environ.setdefault("PYSPARK_PYTHON", sys.executable)
+    return (
+        SparkSession.builder.master(f"local[{cores}]")
+        .appName(app_name)
+        .config("spark.driver.memory", driver_memory)
+        # A handful of partitions: the local runs are small and share 2 cores.
+        .config("spark.sql.shuffle.partitions", str(shuffle_partitions))
+        .config("spark.default.parallelism", str(cores))
+        .config("spark.ui.enabled", "false")
+        .config("spark.ui.showConsoleProgress", "false")
+        .config("spark.sql.session.timeZone", "UTC")
+        .config("spark.local.dir", os.path.join(tempfile.gettempdir(), "stockoss-spark"))
+        .config("spark.driver.extraJavaOptions", "-Duser.timezone=UTC -XX:+UseParallelGC")
+        .getOrCreate()
+    )

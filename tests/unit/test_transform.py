@@ -1,0 +1,159 @@
+"""The raw -> curated transform on small in-memory inputs (real Spark, one session for the file)."""
+
+from __future__ import annotations
+
+import gzip
+import json
+import random
+from datetime import UTC, datetime, timedelta
+from decimal import Decimal
+from pathlib import Path
+
+import pytest
+from pyspark.sql import DataFrame, SparkSession
+
+from glue_jobs.contract import table
+from glue_jobs.raw_to_curated import run, transform
+from local_platform.lake.generate import document_upload, order_lifecycle
+
+pytestmark = pytest.mark.spark
+
+START = datetime(2026, 3, 1, 23, 59, 0, tzinfo=UTC)
+KEY = "raw/team=orders/dt=2026-03-01/hour=23/batch-1.jsonl.gz"
+
+
+def lines_df(spark: SparkSession, lines: list[str], key: str = KEY) -> DataFrame:
+    return spark.createDataFrame([(line, f"file:/tmp/stage/{key}") for line in lines], "value string, source_file string")
+
+
+def test_spark_schema_is_derived_from_the_contract() -> None:
+    envelope_fields = transform.envelope_schema().fieldNames()
+    assert {"event_id", "occurred_at", "payload", "team", "received_at"} <= set(envelope_fields)
+    ddl = table("events").spark_ddl()
+    assert "`amount` DECIMAL(18,4)" in ddl.replace(", 4", ",4")
+    assert "`occurred_at` TIMESTAMP" in ddl
+
+
+def test_parse_flattens_types_and_quarantines_with_reasons(spark: SparkSession) -> None:
+    rng = random.Random(1)
+    created = next(order_lifecycle(rng, START, 1))
+    # The same instant with a +02:00 offset: event_date must be the UTC date.
+    shifted = json.loads(created.to_json())
+    shifted["occurred_at"] = "2026-03-02T01:59:00+02:00"
+    shifted["event_id"] = "0b1e8c3e-2a6c-4c47-9d0e-6f7c1d2b3a4f"
+    bad_uuid = json.loads(created.to_json()) | {"event_id": "not-a-uuid"}
+    no_source = {k: v for k, v in json.loads(created.to_json()).items() if k != "source"}
+    wrong_team = json.loads(created.to_json()) | {"team": "billing", "event_id": "1b1e8c3e-2a6c-4c47-9d0e-6f7c1d2b3a4f"}
+    bad_time = json.loads(created.to_json()) | {"occurred_at": "2026-03-01", "event_id": "2b1e8c3e-2a6c-4c47-9d0e-6f7c1d2b3a4f"}
+    payload_list = json.loads(created.to_json()) | {"payload": [1], "event_id": "3b1e8c3e-2a6c-4c47-9d0e-6f7c1d2b3a4f"}
+    lines = [
+        created.to_json(),
+        json.dumps(shifted),
+        "{not json",
+        "[1, 2]",
+        json.dumps(bad_uuid),
+        json.dumps(no_source),
+        json.dumps(wrong_team),
+        json.dumps(bad_time),
+        json.dumps(payload_list),
+        "   ",
+    ]
+    rows = {r["value"]: r for r in transform.parse_events(lines_df(spark, lines)).collect()}
+    assert len(rows) == 9  # the blank line is not an event
+
+    good = rows[created.to_json()]
+    assert good["_reasons"] == []
+    assert good["event_date"] == "2026-03-01"
+    assert good["team"] == "orders"
+    assert good["domain"] == "orders"
+    assert good["amount"] == Decimal(created.payload["total"]["amount"]).quantize(Decimal("0.0001"))
+    assert good["currency"] == created.payload["total"]["currency"]
+    assert good["line_count"] == len(created.payload["lines"])
+    assert good["order_id"] == created.payload["order_id"]
+    assert good["document_type"] is None and good["size_bytes"] is None
+    assert json.loads(good["payload_json"]) == created.payload
+    assert good["event_bytes"] == len(created.to_json().encode())
+    assert good["raw_object"] == KEY
+    assert good["occurred_at"] == created.occurred_at.astimezone(UTC).replace(tzinfo=None)
+
+    assert rows[json.dumps(shifted)]["event_date"] == "2026-03-01"
+    reasons = {line: rows[line]["_reasons"] for line in rows if line != created.to_json() and line != json.dumps(shifted)}
+    assert reasons["{not json"] == ["line is not valid JSON"]
+    assert reasons["[1, 2]"] == ["line is not valid JSON"] or reasons["[1, 2]"] == ["line is not a JSON object"]
+    assert reasons[json.dumps(bad_uuid)] == ["event_id: is not a UUID"]
+    assert reasons[json.dumps(no_source)] == ["source: missing"]
+    assert reasons[json.dumps(wrong_team)] == ["team: differs from the team of the raw object it was stored in"]
+    assert reasons[json.dumps(bad_time)] == ["occurred_at: is not an RFC 3339 date-time"]
+    assert reasons[json.dumps(payload_list)] == ["payload: is not a JSON object"]
+    for line in reasons:
+        assert rows[line]["event_date"] is None
+
+
+def test_document_fields(spark: SparkSession) -> None:
+    doc = document_upload(random.Random(2), START, 9)
+    key = "raw/team=documents/dt=2026-03-01/hour=23/b.jsonl.gz"
+    (row,) = transform.parse_events(lines_df(spark, [doc.to_json()], key)).collect()
+    assert row["_reasons"] == []
+    assert row["document_type"] == doc.payload["document_type"]
+    assert row["size_bytes"] == doc.payload["size_bytes"]
+    assert row["amount"] is None and row["line_count"] is None
+
+
+def test_rejected_documents_one_row_per_event(spark: SparkSession) -> None:
+    document = {
+        "request_id": "req-1",
+        "team": "orders",
+        "received_at": "2026-03-01T23:10:00.5Z",
+        "correlation_id": "c-1",
+        "source_ip": "10.0.0.1",
+        "events": [
+            {"index": 0, "event_type": "orders.order_created", "reasons": [{"path": "payload.total", "message": "required"}], "raw": {"a": 1}},
+            {"index": 3, "reasons": [{"path": "event_type", "message": "missing"}, {"path": "x", "message": "y"}], "raw": "junk"},
+        ],
+    }
+    key = "rejected/team=orders/dt=2026-03-01/hour=23/req-1.json"
+    docs = spark.createDataFrame(
+        [(json.dumps(document, indent=2), f"file:/s/{key}"), ("{oops", f"file:/s/{key.replace('req-1', 'req-2')}")],
+        "value string, source_file string",
+    )
+    rows = transform.parse_rejected(docs).collect()
+    good = sorted((r for r in rows if not r["_reasons"]), key=lambda r: r["event_index"])
+    assert [(r["event_index"], r["event_type"], r["reason_count"]) for r in good] == [
+        (0, "orders.order_created", 1),
+        (3, None, 2),
+    ]
+    assert good[0]["first_reason"] == "payload.total: required"
+    assert good[0]["event_date"] == "2026-03-01" and good[0]["team"] == "orders"
+    assert json.loads(good[0]["raw_json"]) == {"a": 1}
+    assert good[1]["raw_json"] == "junk"  # a bare JSON string keeps its text, unquoted
+    (bad,) = [r for r in rows if r["_reasons"]]
+    assert bad["team"] == "orders" and bad["event_date"] is None
+
+
+def test_run_dedupes_within_run_and_against_curated_and_compacts(spark: SparkSession, tmp_path: Path) -> None:
+    rng = random.Random(3)
+    events = [e for n in range(1, 30) for e in order_lifecycle(rng, START - timedelta(hours=1) + timedelta(seconds=n), n)]
+    events = [e for e in events if e.team == "orders"]
+    first, second = events[: len(events) // 2], events[len(events) // 3 :]  # overlapping halves
+    curated = tmp_path / "curated"
+    locations = run.Locations(str(curated), str(curated), str(tmp_path / "quarantine"))
+
+    lines = [e.to_json() for e in first] + [first[0].to_json()]  # a duplicate within the run
+    result = run.run(spark, lines_df(spark, lines), None, locations, "run-1")["events"]
+    assert (result.input_rows, result.quarantined, result.added, result.duplicates) == (len(first) + 1, 0, len(first), 1)
+
+    lines = [e.to_json() for e in second] + ["garbage"]
+    result = run.run(spark, lines_df(spark, lines), None, locations, "run-2")["events"]
+    overlap = len({e.event_id for e in first} & {e.event_id for e in second})
+    assert result.quarantined == 1
+    assert result.added == len(second) - overlap
+    assert result.duplicates == overlap
+
+    stored = spark.read.parquet(str(curated / "events")).collect()
+    assert sorted(r["event_id"] for r in stored) == sorted(str(e.event_id) for e in events)
+    partition_files = list((curated / "events" / "team=orders" / "event_date=2026-03-01").glob("*.parquet"))
+    assert len(partition_files) == 1  # compacted: one file for the partition, not one per run
+    assert partition_files[0].read_bytes()[:4] == b"PAR1"
+    quarantined = [json.loads(line) for f in (tmp_path / "quarantine").rglob("*.json.gz") for line in gzip.open(f, "rt")]
+    assert [q["raw_line"] for q in quarantined] == ["garbage"]
+    assert quarantined[0]["reasons"] == ["line is not valid JSON"]
