@@ -29,7 +29,7 @@ import json
 import os
 import signal
 import threading
-from collections.abc import Iterator
+from collections.abc import Iterator, Sequence
 from contextlib import ExitStack, contextmanager
 from datetime import UTC, datetime
 from pathlib import Path
@@ -84,14 +84,14 @@ class LocalPlatform:
         config: PlatformConfig | None = None,
         env: str = "dev",
         *,
-        components: list[Component] | None = None,
+        components: Sequence[Component] | None = None,
         state_path: Path | None = STATE_PATH,
         port: int = 0,
     ):
         self.config = config or get_config()
         self.env = env
         self.resources = Resources(self.config, env)
-        self.components = default_components() if components is None else components
+        self.components = default_components() if components is None else list(components)
         self.state_path = state_path
         self._port = port
         self._stack = ExitStack()
