@@ -137,7 +137,8 @@ def start_checkov(root: Path) -> subprocess.Popen[str] | None:
     if not CHECKOV.exists():
         return None
     dirs = [arg for top in TERRAFORM_ROOTS if (root / top).is_dir() for arg in ("-d", top)]
-    cmd = [str(CHECKOV), "--config-file", ".checkov.yaml", *dirs, "--skip-download", "-o", "json", "--quiet"]
+    # Not --quiet: that drops the skipped checks, whose reasons finish_checkov verifies.
+    cmd = [str(CHECKOV), "--config-file", ".checkov.yaml", *dirs, "--skip-download", "-o", "json"]
     env = dict(os.environ, BC_SKIP_MAPPING="TRUE", CHECKOV_RUN_SCA_PACKAGE_SCAN_V2="false", LOG_LEVEL="ERROR")
     return subprocess.Popen(cmd, cwd=root, env=env, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
 

@@ -367,3 +367,36 @@ def test_fmt_reports_unformatted_files(repo: Path) -> None:
     )
     result = check.check_fmt(repo)
     assert result.problems == ["modules/pure/main.tf: not formatted (run terraform fmt -recursive)"]
+
+
+# --- checkov ----------------------------------------------------------------------------------
+
+
+@pytest.mark.skipif(not check.CHECKOV.exists(), reason="needs .venv-checkov (make setup)")
+def test_checkov_reports_failed_checks_and_skips_without_reason(tmp_path: Path) -> None:
+    shutil.copytree(FIXTURES / "insecure", tmp_path / "modules" / "insecure")
+    shutil.copy(check.REPO_ROOT / ".checkov.yaml", tmp_path / ".checkov.yaml")
+    result = check.finish_checkov(check.start_checkov(tmp_path), tmp_path)
+    assert not result.ok
+    where = "modules/insecure/main.tf:4: aws_cloudwatch_log_group.logs: "
+    assert f"{where}CKV_AWS_158 Ensure that CloudWatch Log Group is encrypted by KMS" in result.problems
+    assert any(p.startswith(f"{where}CKV_AWS_338") for p in result.problems)
+    _one(result.problems, "aws_sqs_queue.queue", "skip of CKV_AWS_27 has no reason")
+    assert "1 skipped" in result.detail
+
+
+def test_checkov_config_skips_need_a_reason(tmp_path: Path) -> None:
+    config = tmp_path / ".checkov.yaml"
+    config.write_text("skip-check:\n  - CKV_AWS_1  # a reason\n  - CKV_AWS_2\n  - CKV_AWS_3 #\n")
+    assert check.config_skips_without_reason(config) == [
+        ".checkov.yaml: skip of CKV_AWS_2 has no reason (write `- CKV_AWS_2  # why`)",
+        ".checkov.yaml: skip of CKV_AWS_3 has no reason (write `- CKV_AWS_3  # why`)",
+    ]
+
+
+def test_checkov_output_with_one_document_per_directory() -> None:
+    text = '{"passed": 0, "failed": 0}\n{"check_type": "terraform", "summary": {"passed": 2}}\n'
+    assert check._json_documents(text) == [
+        {"passed": 0, "failed": 0},
+        {"check_type": "terraform", "summary": {"passed": 2}},
+    ]
