@@ -26,6 +26,7 @@ from importlib.util import find_spec
 from pathlib import Path
 from typing import Any
 
+from lambdas.kafka_bridge.settings import KafkaSettings
 from local_platform.aws_endpoint import free_port
 
 BOOTSTRAP_ENV = "KAFKA_BOOTSTRAP_SERVERS"
@@ -75,7 +76,20 @@ class KafkaBroker:
         return self._process.pid if self._process else None
 
     def start(self, platform: Any = None) -> str:
-        """Start (or adopt) the cluster and export its address to this process and its children."""
+        """Start the broker (or adopt the user's cluster); the bootstrap servers.
+
+        In a LocalPlatform, also create the environment's topics (scripts/kafka_topics.py)
+        and publish the address as `kafka_bootstrap` in .local/platform.json.
+        """
+        bootstrap = self._start()
+        if platform is not None:
+            from scripts.kafka_topics import ensure_platform_topics
+
+            ensure_platform_topics(platform.config, platform.env, self.settings())
+            platform.publish("kafka_bootstrap", bootstrap)
+        return bootstrap
+
+    def _start(self) -> str:
         external = os.environ.get(BOOTSTRAP_ENV)
         if external:
             self._external = True
@@ -104,8 +118,6 @@ class KafkaBroker:
             self.stop()
             raise
         self._bootstrap = f"127.0.0.1:{port}"
-        os.environ[BOOTSTRAP_ENV] = self._bootstrap
-        os.environ[PROTOCOL_ENV] = "PLAINTEXT"
         return self._bootstrap
 
     def stop(self) -> None:
@@ -118,10 +130,25 @@ class KafkaBroker:
                 self._process.kill()
                 self._process.wait()
             self._process = None
-            if os.environ.get(BOOTSTRAP_ENV) == self._bootstrap:
-                os.environ.pop(BOOTSTRAP_ENV, None)
-                os.environ.pop(PROTOCOL_ENV, None)
         self._bootstrap = None
+
+    def environment(self) -> dict[str, str]:
+        """What the Lambdas (bridge, Kafka consumers) need in their environment to reach this cluster."""
+        if self._external:
+            return {
+                BOOTSTRAP_ENV: self.bootstrap_servers,
+                PROTOCOL_ENV: os.environ.get(PROTOCOL_ENV, "PLAINTEXT"),
+            }
+        return {BOOTSTRAP_ENV: self.bootstrap_servers, PROTOCOL_ENV: "PLAINTEXT"}
+
+    def settings(self) -> KafkaSettings:
+        """Client settings for this cluster (the same ones KafkaSettings.from_env() reads in a Lambda)."""
+        env = self.environment()
+        return KafkaSettings(
+            bootstrap_servers=env[BOOTSTRAP_ENV],
+            security_protocol=env[PROTOCOL_ENV],
+            region=os.environ.get("AWS_REGION") or os.environ.get("AWS_DEFAULT_REGION", ""),
+        )
 
     def pause(self) -> None:
         """Make the broker unresponsive without losing its memory-only data (an outage, for fault tests)."""
@@ -140,6 +167,11 @@ class KafkaBroker:
             "pid": self.pid,
             "running": self._external or (self._process is not None and self._process.poll() is None),
         }
+
+
+def kafka_component() -> KafkaBroker:
+    """The factory local_platform.runtime's DEFAULT_COMPONENTS names."""
+    return KafkaBroker()
 
 
 @contextmanager

@@ -34,6 +34,7 @@ def provision(resources: Resources) -> None:
             },
         )
     _create_queue(resources.fanout_failure_queue, {"MessageRetentionPeriod": str(sqs.dlq_retention_seconds)})
+    _create_orders_table(resources.orders_table)
 
 
 def queue_url(name: str) -> str:
@@ -65,6 +66,22 @@ def _create_table(resources: Resources) -> None:
             TableName=resources.events_table,
             TimeToLiveSpecification={"Enabled": True, "AttributeName": TTL_ATTRIBUTE},
         )
+
+
+def _create_orders_table(name: str) -> None:
+    """The orders team's order processor state (one item per order)."""
+    dynamodb = client("dynamodb")
+    try:
+        dynamodb.create_table(
+            TableName=name,
+            AttributeDefinitions=[{"AttributeName": "order_id", "AttributeType": "S"}],
+            KeySchema=[{"AttributeName": "order_id", "KeyType": "HASH"}],
+            BillingMode="PAY_PER_REQUEST",
+        )
+    except ClientError as exc:
+        if exc.response["Error"]["Code"] != "ResourceInUseException":
+            raise
+    dynamodb.get_waiter("table_exists").wait(TableName=name)
 
 
 def _create_bucket(name: str) -> None:

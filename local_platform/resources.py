@@ -72,6 +72,11 @@ class Resources:
     def fanout_failure_queue(self) -> str:
         return naming.fanout_failure_queue(self.project, self.env)
 
+    @property
+    def orders_table(self) -> str:
+        """The orders team's order state (its reference consumer's own table, not a platform one)."""
+        return naming.resource_name(self.project, self.env, "order-state", "orders")
+
     def queues_with_dlq(self) -> list[tuple[str, str]]:
         """(queue, its DLQ) for every subscribing team and for the Kafka outbox."""
         pairs = [(self.team_queue(t), self.team_dlq(t)) for t in self.config.sqs_subscriber_teams]
@@ -93,5 +98,6 @@ class Resources:
             "REJECTED_BUCKET": self.rejected_bucket,
             "CURATED_BUCKET": self.curated_bucket,
             "OUTBOX_QUEUE_NAME": self.outbox_queue,
+            "ORDERS_TABLE": self.orders_table,
             "POWERTOOLS_METRICS_NAMESPACE": self.project,
         }

@@ -1,0 +1,301 @@
+"""The DynamoDB stream -> Lambda event source mapping, as AWS documents it.
+
+- Each shard is read in order (TRIM_HORIZON), parents before children; one
+  batch per shard is in flight at a time (parallelization factor 1).
+- Records not matching the filter (eventName INSERT) are dropped before
+  batching, as Lambda's event filtering does.
+- A batch is up to BatchSize records, gathered for at most the batching window.
+- The handler's answer: no batchItemFailures -> the batch is checkpointed;
+  failures -> checkpoint before the lowest failed sequence number and retry
+  from it; a failure naming no record of the batch, or an exception, fails
+  the whole batch.
+- A failed batch is bisected when BisectBatchOnFunctionError is on (AWS: "the
+  batch is bisected at the returned sequence number"); this poller splits the
+  remainder in two halves each time, so a record that keeps failing is
+  isolated. Splitting does not count as a retry; otherwise a batch is retried
+  up to MaximumRetryAttempts times, then its metadata goes to the on-failure
+  destination (an SQS queue) in the shape Lambda sends, and the shard moves on.
+"""
+
+from __future__ import annotations
+
+import json
+import logging
+import threading
+import time
+from collections import deque
+from collections.abc import Callable, Mapping, Sequence
+from dataclasses import dataclass, field
+from datetime import UTC, datetime
+from typing import Any
+
+from lambdas.shared.aws import client
+from lambdas.shared.config import PlatformConfig
+from local_platform.pollers.context import LocalLambdaContext
+
+log = logging.getLogger(__name__)
+
+Handler = Callable[[dict[str, Any], Any], Any]
+GET_RECORDS_LIMIT = 1000
+
+
+@dataclass(frozen=True)
+class StreamMapping:
+    """The settings of the event source mapping (Terraform sets the same ones from the same config)."""
+
+    batch_size: int
+    batching_window_seconds: float
+    maximum_retry_attempts: int  # -1: retry until the record expires from the stream
+    bisect_batch_on_function_error: bool
+    event_names: tuple[str, ...] = ("INSERT",)  # the filter criteria
+
+    @classmethod
+    def from_config(cls, config: PlatformConfig) -> StreamMapping:
+        fanout = config.fanout
+        return cls(
+            batch_size=fanout.batch_size,
+            batching_window_seconds=fanout.batching_window_seconds,
+            maximum_retry_attempts=fanout.maximum_retry_attempts,
+            bisect_batch_on_function_error=fanout.bisect_batch_on_function_error,
+        )
+
+
+@dataclass
+class _Shard:
+    shard_id: str
+    parent: str | None
+    iterator: str | None = None
+    closed: bool = False
+    pending: list[dict[str, Any]] = field(default_factory=list)
+    first_pending_at: float = 0.0
+
+
+@dataclass
+class StreamStats:
+    invocations: int = 0
+    records_delivered: int = 0
+    records_filtered: int = 0
+    function_errors: int = 0
+    partial_failures: int = 0
+    bisections: int = 0
+    retries: int = 0
+    batches_parked: int = 0
+    records_parked: int = 0
+
+
+class StreamPoller:
+    """A platform component: polls one table stream and invokes one handler."""
+
+    def __init__(
+        self,
+        stream_arn: str,
+        handler: Handler,
+        mapping: StreamMapping,
+        on_failure_queue_url: str,
+        function_name: str = "fanout",
+        region: str = "eu-west-1",
+        name: str = "fanout-stream-poller",
+        idle_sleep_seconds: float = 0.2,
+    ):
+        self.name = name
+        self._arn = stream_arn
+        self._handler = handler
+        self._mapping = mapping
+        self._on_failure = on_failure_queue_url
+        self._function = function_name
+        self._region = region
+        self._idle_sleep = idle_sleep_seconds
+        self._streams = client("dynamodbstreams")
+        self._shards: dict[str, _Shard] = {}
+        self._thread: threading.Thread | None = None
+        self._stopping = threading.Event()
+        self.stats = StreamStats()
+
+    # -- component protocol ----------------------------------------------------
+
+    def start(self, platform: Any = None) -> None:
+        self._stopping.clear()
+        self._thread = threading.Thread(target=self._run, name=self.name, daemon=True)
+        self._thread.start()
+
+    def stop(self) -> None:
+        self._stopping.set()
+        if self._thread is not None:
+            self._thread.join(timeout=30)
+            self._thread = None
+
+    def status(self) -> dict[str, Any]:
+        return {
+            "stream_arn": self._arn,
+            "running": self._thread is not None and self._thread.is_alive(),
+            "shards": len(self._shards),
+            **self.stats.__dict__,
+        }
+
+    # -- polling ---------------------------------------------------------------
+
+    def _run(self) -> None:
+        while not self._stopping.is_set():
+            try:
+                busy = self.poll_once(flush=False)
+            except Exception:  # keep polling, as the managed mapping does
+                log.exception("stream poller %s failed a pass", self.name)
+                busy = False
+            if not busy:
+                self._stopping.wait(self._idle_sleep)
+
+    def run_until_idle(self, timeout: float = 120.0) -> None:
+        """Deliver everything in the stream now (tests and demo steps), ignoring the batching window."""
+        deadline = time.monotonic() + timeout
+        while self.poll_once(flush=True):
+            if time.monotonic() > deadline:
+                raise TimeoutError(f"{self.name}: stream not drained within {timeout}s")
+
+    def poll_once(self, flush: bool) -> bool:
+        """One pass over the shards; True when records were read or delivered."""
+        self._discover_shards()
+        busy = False
+        for shard in self._ready_shards():
+            busy |= self._read(shard)
+            while shard.pending and (
+                flush
+                or len(shard.pending) >= self._mapping.batch_size
+                or time.monotonic() - shard.first_pending_at >= self._mapping.batching_window_seconds
+            ):
+                batch = shard.pending[: self._mapping.batch_size]
+                del shard.pending[: len(batch)]
+                shard.first_pending_at = time.monotonic()
+                self._deliver(shard.shard_id, batch)
+                busy = True
+        return busy
+
+    def _discover_shards(self) -> None:
+        description = self._streams.describe_stream(StreamArn=self._arn)["StreamDescription"]
+        for shard in description.get("Shards", []):
+            shard_id = shard["ShardId"]
+            if shard_id not in self._shards:
+                self._shards[shard_id] = _Shard(shard_id, shard.get("ParentShardId"))
+
+    def _ready_shards(self) -> list[_Shard]:
+        # A child shard waits until its parent is fully read and delivered (ordering per key).
+        def parent_done(shard: _Shard) -> bool:
+            parent = self._shards.get(shard.parent or "")
+            return parent is None or (parent.closed and not parent.pending)
+
+        return [s for s in self._shards.values() if not (s.closed and not s.pending) and parent_done(s)]
+
+    def _read(self, shard: _Shard) -> bool:
+        if shard.closed:
+            return False
+        if shard.iterator is None:
+            shard.iterator = self._streams.get_shard_iterator(
+                StreamArn=self._arn, ShardId=shard.shard_id, ShardIteratorType="TRIM_HORIZON"
+            )["ShardIterator"]
+        response = self._streams.get_records(ShardIterator=shard.iterator, Limit=GET_RECORDS_LIMIT)
+        shard.iterator = response.get("NextShardIterator")
+        if shard.iterator is None:
+            shard.closed = True
+        records = response.get("Records", [])
+        kept = [self._lambda_record(r) for r in records if r.get("eventName") in self._mapping.event_names]
+        self.stats.records_filtered += len(records) - len(kept)
+        if kept and not shard.pending:
+            shard.first_pending_at = time.monotonic()
+        shard.pending.extend(kept)
+        return bool(records)
+
+    def _lambda_record(self, record: Mapping[str, Any]) -> dict[str, Any]:
+        """A GetRecords record in the shape Lambda delivers it (ARN added, times as epoch seconds)."""
+        dynamodb = dict(record["dynamodb"])
+        created = dynamodb.get("ApproximateCreationDateTime")
+        if isinstance(created, datetime):
+            dynamodb["ApproximateCreationDateTime"] = int(created.timestamp())
+        return {
+            "eventID": record["eventID"],
+            "eventName": record["eventName"],
+            "eventVersion": record.get("eventVersion", "1.1"),
+            "eventSource": "aws:dynamodb",
+            "awsRegion": record.get("awsRegion", self._region),
+            "dynamodb": dynamodb,
+            "eventSourceARN": self._arn,
+        }
+
+    # -- mapping semantics ---------------------------------------------------------
+
+    def _deliver(self, shard_id: str, records: list[dict[str, Any]]) -> None:
+        work: deque[tuple[list[dict[str, Any]], int, int]] = deque([(records, 0, 0)])
+        while work:
+            batch, retries, invocations = work.popleft()
+            failed_from, error = self._invoke(batch)
+            invocations += 1
+            if failed_from is None:
+                continue
+            remainder = batch[failed_from:]
+            if self._mapping.bisect_batch_on_function_error and len(remainder) > 1:
+                self.stats.bisections += 1
+                middle = len(remainder) // 2
+                work.appendleft((remainder[middle:], retries, 0))
+                work.appendleft((remainder[:middle], retries, 0))
+            elif self._mapping.maximum_retry_attempts < 0 or retries < self._mapping.maximum_retry_attempts:
+                self.stats.retries += 1
+                work.appendleft((remainder, retries + 1, invocations))
+            else:
+                self._park(shard_id, remainder, invocations, error)
+
+    def _invoke(self, batch: Sequence[dict[str, Any]]) -> tuple[int | None, str]:
+        """Index of the first record to retry (None: all done) and the error, as the mapping reads them."""
+        self.stats.invocations += 1
+        self.stats.records_delivered += len(batch)
+        context = LocalLambdaContext(self._function, region=self._region)
+        try:
+            response = self._handler({"Records": list(batch)}, context)
+        except Exception as exc:
+            self.stats.function_errors += 1
+            return 0, f"{type(exc).__name__}: {exc}"
+        failures = (response or {}).get("batchItemFailures") if isinstance(response, dict) else None
+        if not failures:
+            return None, ""
+        self.stats.partial_failures += 1
+        positions = {r["dynamodb"]["SequenceNumber"]: i for i, r in enumerate(batch)}
+        identifiers = [f.get("itemIdentifier") if isinstance(f, dict) else None for f in failures]
+        if any(i not in positions for i in identifiers):
+            return 0, "batchItemFailures names a record that is not in the batch: the whole batch failed"
+        return min(positions[i] for i in identifiers), "batchItemFailures"
+
+    def _park(self, shard_id: str, batch: Sequence[dict[str, Any]], invocations: int, error: str) -> None:
+        """Send the batch's metadata to the on-failure destination, as Lambda does, and move on."""
+        self.stats.batches_parked += 1
+        self.stats.records_parked += len(batch)
+        first, last = batch[0]["dynamodb"], batch[-1]["dynamodb"]
+        record = {
+            "requestContext": {
+                "requestId": str(LocalLambdaContext(self._function).aws_request_id),
+                "functionArn": LocalLambdaContext(self._function, region=self._region).invoked_function_arn,
+                "condition": "RetryAttemptsExhausted",
+                "approximateInvokeCount": invocations,
+            },
+            "responseContext": {
+                "statusCode": 200,
+                "executedVersion": "$LATEST",
+                "functionError": "Unhandled" if error != "batchItemFailures" else "",
+            },
+            "version": "1.0",
+            "timestamp": datetime.now(UTC).isoformat(timespec="milliseconds").replace("+00:00", "Z"),
+            "DDBStreamBatchInfo": {
+                "shardId": shard_id,
+                "startSequenceNumber": first["SequenceNumber"],
+                "endSequenceNumber": last["SequenceNumber"],
+                "approximateArrivalOfFirstRecord": _arrival(first),
+                "approximateArrivalOfLastRecord": _arrival(last),
+                "batchSize": len(batch),
+                "streamArn": self._arn,
+            },
+            # Not in Lambda's stream records (it is in async-invocation ones): the last error, for operators.
+            "responsePayload": {"errorMessage": error},
+        }
+        client("sqs").send_message(QueueUrl=self._on_failure, MessageBody=json.dumps(record))
+        log.warning("parked %d stream records of %s: %s", len(batch), shard_id, error)
+
+
+def _arrival(dynamodb: Mapping[str, Any]) -> str:
+    created = dynamodb.get("ApproximateCreationDateTime", 0)
+    return datetime.fromtimestamp(float(created), UTC).isoformat(timespec="seconds").replace("+00:00", "Z")

@@ -1,0 +1,261 @@
+"""What the fan-out integration tests share: the stored events, and reading every destination back.
+
+Events reach the table the way the ingest Lambda writes them (the contract
+of lambdas/ingest/store.py: one conditional put per (team, event_id)), so a
+duplicate never makes a second stream INSERT. Every destination is then read
+back in full and compared with what the configuration says it must hold.
+"""
+
+from __future__ import annotations
+
+import gzip
+import uuid
+from collections import Counter
+from collections.abc import Iterable
+from concurrent.futures import ThreadPoolExecutor
+from dataclasses import dataclass, field
+from datetime import UTC, datetime, timedelta
+from typing import Any
+
+from botocore.exceptions import ClientError
+from confluent_kafka import OFFSET_BEGINNING, Consumer, TopicPartition
+
+from lambdas.kafka_bridge.settings import KafkaSettings
+from lambdas.shared import naming
+from lambdas.shared.aws import client
+from lambdas.shared.config import PlatformConfig
+from lambdas.shared.envelope import Event
+from lambdas.shared.registry import get_registry
+from local_platform.provision import provision, queue_url
+from local_platform.resources import Resources
+from local_platform.traffic import Kind, TrafficGenerator
+from tests.fixtures.aws import isolated_config
+
+RAW_PREFIX = f"{naming.ZONE_RAW}/"
+
+
+def fanout_resources(visibility_timeout_seconds: int = 2, max_receive_count: int | None = None) -> Resources:
+    """Fresh resources whose queues redeliver quickly (tests wait for retries in seconds, not minutes)."""
+    config = isolated_config()
+    sqs = config.sqs.model_copy(
+        update={
+            "visibility_timeout_seconds": visibility_timeout_seconds,
+            "max_receive_count": max_receive_count or config.sqs.max_receive_count,
+        }
+    )
+    resources = Resources(config.model_copy(update={"sqs": sqs}), "dev")
+    provision(resources)
+    return resources
+
+
+@dataclass
+class Load:
+    accepted: dict[str, Event]  # event_id -> the stored event
+    duplicates: int  # events sent again with the same id (no second item, no second INSERT)
+
+
+def stored_events(
+    config: PlatformConfig, orders: int, seed: int, duplicate_rate: float = 0.08
+) -> list[Event]:
+    """A realistic mixed load (all teams, all event types) with retries of the same event ids."""
+    received = datetime.now(UTC) - timedelta(hours=1)
+    events: list[Event] = []
+    for index, sent in enumerate(TrafficGenerator(seed=seed, config=config).mix(orders, duplicate_rate, 0.0)):
+        assert sent.kind is not Kind.INVALID
+        events.append(
+            Event.model_validate(
+                {
+                    **sent.event,
+                    "team": sent.team,
+                    # Spread over two hours: the raw zone then has several hour partitions per team.
+                    "received_at": received + timedelta(milliseconds=1500 * index),
+                    "ingest_id": f"req-{index // 50}",
+                    "correlation_id": f"corr-{uuid.uuid4().hex[:12]}",
+                }
+            )
+        )
+    return events
+
+
+def event_item(event: Event, envelope: str | None = None) -> dict[str, dict[str, str]]:
+    """The events-table item of the cross-area contract (what the ingest Lambda writes)."""
+    event_id = str(event.event_id)
+    return {
+        "pk": {"S": f"{event.team}#{event_id}"},
+        "envelope": {"S": event.model_dump_json() if envelope is None else envelope},
+        "team": {"S": event.team},
+        "event_id": {"S": event_id},
+        "event_type": {"S": event.event_type},
+        "received_at": {"S": event.received_at.isoformat().replace("+00:00", "Z")},
+        "correlation_id": {"S": event.correlation_id},
+        "expires_at": {"N": str(int((datetime.now(UTC) + timedelta(days=7)).timestamp()))},
+    }
+
+
+def put_item(resources: Resources, item: dict[str, dict[str, str]]) -> bool:
+    """A conditional put, as ingest does it: True when written, False for a duplicate."""
+    try:
+        client("dynamodb").put_item(
+            TableName=resources.events_table, Item=item, ConditionExpression="attribute_not_exists(pk)"
+        )
+        return True
+    except ClientError as exc:
+        if exc.response["Error"]["Code"] == "ConditionalCheckFailedException":
+            return False
+        raise
+
+
+def write_events(resources: Resources, events: Iterable[Event]) -> Load:
+    """Store events as the ingest Lambda does: a conditional put each, so duplicates are no-ops."""
+    events = list(events)
+    accepted: dict[str, Event] = {}
+    duplicates = 0
+    with ThreadPoolExecutor(max_workers=16) as pool:
+        # In order per event id: a duplicate is always written after its original.
+        written = list(pool.map(lambda e: put_item(resources, event_item(e)), events))
+    for event, new in zip(events, written, strict=True):
+        if new:
+            accepted[str(event.event_id)] = event
+        else:
+            duplicates += 1
+    return Load(accepted, duplicates)
+
+
+def drain_queue(name: str) -> list[dict[str, Any]]:
+    """Every message of a queue, received once each (kept invisible, not deleted)."""
+    sqs = client("sqs")
+    url = queue_url(name)
+    messages: list[dict[str, Any]] = []
+    empty = 0
+    while empty < 2:
+        received = sqs.receive_message(
+            QueueUrl=url, MaxNumberOfMessages=10, VisibilityTimeout=600, MessageAttributeNames=["All"]
+        ).get("Messages", [])
+        messages.extend(received)
+        empty = 0 if received else empty + 1
+    return messages
+
+
+def queue_depth(name: str) -> int:
+    attributes = client("sqs").get_queue_attributes(
+        QueueUrl=queue_url(name),
+        AttributeNames=["ApproximateNumberOfMessages", "ApproximateNumberOfMessagesNotVisible"],
+    )["Attributes"]
+    return int(attributes["ApproximateNumberOfMessages"]) + int(
+        attributes["ApproximateNumberOfMessagesNotVisible"]
+    )
+
+
+def read_topic(kafka: KafkaSettings, topic: str, expected: int, timeout: float = 60.0) -> list[Any]:
+    """Every message of a topic, from the beginning of each partition (no group: no rebalance wait).
+
+    Tansu's watermark offsets cannot be trusted, so the end is "expected messages
+    seen and then nothing more for two seconds".
+    """
+    consumer = Consumer(
+        {
+            **kafka.client_config(),
+            "group.id": f"test-reader-{uuid.uuid4().hex}",
+            "enable.auto.commit": False,
+            "auto.offset.reset": "earliest",
+        }
+    )
+    try:
+        partitions = consumer.list_topics(topic, timeout=10).topics[topic].partitions
+        consumer.assign([TopicPartition(topic, p, OFFSET_BEGINNING) for p in partitions])
+        messages: list[Any] = []
+        deadline = datetime.now(UTC) + timedelta(seconds=timeout)
+        quiet_since = datetime.now(UTC)
+        while datetime.now(UTC) < deadline:
+            batch = consumer.consume(500, timeout=0.5)
+            fresh = [m for m in batch if m.error() is None]
+            messages.extend(fresh)
+            if fresh:
+                quiet_since = datetime.now(UTC)
+            elif len(messages) >= expected and datetime.now(UTC) - quiet_since > timedelta(seconds=2):
+                break
+        return messages
+    finally:
+        consumer.close()
+
+
+def raw_zone_event_ids(resources: Resources) -> Counter[str]:
+    """How many times each event id is in the raw zone (and checks each object's partition)."""
+    s3 = client("s3")
+    counts: Counter[str] = Counter()
+    for page in s3.get_paginator("list_objects_v2").paginate(Bucket=resources.raw_bucket, Prefix=RAW_PREFIX):
+        for obj in page.get("Contents", []):
+            body = s3.get_object(Bucket=resources.raw_bucket, Key=obj["Key"])["Body"].read()
+            for line in gzip.decompress(body).decode().splitlines():
+                event = Event.model_validate_json(line)
+                # The object sits in the partition of every event it holds.
+                assert obj["Key"].startswith(
+                    naming.raw_key(event.team, event.received_at, "")[: -len(".jsonl.gz")]
+                )
+                counts[str(event.event_id)] += 1
+    return counts
+
+
+@dataclass
+class Delivered:
+    queues: dict[str, Counter[str]] = field(default_factory=dict)  # team -> event id -> copies
+    topics: dict[str, Counter[str]] = field(default_factory=dict)  # topic -> event id -> copies
+    raw: Counter[str] = field(default_factory=Counter)
+
+
+def check_invariants(
+    resources: Resources,
+    accepted: dict[str, Event],
+    kafka: KafkaSettings,
+    parked: set[str] = frozenset(),  # type: ignore[assignment]
+) -> Delivered:
+    """Each subscriber queue and topic has every accepted event of its subscriptions at least once,
+    the raw zone has each exactly once, and nothing else arrived anywhere.
+
+    `parked`: event ids the test made undeliverable on purpose; they must be nowhere.
+    """
+    config = resources.config
+    registry = get_registry()
+    deliverable = {i: e for i, e in accepted.items() if i not in parked}
+    delivered = Delivered()
+    for team in config.sqs_subscriber_teams:
+        expected = {i for i, e in deliverable.items() if team in config.sqs_subscribers(e.event_type)}
+        messages = drain_queue(resources.team_queue(team))
+        got: Counter[str] = Counter()
+        for message in messages:
+            event = Event.model_validate_json(message["Body"])
+            attributes = message["MessageAttributes"]
+            assert attributes["event_id"]["StringValue"] == str(event.event_id)
+            assert attributes["event_type"]["StringValue"] == event.event_type
+            assert attributes["team"]["StringValue"] == event.team
+            assert attributes["correlation_id"]["StringValue"] == event.correlation_id
+            assert event == accepted[str(event.event_id)]
+            got[str(event.event_id)] += 1
+        assert set(got) == expected, (
+            f"{team}: missing {len(expected - set(got))}, unexpected {len(set(got) - expected)}"
+        )
+        delivered.queues[team] = got
+    for event_type in config.kafka_event_types:
+        topic = naming.topic_name(resources.env, event_type)
+        expected = {i for i, e in deliverable.items() if e.event_type == event_type}
+        got = Counter()
+        for message in read_topic(kafka, topic, len(expected)):
+            event = Event.model_validate_json(message.value())
+            headers = {k: v.decode() for k, v in message.headers() or []}
+            assert headers["event_id"] == str(event.event_id)
+            assert headers["correlation_id"] == event.correlation_id
+            business_key = registry.get(event.event_type, event.schema_version).business_key  # type: ignore[union-attr]
+            assert message.key().decode() == event.payload[business_key]
+            assert event == accepted[str(event.event_id)]
+            got[str(event.event_id)] += 1
+        assert set(got) == expected, (
+            f"{topic}: missing {len(expected - set(got))}, unexpected {len(set(got) - expected)}"
+        )
+        delivered.topics[topic] = got
+    delivered.raw = raw_zone_event_ids(resources)
+    assert set(delivered.raw) == set(deliverable), (
+        f"raw zone: missing {len(set(deliverable) - set(delivered.raw))}, unexpected {len(set(delivered.raw) - set(deliverable))}"
+    )
+    duplicated = {i: n for i, n in delivered.raw.items() if n != 1}
+    assert not duplicated, f"raw zone holds {len(duplicated)} events more than once"
+    return delivered
