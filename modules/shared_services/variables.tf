@@ -119,13 +119,13 @@ variable "external_bootstrap_servers" {
 }
 
 variable "external_security_protocol" {
-  description = "Security protocol of the external cluster (SASL_SSL, SSL, PLAINTEXT)."
+  description = "Security protocol of the external cluster, as the kafka-bridge supports them: SASL_SSL (OAUTHBEARER with AWS IAM tokens, i.e. an MSK-compatible cluster) or PLAINTEXT (a private cluster on a trusted network)."
   type        = string
   default     = "SASL_SSL"
 
   validation {
-    condition     = contains(["SASL_SSL", "SSL", "SASL_PLAINTEXT", "PLAINTEXT"], var.external_security_protocol)
-    error_message = "external_security_protocol must be SASL_SSL, SSL, SASL_PLAINTEXT or PLAINTEXT."
+    condition     = contains(["SASL_SSL", "PLAINTEXT"], var.external_security_protocol)
+    error_message = "external_security_protocol must be SASL_SSL or PLAINTEXT (what lambdas/kafka_bridge/settings.py supports)."
   }
 }
 
