@@ -220,7 +220,10 @@ class LocalApiGateway:
 
     def start(self) -> LocalApiGateway:
         self._thread = threading.Thread(
-            target=self._server.serve_forever, name="local-api-gateway", daemon=True
+            target=self._server.serve_forever,
+            kwargs={"poll_interval": 0.05},
+            name="local-api-gateway",
+            daemon=True,
         )
         self._thread.start()
         return self
