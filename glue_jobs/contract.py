@@ -12,16 +12,17 @@ record (the first non-null wins). Terraform ignores that key.
 
 The files are found next to the `glue_jobs` package: in the repository, and
 inside build/glue/glue_libs.zip on AWS (the packaging step adds
-athena/tables/*.json to the zip at the same relative place; importlib.resources
-then reads them from the zip).
+athena/tables/*.json to the zip at the same relative place, and zipfile
+reads them from the zip).
 """
 
 from __future__ import annotations
 
 import json
+import zipfile
 from dataclasses import dataclass
 from functools import cache
-from importlib.resources import files
+from pathlib import Path
 from importlib.resources.abc import Traversable
 from typing import Any
 
@@ -32,11 +33,12 @@ _INTEGER_TYPES = {exp.DataType.Type.TINYINT, exp.DataType.Type.SMALLINT, exp.Dat
 
 
 def tables_dir() -> Traversable:
-    # files("glue_jobs") is a pathlib.Path in a checkout and a zipfile.Path in
-    # the Glue zip; both have .parent (the checkout root / the zip root).
-    package: Any = files("glue_jobs")
-    root: Traversable = package.parent
-    return root / "athena" / "tables"
+    here = Path(__file__)
+    if here.exists():
+        return here.parents[1] / "athena" / "tables"
+    # Imported from the Glue zip (--extra-py-files): __file__ is <zip>/glue_jobs/contract.py.
+    archive = str(here)[: str(here).index(".zip") + len(".zip")]
+    return zipfile.Path(archive, "athena/tables/")
 
 
 @dataclass(frozen=True)

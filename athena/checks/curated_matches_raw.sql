@@ -1,0 +1,28 @@
+-- check: per partition, the curated row count equals the distinct events of the raw zone (not quarantined)
+-- parameters: ? = the cutoff, an RFC 3339 timestamp: only events received before it are reconciled, so
+-- events still arriving while the job runs do not raise false alarms (the orchestrator passes the run's start).
+-- A check returns the rows that violate it: zero rows means it passed.
+WITH raw AS (
+    SELECT r.team, r.event_date, count(DISTINCT r.event_id) AS raw_events
+    FROM raw_event_ids AS r
+    WHERE r.received < from_iso8601_timestamp(?)
+      AND NOT EXISTS (
+          SELECT 1 FROM quarantined_events AS q WHERE q.team = r.team AND q.event_id = r.event_id
+      )
+    GROUP BY r.team, r.event_date
+),
+curated AS (
+    SELECT team, event_date, count(*) AS curated_events
+    FROM events
+    WHERE received_at < from_iso8601_timestamp(?)
+    GROUP BY team, event_date
+)
+SELECT
+    coalesce(raw.team, curated.team) AS team,
+    coalesce(raw.event_date, curated.event_date) AS event_date,
+    coalesce(raw.raw_events, 0) AS raw_events,
+    coalesce(curated.curated_events, 0) AS curated_events
+FROM raw
+FULL OUTER JOIN curated ON raw.team = curated.team AND raw.event_date = curated.event_date
+WHERE coalesce(raw.raw_events, 0) <> coalesce(curated.curated_events, 0)
+ORDER BY team, event_date

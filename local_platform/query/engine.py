@@ -1,0 +1,142 @@
+"""The local Athena: the repository's Trino SQL, transpiled by sqlglot, run by DuckDB over the lake files.
+
+Every table of athena/tables/*.json becomes a DuckDB view of the same name
+over its files (Parquet with hive partitioning, or gzip JSON lines), typed as
+the contract says; every athena/views/*.sql is transpiled and created on top.
+A query is linted first (local_platform.query.lint): what DuckDB would answer
+differently is refused, not mis-run.
+
+The lake root mirrors the buckets: <root>/<zone>/<key>, e.g.
+<root>/curated/curated/events/team=orders/event_date=2026-03-01/part-0.parquet
+(local_platform.lake keeps it in sync with the S3 buckets).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from pathlib import Path
+from typing import Any
+
+import duckdb
+import pyarrow as pa
+import sqlglot
+from sqlglot import exp
+
+from glue_jobs.contract import TableContract, load_tables
+from local_platform.query.lint import ATHENA_DIR, DIALECT, Finding, lint_sql
+
+_GLOB = {"parquet": "**/*.parquet", "json": "**/*.gz"}
+
+
+class LintError(ValueError):
+    def __init__(self, findings: list[Finding]):
+        self.findings = findings
+        super().__init__("\n".join(str(f) for f in findings))
+
+
+def transpile(sql: str) -> list[str]:
+    """Athena (Trino) SQL -> DuckDB SQL, one string per statement."""
+    return [s for s in sqlglot.transpile(sql, read=DIALECT, write="duckdb") if s.strip()]
+
+
+def _statements(sql: str) -> list[tuple[str, int]]:
+    """(DuckDB SQL, number of `?` parameters) per statement."""
+    parsed = [s for s in sqlglot.parse(sql, read=DIALECT) if s is not None]
+    return [(s.sql("duckdb"), len(list(s.find_all(exp.Placeholder)))) for s in parsed]
+
+
+def _literal(text: str) -> str:
+    return "'" + text.replace("'", "''") + "'"
+
+
+def _has_files(root: Path) -> bool:
+    return root.is_dir() and any(p.is_file() for p in root.rglob("*"))
+
+
+def table_source(contract: TableContract, lake_root: Path) -> str:
+    """The DuckDB SELECT behind a contract table: its columns, cast to the contract's types, then partitions."""
+    location = lake_root / contract.bucket / contract.location_prefix
+    columns = [f'CAST("{c.name}" AS {c.duckdb_type}) AS "{c.name}"' for c in contract.columns]
+    partitions = [f'CAST("{p.name}" AS VARCHAR) AS "{p.name}"' for p in contract.partition_keys]
+    if not _has_files(location):
+        # An empty table still has its columns, so queries bind and return no rows.
+        empty = [f'CAST(NULL AS {c.duckdb_type}) AS "{c.name}"' for c in contract.columns]
+        empty += [f'CAST(NULL AS VARCHAR) AS "{p.name}"' for p in contract.partition_keys]
+        return f"SELECT {', '.join(empty)} WHERE false"
+    pattern = _literal(str(location / _GLOB[contract.format]))
+    hive_types = "{" + ", ".join(f"{_literal(p.name)}: 'VARCHAR'" for p in contract.partition_keys) + "}"
+    if contract.format == "parquet":
+        reader = f"read_parquet({pattern}, hive_partitioning = true, hive_types = {hive_types}, union_by_name = true)"
+    else:
+        # Athena's JSON SerDe reads a malformed line as nulls (ignore.malformed.json); so does this.
+        json_columns = "{" + ", ".join(f"{_literal(c.name)}: {_literal(c.duckdb_type)}" for c in contract.columns) + "}"
+        reader = (
+            f"read_json({pattern}, format = 'newline_delimited', columns = {json_columns}, "
+            f"hive_partitioning = true, hive_types = {hive_types}, ignore_errors = true)"
+        )
+    return f"SELECT {', '.join(columns + partitions)} FROM {reader}"
+
+
+class LocalEngine:
+    """A DuckDB connection with the lake's tables and views, answering Athena SQL."""
+
+    def __init__(self, lake_root: Path, athena_dir: Path = ATHENA_DIR, threads: int | None = None):
+        self.lake_root = lake_root
+        self.athena_dir = athena_dir
+        self.connection = duckdb.connect()
+        # Athena's session zone is UTC: timestamps with a zone convert and print the same way here.
+        self.connection.execute("SET TimeZone = 'UTC'")
+        if threads:
+            self.connection.execute(f"SET threads = {int(threads)}")
+        for contract in load_tables().values():
+            self.connection.execute(f'CREATE OR REPLACE VIEW "{contract.name}" AS {table_source(contract, lake_root)}')
+        self._create_views()
+
+    def _create_views(self) -> None:
+        pending = {p: p.read_text(encoding="utf-8") for p in sorted((self.athena_dir / "views").glob("*.sql"))}
+        # Views may read each other: create in passes until none is left or no pass makes progress.
+        while pending:
+            errors: dict[Path, Exception] = {}
+            for path, sql in list(pending.items()):
+                try:
+                    self.execute(sql, source=str(path))
+                    del pending[path]
+                except duckdb.CatalogException as exc:
+                    errors[path] = exc
+            if errors and len(errors) == len(pending):
+                raise RuntimeError(f"cannot create views: {errors}")
+
+    def execute(self, sql: str, params: Sequence[Any] | None = None, source: str = "<sql>") -> pa.Table:
+        """Lint, transpile and run; the last statement's result as an Arrow table."""
+        findings = lint_sql(sql, source)
+        if findings:
+            raise LintError(findings)
+        statements = _statements(sql)
+        result = pa.table({})
+        for i, (statement, placeholders) in enumerate(statements):
+            args = list(params or []) if i == len(statements) - 1 else []
+            # A single value fills every `?`, so a check can use its cutoff twice.
+            if len(args) == 1:
+                args = args * placeholders
+            relation = self.connection.sql(statement, params=args or None)
+            if relation is None:
+                continue
+            result = self._bigint_sums(relation).to_arrow_table()
+        return result
+
+    @staticmethod
+    def _bigint_sums(relation: duckdb.DuckDBPyRelation) -> duckdb.DuckDBPyRelation:
+        """DuckDB sums integers into HUGEINT (128-bit); Trino into BIGINT. Return what Athena returns."""
+        huge = [name for name, kind in zip(relation.columns, relation.types, strict=True) if str(kind) == "HUGEINT"]
+        if not huge:
+            return relation
+        projection = ", ".join(
+            f'CAST("{name}" AS BIGINT) AS "{name}"' if name in huge else f'"{name}"' for name in relation.columns
+        )
+        return relation.project(projection)
+
+    def run_file(self, path: Path, params: Sequence[Any] | None = None) -> pa.Table:
+        return self.execute(path.read_text(encoding="utf-8"), params, source=str(path))
+
+    def close(self) -> None:
+        self.connection.close()
