@@ -87,6 +87,7 @@ class SchemaList(_Body):
     schemas: list[SchemaSummary]
 
 
+JSON_SCHEMA_DIALECT = "https://json-schema.org/draft/2020-12/schema"
 API_SCHEMAS_DIR = Path(__file__).resolve().parents[2] / "api" / "schemas"
 
 
@@ -94,12 +95,14 @@ def exported_schemas() -> dict[str, dict[str, Any]]:
     """File name under api/schemas/ -> JSON Schema, for every body the OpenAPI document references."""
     from lambdas.shared.envelope import envelope_json_schema
 
-    return {
+    schemas = {
         "envelope.json": envelope_json_schema(),
         "ingest-response.json": IngestResponse.model_json_schema(),
         "error.json": ErrorResponse.model_json_schema(),
         "schema-list.json": SchemaList.model_json_schema(),
     }
+    # Self-describing files: the dialect OpenAPI 3.1 uses for its schemas.
+    return {name: {"$schema": JSON_SCHEMA_DIALECT, **schema} for name, schema in schemas.items()}
 
 
 def render(schema: dict[str, Any]) -> str:

@@ -1,0 +1,172 @@
+"""scripts/package.py: the artifacts are reproducible, laid out as Lambda and Glue expect, and clean."""
+
+from __future__ import annotations
+
+import os
+import shutil
+import zipfile
+from pathlib import Path
+
+import pytest
+
+from scripts import package
+
+SOURCES = ("lambdas", "config", "schemas", "glue_jobs", "athena")
+BUILT_FUNCTIONS = [
+    n for n, p in package.FUNCTIONS.items() if (package.REPO_ROOT / p / "handler.py").is_file()
+]
+
+
+def _copy_repo(dest: Path, mtime: float, mode: int) -> Path:
+    """The packaged sources, with the given file times and permissions, and a stray __pycache__."""
+    for name in SOURCES:
+        shutil.copytree(
+            package.REPO_ROOT / name, dest / name, ignore=shutil.ignore_patterns("__pycache__", "*.pyc")
+        )
+    (dest / "lambdas" / "shared" / "__pycache__").mkdir()
+    (dest / "lambdas" / "shared" / "__pycache__" / "config.cpython-311.pyc").write_bytes(b"stale")
+    (dest / "lambdas" / "shared" / "stale.pyc").write_bytes(b"stale")
+    for path in dest.rglob("*"):
+        if path.is_file():
+            path.chmod(mode)
+            os.utime(path, (mtime, mtime))
+    return dest
+
+
+@pytest.fixture(scope="module")
+def builds(tmp_path_factory: pytest.TempPathFactory) -> tuple[Path, Path]:
+    """The same sources, copied twice with different times and modes, built twice."""
+    outs = []
+    for i, (mtime, mode) in enumerate([(1_000_000_000, 0o644), (1_700_000_000, 0o600)]):
+        root = _copy_repo(tmp_path_factory.mktemp(f"src{i}"), mtime, mode)
+        out = tmp_path_factory.mktemp(f"build{i}")
+        package.build(root, out, {"functions", "glue"}, BUILT_FUNCTIONS)
+        outs.append(out)
+    return outs[0], outs[1]
+
+
+def _names(path: Path) -> list[str]:
+    with zipfile.ZipFile(path) as archive:
+        return archive.namelist()
+
+
+def test_builds_are_byte_identical(builds: tuple[Path, Path]) -> None:
+    first, second = builds
+    artifacts = [f"lambda/{name}.zip" for name in BUILT_FUNCTIONS] + ["glue/glue_libs.zip"]
+    for artifact in artifacts:
+        assert (first / artifact).read_bytes() == (second / artifact).read_bytes(), artifact
+    assert (first / "lambda/manifest.json").read_text() == (second / "lambda/manifest.json").read_text()
+
+
+def test_manifest_gives_terraforms_source_code_hash(builds: tuple[Path, Path]) -> None:
+    out = builds[0]
+    manifest = (out / "lambda" / "manifest.json").read_text()
+    for name in BUILT_FUNCTIONS:
+        info = package.artifact_info(out / "lambda" / f"{name}.zip")
+        assert f'"sha256_base64": "{info["sha256_base64"]}"' in manifest
+        assert info["bytes"] == (out / "lambda" / f"{name}.zip").stat().st_size
+
+
+@pytest.mark.parametrize("name", BUILT_FUNCTIONS)
+def test_function_zip_layout(builds: tuple[Path, Path], name: str) -> None:
+    names = _names(builds[0] / "lambda" / f"{name}.zip")
+    own = package.FUNCTIONS[name]
+    assert names == sorted(names)
+    assert "lambdas/__init__.py" in names
+    assert "lambdas/shared/config.py" in names
+    assert f"{own}/handler.py" in names
+    assert "config/platform.yaml" in names
+    assert any(n.startswith("schemas/") and n.endswith(".json") for n in names)
+    # Only its own function package: nothing of the other functions, nor the Glue job.
+    others = [p for n, p in package.FUNCTIONS.items() if n != name]
+    assert not [n for n in names if any(n.startswith(p + "/") for p in others)]
+    assert not [n for n in names if n.startswith("glue_jobs/")]
+    if own.count("/") > 1:  # lambdas/consumers/order_processor: its parent package comes too
+        assert "lambdas/consumers/__init__.py" in names
+
+
+def test_no_bytecode_and_fixed_metadata(builds: tuple[Path, Path]) -> None:
+    for artifact in sorted(builds[0].rglob("*.zip")):
+        with zipfile.ZipFile(artifact) as archive:
+            for info in archive.infolist():
+                assert "__pycache__" not in info.filename and not info.filename.endswith(".pyc")
+                assert info.date_time == (1980, 1, 1, 0, 0, 0)
+                assert info.external_attr >> 16 == 0o100644
+                assert info.compress_type == zipfile.ZIP_DEFLATED
+
+
+def test_glue_libs_hold_what_the_job_imports_but_not_the_entry_script(builds: tuple[Path, Path]) -> None:
+    names = _names(builds[0] / "glue" / "glue_libs.zip")
+    assert "glue_jobs/__init__.py" in names
+    assert "lambdas/shared/envelope.py" in names
+    assert any(n.startswith("athena/tables/") and n.endswith(".json") for n in names)
+    jobs = sorted((package.REPO_ROOT / "glue_jobs").glob("*/job.py"))
+    for job in jobs:
+        assert job.relative_to(package.REPO_ROOT).as_posix() not in names
+        imported = package.first_party_imports(package.REPO_ROOT, job)
+        for module in imported - {job}:
+            assert module.relative_to(package.REPO_ROOT).as_posix() in names
+    assert not [n for n in names if n.startswith(("lambdas/ingest/", "lambdas/fanout/", "config/"))]
+
+
+def test_first_party_imports_follow_the_chain(tmp_path: Path) -> None:
+    for rel, text in {
+        "glue_jobs/__init__.py": "",
+        "glue_jobs/job/__init__.py": "",
+        "glue_jobs/job/job.py": "import json\nfrom glue_jobs.job import run\n",
+        "glue_jobs/job/run.py": "from glue_jobs.contract import table\nimport lambdas.shared.envelope\n",
+        "glue_jobs/contract.py": "from sqlglot import exp\ntable = 1\n",
+        "glue_jobs/unused.py": "",
+        "lambdas/__init__.py": "",
+        "lambdas/shared/__init__.py": "",
+        "lambdas/shared/envelope.py": "from . import naming\nfrom .sub.deep import x\n",
+        "lambdas/shared/naming.py": "",
+        "lambdas/shared/sub/__init__.py": "",
+        "lambdas/shared/sub/deep.py": "from ..naming import y\nx = 1\n",
+    }.items():
+        (tmp_path / rel).parent.mkdir(parents=True, exist_ok=True)
+        (tmp_path / rel).write_text(text)
+    found = {
+        p.relative_to(tmp_path).as_posix()
+        for p in package.first_party_imports(tmp_path, tmp_path / "glue_jobs/job/job.py")
+    }
+    assert found == {
+        "glue_jobs/__init__.py",
+        "glue_jobs/job/__init__.py",
+        "glue_jobs/job/run.py",
+        "glue_jobs/contract.py",
+        "lambdas/__init__.py",
+        "lambdas/shared/__init__.py",
+        "lambdas/shared/envelope.py",
+        "lambdas/shared/naming.py",
+        "lambdas/shared/sub/__init__.py",
+        "lambdas/shared/sub/deep.py",
+    }
+
+
+def test_a_missing_function_package_fails_clearly(tmp_path: Path) -> None:
+    root = _copy_repo(tmp_path / "src", 1_000_000_000, 0o644)
+    shutil.rmtree(root / "lambdas" / "kafka_bridge", ignore_errors=True)
+    with pytest.raises(
+        package.PackagingError, match=r"'kafka_bridge': lambdas/kafka_bridge/handler.py is missing"
+    ):
+        package.build(root, tmp_path / "out", {"functions"}, ["kafka_bridge"])
+
+
+@pytest.mark.slow
+def test_dependencies_layer_is_reproducible_and_linux_x86_64(tmp_path: Path) -> None:
+    """Installs requirements/lambda.lock for python3.12 x86_64 twice (downloads wheels once)."""
+    hashes = []
+    for i in range(2):
+        out = tmp_path / f"out{i}"
+        built = package.build(package.REPO_ROOT, out, {"layer"}, [])
+        hashes.append(built["lambda/dependencies-layer.zip"]["sha256_base64"])
+    assert hashes[0] == hashes[1]
+    names = _names(tmp_path / "out0" / "lambda" / "dependencies-layer.zip")
+    assert all(n.startswith("python/") for n in names)
+    assert any(n.startswith("python/pydantic_core/") and "cpython-312-x86_64-linux-gnu" in n for n in names)
+    assert any(n.startswith("python/confluent_kafka/") for n in names)
+    assert "python/boto3/__init__.py" in names
+    assert not [
+        n for n in names if n.startswith("python/bin/") or n.endswith(("/RECORD", "/INSTALLER", ".pyc"))
+    ]
