@@ -13,8 +13,8 @@ from collections.abc import Callable
 from functools import cache
 from typing import Any
 
-from aws_lambda_powertools import Logger, Metrics, Tracer
-from aws_lambda_powertools.metrics import MetricUnit
+from aws_lambda_powertools import Logger, Tracer
+from aws_lambda_powertools.metrics import EphemeralMetrics, MetricUnit
 from aws_lambda_powertools.utilities.batch import BatchProcessor, EventType, process_partial_response
 from aws_lambda_powertools.utilities.data_classes.dynamo_db_stream_event import DynamoDBRecord
 from aws_lambda_powertools.utilities.typing import LambdaContext
@@ -26,7 +26,6 @@ from lambdas.shared.config import get_config
 from lambdas.shared.settings import platform_env, required_env
 
 logger = Logger(service="fanout")
-metrics = Metrics(service="fanout")
 tracer = Tracer(service="fanout")
 
 Handler = Callable[[dict[str, Any], LambdaContext], dict[str, Any]]
@@ -51,14 +50,14 @@ def build_handler(service: Callable[[], FanoutService]) -> Handler:
 
     @logger.inject_lambda_context(clear_state=True)
     @tracer.capture_lambda_handler
-    @metrics.log_metrics
     def handler(event: dict[str, Any], context: LambdaContext) -> dict[str, Any]:
         records = event.get("Records", [])
         if records:
             # One stream batch spans many requests: the batch's first record names it in the logs.
             logger.set_correlation_id(str(records[0].get("eventID", "")))
-        result = service().process(records)
-        _report(result)
+        fanout = service()
+        result = fanout.process(records)
+        _report(result, fanout.metrics_namespace)
         index = {str(r.get("dynamodb", {}).get("SequenceNumber")): i for i, r in enumerate(records)}
         failed_from = result.records if result.failed_from is None else result.failed_from
 
@@ -77,12 +76,15 @@ def build_handler(service: Callable[[], FanoutService]) -> Handler:
     return handler
 
 
-def _report(result: FanoutResult) -> None:
+def _report(result: FanoutResult, namespace: str) -> None:
+    # EphemeralMetrics: no state shared with other handlers of the same process (the local runtime).
+    metrics = EphemeralMetrics(namespace=namespace, service="fanout")
     metrics.add_metric(name="StreamRecords", unit=MetricUnit.Count, value=result.records)
     metrics.add_metric(name="EventsFannedOut", unit=MetricUnit.Count, value=result.archived)
     metrics.add_metric(name="MessagesSent", unit=MetricUnit.Count, value=result.messages)
     metrics.add_metric(name="RawObjectsWritten", unit=MetricUnit.Count, value=len(result.raw_objects))
     metrics.add_metric(name="RecordsToRetry", unit=MetricUnit.Count, value=result.records - result.committed)
+    metrics.flush_metrics()
     for position, reason in sorted(result.errors.items()):
         logger.warning("stream record failed", extra={"record_index": position, "reason": reason})
 

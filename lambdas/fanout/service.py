@@ -67,6 +67,7 @@ class FanoutService:
         sender: SqsSender,
         raw_writer: RawZoneWriter,
     ):
+        self.metrics_namespace = config.project
         self._router = Router(config)
         self._sender = sender
         self._raw = raw_writer

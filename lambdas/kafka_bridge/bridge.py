@@ -10,7 +10,8 @@ from lambdas.shared.registry import SchemaRegistry
 
 
 class Bridge:
-    def __init__(self, env: str, registry: SchemaRegistry, publisher: KafkaPublisher):
+    def __init__(self, project: str, env: str, registry: SchemaRegistry, publisher: KafkaPublisher):
+        self.metrics_namespace = project
         self._env = env
         self._registry = registry
         self._publisher = publisher

@@ -96,6 +96,8 @@ class StreamPoller:
         region: str = "eu-west-1",
         name: str = "fanout-stream-poller",
         idle_sleep_seconds: float = 0.2,
+        streams: Any = None,
+        sqs: Any = None,
     ):
         self.name = name
         self._arn = stream_arn
@@ -105,7 +107,8 @@ class StreamPoller:
         self._function = function_name
         self._region = region
         self._idle_sleep = idle_sleep_seconds
-        self._streams = client("dynamodbstreams")
+        self._streams = streams or client("dynamodbstreams")
+        self._sqs = sqs or client("sqs")
         self._shards: dict[str, _Shard] = {}
         self._thread: threading.Thread | None = None
         self._stopping = threading.Event()
@@ -292,7 +295,7 @@ class StreamPoller:
             # Not in Lambda's stream records (it is in async-invocation ones): the last error, for operators.
             "responsePayload": {"errorMessage": error},
         }
-        client("sqs").send_message(QueueUrl=self._on_failure, MessageBody=json.dumps(record))
+        self._sqs.send_message(QueueUrl=self._on_failure, MessageBody=json.dumps(record))
         log.warning("parked %d stream records of %s: %s", len(batch), shard_id, error)
 
 

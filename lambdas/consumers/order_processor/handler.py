@@ -45,8 +45,10 @@ def build_handler(processor: Callable[[], OrderProcessor]) -> Handler:
         metrics = EphemeralMetrics(namespace=current.metrics_namespace, service="order-processor")
 
         def record_handler(record: SQSRecord) -> None:
-            correlation = record.message_attributes.get("correlation_id")
-            logger.set_correlation_id(correlation.string_value if correlation else None)
+            correlation = (
+                record.raw_event.get("messageAttributes", {}).get("correlation_id", {}).get("stringValue")
+            )
+            logger.set_correlation_id(correlation)
             try:
                 outcome = current.handle(record.body)
             except (NotYet, Conflict) as exc:
@@ -75,7 +77,8 @@ def build_handler(processor: Callable[[], OrderProcessor]) -> Handler:
                 event=event, record_handler=record_handler, processor=processor_, context=context
             )
         )
-        metrics.flush_metrics(raise_on_empty_metrics=False)
+        if metrics.metric_set:
+            metrics.flush_metrics()
         return response
 
     return handler
