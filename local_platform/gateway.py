@@ -30,7 +30,7 @@ import threading
 import time
 import uuid
 from collections import Counter
-from collections.abc import Callable, Mapping
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
@@ -172,6 +172,84 @@ def routes_from_openapi(path: Path = OPENAPI_PATH) -> list[Route]:
     return routes
 
 
+def rest_proxy_event(
+    method: str,
+    resource: str,
+    path: str,
+    *,
+    key: ApiKey,
+    headers: Sequence[tuple[str, str]] = (),
+    body: bytes = b"",
+    path_params: dict[str, str] | None = None,
+    query: str = "",
+    source_ip: str = "127.0.0.1",
+    stage: str = "local",
+    request_id: str | None = None,
+) -> dict[str, Any]:
+    """The REST API proxy event, version 1.0 format, as API Gateway documents it."""
+    multi_headers: dict[str, list[str]] = {}
+    for name, value in headers:
+        multi_headers.setdefault(name, []).append(value)
+    multi_headers.setdefault("X-Forwarded-For", [source_ip])
+    multi_headers.setdefault("X-Forwarded-Proto", ["http"])
+    multi_headers.setdefault("X-Amzn-Trace-Id", [f"Root=1-{int(time.time()):08x}-{secrets.token_hex(12)}"])
+    multi_query = {k: v for k, v in parse_qs(query, keep_blank_values=True).items()}
+    text: str | None
+    try:
+        text, is_base64 = body.decode("utf-8"), False
+    except UnicodeDecodeError:
+        text, is_base64 = base64.b64encode(body).decode("ascii"), True
+    now = datetime.now(UTC)
+    user_agent = next((v[-1] for k, v in multi_headers.items() if k.lower() == "user-agent"), None)
+    host = next((v[-1] for k, v in multi_headers.items() if k.lower() == "host"), "127.0.0.1")
+    return {
+        "resource": resource,
+        "path": path,
+        "httpMethod": method,
+        "headers": {k: v[-1] for k, v in multi_headers.items()},
+        "multiValueHeaders": multi_headers,
+        "queryStringParameters": {k: v[-1] for k, v in multi_query.items()} or None,
+        "multiValueQueryStringParameters": multi_query or None,
+        "pathParameters": path_params or None,
+        "stageVariables": None,
+        "requestContext": {
+            "resourceId": secrets.token_hex(3),
+            "resourcePath": resource,
+            "httpMethod": method,
+            "extendedRequestId": base64.b64encode(secrets.token_bytes(12)).decode("ascii"),
+            "requestTime": now.strftime("%d/%b/%Y:%H:%M:%S +0000"),
+            "path": f"/{stage}{path}",
+            "accountId": MOTO_ACCOUNT_ID,
+            "protocol": "HTTP/1.1",
+            "stage": stage,
+            "domainPrefix": "local",
+            "requestTimeEpoch": int(now.timestamp() * 1000),
+            "requestId": request_id or str(uuid.uuid4()),
+            "identity": {
+                "cognitoIdentityPoolId": None,
+                "accountId": None,
+                "cognitoIdentityId": None,
+                "caller": None,
+                "apiKey": key.value,
+                "apiKeyId": key.key_id,
+                "principalOrgId": None,
+                "sourceIp": source_ip,
+                "cognitoAuthenticationType": None,
+                "cognitoAuthenticationProvider": None,
+                "userArn": None,
+                "userAgent": user_agent,
+                "user": None,
+                "accessKey": None,
+                "clientCert": None,
+            },
+            "domainName": host,
+            "apiId": "local",
+        },
+        "body": text if body else None,
+        "isBase64Encoded": is_base64,
+    }
+
+
 # -- the gateway ------------------------------------------------------------------
 
 
@@ -291,8 +369,18 @@ class LocalApiGateway:
             self._count(key.team, 413)
             return 413, [*base_headers, json_type], _error_body("Request Too Long", request_id)
 
-        event = self._proxy_event(
-            method, route, path, path_params, url.query, headers, body, source_ip, key, request_id
+        event = rest_proxy_event(
+            method,
+            route.resource,
+            path,
+            key=key,
+            headers=headers,
+            body=body,
+            path_params=path_params,
+            query=url.query,
+            source_ip=source_ip,
+            stage=self._stage,
+            request_id=request_id,
         )
         try:
             with self._invoke_lock:
@@ -314,84 +402,6 @@ class LocalApiGateway:
                     return route, found.groupdict(), True
                 allowed = True
         return None, {}, allowed
-
-    def _proxy_event(
-        self,
-        method: str,
-        route: Route,
-        path: str,
-        path_params: dict[str, str],
-        query: str,
-        headers: list[tuple[str, str]],
-        body: bytes,
-        source_ip: str,
-        key: ApiKey,
-        request_id: str,
-    ) -> dict[str, Any]:
-        """The REST API proxy event, version 1.0 format, as API Gateway documents it."""
-        multi_headers: dict[str, list[str]] = {}
-        for name, value in headers:
-            multi_headers.setdefault(name, []).append(value)
-        multi_headers.setdefault("X-Forwarded-For", [source_ip])
-        multi_headers.setdefault("X-Forwarded-Proto", ["http"])
-        multi_headers.setdefault(
-            "X-Amzn-Trace-Id", [f"Root=1-{int(time.time()):08x}-{secrets.token_hex(12)}"]
-        )
-        multi_query = {k: v for k, v in parse_qs(query, keep_blank_values=True).items()}
-        text: str | None
-        try:
-            text, is_base64 = body.decode("utf-8"), False
-        except UnicodeDecodeError:
-            text, is_base64 = base64.b64encode(body).decode("ascii"), True
-        now = datetime.now(UTC)
-        user_agent = next((v[-1] for k, v in multi_headers.items() if k.lower() == "user-agent"), None)
-        host = next((v[-1] for k, v in multi_headers.items() if k.lower() == "host"), "127.0.0.1")
-        return {
-            "resource": route.resource,
-            "path": path,
-            "httpMethod": method,
-            "headers": {k: v[-1] for k, v in multi_headers.items()},
-            "multiValueHeaders": multi_headers,
-            "queryStringParameters": {k: v[-1] for k, v in multi_query.items()} or None,
-            "multiValueQueryStringParameters": multi_query or None,
-            "pathParameters": path_params or None,
-            "stageVariables": None,
-            "requestContext": {
-                "resourceId": secrets.token_hex(3),
-                "resourcePath": route.resource,
-                "httpMethod": method,
-                "extendedRequestId": base64.b64encode(secrets.token_bytes(12)).decode("ascii"),
-                "requestTime": now.strftime("%d/%b/%Y:%H:%M:%S +0000"),
-                "path": f"/{self._stage}{path}",
-                "accountId": MOTO_ACCOUNT_ID,
-                "protocol": "HTTP/1.1",
-                "stage": self._stage,
-                "domainPrefix": "local",
-                "requestTimeEpoch": int(now.timestamp() * 1000),
-                "requestId": request_id,
-                "identity": {
-                    "cognitoIdentityPoolId": None,
-                    "accountId": None,
-                    "cognitoIdentityId": None,
-                    "caller": None,
-                    "apiKey": key.value,
-                    "apiKeyId": key.key_id,
-                    "principalOrgId": None,
-                    "sourceIp": source_ip,
-                    "cognitoAuthenticationType": None,
-                    "cognitoAuthenticationProvider": None,
-                    "userArn": None,
-                    "userAgent": user_agent,
-                    "user": None,
-                    "accessKey": None,
-                    "clientCert": None,
-                },
-                "domainName": host,
-                "apiId": "local",
-            },
-            "body": text if body else None,
-            "isBase64Encoded": is_base64,
-        }
 
     @staticmethod
     def _from_proxy_result(result: Any) -> tuple[int, list[tuple[str, str]], bytes]:
