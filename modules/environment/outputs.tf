@@ -1,0 +1,95 @@
+output "api_invoke_url" {
+  description = "Base URL of the ingestion API (POST <url>/v1/events)."
+  value       = module.ingestion_api.invoke_url
+}
+
+output "api_key_ids" {
+  description = "Team => API key id."
+  value       = module.ingestion_api.api_key_ids
+}
+
+output "api_key_values" {
+  description = "Team => API key value (hand each team its own)."
+  value       = module.ingestion_api.api_key_values
+  sensitive   = true
+}
+
+output "events_table" {
+  description = "DynamoDB events table."
+  value       = module.ingestion_api.events_table_name
+}
+
+output "queues" {
+  description = "Team (and kafka-outbox) => queue URL."
+  value       = module.event_fanout.queue_urls
+}
+
+output "dead_letter_queues" {
+  description = "Team (and kafka-outbox) => DLQ name."
+  value       = module.event_fanout.dlq_names
+}
+
+output "buckets" {
+  description = "Zone => bucket name."
+  value       = module.data_lake.bucket_names
+}
+
+output "athena_workgroups" {
+  description = "Team (and platform) => Athena workgroup."
+  value       = module.shared.athena_workgroups
+}
+
+output "glue_database" {
+  description = "Glue catalog database of the lake."
+  value       = module.shared.glue_database
+}
+
+output "glue_job_name" {
+  description = "The raw -> curated Glue job."
+  value       = module.data_lake.glue_job_name
+}
+
+output "lake_state_machine_arn" {
+  description = "The lake pipeline (Step Functions)."
+  value       = module.data_lake.state_machine_arn
+}
+
+output "kafka" {
+  description = "Kafka connection (bootstrap servers, protocol, cluster ARN when MSK)."
+  value       = module.shared.kafka
+}
+
+output "kafka_topics" {
+  description = "Event type => Kafka topic."
+  value       = module.names.topics
+}
+
+output "function_names" {
+  description = "Function key => Lambda function name."
+  value       = merge({ ingest = module.ingestion_api.function_name }, module.event_fanout.function_names)
+}
+
+output "team_vpcs" {
+  description = "Team => VPC id."
+  value       = { for t, n in module.team_network : t => n.vpc_id }
+}
+
+output "role_arns" {
+  description = "Baseline roles of the environment (admin, developer, read-only, ci-deploy)."
+  value       = module.iam.role_arns
+}
+
+output "kms_key_arn" {
+  description = "The environment's data key."
+  value       = module.security.kms_key_arn
+}
+
+output "alert_topic_arn" {
+  description = "The environment's alert topic."
+  value       = module.security.alert_topic_arn
+}
+
+output "lambda_environment" {
+  description = "Environment variables every function receives (the contract with lambdas/)."
+  value       = local.lambda_environment
+}

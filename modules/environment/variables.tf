@@ -1,0 +1,91 @@
+variable "config_yaml" {
+  description = "Contents of config/platform.yaml (file(\"<repo>/config/platform.yaml\")): teams, subscriptions, limits and this environment's sizes all come from it."
+  type        = string
+}
+
+variable "environment" {
+  description = "Environment to deploy (a key of `environments` in the configuration)."
+  type        = string
+}
+
+variable "repo_root" {
+  description = "Path of the repository root (athena/, glue_jobs/ are read from it)."
+  type        = string
+}
+
+variable "artifacts_dir" {
+  description = "Directory of the Lambda artifacts built by `make package` (default <repo_root>/build/lambda)."
+  type        = string
+  default     = null
+}
+
+variable "glue_libs_path" {
+  description = "Zip of the Glue job's Python libraries built by `make package` (default <repo_root>/build/glue/glue_libs.zip)."
+  type        = string
+  default     = null
+}
+
+variable "trusted_principal_arns" {
+  description = "Principals allowed to assume the environment's admin/developer/read-only roles (with MFA)."
+  type        = list(string)
+}
+
+variable "ci_principal_arns" {
+  description = "Principals allowed to assume the CI deploy role."
+  type        = list(string)
+  default     = []
+}
+
+variable "github_repository" {
+  description = "GitHub <owner>/<repo> allowed to deploy through OIDC (null: none)."
+  type        = string
+  default     = null
+}
+
+variable "alert_emails" {
+  description = "E-mail subscribers of the environment's alert topic."
+  type        = list(string)
+  default     = []
+}
+
+variable "log_subscription_destination_arn" {
+  description = "The organisation's cross-account CloudWatch Logs destination (terraform/org output log_destination_arn); null: no archive subscription."
+  type        = string
+  default     = null
+}
+
+variable "flow_logs_destination_arn" {
+  description = "The organisation's flow-log destination in the log archive (terraform/org output flow_logs_destination_arn); null: no flow logs."
+  type        = string
+  default     = null
+}
+
+variable "kafka_bootstrap_servers" {
+  description = "Bootstrap servers of the external Kafka cluster (config kafka.mode = external)."
+  type        = string
+  default     = ""
+}
+
+variable "kafka_security_protocol" {
+  description = "Security protocol of the external Kafka cluster (SASL_SSL with IAM tokens, or PLAINTEXT)."
+  type        = string
+  default     = "SASL_SSL"
+}
+
+variable "reference_consumers" {
+  description = "Deploy the reference consumers (the orders team's order-processor) when their team subscribes to SQS."
+  type        = bool
+  default     = true
+}
+
+variable "manage_api_gateway_account" {
+  description = "Let this stack own the region's API Gateway account settings (CloudWatch role)."
+  type        = bool
+  default     = true
+}
+
+variable "tags" {
+  description = "Extra tags (the provider's default_tags already carry project/environment)."
+  type        = map(string)
+  default     = {}
+}
