@@ -1,0 +1,14 @@
+output "state_bucket" {
+  description = "Name of the state bucket (the `bucket` of every backend)."
+  value       = module.state.id
+}
+
+output "state_kms_key_arn" {
+  description = "KMS key of the state bucket (`kms_key_id` of the backends)."
+  value       = aws_kms_key.state.arn
+}
+
+output "region" {
+  description = "Region of the state bucket."
+  value       = local.region
+}
