@@ -7,40 +7,167 @@ For every configuration directory:
   for a local source, an output Y that X declares;
 - every `var.X` and `local.X` used is declared in the directory;
 - every `aws_*` resource or data source referenced (`aws_x.name`,
-  `data.aws_x.name`) is declared in the directory.
+  `data.aws_x.name`) is declared in the directory;
+- a module or resource with count/for_each is indexed before an attribute is
+  read from it (`module.x["k"].y`, not `module.x.y`);
+- provider configurations: `provider = aws.X` and the values of a module's
+  `providers` map name a provider alias this directory declares (a
+  `provider` block with that alias, or a `configuration_aliases` entry), and
+  a module with `configuration_aliases` gets each of them, and only those.
 """
 
 from __future__ import annotations
 
 import re
+from collections.abc import Callable
 from pathlib import Path
+from typing import Any
 
-from scripts.terraform.hcl import Configuration, load_configuration, relative
+from scripts.terraform.hcl import BLOCK, Block, Configuration, load_configuration, relative
 
 # Module block arguments that Terraform interprets itself.
 _MODULE_META = {"source", "version", "count", "for_each", "depends_on", "providers"}
 
 _NAME = r"[A-Za-z_][\w-]*"
+_INDEX = r"(\[(?:[^\[\]]|\[[^\[\]]*\])*\])?"
 # module.x.out, module.x[0].out, module.x["k"].out, module.x[each.key].out, module.x[*].out
-_MODULE_REF = re.compile(rf"(?<![\w.])module\.({_NAME})(?:\[(?:[^\[\]]|\[[^\[\]]*\])*\])?(?:\.({_NAME}))?")
+_MODULE_REF = re.compile(rf"(?<![\w.])module\.({_NAME}){_INDEX}(?:\.({_NAME}))?")
 _VAR_REF = re.compile(rf"(?<![\w.])var\.({_NAME})")
 _LOCAL_REF = re.compile(rf"(?<![\w.])local\.({_NAME})")
-# Resource references of the providers this repository uses; other names (for-expression
+# Resource references of the provider this repository uses; other names (for-expression
 # variables, each/count/self) are not resource addresses.
-_RESOURCE_REF = re.compile(rf"(?<![\w.])(data\.)?(aws_\w+)\.({_NAME})")
+_RESOURCE_REF = re.compile(rf"(?<![\w.])(data\.)?(aws_\w+)\.({_NAME}){_INDEX}(?:\.({_NAME}))?")
+
+Loader = Callable[[Configuration, str], Configuration | None]
 
 
 def _is_local(source: str) -> bool:
     return source.startswith(("./", "../"))
 
 
+def _multi(block: Block) -> bool:
+    return "count" in block.body or "for_each" in block.body
+
+
+def _expression(value: Any) -> str:
+    """A provider reference as written: `aws.x` (python-hcl2 may wrap it in ${...})."""
+    text = str(value).strip()
+    return text[2:-1].strip() if text.startswith("${") and text.endswith("}") else text
+
+
+def configuration_aliases(config: Configuration) -> set[str]:
+    """The `aws.x` provider configurations a module expects from its caller."""
+    aliases = set()
+    for block in config.of_kind("terraform"):
+        for providers in block.body.get("required_providers", []):
+            for name, requirement in providers.items():
+                if name != BLOCK and isinstance(requirement, dict):
+                    aliases |= {_expression(a) for a in requirement.get("configuration_aliases", [])}
+    return aliases
+
+
+def _available_providers(config: Configuration) -> set[str]:
+    declared = {f"{b.labels[0]}.{b.body['alias']}" for b in config.of_kind("provider") if "alias" in b.body}
+    return declared | configuration_aliases(config)
+
+
+def _check_calls(config: Configuration, load: Loader) -> tuple[list[str], dict[str, Configuration | None]]:
+    problems: list[str] = []
+    modules: dict[str, Configuration | None] = {}
+    available = _available_providers(config)
+    for call in config.of_kind("module"):
+        name = call.labels[0]
+        prefix = f"{call.where}: module.{name}"
+        source = str(call.body.get("source", ""))
+        target = load(config, source) if _is_local(source) else None
+        modules[name] = target  # None for a registry module: its interface is not in this repository
+        if _is_local(source) and target is None:
+            problems.append(f"{prefix}: source {source!r} is not a directory")
+        providers = call.body.get("providers", {})
+        passed_providers = {_expression(k) for k in providers if k != BLOCK}
+        for value in (_expression(v) for k, v in providers.items() if k != BLOCK):
+            if "." in value and value not in available:
+                problems.append(f"{prefix}: provider {value} is not configured here (no provider alias)")
+        if target is None:
+            continue
+        declared = target.variables
+        passed = {k for k in call.body if k not in _MODULE_META and k != BLOCK}
+        for arg in sorted(passed - declared.keys()):
+            problems.append(f"{prefix}: {relative(target.path)} declares no variable {arg!r}")
+        for var in sorted(v for v, required in declared.items() if required and v not in passed):
+            problems.append(f"{prefix}: required variable {var!r} is not passed")
+        expected = configuration_aliases(target)
+        for alias in sorted(expected - passed_providers):
+            problems.append(f"{prefix}: the module needs provider {alias}: pass it in `providers`")
+        for alias in sorted(a for a in passed_providers - expected if "." in a):
+            problems.append(f"{prefix}: the module declares no configuration_aliases entry {alias}")
+    return problems, modules
+
+
+def _check_references(
+    config: Configuration, modules: dict[str, Configuration | None]
+) -> tuple[list[str], int]:
+    problems: list[str] = []
+    count = 0
+    variables = config.variables
+    local_names = config.locals
+    multi_modules = {b.labels[0] for b in config.of_kind("module") if _multi(b)}
+    resources = {".".join(b.labels): b for b in config.of_kind("resource")}
+    resources |= {"data." + ".".join(b.labels): b for b in config.of_kind("data")}
+    for block, expression in config.expressions():
+        for match in _MODULE_REF.finditer(expression):
+            count += 1
+            name, index, output = match.groups()
+            if name not in modules:
+                problems.append(f"{block.where}: module.{name} is referenced but not declared")
+                continue
+            if output is not None and index is None and name in multi_modules:
+                problems.append(
+                    f"{block.where}: module.{name}.{output}: module.{name} has count/for_each, index it"
+                )
+            target = modules[name]
+            if target is not None and output is not None and output not in target.outputs:
+                problems.append(
+                    f"{block.where}: module.{name}.{output}: {relative(target.path)} has no output {output!r}"
+                )
+        for match in _VAR_REF.finditer(expression):
+            count += 1
+            if match.group(1) not in variables:
+                problems.append(f"{block.where}: var.{match.group(1)} is not declared")
+        for match in _LOCAL_REF.finditer(expression):
+            count += 1
+            if match.group(1) not in local_names:
+                problems.append(f"{block.where}: local.{match.group(1)} is not declared")
+        for match in _RESOURCE_REF.finditer(expression):
+            count += 1
+            data, tf_type, name, index, attribute = match.groups()
+            address = f"{data or ''}{tf_type}.{name}"
+            if address not in resources:
+                problems.append(f"{block.where}: {address} is referenced but not declared")
+            elif attribute is not None and index is None and _multi(resources[address]):
+                problems.append(
+                    f"{block.where}: {address}.{attribute}: {address} has count/for_each, index it"
+                )
+    return problems, count
+
+
+def _check_provider_meta(config: Configuration) -> list[str]:
+    available = _available_providers(config)
+    problems = []
+    for block in config.blocks:
+        if block.kind in ("resource", "data", "ephemeral") and "provider" in block.body:
+            provider = _expression(block.body["provider"])
+            if "." in provider and provider not in available:
+                address = ".".join(block.labels)
+                problems.append(f"{block.where}: {address}: provider {provider} is not configured here")
+    return problems
+
+
 def check_wiring(configs: list[Configuration]) -> tuple[list[str], str]:
     """(problems, summary) for the module calls and references of every configuration."""
     cache: dict[Path, Configuration] = {c.path: c for c in configs}
-    problems: list[str] = []
-    calls = references = 0
 
-    def target_of(config: Configuration, source: str) -> Configuration | None:
+    def load(config: Configuration, source: str) -> Configuration | None:
         path = (config.path / source).resolve()
         if not path.is_dir():
             return None
@@ -48,60 +175,15 @@ def check_wiring(configs: list[Configuration]) -> tuple[list[str], str]:
             cache[path] = load_configuration(path)
         return cache[path]
 
+    problems: list[str] = []
+    calls = references = 0
     for config in configs:
         problems += config.parse_errors
-        modules: dict[str, Configuration | None] = {}
-        for call in config.of_kind("module"):
-            calls += 1
-            name = call.labels[0]
-            source = str(call.body.get("source", ""))
-            if not _is_local(source):
-                modules[name] = None  # a registry module: its interface is not in this repository
-                continue
-            target = target_of(config, source)
-            if target is None:
-                problems.append(f"{call.where}: module.{name}: source {source!r} is not a directory")
-                modules[name] = None
-                continue
-            modules[name] = target
-            declared = target.variables
-            passed = {k for k in call.body if k not in _MODULE_META and k != "__is_block__"}
-            for arg in sorted(passed - declared.keys()):
-                problems.append(
-                    f"{call.where}: module.{name}: {relative(target.path)} declares no variable {arg!r}"
-                )
-            for var in sorted(v for v, required in declared.items() if required and v not in passed):
-                problems.append(f"{call.where}: module.{name}: required variable {var!r} is not passed")
-
-        variables = config.variables
-        local_names = config.locals
-        declared_resources = {".".join(b.labels) for b in config.of_kind("resource")}
-        declared_resources |= {"data." + ".".join(b.labels) for b in config.of_kind("data")}
-        for block, expression in config.expressions():
-            for match in _MODULE_REF.finditer(expression):
-                references += 1
-                name, output = match.group(1), match.group(2)
-                if name not in modules:
-                    problems.append(f"{block.where}: module.{name} is referenced but not declared")
-                    continue
-                target = modules[name]
-                if target is not None and output is not None and output not in target.outputs:
-                    problems.append(
-                        f"{block.where}: module.{name}.{output}: {relative(target.path)} has no output {output!r}"
-                    )
-            for match in _VAR_REF.finditer(expression):
-                references += 1
-                if match.group(1) not in variables:
-                    problems.append(f"{block.where}: var.{match.group(1)} is not declared")
-            for match in _LOCAL_REF.finditer(expression):
-                references += 1
-                if match.group(1) not in local_names:
-                    problems.append(f"{block.where}: local.{match.group(1)} is not declared")
-            for match in _RESOURCE_REF.finditer(expression):
-                references += 1
-                address = f"{match.group(1) or ''}{match.group(2)}.{match.group(3)}"
-                if address not in declared_resources:
-                    problems.append(f"{block.where}: {address} is referenced but not declared")
+        call_problems, modules = _check_calls(config, load)
+        reference_problems, count = _check_references(config, modules)
+        problems += call_problems + reference_problems + _check_provider_meta(config)
+        calls += len(modules)
+        references += count
     # One problem reported once, even when the same line repeats the reference.
     unique = list(dict.fromkeys(problems))
     summary = f"{len(configs)} configurations, {calls} module calls, {references} references"

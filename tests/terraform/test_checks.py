@@ -300,7 +300,13 @@ def test_wiring_catches_the_planted_mistakes() -> None:
     _one(wiring, "local.nope is not declared")
     _one(wiring, "module.ghost is referenced but not declared")
     _one(wiring, "aws_sqs_queue.ghost is referenced but not declared")
-    assert len(wiring) == 7
+    _one(wiring, "module.children.id", "module.children has count/for_each, index it")
+    _one(wiring, "aws_sqs_queue.many.arn", "aws_sqs_queue.many has count/for_each, index it")
+    _one(wiring, "module.child", "the module needs provider aws.archive")
+    _one(wiring, "module.children", "provider aws.nowhere is not configured here")
+    _one(wiring, "module.children", "declares no configuration_aliases entry aws.extra")
+    _one(wiring, "aws_sqs_queue.dlq", "provider aws.elsewhere is not configured here")
+    assert len(wiring) == 13
 
 
 def test_schema_catches_the_planted_mistakes() -> None:
@@ -313,7 +319,8 @@ def test_schema_catches_the_planted_mistakes() -> None:
     _one(schema, "aws_dynamodb_table.events.point_in_time_recovery", "'retention_days'")
     _one(schema, "aws_dynamodb_table.events", "unsupported block type 'ttl_settings' (dynamic)")
     _one(schema, "has no resource type 'aws_s3_bucket_versionning'")
-    assert len(schema) == 8
+    _one(schema, "provider.aws", "'regoin'")
+    assert len(schema) == 9
 
 
 def test_schema_reports_a_provider_that_does_not_satisfy_the_pin(tmp_path: Path) -> None:
