@@ -13,7 +13,8 @@ turns the assembly into a compact JSON schema that check.py reads:
      "provider_config": {...},
      "resources": {"aws_s3_bucket": {"attributes": {"bucket": {"required": false}, ...},
                                      "blocks": {"versioning": {"required": false, "single": true,
-                                                               "attributes": {...}, "blocks": {...}}}}},
+                                                               "attributes": {...}, "blocks": {...}}},
+                                     "computed": ["arn", "bucket_domain_name", ...]}},
      "data_sources": {...}, "ephemeral_resources": {...}}
 
 A block is "single" when the provider allows at most one (jsii types it as one
@@ -147,6 +148,30 @@ class _Converter:
         return {"attributes": dict(sorted(attributes.items())), "blocks": dict(sorted(blocks.items()))}
 
 
+def normalise(name: str) -> str:
+    """A name with case and underscores dropped: `address_line_1` and `addressLine1` agree."""
+    return name.replace("_", "").lower()
+
+
+def computed_attributes(cls: dict[str, Any], schema: dict[str, Any]) -> list[str]:
+    """The attributes a resource exports beyond its arguments (arn, ...), readable as `aws_x.y.arn`.
+
+    The class getters carry no registry link, so these names come from the camelCase
+    conversion; the checker compares them with `normalise` so the conversion's lossy
+    cases (digits, `selfAttribute`) cannot cause false reports.
+    """
+    arguments = {normalise(n) for n in [*schema["attributes"], *schema["blocks"]]}
+    return sorted(
+        {
+            camel_to_snake(p["name"])
+            for p in cls.get("properties", [])
+            if not p.get("static")
+            and not p["name"].endswith("Input")
+            and normalise(p["name"]) not in arguments
+        }
+    )
+
+
 def convert_assembly(assembly: dict[str, Any]) -> dict[str, Any]:
     """The compact schema of every resource, data source and ephemeral resource in the assembly."""
     types: dict[str, Any] = assembly["types"]
@@ -172,6 +197,7 @@ def convert_assembly(assembly: dict[str, Any]) -> dict[str, Any]:
         if base == "cdktn.TerraformProvider":
             provider_config = schema
         else:
+            schema["computed"] = computed_attributes(cls, schema)
             out[_KINDS[base]][tf_type] = schema
     if provider_version is None:
         raise ValueError("the assembly has no provider classes")

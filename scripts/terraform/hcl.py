@@ -21,6 +21,13 @@ BLOCK = "__is_block__"
 
 _OPTIONS = hcl2.SerializationOptions(with_comments=False, strip_string_quotes=True)
 
+NAME = r"[A-Za-z_][\w-]*"
+# An optional instance key: [0], ["k"], [each.key], [*], one level of nested brackets.
+INDEX = r"(\[(?:[^\[\]]|\[[^\[\]]*\])*\])?"
+# aws_x.name, data.aws_x.name, with an optional index and attribute. Only the provider this
+# repository uses: other dotted names (for-expression variables, each, count) are not addresses.
+RESOURCE_REF = re.compile(rf"(?<![\w.])(data\.)?(aws_\w+)\.({NAME}){INDEX}(?:\.({NAME}))?")
+
 
 @dataclass(frozen=True)
 class Block:

@@ -2,8 +2,9 @@
 
 This is the part of `terraform validate` that needs the provider binary: does
 the type exist, is every argument and nested block one the provider declares,
-is every required one present, and is a block used as a block (an argument as
-an argument). The schema comes from extract_provider_schema.py.
+is every required one present, is a block used as a block (an argument as an
+argument), and does every `aws_x.name.attr` read an attribute aws_x has. The
+schema comes from extract_provider_schema.py.
 """
 
 from __future__ import annotations
@@ -15,8 +16,8 @@ from functools import cache
 from pathlib import Path
 from typing import Any
 
-from scripts.terraform.extract_provider_schema import SCHEMA_PATH
-from scripts.terraform.hcl import BLOCK, Block, Configuration, version_satisfies
+from scripts.terraform.extract_provider_schema import SCHEMA_PATH, normalise
+from scripts.terraform.hcl import BLOCK, RESOURCE_REF, Block, Configuration, version_satisfies
 
 # Arguments Terraform itself handles, whatever the resource type.
 _META = {
@@ -112,6 +113,35 @@ def _check_block(block: Block, schema: dict[str, Any]) -> list[str]:
     return check_body(block.body, known[tf_type], f"{block.where}: {address}", _META[block.kind])
 
 
+def _readable(type_schema: dict[str, Any]) -> set[str]:
+    names = [*type_schema["attributes"], *type_schema["blocks"], *type_schema["computed"], "id"]
+    return {normalise(n) for n in names}
+
+
+def check_attribute_references(config: Configuration, schema: dict[str, Any]) -> list[str]:
+    """Every `aws_x.name.attr` / `data.aws_x.name.attr` read names an attribute aws_x has."""
+    declared = {}
+    for block in config.of_kind("resource") + config.of_kind("data"):
+        tf_type, name = block.labels
+        known = schema[_SCHEMA_KEY[block.kind]].get(tf_type)
+        if known is not None:
+            declared[f"{'data.' if block.kind == 'data' else ''}{tf_type}.{name}"] = known
+    problems = []
+    for block, expression in config.expressions():
+        for match in RESOURCE_REF.finditer(expression):
+            data, tf_type, name, _, attribute = match.groups()
+            address = f"{data or ''}{tf_type}.{name}"
+            if attribute is None or address not in declared:
+                continue
+            readable = _readable(declared[address])
+            # The generator renames attributes that clash with its own names (self -> selfAttribute).
+            if normalise(attribute) not in readable and normalise(attribute) + "attribute" not in readable:
+                problems.append(
+                    f"{block.where}: {address}.{attribute}: {tf_type} has no attribute {attribute!r}"
+                )
+    return problems
+
+
 def check_schema(configs: list[Configuration], schema: dict[str, Any]) -> tuple[list[str], str]:
     """(problems, summary) over every aws_* block of every configuration."""
     problems: list[str] = []
@@ -124,6 +154,7 @@ def check_schema(configs: list[Configuration], schema: dict[str, Any]) -> tuple[
             if aws_block or aws_provider:
                 checked[block.kind] += 1
                 problems += _check_block(block, schema)
+        problems += check_attribute_references(config, schema)
         for block in config.of_kind("terraform"):
             for providers in block.body.get("required_providers", []):
                 aws = providers.get("aws")

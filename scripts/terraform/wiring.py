@@ -23,20 +23,24 @@ from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
-from scripts.terraform.hcl import BLOCK, Block, Configuration, load_configuration, relative
+from scripts.terraform.hcl import (
+    BLOCK,
+    INDEX,
+    NAME,
+    RESOURCE_REF,
+    Block,
+    Configuration,
+    load_configuration,
+    relative,
+)
 
 # Module block arguments that Terraform interprets itself.
 _MODULE_META = {"source", "version", "count", "for_each", "depends_on", "providers"}
 
-_NAME = r"[A-Za-z_][\w-]*"
-_INDEX = r"(\[(?:[^\[\]]|\[[^\[\]]*\])*\])?"
 # module.x.out, module.x[0].out, module.x["k"].out, module.x[each.key].out, module.x[*].out
-_MODULE_REF = re.compile(rf"(?<![\w.])module\.({_NAME}){_INDEX}(?:\.({_NAME}))?")
-_VAR_REF = re.compile(rf"(?<![\w.])var\.({_NAME})")
-_LOCAL_REF = re.compile(rf"(?<![\w.])local\.({_NAME})")
-# Resource references of the provider this repository uses; other names (for-expression
-# variables, each/count/self) are not resource addresses.
-_RESOURCE_REF = re.compile(rf"(?<![\w.])(data\.)?(aws_\w+)\.({_NAME}){_INDEX}(?:\.({_NAME}))?")
+_MODULE_REF = re.compile(rf"(?<![\w.])module\.({NAME}){INDEX}(?:\.({NAME}))?")
+_VAR_REF = re.compile(rf"(?<![\w.])var\.({NAME})")
+_LOCAL_REF = re.compile(rf"(?<![\w.])local\.({NAME})")
 
 Loader = Callable[[Configuration, str], Configuration | None]
 
@@ -138,7 +142,7 @@ def _check_references(
             count += 1
             if match.group(1) not in local_names:
                 problems.append(f"{block.where}: local.{match.group(1)} is not declared")
-        for match in _RESOURCE_REF.finditer(expression):
+        for match in RESOURCE_REF.finditer(expression):
             count += 1
             data, tf_type, name, index, attribute = match.groups()
             address = f"{data or ''}{tf_type}.{name}"

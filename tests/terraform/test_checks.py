@@ -120,8 +120,16 @@ def _attr(
 
 
 def _class(fqn: str, base: str, url: str, tf_type: str, config: str) -> dict[str, object]:
+    getters = [
+        {"name": "tfResourceType", "static": True},
+        {"name": "arn"},  # exported only
+        {"name": "ipv6CidrBlock"},  # an argument's getter
+        {"name": "nameInput"},  # what cdktn was given, not an attribute
+        {"name": "addressLine1Attribute"},
+    ]
     return {
         "kind": "class",
+        "properties": getters,
         "fqn": fqn,
         "base": base,
         "docs": {"summary": f"Represents a {{@link {url} {tf_type}}}."},
@@ -212,6 +220,7 @@ def test_convert_assembly() -> None:
         "required": True,
     }
     assert widget["blocks"]["versioning"]["single"] is True
+    assert widget["computed"] == ["address_line1_attribute", "arn"]
     assert schema["data_sources"]["aws_widget"]["attributes"] == {"id": {"required": False}}
     assert schema["provider_config"]["attributes"] == {"region": {"required": False}}
     assert schema["renamed_properties"] == ["addressLine1->address_line_1"]
@@ -320,7 +329,8 @@ def test_schema_catches_the_planted_mistakes() -> None:
     _one(schema, "aws_dynamodb_table.events", "unsupported block type 'ttl_settings' (dynamic)")
     _one(schema, "has no resource type 'aws_s3_bucket_versionning'")
     _one(schema, "provider.aws", "'regoin'")
-    assert len(schema) == 9
+    _one(schema, "aws_s3_bucket.data.bucket_arn", "aws_s3_bucket has no attribute 'bucket_arn'")
+    assert len(schema) == 10
 
 
 def test_schema_reports_a_provider_that_does_not_satisfy_the_pin(tmp_path: Path) -> None:
