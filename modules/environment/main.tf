@@ -226,3 +226,22 @@ module "event_fanout" {
   permissions_boundary_arn         = module.iam.permissions_boundary_arn
   tags                             = local.tags
 }
+
+# --- Observability: dashboard and alarms (issue 6) ----------------------------------------
+module "observability" {
+  source = "../observability"
+
+  name_prefix        = module.names.prefix
+  region             = module.config.region
+  metrics_namespace  = local.project
+  alarms_enabled     = local.env.alarms_enabled
+  alert_topic_arn    = module.security.alert_topic_arn
+  api                = { name = module.ingestion_api.rest_api_name, stage = module.ingestion_api.stage_name }
+  functions          = merge({ ingest = module.ingestion_api.function_name }, module.event_fanout.function_names)
+  queues             = module.event_fanout.queue_names
+  dead_letter_queues = merge({ for k, q in module.event_fanout.dlq_names : "${k}-dlq" => q }, { fanout-failures = module.event_fanout.fanout_failure_queue_name })
+  glue_job_name      = module.data_lake.glue_job_name
+  state_machine_arn  = module.data_lake.state_machine_arn
+  athena_workgroups  = module.shared.athena_workgroups
+  tags               = local.tags
+}

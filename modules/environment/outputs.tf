@@ -93,3 +93,8 @@ output "lambda_environment" {
   description = "Environment variables every function receives (the contract with lambdas/)."
   value       = local.lambda_environment
 }
+
+output "dashboard_name" {
+  description = "CloudWatch dashboard of the environment."
+  value       = module.observability.dashboard_name
+}
