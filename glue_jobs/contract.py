@@ -22,14 +22,19 @@ import json
 import zipfile
 from dataclasses import dataclass
 from functools import cache
-from pathlib import Path
 from importlib.resources.abc import Traversable
+from pathlib import Path
 from typing import Any
 
 from sqlglot import exp
 
 # Hive type names whose Spark and DuckDB spelling sqlglot derives.
-_INTEGER_TYPES = {exp.DataType.Type.TINYINT, exp.DataType.Type.SMALLINT, exp.DataType.Type.INT, exp.DataType.Type.BIGINT}
+_INTEGER_TYPES = {
+    exp.DataType.Type.TINYINT,
+    exp.DataType.Type.SMALLINT,
+    exp.DataType.Type.INT,
+    exp.DataType.Type.BIGINT,
+}
 
 
 def tables_dir() -> Traversable:
@@ -101,7 +106,10 @@ class TableContract:
         """`name type, ...` for pyspark's StructType.fromDDL / DataFrameReader.schema."""
         fields = [f"`{c.name}` {c.spark_type}" for c in self.columns]
         if with_partitions:
-            fields += [f"`{p.name}` {exp.DataType.build(p.type, dialect='hive').sql('spark')}" for p in self.partition_keys]
+            fields += [
+                f"`{p.name}` {exp.DataType.build(p.type, dialect='hive').sql('spark')}"
+                for p in self.partition_keys
+            ]
         return ", ".join(fields)
 
     def duckdb_columns(self) -> dict[str, str]:

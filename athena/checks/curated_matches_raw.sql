@@ -1,6 +1,7 @@
 -- check: per partition, the curated row count equals the distinct events of the raw zone (not quarantined)
--- parameters: ? = the cutoff, an RFC 3339 timestamp: only events received before it are reconciled, so
--- events still arriving while the job runs do not raise false alarms (the orchestrator passes the run's start).
+-- parameters: every placeholder is the cutoff, an RFC 3339 timestamp string: only events received before it
+-- are reconciled, so events still arriving while the job runs raise no false alarm (the orchestrator passes
+-- the start of the run).
 -- A check returns the rows that violate it: zero rows means it passed.
 WITH raw AS (
     SELECT r.team, r.event_date, count(DISTINCT r.event_id) AS raw_events

@@ -40,7 +40,9 @@ except ImportError:
 
 
 def parse_args(argv: list[str]) -> dict[str, str]:
-    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser = argparse.ArgumentParser(
+        description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter
+    )
     for name in REQUIRED:
         parser.add_argument(f"--{name}", required=True)
     for name in OPTIONAL:
@@ -49,7 +51,9 @@ def parse_args(argv: list[str]) -> dict[str, str]:
     return {k: v for k, v in vars(parser.parse_args(argv)).items() if v is not None}
 
 
-def _glue_lines(glue_context: Any, path: str, ctx: str, whole_documents: bool) -> DataFrame:  # pragma: no cover
+def _glue_lines(
+    glue_context: Any, path: str, ctx: str, whole_documents: bool
+) -> DataFrame:  # pragma: no cover
     """Read through a bookmarked Glue source as raw text: one row per line, or per whole document.
 
     The CSV reader with a separator and a quote character that never occur in
@@ -72,9 +76,9 @@ def _glue_lines(glue_context: Any, path: str, ctx: str, whole_documents: bool) -
     # read by one task and monotonically_increasing_id follows the file).
     ordered = lines.withColumn("_n", F.monotonically_increasing_id())
     return ordered.groupBy("source_file").agg(
-        F.concat_ws("\n", F.transform(F.sort_array(F.collect_list(F.struct("_n", "value"))), lambda s: s["value"])).alias(
-            "value"
-        )
+        F.concat_ws(
+            "\n", F.transform(F.sort_array(F.collect_list(F.struct("_n", "value"))), lambda s: s["value"])
+        ).alias("value")
     )
 
 
@@ -104,11 +108,18 @@ def main(argv: list[str] | None = None) -> dict[str, Any]:
         rejected = run.read_documents(spark, [args["rejected_path"]]) if "rejected_path" in args else None
         run_id = uuid.uuid4().hex
     locations = run.Locations(
-        existing_root=args["curated_path"], output_root=args["curated_path"], quarantine_root=args["quarantine_path"]
+        existing_root=args["curated_path"],
+        output_root=args["curated_path"],
+        quarantine_root=args["quarantine_path"],
     )
     results = run.run(spark, raw, rejected, locations, run_id)
     summary = {
-        name: {"input_rows": r.input_rows, "quarantined": r.quarantined, "added": r.added, "duplicates": r.duplicates}
+        name: {
+            "input_rows": r.input_rows,
+            "quarantined": r.quarantined,
+            "added": r.added,
+            "duplicates": r.duplicates,
+        }
         for name, r in results.items()
     }
     print(json.dumps({"run_id": run_id, "env": args["env"], "tables": summary}))

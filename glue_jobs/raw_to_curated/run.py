@@ -75,7 +75,7 @@ def _path_exists(spark: SparkSession, path: str) -> bool:
     jvm = spark.sparkContext._jvm
     assert jvm is not None
     hadoop_path = jvm.org.apache.hadoop.fs.Path(path)
-    fs = hadoop_path.getFileSystem(spark.sparkContext._jsc.hadoopConfiguration())  # type: ignore[union-attr]
+    fs = hadoop_path.getFileSystem(spark.sparkContext._jsc.hadoopConfiguration())
     return bool(fs.exists(hadoop_path))
 
 
@@ -84,9 +84,13 @@ def partition_path(root: str, table_name: str, partition: Partition) -> str:
     return f"{root.rstrip('/')}/{table_name}/team={team}/event_date={event_date}/"
 
 
-def read_partitions(spark: SparkSession, root: str, table_name: str, partitions: list[Partition]) -> DataFrame | None:
+def read_partitions(
+    spark: SparkSession, root: str, table_name: str, partitions: list[Partition]
+) -> DataFrame | None:
     """The curated rows of the given partitions (those that exist), with the contract's schema."""
-    paths = [p for p in (partition_path(root, table_name, part) for part in partitions) if _path_exists(spark, p)]
+    paths = [
+        p for p in (partition_path(root, table_name, part) for part in partitions) if _path_exists(spark, p)
+    ]
     if not paths:
         return None
     return (
@@ -97,7 +101,10 @@ def read_partitions(spark: SparkSession, root: str, table_name: str, partitions:
 
 
 def _counts(df: DataFrame) -> dict[Partition, int]:
-    return {(r["team"], r["event_date"]): int(r["count"]) for r in df.groupBy("team", "event_date").count().collect()}
+    return {
+        (r["team"], r["event_date"]): int(r["count"])
+        for r in df.groupBy("team", "event_date").count().collect()
+    }
 
 
 def run_table(
@@ -117,7 +124,11 @@ def run_table(
         result.input_rows = sum(int(r["rows"]) for r in summary)
         result.quarantined = sum(int(r["bad"]) for r in summary)
         affected = sorted(
-            {(r["team"], r["event_date"]) for r in summary if r["event_date"] is not None and r["rows"] > r["bad"]}
+            {
+                (r["team"], r["event_date"])
+                for r in summary
+                if r["event_date"] is not None and r["rows"] > r["bad"]
+            }
         )
         if result.quarantined:
             (
@@ -176,4 +187,6 @@ def read_raw_lines(spark: SparkSession, paths: list[str]) -> DataFrame:
 
 def read_documents(spark: SparkSession, paths: list[str]) -> DataFrame:
     """Rejected zone objects, one row per whole JSON document (pretty-printed or not)."""
-    return spark.read.text(paths, wholetext=True).select(F.col("value"), F.input_file_name().alias("source_file"))
+    return spark.read.text(paths, wholetext=True).select(
+        F.col("value"), F.input_file_name().alias("source_file")
+    )

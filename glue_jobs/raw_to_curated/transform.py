@@ -241,7 +241,9 @@ def parse_rejected(documents: DataFrame) -> DataFrame:
     """
     contract = table(REJECTED_EVENTS)
     doc = F.from_json(
-        F.col(VALUE), _rejected_document_schema(), {"mode": "PERMISSIVE", "columnNameOfCorruptRecord": _CORRUPT}
+        F.col(VALUE),
+        _rejected_document_schema(),
+        {"mode": "PERMISSIVE", "columnNameOfCorruptRecord": _CORRUPT},
     )
     df = documents.select(
         F.col(VALUE), doc.alias("doc"), *(c.alias(n) for n, c in _source_columns(F.col(SOURCE_FILE)).items())
@@ -335,9 +337,9 @@ def merge(table_name: str, new_rows: DataFrame, existing: DataFrame | None) -> D
     columns = contract.column_names + contract.partition_names
     candidates = new_rows.select(*columns, F.col(VALUE), F.lit(1).alias(_PRIORITY))
     if existing is not None:
-        candidates = existing.select(*columns, F.lit(None).cast("string").alias(VALUE), F.lit(0).alias(_PRIORITY)).unionByName(
-            candidates
-        )
+        candidates = existing.select(
+            *columns, F.lit(None).cast("string").alias(VALUE), F.lit(0).alias(_PRIORITY)
+        ).unionByName(candidates)
     order = [F.col(_PRIORITY), *_TIEBREAK[table_name]()]
     window = Window.partitionBy(*contract.unique_key).orderBy(*order)
     return (

@@ -29,7 +29,12 @@ def _money(rng: random.Random, low: int = 5, high: int = 900) -> str:
 
 
 def _event(
-    rng: random.Random, team: str, event_type: str, occurred: datetime, payload: dict[str, Any], latency_ms: int
+    rng: random.Random,
+    team: str,
+    event_type: str,
+    occurred: datetime,
+    payload: dict[str, Any],
+    latency_ms: int,
 ) -> Event:
     return Event(
         event_id=uuid.UUID(int=rng.getrandbits(128), version=4),
@@ -51,7 +56,11 @@ def order_lifecycle(rng: random.Random, start: datetime, n: int) -> Iterator[Eve
     customer_id = f"CUST-{rng.randint(1, 5000):05d}"
     currency = rng.choice(CURRENCIES)
     lines = [
-        {"sku": f"SKU-{rng.randint(1, 999):04d}", "quantity": rng.randint(1, 5), "unit_price": {"amount": _money(rng, 1, 90), "currency": currency}}
+        {
+            "sku": f"SKU-{rng.randint(1, 999):04d}",
+            "quantity": rng.randint(1, 5),
+            "unit_price": {"amount": _money(rng, 1, 90), "currency": currency},
+        }
         for _ in range(rng.randint(1, 4))
     ]
     total = _money(rng)

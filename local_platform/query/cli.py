@@ -64,7 +64,9 @@ def run_local(sql: str, params: list[str], lake: Path, source: str) -> pa.Table:
         engine.close()
 
 
-def run_athena(sql: str, params: list[str], database: str, workgroup: str) -> pa.Table:  # pragma: no cover - AWS
+def run_athena(
+    sql: str, params: list[str], database: str, workgroup: str
+) -> pa.Table:  # pragma: no cover - AWS
     import awswrangler as wr
 
     frame = wr.athena.read_sql_query(
@@ -79,19 +81,28 @@ def run_athena(sql: str, params: list[str], database: str, workgroup: str) -> pa
 
 
 def main(argv: list[str] | None = None) -> int:
-    parser = argparse.ArgumentParser(prog="python -m local_platform query", description=__doc__,
-                                     formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser = argparse.ArgumentParser(
+        prog="python -m local_platform query",
+        description=__doc__,
+        formatter_class=argparse.RawDescriptionHelpFormatter,
+    )
     source = parser.add_mutually_exclusive_group(required=True)
     source.add_argument("--file", type=Path, help="a .sql file (athena/queries, athena/checks, ...)")
     source.add_argument("--sql", help="ad-hoc Athena (Trino) SQL")
     parser.add_argument("--format", choices=["table", "csv", "json"], default="table")
-    parser.add_argument("--param", action="append", default=[], help="value for the `?` parameters (repeatable)")
-    parser.add_argument("--workdir", type=Path, default=DEFAULT_WORKDIR, help="local lake work directory (run_lake's)")
+    parser.add_argument(
+        "--param", action="append", default=[], help="value for the `?` parameters (repeatable)"
+    )
+    parser.add_argument(
+        "--workdir", type=Path, default=DEFAULT_WORKDIR, help="local lake work directory (run_lake's)"
+    )
     parser.add_argument("--aws", action="store_true", help="run on Athena instead (needs AWS credentials)")
     parser.add_argument("--env", default="dev")
     parser.add_argument("--team", help="--aws: the team whose workgroup runs the query")
     parser.add_argument("--workgroup", help="--aws: the Athena workgroup (default: the team's)")
-    parser.add_argument("--database", help="--aws: the Glue database (default: the environment's lake database)")
+    parser.add_argument(
+        "--database", help="--aws: the Glue database (default: the environment's lake database)"
+    )
     args = parser.parse_args(argv)
 
     sql = args.file.read_text(encoding="utf-8") if args.file else args.sql

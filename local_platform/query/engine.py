@@ -69,7 +69,9 @@ def table_source(contract: TableContract, lake_root: Path) -> str:
         reader = f"read_parquet({pattern}, hive_partitioning = true, hive_types = {hive_types}, union_by_name = true)"
     else:
         # Athena's JSON SerDe reads a malformed line as nulls (ignore.malformed.json); so does this.
-        json_columns = "{" + ", ".join(f"{_literal(c.name)}: {_literal(c.duckdb_type)}" for c in contract.columns) + "}"
+        json_columns = (
+            "{" + ", ".join(f"{_literal(c.name)}: {_literal(c.duckdb_type)}" for c in contract.columns) + "}"
+        )
         reader = (
             f"read_json({pattern}, format = 'newline_delimited', columns = {json_columns}, "
             f"hive_partitioning = true, hive_types = {hive_types}, ignore_errors = true)"
@@ -89,11 +91,15 @@ class LocalEngine:
         if threads:
             self.connection.execute(f"SET threads = {int(threads)}")
         for contract in load_tables().values():
-            self.connection.execute(f'CREATE OR REPLACE VIEW "{contract.name}" AS {table_source(contract, lake_root)}')
+            self.connection.execute(
+                f'CREATE OR REPLACE VIEW "{contract.name}" AS {table_source(contract, lake_root)}'
+            )
         self._create_views()
 
     def _create_views(self) -> None:
-        pending = {p: p.read_text(encoding="utf-8") for p in sorted((self.athena_dir / "views").glob("*.sql"))}
+        pending = {
+            p: p.read_text(encoding="utf-8") for p in sorted((self.athena_dir / "views").glob("*.sql"))
+        }
         # Views may read each other: create in passes until none is left or no pass makes progress.
         while pending:
             errors: dict[Path, Exception] = {}
@@ -127,11 +133,16 @@ class LocalEngine:
     @staticmethod
     def _bigint_sums(relation: duckdb.DuckDBPyRelation) -> duckdb.DuckDBPyRelation:
         """DuckDB sums integers into HUGEINT (128-bit); Trino into BIGINT. Return what Athena returns."""
-        huge = [name for name, kind in zip(relation.columns, relation.types, strict=True) if str(kind) == "HUGEINT"]
+        huge = [
+            name
+            for name, kind in zip(relation.columns, relation.types, strict=True)
+            if str(kind) == "HUGEINT"
+        ]
         if not huge:
             return relation
         projection = ", ".join(
-            f'CAST("{name}" AS BIGINT) AS "{name}"' if name in huge else f'"{name}"' for name in relation.columns
+            f'CAST("{name}" AS BIGINT) AS "{name}"' if name in huge else f'"{name}"'
+            for name in relation.columns
         )
         return relation.project(projection)
 

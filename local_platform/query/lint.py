@@ -76,7 +76,7 @@ def _snippet(node: exp.Expression) -> str:
     return text if len(text) <= 80 else text[:77] + "..."
 
 
-def _schema() -> dict[str, dict[str, str]]:
+def _schema() -> dict[str, object]:
     return {
         t.name: {**{c.name: c.type for c in t.columns}, **{p.name: p.type for p in t.partition_keys}}
         for t in load_tables().values()
@@ -183,14 +183,18 @@ RULES: dict[str, Callable[[exp.Expression], Iterator[tuple[exp.Expression, str]]
 
 def lint_sql(sql: str, file: str = "<sql>") -> list[Finding]:
     try:
-        statements = [s for s in sqlglot.parse(sql, read=DIALECT) if s is not None]
+        statements = [s for s in sqlglot.parse(sql, read=DIALECT) if isinstance(s, exp.Expression)]
     except ParseError as exc:
         line = exc.errors[0].get("line", 1) if exc.errors else 1
-        return [Finding(file, int(line or 1), "parse", "SQL", f"sqlglot cannot parse it as Athena SQL: {exc}")]
+        return [
+            Finding(file, int(line or 1), "parse", "SQL", f"sqlglot cannot parse it as Athena SQL: {exc}")
+        ]
     findings = []
     for statement in statements:
         for rule, check in RULES.items():
-            findings += [Finding(file, _line(node), rule, _snippet(node), why) for node, why in check(statement)]
+            findings += [
+                Finding(file, _line(node), rule, _snippet(node), why) for node, why in check(statement)
+            ]
     return sorted(findings, key=lambda f: (f.file, f.line, f.rule))
 
 
@@ -207,7 +211,9 @@ def lint_paths(paths: list[Path]) -> list[Finding]:
 
 
 def main(argv: list[str] | None = None) -> int:
-    parser = argparse.ArgumentParser(prog="lint", description="Reject Athena SQL the local engine would mis-run.")
+    parser = argparse.ArgumentParser(
+        prog="lint", description="Reject Athena SQL the local engine would mis-run."
+    )
     parser.add_argument("paths", nargs="*", type=Path, default=[ATHENA_DIR])
     args = parser.parse_args(argv)
     findings = lint_paths(args.paths)

@@ -23,7 +23,9 @@ KEY = "raw/team=orders/dt=2026-03-01/hour=23/batch-1.jsonl.gz"
 
 
 def lines_df(spark: SparkSession, lines: list[str], key: str = KEY) -> DataFrame:
-    return spark.createDataFrame([(line, f"file:/tmp/stage/{key}") for line in lines], "value string, source_file string")
+    return spark.createDataFrame(
+        [(line, f"file:/tmp/stage/{key}") for line in lines], "value string, source_file string"
+    )
 
 
 def test_spark_schema_is_derived_from_the_contract() -> None:
@@ -43,9 +45,18 @@ def test_parse_flattens_types_and_quarantines_with_reasons(spark: SparkSession) 
     shifted["event_id"] = "0b1e8c3e-2a6c-4c47-9d0e-6f7c1d2b3a4f"
     bad_uuid = json.loads(created.to_json()) | {"event_id": "not-a-uuid"}
     no_source = {k: v for k, v in json.loads(created.to_json()).items() if k != "source"}
-    wrong_team = json.loads(created.to_json()) | {"team": "billing", "event_id": "1b1e8c3e-2a6c-4c47-9d0e-6f7c1d2b3a4f"}
-    bad_time = json.loads(created.to_json()) | {"occurred_at": "2026-03-01", "event_id": "2b1e8c3e-2a6c-4c47-9d0e-6f7c1d2b3a4f"}
-    payload_list = json.loads(created.to_json()) | {"payload": [1], "event_id": "3b1e8c3e-2a6c-4c47-9d0e-6f7c1d2b3a4f"}
+    wrong_team = json.loads(created.to_json()) | {
+        "team": "billing",
+        "event_id": "1b1e8c3e-2a6c-4c47-9d0e-6f7c1d2b3a4f",
+    }
+    bad_time = json.loads(created.to_json()) | {
+        "occurred_at": "2026-03-01",
+        "event_id": "2b1e8c3e-2a6c-4c47-9d0e-6f7c1d2b3a4f",
+    }
+    payload_list = json.loads(created.to_json()) | {
+        "payload": [1],
+        "event_id": "3b1e8c3e-2a6c-4c47-9d0e-6f7c1d2b3a4f",
+    }
     lines = [
         created.to_json(),
         json.dumps(shifted),
@@ -77,12 +88,20 @@ def test_parse_flattens_types_and_quarantines_with_reasons(spark: SparkSession) 
     assert good["occurred_at"] == created.occurred_at.astimezone(UTC).replace(tzinfo=None)
 
     assert rows[json.dumps(shifted)]["event_date"] == "2026-03-01"
-    reasons = {line: rows[line]["_reasons"] for line in rows if line != created.to_json() and line != json.dumps(shifted)}
+    reasons = {
+        line: rows[line]["_reasons"]
+        for line in rows
+        if line != created.to_json() and line != json.dumps(shifted)
+    }
     assert reasons["{not json"] == ["line is not valid JSON"]
-    assert reasons["[1, 2]"] == ["line is not valid JSON"] or reasons["[1, 2]"] == ["line is not a JSON object"]
+    assert reasons["[1, 2]"] == ["line is not valid JSON"] or reasons["[1, 2]"] == [
+        "line is not a JSON object"
+    ]
     assert reasons[json.dumps(bad_uuid)] == ["event_id: is not a UUID"]
     assert reasons[json.dumps(no_source)] == ["source: missing"]
-    assert reasons[json.dumps(wrong_team)] == ["team: differs from the team of the raw object it was stored in"]
+    assert reasons[json.dumps(wrong_team)] == [
+        "team: differs from the team of the raw object it was stored in"
+    ]
     assert reasons[json.dumps(bad_time)] == ["occurred_at: is not an RFC 3339 date-time"]
     assert reasons[json.dumps(payload_list)] == ["payload: is not a JSON object"]
     for line in reasons:
@@ -107,13 +126,25 @@ def test_rejected_documents_one_row_per_event(spark: SparkSession) -> None:
         "correlation_id": "c-1",
         "source_ip": "10.0.0.1",
         "events": [
-            {"index": 0, "event_type": "orders.order_created", "reasons": [{"path": "payload.total", "message": "required"}], "raw": {"a": 1}},
-            {"index": 3, "reasons": [{"path": "event_type", "message": "missing"}, {"path": "x", "message": "y"}], "raw": "junk"},
+            {
+                "index": 0,
+                "event_type": "orders.order_created",
+                "reasons": [{"path": "payload.total", "message": "required"}],
+                "raw": {"a": 1},
+            },
+            {
+                "index": 3,
+                "reasons": [{"path": "event_type", "message": "missing"}, {"path": "x", "message": "y"}],
+                "raw": "junk",
+            },
         ],
     }
     key = "rejected/team=orders/dt=2026-03-01/hour=23/req-1.json"
     docs = spark.createDataFrame(
-        [(json.dumps(document, indent=2), f"file:/s/{key}"), ("{oops", f"file:/s/{key.replace('req-1', 'req-2')}")],
+        [
+            (json.dumps(document, indent=2), f"file:/s/{key}"),
+            ("{oops", f"file:/s/{key.replace('req-1', 'req-2')}"),
+        ],
         "value string, source_file string",
     )
     rows = transform.parse_rejected(docs).collect()
@@ -132,7 +163,11 @@ def test_rejected_documents_one_row_per_event(spark: SparkSession) -> None:
 
 def test_run_dedupes_within_run_and_against_curated_and_compacts(spark: SparkSession, tmp_path: Path) -> None:
     rng = random.Random(3)
-    events = [e for n in range(1, 30) for e in order_lifecycle(rng, START - timedelta(hours=1) + timedelta(seconds=n), n)]
+    events = [
+        e
+        for n in range(1, 30)
+        for e in order_lifecycle(rng, START - timedelta(hours=1) + timedelta(seconds=n), n)
+    ]
     events = [e for e in events if e.team == "orders"]
     first, second = events[: len(events) // 2], events[len(events) // 3 :]  # overlapping halves
     curated = tmp_path / "curated"
@@ -140,7 +175,12 @@ def test_run_dedupes_within_run_and_against_curated_and_compacts(spark: SparkSes
 
     lines = [e.to_json() for e in first] + [first[0].to_json()]  # a duplicate within the run
     result = run.run(spark, lines_df(spark, lines), None, locations, "run-1")["events"]
-    assert (result.input_rows, result.quarantined, result.added, result.duplicates) == (len(first) + 1, 0, len(first), 1)
+    assert (result.input_rows, result.quarantined, result.added, result.duplicates) == (
+        len(first) + 1,
+        0,
+        len(first),
+        1,
+    )
 
     lines = [e.to_json() for e in second] + ["garbage"]
     result = run.run(spark, lines_df(spark, lines), None, locations, "run-2")["events"]
@@ -154,6 +194,9 @@ def test_run_dedupes_within_run_and_against_curated_and_compacts(spark: SparkSes
     partition_files = list((curated / "events" / "team=orders" / "event_date=2026-03-01").glob("*.parquet"))
     assert len(partition_files) == 1  # compacted: one file for the partition, not one per run
     assert partition_files[0].read_bytes()[:4] == b"PAR1"
-    quarantined = [json.loads(line) for f in (tmp_path / "quarantine").rglob("*.json.gz") for line in gzip.open(f, "rt")]
+    quarantined = []
+    for path in (tmp_path / "quarantine").rglob("*.json.gz"):
+        with gzip.open(path, "rt") as handle:
+            quarantined += [json.loads(line) for line in handle]
     assert [q["raw_line"] for q in quarantined] == ["garbage"]
     assert quarantined[0]["reasons"] == ["line is not valid JSON"]
