@@ -159,12 +159,16 @@ class StreamPoller:
         self._discover_shards()
         busy = False
         for shard in self._ready_shards():
-            busy |= self._read(shard)
-            while shard.pending and (
-                flush
-                or len(shard.pending) >= self._mapping.batch_size
-                or time.monotonic() - shard.first_pending_at >= self._mapping.batching_window_seconds
-            ):
+            while True:
+                # Fill a batch before invoking, as the managed poller does (GetRecords pages may be small).
+                while len(shard.pending) < self._mapping.batch_size and self._read(shard):
+                    busy = True
+                if not shard.pending or not (
+                    flush
+                    or len(shard.pending) >= self._mapping.batch_size
+                    or time.monotonic() - shard.first_pending_at >= self._mapping.batching_window_seconds
+                ):
+                    break
                 batch = shard.pending[: self._mapping.batch_size]
                 del shard.pending[: len(batch)]
                 shard.first_pending_at = time.monotonic()

@@ -42,8 +42,8 @@ def run_mixed_load(broker: KafkaBroker, orders: int, minimum_events: int) -> Non
     assert len(load.accepted) >= minimum_events and load.duplicates > minimum_events // 50
 
     pipeline = FanoutPollers(resources, kafka, delivery_timeout_ms=10_000)
-    pipeline.stream.run_until_idle()
-    pipeline.outbox.run_until_idle()
+    pipeline.stream.run_until_idle(timeout=900)
+    pipeline.outbox.run_until_idle(timeout=900)
 
     delivered = check_invariants(resources, load.accepted, kafka)
     # Every event type, every team and several hours of raw partitions were exercised.
