@@ -15,7 +15,7 @@ import duckdb
 import pytest
 
 from local_platform.query import lint
-from local_platform.query.engine import LocalEngine, LintError, transpile
+from local_platform.query.engine import LintError, LocalEngine, transpile
 
 # rule -> (rejected Trino SQL, Trino's answer to it, accepted rewrite, its answer in both engines)
 CASES: dict[str, tuple[str, Any, str, Any]] = {

@@ -16,7 +16,6 @@ from glue_jobs.contract import load_tables
 from local_platform.query.cli import main as query_main
 from local_platform.query.engine import LocalEngine, transpile
 
-
 # What the Glue job writes for each contract type (Spark's Parquet types).
 ARROW_TYPES = {
     "string": pa.string(),
