@@ -408,10 +408,13 @@ data "aws_iam_policy_document" "logs_assume" {
       identifiers = ["logs.amazonaws.com"]
     }
 
+    # Deliveries come from the organisation's accounts in this region; which
+    # accounts may subscribe at all is decided by the destination policy
+    # (aws:PrincipalOrgID) below.
     condition {
-      test     = "StringEquals"
-      variable = "aws:SourceOrgID"
-      values   = [var.organization_id]
+      test     = "StringLike"
+      variable = "aws:SourceArn"
+      values   = ["arn:${local.partition}:logs:${var.region}:*:*"]
     }
   }
 }
