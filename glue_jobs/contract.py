@@ -87,6 +87,8 @@ class TableContract:
     columns: tuple[Column, ...]
     partition_keys: tuple[PartitionKey, ...]
     unique_key: tuple[str, ...]
+    serde: str = ""
+    serde_parameters: tuple[tuple[str, str], ...] = ()
 
     @property
     def column_names(self) -> list[str]:
@@ -140,6 +142,8 @@ def _load(document: dict[str, Any]) -> TableContract:
             for p in document.get("partition_keys", [])
         ),
         unique_key=tuple(document.get("unique_key", ())),
+        serde=document.get("serde", ""),
+        serde_parameters=tuple(document.get("serde_parameters", {}).items()),
     )
 
 
@@ -158,3 +162,67 @@ def load_tables() -> dict[str, TableContract]:
 
 def table(name: str) -> TableContract:
     return load_tables()[name]
+
+
+def _hive_text(text: str) -> str:
+    # Hive DDL escapes quotes with backslashes, which sqlglot (and a reader) handle badly: keep them out.
+    if "'" in text or "\\" in text:
+        raise ValueError(f"quotes and backslashes are not allowed in table comments: {text!r}")
+    return text
+
+
+def athena_ddl(contract: TableContract, teams: list[str]) -> str:
+    """CREATE EXTERNAL TABLE with partition projection, for the Athena console or a manual run.
+
+    Terraform creates the same table from the JSON contract (modules/data_lake);
+    this text is generated from it (python -m glue_jobs.contract) and a test
+    keeps the committed athena/tables/*.sql equal to it. `${<zone>_bucket}` is
+    the one thing to substitute; `${team}`-style templates are Athena's own.
+    """
+    location = f"s3://${{{contract.bucket}_bucket}}/{contract.location_prefix}"
+    columns = ",\n".join(
+        f"    `{c.name}` {c.data_type.sql('hive').lower()} COMMENT '{_hive_text(c.comment)}'"
+        for c in contract.columns
+    )
+    partitions = ", ".join(f"`{p.name}` {p.type}" for p in contract.partition_keys)
+    properties: dict[str, str] = {"projection.enabled": "true"}
+    for key in contract.partition_keys:
+        for attribute, value in key.projection.items():
+            if attribute == "values_from":
+                properties[f"projection.{key.name}.values"] = ",".join(teams)
+            else:
+                properties[f"projection.{key.name}.{attribute.replace('_', '.')}"] = str(value)
+    template = "/".join(f"{p.name}=${{{p.name}}}" for p in contract.partition_keys)
+    properties["storage.location.template"] = f"{location}{template}/"
+    if contract.format == "parquet":
+        properties["parquet.compression"] = "ZSTD"
+        storage = "STORED AS PARQUET"
+    else:
+        serde_properties = ", ".join(f"'{k}' = '{v}'" for k, v in contract.serde_parameters)
+        storage = (
+            f"ROW FORMAT SERDE '{contract.serde}'\n"
+            + (f"WITH SERDEPROPERTIES ({serde_properties})\n" if serde_properties else "")
+            + "STORED AS INPUTFORMAT 'org.apache.hadoop.mapred.TextInputFormat'\n"
+            "OUTPUTFORMAT 'org.apache.hadoop.hive.ql.io.HiveIgnoreKeyTextOutputFormat'"
+        )
+    table_properties = ",\n".join(f"    '{k}' = '{v}'" for k, v in properties.items())
+    return (
+        f"-- Generated from athena/tables/{contract.name}.json by `python -m glue_jobs.contract`; do not edit.\n"
+        f"-- {contract.description}\n"
+        f"CREATE EXTERNAL TABLE IF NOT EXISTS {contract.name} (\n{columns}\n)\n"
+        f"PARTITIONED BY ({partitions})\n{storage}\nLOCATION '{location}'\n"
+        f"TBLPROPERTIES (\n{table_properties}\n)\n"
+    )
+
+
+def write_ddl() -> None:
+    from lambdas.shared.config import get_config
+
+    teams = list(get_config().teams)
+    directory = Path(__file__).resolve().parents[1] / "athena" / "tables"
+    for contract in load_tables().values():
+        (directory / f"{contract.name}.sql").write_text(athena_ddl(contract, teams), encoding="utf-8")
+
+
+if __name__ == "__main__":
+    write_ddl()

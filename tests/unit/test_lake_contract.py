@@ -1,0 +1,68 @@
+"""The table contracts (athena/tables/*.json), the DDL generated from them, the sample traffic and the report."""
+
+from __future__ import annotations
+
+import json
+from datetime import UTC, datetime, timedelta
+from pathlib import Path
+
+from glue_jobs.contract import athena_ddl, load_tables, tables_dir
+from lambdas.shared.config import get_config
+from lambdas.shared.registry import SchemaRegistry
+from local_platform.lake.generate import generate_events, raw_objects
+from local_platform.lake.report import _series, bar_chart, write_report
+
+
+def test_committed_ddl_is_generated_from_the_contracts() -> None:
+    teams = list(get_config().teams)
+    for contract in load_tables().values():
+        committed = (Path(str(tables_dir())) / f"{contract.name}.sql").read_text()
+        assert committed == athena_ddl(contract, teams), f"run python -m glue_jobs.contract ({contract.name})"
+
+
+def test_contracts_are_complete() -> None:
+    tables = load_tables()
+    assert set(tables) == {"events", "rejected_events", "raw_events", "quarantined_events"}
+    for contract in tables.values():
+        assert contract.bucket in ("raw", "rejected", "curated")
+        assert contract.location_prefix.endswith("/")
+        assert set(contract.unique_key) <= set(contract.column_names + contract.partition_names)
+        for key in contract.partition_keys:
+            assert key.projection["type"] in ("enum", "date", "integer", "injected")
+        document = json.loads((Path(str(tables_dir())) / f"{contract.name}.json").read_text())
+        assert {"name", "description", "location_prefix", "format", "columns", "partition_keys"} <= set(
+            document
+        )
+    # Curated tables say where every column comes from; the job refuses a contract it cannot fill.
+    for name in ("events", "rejected_events"):
+        assert all(c.sources for c in tables[name].columns), name
+    assert tables["events"].spark_ddl().startswith("`event_id` STRING, `event_type` STRING")
+
+
+def test_sample_traffic_is_valid_against_the_registered_schemas() -> None:
+    registry = SchemaRegistry.load()
+    events = generate_events(300, datetime(2026, 3, 1, tzinfo=UTC), timedelta(hours=2), seed=3)
+    assert {e.event_type for e in events} >= {
+        "orders.order_created",
+        "orders.stock_reserved",
+        "orders.order_cancelled",
+        "billing.invoice_issued",
+        "documents.document_uploaded",
+    }
+    for event in events:
+        assert registry.validate_payload(event.event_type, event.schema_version, event.payload) == [], event
+        assert event.event_type in get_config().teams[event.team].produces
+    objects = raw_objects(events, batch_size=50)
+    assert all(k.startswith("raw/team=") and k.endswith(".jsonl.gz") for k in objects)
+
+
+def test_report_draws_one_bar_per_row_or_per_count(tmp_path: Path) -> None:
+    rows = [{"team": "orders", "events": 5}, {"team": "billing", "events": 10}]
+    assert _series(rows) == [("orders", 5.0), ("billing", 10.0)]
+    funnel = [{"created": 10, "reserved": 8, "reserved_rate": 0.8}]
+    assert _series(funnel) == [("created", 10.0), ("reserved", 8.0)]
+    svg = bar_chart(_series(rows), "volume")
+    assert svg.startswith("<svg") and svg.count("<rect") == 2
+    report = write_report(tmp_path / "empty-lake", tmp_path / "report.html")
+    text = report.read_text()
+    assert "order funnel" in text and "http" not in text.replace("http://www.w3.org/2000/svg", "")
