@@ -47,6 +47,8 @@ class TopicReport:
     # Existing topics whose retention could not be set because the broker has no
     # config API (Tansu); a topic created here always gets it at creation.
     retention_not_set: list[str] = field(default_factory=list)
+    # Existing topics with fewer partitions than configured, on a broker that cannot add partitions (Tansu).
+    partitions_not_grown: list[str] = field(default_factory=list)
 
     def as_dict(self) -> dict[str, list[str]]:
         return {
@@ -54,6 +56,7 @@ class TopicReport:
             "existing": self.existing,
             "grown": self.grown,
             "retention_not_set": self.retention_not_set,
+            "partitions_not_grown": self.partitions_not_grown,
         }
 
 
@@ -100,8 +103,13 @@ def ensure_topics(
             report.retention_not_set.append(name)
     if to_grow:
         for name, future in admin.create_partitions(to_grow, request_timeout=TIMEOUT_SECONDS).items():
-            future.result()
-            report.grown.append(name)
+            try:
+                future.result()
+                report.grown.append(name)
+            except KafkaException as exc:
+                if exc.args[0].code() != KafkaError._UNSUPPORTED_FEATURE:
+                    raise
+                report.partitions_not_grown.append(name)
     return report
 
 

@@ -185,7 +185,9 @@ def test_sqs_and_s3_throttling_is_absorbed(aws_endpoint_url: str, fresh_kafka: K
             return None
         injected["sqs"] += 1
         body = json.dumps({"__type": "com.amazonaws.sqs#ThrottlingException", "message": "Rate exceeded"})
-        return error_response(request, 400, body.encode(), {"x-amzn-query-error": "ThrottlingException;Sender"})
+        return error_response(
+            request, 400, body.encode(), {"x-amzn-query-error": "ThrottlingException;Sender"}
+        )
 
     def throttle_s3(request: Any, **_kwargs: Any) -> AWSResponse | None:
         if not s3_storm():
