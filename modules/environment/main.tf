@@ -218,6 +218,7 @@ module "event_fanout" {
     subnet_ids = module.shared_network[0].private_subnet_ids
   } : null
   consumers                        = local.consumers
+  fanout_tracing_mode              = var.fanout_tracing_mode
   point_in_time_recovery           = local.env.point_in_time_recovery
   deletion_protection              = local.env.deletion_protection
   kms_key_arn                      = module.security.kms_key_arn

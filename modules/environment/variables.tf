@@ -84,6 +84,12 @@ variable "manage_api_gateway_account" {
   default     = true
 }
 
+variable "fanout_tracing_mode" {
+  description = "X-Ray mode of the fan-out Lambda (Active or PassThrough: see docs/terraform.md, cost)."
+  type        = string
+  default     = "Active"
+}
+
 variable "tags" {
   description = "Extra tags (the provider's default_tags already carry project/environment)."
   type        = map(string)

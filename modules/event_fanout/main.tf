@@ -145,6 +145,7 @@ module "fanout" {
   memory_size                      = 512
   timeout                          = 60
   reserved_concurrency             = var.fanout_reserved_concurrency
+  tracing_mode                     = var.fanout_tracing_mode
   policy_json                      = data.aws_iam_policy_document.fanout.json
   kms_key_arn                      = var.kms_key_arn
   environment                      = merge(var.lambda_environment, { POWERTOOLS_SERVICE_NAME = "fanout" })

@@ -118,6 +118,12 @@ variable "consumers" {
   default = {}
 }
 
+variable "fanout_tracing_mode" {
+  description = "X-Ray mode of the fan-out (Active or PassThrough). At about one invocation per second Lambda's sampling traces nearly every invocation (about 13 USD/month for 2.6 M traces); PassThrough keeps the cost near zero."
+  type        = string
+  default     = "Active"
+}
+
 variable "fanout_reserved_concurrency" {
   description = "Reserved concurrency of the fan-out (shards x parallelization_factor is the real need)."
   type        = number

@@ -265,7 +265,7 @@ resource "aws_api_gateway_method_settings" "all" {
   method_path = "*/*"
 
   settings {
-    metrics_enabled        = true
+    metrics_enabled        = var.detailed_metrics
     logging_level          = "ERROR"
     data_trace_enabled     = false
     caching_enabled        = false

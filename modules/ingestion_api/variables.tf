@@ -110,6 +110,12 @@ variable "stage_throttle" {
   default     = { rate_limit = 1000, burst_limit = 2000 }
 }
 
+variable "detailed_metrics" {
+  description = "Per-method CloudWatch metrics (billed as custom metrics, about 0.30 USD each per month); the stage-level metrics the dashboard and alarms use are free and always on."
+  type        = bool
+  default     = false
+}
+
 variable "manage_account_settings" {
   description = "Manage the region's API Gateway account settings (the CloudWatch Logs role). One stack per account and region must own them."
   type        = bool

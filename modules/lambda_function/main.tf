@@ -115,7 +115,7 @@ resource "aws_lambda_function" "this" {
   }
 
   tracing_config {
-    mode = "Active"
+    mode = var.tracing_mode
   }
 
   logging_config {

@@ -107,6 +107,17 @@ variable "log_subscription_destination_arn" {
   default     = null
 }
 
+variable "tracing_mode" {
+  description = "X-Ray tracing: Active (sample and trace every invocation Lambda samples: about 1/s + 5 %) or PassThrough (only when the caller's trace is sampled; stream- and queue-triggered functions then record almost nothing, which saves about 5 USD per million invocations)."
+  type        = string
+  default     = "Active"
+
+  validation {
+    condition     = contains(["Active", "PassThrough"], var.tracing_mode)
+    error_message = "tracing_mode must be Active or PassThrough."
+  }
+}
+
 variable "vpc_config" {
   description = "Run in a VPC: {subnet_ids, security_group_ids} (null: outside any VPC, reaching AWS APIs over TLS)."
   type = object({
