@@ -8,6 +8,7 @@ docs/terraform-checks.md for what each one proves):
   test      terraform init -backend=false + terraform test in every provider-free module
   wiring    module arguments, required variables, module outputs, var/local/resource references
   schema    every aws_* resource, data source and provider block against the pinned provider schema
+  iam       no Allow of `*`/`service:*` actions or `*` resources but the listed exceptions (iam_check.py)
   checkov   checkov --skip-download on terraform/ and modules/, zero failed checks
 
 Prints one line per check (problems indented under it) and closes with
@@ -31,6 +32,7 @@ from typing import Any
 import yaml
 
 from scripts.terraform.hcl import REPO_ROOT, TERRAFORM_ROOTS, Configuration, load_all, relative
+from scripts.terraform.iam_check import check_iam
 from scripts.terraform.schema_check import check_schema, load_schema
 from scripts.terraform.wiring import check_wiring
 
@@ -227,6 +229,8 @@ def run(root: Path, with_checkov: bool = True) -> list[Result]:
     results.append(Result("wiring", wiring_problems, wiring_summary))
     schema_problems, schema_summary = check_schema(configs, load_schema())
     results.append(Result("provider schema", schema_problems, schema_summary))
+    iam_problems, iam_summary = check_iam(configs, root)
+    results.append(Result("iam", iam_problems, iam_summary))
     if with_checkov:
         results.append(finish_checkov(checkov, root))
     return results
