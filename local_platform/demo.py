@@ -186,6 +186,7 @@ def default_steps() -> list[Step]:
         Step("Send requests the API refuses as a whole", send_bad_requests),
         Step("Over-limit burst", over_limit_burst),
         Step("Check the stores", check_stores),
+        Step("Fan-out: team queues, Kafka topics, raw zone, DLQs", "local_platform.pollers.demo:fanout_step"),
     ]
 
 

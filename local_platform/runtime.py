@@ -45,7 +45,10 @@ from local_platform.resources import Resources
 STATE_PATH = ROOT / ".local" / "platform.json"
 
 # "module:callable" returning a Component, started in this order (stopped in reverse).
-DEFAULT_COMPONENTS: tuple[str, ...] = ()
+DEFAULT_COMPONENTS: tuple[str, ...] = (
+    "local_platform.kafka_broker:kafka_component",  # Tansu, or KAFKA_BOOTSTRAP_SERVERS; creates the topics
+    "local_platform.pollers.wiring:fanout_pollers",  # stream -> fan-out, outbox -> bridge, orders queue
+)
 
 
 @runtime_checkable
