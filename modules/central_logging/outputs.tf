@@ -15,7 +15,7 @@ output "archive_kms_key_arn" {
 
 output "flow_logs_destination_arn" {
   description = "S3 ARN (bucket/prefix) for VPC flow logs of every account (aws_flow_log log_destination)."
-  value       = "${module.archive.arn}/${local.flow_logs_prefix}"
+  value       = "${module.archive.arn}/${trimsuffix(local.flow_logs_prefix, "/")}"
 }
 
 output "log_destination_arn" {

@@ -55,7 +55,6 @@ resource "aws_glue_catalog_table" "this" {
       "projection.enabled"        = "true"
       "storage.location.template" = "${local.table_locations[each.key]}${join("/", [for pk in each.value.partition_keys : "${pk.name}=$${${pk.name}}"])}/"
     },
-    each.value.format == "parquet" ? { "parquet.compression" = "ZSTD" } : {},
     local.table_projection[each.key],
   )
 

@@ -28,5 +28,5 @@ module "network" {
   cidr_block               = each.value
   private_subnet_cidrs     = module.config.team_subnets[each.key].private
   public_subnet_cidrs      = module.config.team_subnets[each.key].public
-  flow_log_destination_arn = "arn:aws:s3:::stockoss-org-log-archive-111111111111/vpc-flow-logs/"
+  flow_log_destination_arn = "arn:aws:s3:::stockoss-org-log-archive-111111111111/vpc-flow-logs"
 }
