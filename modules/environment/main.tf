@@ -192,6 +192,7 @@ module "ingestion_api" {
   point_in_time_recovery           = local.env.point_in_time_recovery
   deletion_protection              = local.env.deletion_protection
   manage_account_settings          = var.manage_api_gateway_account
+  reserved_concurrency             = var.reserve_lambda_concurrency ? 50 : -1
   log_retention_days               = local.env.log_retention_days
   log_subscription_destination_arn = var.log_subscription_destination_arn
   permissions_boundary_arn         = module.iam.permissions_boundary_arn
@@ -217,15 +218,18 @@ module "event_fanout" {
     vpc_id     = module.shared_network[0].vpc_id
     subnet_ids = module.shared_network[0].private_subnet_ids
   } : null
-  consumers                        = local.consumers
-  fanout_tracing_mode              = var.fanout_tracing_mode
-  point_in_time_recovery           = local.env.point_in_time_recovery
-  deletion_protection              = local.env.deletion_protection
-  kms_key_arn                      = module.security.kms_key_arn
-  log_retention_days               = local.env.log_retention_days
-  log_subscription_destination_arn = var.log_subscription_destination_arn
-  permissions_boundary_arn         = module.iam.permissions_boundary_arn
-  tags                             = local.tags
+  consumers                         = local.consumers
+  fanout_tracing_mode               = var.fanout_tracing_mode
+  fanout_reserved_concurrency       = var.reserve_lambda_concurrency ? 20 : -1
+  kafka_bridge_reserved_concurrency = var.reserve_lambda_concurrency ? 10 : -1
+  reserve_consumer_concurrency      = var.reserve_lambda_concurrency
+  point_in_time_recovery            = local.env.point_in_time_recovery
+  deletion_protection               = local.env.deletion_protection
+  kms_key_arn                       = module.security.kms_key_arn
+  log_retention_days                = local.env.log_retention_days
+  log_subscription_destination_arn  = var.log_subscription_destination_arn
+  permissions_boundary_arn          = module.iam.permissions_boundary_arn
+  tags                              = local.tags
 }
 
 # --- Observability: dashboard and alarms (issue 6) ----------------------------------------

@@ -84,6 +84,12 @@ variable "manage_api_gateway_account" {
   default     = true
 }
 
+variable "reserve_lambda_concurrency" {
+  description = "Reserve concurrency for the functions (ingest 50, fan-out 20, kafka-bridge 10, consumers 5 = 85). New AWS accounts can start with a Lambda concurrency quota of 10, which makes any reservation fail: raise the quota (Service Quotas, L-B99A9384) or set false."
+  type        = bool
+  default     = true
+}
+
 variable "fanout_tracing_mode" {
   description = "X-Ray mode of the fan-out Lambda (Active or PassThrough: see docs/terraform.md, cost)."
   type        = string

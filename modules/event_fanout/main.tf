@@ -273,7 +273,7 @@ resource "aws_lambda_event_source_mapping" "kafka_bridge" {
   tags                               = var.tags
 
   scaling_config {
-    maximum_concurrency = max(2, var.kafka_bridge_reserved_concurrency)
+    maximum_concurrency = var.kafka_bridge_reserved_concurrency > 0 ? max(2, var.kafka_bridge_reserved_concurrency) : 10
   }
 }
 
@@ -340,7 +340,7 @@ module "consumer" {
   layers               = var.layers
   memory_size          = 256
   timeout              = local.function_timeout
-  reserved_concurrency = var.consumer_max_concurrency
+  reserved_concurrency = var.reserve_consumer_concurrency ? var.consumer_max_concurrency : -1
   policy_json          = data.aws_iam_policy_document.consumer[each.key].json
   kms_key_arn          = var.kms_key_arn
   environment = merge(

@@ -136,6 +136,12 @@ variable "kafka_bridge_reserved_concurrency" {
   default     = 10
 }
 
+variable "reserve_consumer_concurrency" {
+  description = "Reserve consumer_max_concurrency executions for each consumer (false: unreserved, for accounts whose Lambda concurrency quota is still the new-account default)."
+  type        = bool
+  default     = true
+}
+
 variable "consumer_max_concurrency" {
   description = "Maximum concurrent invocations of each consumer's SQS mapping (2-1000)."
   type        = number

@@ -43,4 +43,6 @@ module "platform" {
   kafka_security_protocol          = var.kafka_security_protocol
   log_subscription_destination_arn = try(local.baseline.log_destination_arn, null)
   flow_logs_destination_arn        = try(local.baseline.flow_logs_destination_arn, null)
+  reserve_lambda_concurrency       = var.reserve_lambda_concurrency
+  fanout_tracing_mode              = var.fanout_tracing_mode
 }

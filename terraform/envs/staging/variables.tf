@@ -66,3 +66,15 @@ variable "archive_logs" {
   type        = bool
   default     = true
 }
+
+variable "reserve_lambda_concurrency" {
+  description = "Reserve Lambda concurrency (85 per environment): needs an account concurrency quota above 95 (new accounts may start at 10)."
+  type        = bool
+  default     = true
+}
+
+variable "fanout_tracing_mode" {
+  description = "X-Ray mode of the fan-out (Active or PassThrough; PassThrough saves about 13 USD/month at one invocation per second)."
+  type        = string
+  default     = "Active"
+}
