@@ -71,7 +71,11 @@ resource "aws_s3_bucket_lifecycle_configuration" "this" {
     id     = "hygiene"
     status = "Enabled"
 
-    filter {}
+    # The whole bucket: an explicit empty prefix (an empty `filter {}` draws a
+    # provider warning since 5.90).
+    filter {
+      prefix = ""
+    }
 
     abort_incomplete_multipart_upload {
       days_after_initiation = 7
