@@ -166,9 +166,14 @@ variable "msk_instance_type" {
 }
 
 variable "msk_kafka_version" {
-  description = "Apache Kafka version of the MSK cluster."
+  description = "Apache Kafka version of the MSK cluster (3.6.0 or later: aws_msk_topic uses the MSK topic APIs, which need it)."
   type        = string
   default     = "3.6.0"
+
+  validation {
+    condition     = can(regex("^(3\\.([6-9]|[1-9][0-9])|[4-9])\\.", var.msk_kafka_version))
+    error_message = "msk_kafka_version must be 3.6.0 or later (MSK topic APIs)."
+  }
 }
 
 variable "msk_volume_size_gb" {
