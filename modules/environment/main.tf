@@ -250,3 +250,25 @@ module "observability" {
   athena_workgroups  = module.shared.athena_workgroups
   tags               = local.tags
 }
+
+# --- Team access: one role per team, its own queue/workgroup/prefixes only (issue 6) -------
+module "team_access" {
+  source = "../team_access"
+
+  name_prefix = module.names.prefix
+  region      = module.config.region
+  account_id  = local.account_id
+  kms_key_arn = module.security.kms_key_arn
+  teams = {
+    for t in module.config.team_names : t => {
+      workgroup  = module.shared.athena_workgroups[t]
+      queue_arns = contains(module.config.sqs_subscriber_teams, t) ? [module.event_fanout.queue_arns[t], module.event_fanout.dlq_arns[t]] : []
+    }
+  }
+  curated_bucket           = module.data_lake.bucket_names["curated"]
+  athena_results_bucket    = module.data_lake.bucket_names["athena_results"]
+  glue_database            = module.shared.glue_database
+  trusted_principal_arns   = var.trusted_principal_arns
+  permissions_boundary_arn = module.iam.permissions_boundary_arn
+  tags                     = local.tags
+}
