@@ -5,9 +5,7 @@
 # the raw zone, or a duplicated event id). The checks run in the platform's
 # Athena workgroup, after the job has committed its bookmark.
 locals {
-  checks = {
-    for f in fileset(var.athena_dir, "checks/*.sql") : trimsuffix(basename(f), ".sql") => file("${var.athena_dir}/${f}")
-  }
+  checks = module.catalog.checks
 
   notify_failure = {
     Type     = "Task"
