@@ -47,15 +47,12 @@ data "aws_iam_policy_document" "key" {
     actions   = ["kms:Decrypt", "kms:GenerateDataKey*"]
     resources = ["*"]
 
+    # No aws:SourceAccount condition here: the KMS calls SNS makes for these
+    # publishers do not reliably carry it; the topic policy scopes publishers
+    # to this account instead.
     principals {
       type        = "Service"
-      identifiers = concat(["cloudwatch.amazonaws.com", "events.amazonaws.com", "states.amazonaws.com"], var.key_service_principals)
-    }
-
-    condition {
-      test     = "StringEquals"
-      variable = "aws:SourceAccount"
-      values   = [local.account_id]
+      identifiers = concat(["cloudwatch.amazonaws.com", "events.amazonaws.com"], var.key_service_principals)
     }
   }
 
