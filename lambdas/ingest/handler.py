@@ -8,6 +8,7 @@ runtime the same handler over a service of their own.
 
 from __future__ import annotations
 
+import gc
 import json
 import os
 from collections.abc import Callable
@@ -73,6 +74,12 @@ def build_handler(service_factory: Callable[[], IngestService]) -> LambdaHandler
     def service() -> IngestService:
         if not service_cell:
             service_cell.append(service_factory())
+            # What the cold start built (modules, compiled schemas, clients) lives as long
+            # as the execution environment. Frozen out of the collector's generations, it
+            # is no longer traversed by the full collections a large batch triggers:
+            # about 20 us/event less at 500 events (bench/ingest.py).
+            gc.collect()
+            gc.freeze()
         return service_cell[0]
 
     def request_ids() -> tuple[str, str]:

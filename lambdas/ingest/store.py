@@ -20,6 +20,8 @@ from typing import Any, Protocol
 
 from botocore.exceptions import BotoCoreError, ClientError
 
+from lambdas.shared.aws import client
+
 # The fan-out reads these attributes from the stream's NEW_IMAGE (DESIGN.md section 2).
 PK = "pk"
 TTL_ATTRIBUTE = "expires_at"  # the same name local_platform.provision and Terraform enable TTL on
@@ -117,11 +119,15 @@ class DynamoEventStore:
 
 
 class S3RejectedStore:
-    def __init__(self, s3: Any, bucket: str):
-        self._s3 = s3
+    def __init__(self, bucket: str, s3: Any = None):
         self._bucket = bucket
+        self._s3 = s3
 
     def put(self, key: str, document: dict[str, Any]) -> None:
+        if self._s3 is None:
+            # Created on first use: most invocations reject nothing, and the S3 client
+            # (its service model is large) would lengthen every cold start.
+            self._s3 = client("s3")
         try:
             self._s3.put_object(
                 Bucket=self._bucket,

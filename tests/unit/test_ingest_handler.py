@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import copy
 import json
+import os
 from pathlib import Path
 from typing import Any
 
@@ -168,9 +169,11 @@ def test_the_deployed_entry_point_builds_its_service_from_the_environment(
     monkeypatch.setenv("API_KEY_TEAMS", json.dumps({KEY_ID: "documents"}))
     monkeypatch.setenv("EVENTS_TABLE", "stockoss-dev-events")
     monkeypatch.setenv("REJECTED_BUCKET", "stockoss-dev-rejected")
-    monkeypatch.setenv("AWS_DEFAULT_REGION", "eu-west-1")
-    # A fresh entry point, as at a cold start; the schema routes need no AWS call.
-    entry_point = build_handler(handler_module.IngestService.from_environment)
+    # A fresh entry point, as at a cold start; the schema routes need no AWS call. (A real
+    # DynamoDB client here would be cached process-wide without the test endpoint.)
+    entry_point = build_handler(
+        lambda: handler_module.IngestService.from_environment(os.environ, dynamodb=object())
+    )
     response = entry_point(get_event("/v1/schemas", "/v1/schemas"), context())
     assert response["statusCode"] == 200
     assert callable(handler_module.lambda_handler)

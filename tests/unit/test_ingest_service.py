@@ -405,4 +405,4 @@ def test_s3_store_turns_errors_into_store_unavailable() -> None:
             raise EndpointConnectionError(endpoint_url="http://127.0.0.1:1")
 
     with pytest.raises(StoreUnavailable):
-        S3RejectedStore(S3Down(), "rejected").put("k", {})
+        S3RejectedStore("rejected", S3Down()).put("k", {})
