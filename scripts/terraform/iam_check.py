@@ -246,7 +246,12 @@ def template_files(root: Path) -> list[Path]:
 
 
 def render_placeholders(text: str) -> str:
-    """A policy template with every ${...} interpolation replaced, so it parses as JSON."""
+    """A policy template with every ${...} interpolation replaced, so it parses as JSON.
+
+    `${jsonencode(...)}` stands for a JSON value of its own (a list of ARNs): it becomes a string;
+    any other interpolation sits inside a JSON string and becomes a word of it.
+    """
+    text = re.sub(r"(?<!\$)\$\{\s*jsonencode\([^}]*\)\s*\}", '"TEMPLATED"', text)
     return re.sub(r"(?<!\$)\$\{[^}]*\}", "TEMPLATED", text)
 
 
