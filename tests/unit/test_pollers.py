@@ -62,7 +62,12 @@ def records(n: int, modify_every: int = 0) -> list[dict[str, Any]]:
 class Recorder:
     """A handler that remembers each invocation and fails records on a script."""
 
-    def __init__(self, poison: set[int] = frozenset(), raise_on: set[int] = frozenset(), failures: int = 10**9):  # type: ignore[assignment]
+    def __init__(
+        self,
+        poison: frozenset[int] = frozenset(),
+        raise_on: frozenset[int] = frozenset(),
+        failures: int = 10**9,
+    ):
         self.batches: list[list[int]] = []
         self.done: list[int] = []
         self.poison = poison  # reported as batch item failures
@@ -71,7 +76,9 @@ class Recorder:
 
     def __call__(self, event: dict[str, Any], context: Any) -> dict[str, Any]:
         numbers = [int(r["dynamodb"]["NewImage"]["n"]["N"]) for r in event["Records"]]
-        assert all(r["eventSourceARN"] == ARN and r["eventSource"] == "aws:dynamodb" for r in event["Records"])
+        assert all(
+            r["eventSourceARN"] == ARN and r["eventSource"] == "aws:dynamodb" for r in event["Records"]
+        )
         assert all(isinstance(r["dynamodb"]["ApproximateCreationDateTime"], int) for r in event["Records"])
         self.batches.append(numbers)
         if self.failures > 0 and self.raise_on & set(numbers):
@@ -95,7 +102,9 @@ def poller(source: list[dict[str, Any]], handler: Recorder, sqs: FakeSqs, **mapp
         "bisect_batch_on_function_error": True,
         **mapping,
     }
-    return StreamPoller(ARN, handler, StreamMapping(**settings), "failures-url", streams=FakeStreams(source), sqs=sqs)
+    return StreamPoller(
+        ARN, handler, StreamMapping(**settings), "failures-url", streams=FakeStreams(source), sqs=sqs
+    )
 
 
 def test_batches_are_in_order_of_the_batch_size_and_filtered_to_inserts() -> None:
@@ -109,7 +118,7 @@ def test_batches_are_in_order_of_the_batch_size_and_filtered_to_inserts() -> Non
 
 
 def test_a_partial_failure_checkpoints_before_the_lowest_failed_record() -> None:
-    handler, sqs = Recorder(poison={13}, failures=1), FakeSqs()
+    handler, sqs = Recorder(poison=frozenset({13}), failures=1), FakeSqs()
     poller(records(20), handler, sqs).run_until_idle()
     assert handler.batches[1] == list(range(10, 20))
     # The retry starts at the failed record: nothing before it comes again.
@@ -118,7 +127,7 @@ def test_a_partial_failure_checkpoints_before_the_lowest_failed_record() -> None
 
 
 def test_a_poison_record_is_isolated_by_bisection_and_parked_with_its_metadata() -> None:
-    handler, sqs = Recorder(poison={14}), FakeSqs()
+    handler, sqs = Recorder(poison=frozenset({14})), FakeSqs()
     stream = poller(records(30), handler, sqs, maximum_retry_attempts=2)
     stream.run_until_idle()
     assert sorted(handler.done) == [n for n in range(30) if n != 14]  # the rest flows
@@ -133,7 +142,7 @@ def test_a_poison_record_is_isolated_by_bisection_and_parked_with_its_metadata()
 
 
 def test_a_crash_bisects_and_retries_until_it_passes() -> None:
-    handler, sqs = Recorder(raise_on={5}, failures=2), FakeSqs()
+    handler, sqs = Recorder(raise_on=frozenset({5}), failures=2), FakeSqs()
     stream = poller(records(10), handler, sqs)
     stream.run_until_idle()
     assert handler.batches[0] == list(range(10))
@@ -143,8 +152,10 @@ def test_a_crash_bisects_and_retries_until_it_passes() -> None:
 
 
 def test_without_bisect_the_whole_batch_is_retried_then_parked() -> None:
-    handler, sqs = Recorder(raise_on={3}), FakeSqs()
-    poller(records(10), handler, sqs, bisect_batch_on_function_error=False, maximum_retry_attempts=1).run_until_idle()
+    handler, sqs = Recorder(raise_on=frozenset({3})), FakeSqs()
+    poller(
+        records(10), handler, sqs, bisect_batch_on_function_error=False, maximum_retry_attempts=1
+    ).run_until_idle()
     assert handler.batches == [list(range(10))] * 2
     assert sqs.sent[0]["DDBStreamBatchInfo"]["batchSize"] == 10
     assert sqs.sent[0]["responseContext"]["functionError"] == "Unhandled"
