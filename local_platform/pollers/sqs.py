@@ -59,6 +59,7 @@ class SqsPoller:
         function_name: str,
         region: str = "eu-west-1",
         name: str | None = None,
+        sqs: Any = None,
     ):
         self.name = name or f"{function_name}-sqs-poller"
         self._queue = queue_name
@@ -66,7 +67,7 @@ class SqsPoller:
         self._mapping = mapping
         self._function = function_name
         self._region = region
-        self._sqs = client("sqs")
+        self._sqs = sqs or client("sqs")
         self._url = self._sqs.get_queue_url(QueueName=queue_name)["QueueUrl"]
         self._arn = self._sqs.get_queue_attributes(QueueUrl=self._url, AttributeNames=["QueueArn"])[
             "Attributes"

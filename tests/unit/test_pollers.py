@@ -181,3 +181,87 @@ def test_the_batching_window_holds_a_partial_batch(window: float) -> None:
     stream = poller(records(3), handler, FakeSqs(), batching_window_seconds=window)
     stream.poll_once(flush=False)
     assert bool(handler.batches) == (window == 0.0)
+
+
+# -- the SQS mapping -------------------------------------------------------------------
+
+
+class FakeQueue:
+    """A queue's receive/delete, enough for the SQS poller."""
+
+    def __init__(self, bodies: list[str]):
+        self.messages = [
+            {
+                "MessageId": f"id-{i}",
+                "ReceiptHandle": f"rh-{i}",
+                "Body": body,
+                "Attributes": {"ApproximateReceiveCount": "1", "SentTimestamp": "1767225600000"},
+                "MessageAttributes": {"event_id": {"DataType": "String", "StringValue": f"e{i}"}},
+                "MD5OfBody": "x",
+            }
+            for i, body in enumerate(bodies)
+        ]
+        self.deleted: list[str] = []
+
+    def get_queue_url(self, QueueName: str) -> dict[str, str]:
+        return {"QueueUrl": f"https://sqs/{QueueName}"}
+
+    def get_queue_attributes(self, QueueUrl: str, AttributeNames: list[str]) -> dict[str, Any]:
+        return {"Attributes": {"QueueArn": "arn:aws:sqs:eu-west-1:123456789012:q"}}
+
+    def receive_message(self, **kwargs: Any) -> dict[str, Any]:
+        taken, self.messages = (
+            self.messages[: kwargs["MaxNumberOfMessages"]],
+            self.messages[kwargs["MaxNumberOfMessages"] :],
+        )
+        return {"Messages": taken}
+
+    def delete_message_batch(self, QueueUrl: str, Entries: list[dict[str, str]]) -> dict[str, Any]:
+        self.deleted.extend(e["ReceiptHandle"] for e in Entries)
+        return {"Successful": [{"Id": e["Id"]} for e in Entries]}
+
+
+def sqs_poller(queue: FakeQueue, handler: Any, batch_size: int = 10) -> Any:
+    from local_platform.pollers.sqs import SqsMapping, SqsPoller
+
+    return SqsPoller("q", handler, SqsMapping(batch_size=batch_size), "fn", sqs=queue)
+
+
+def test_sqs_records_have_the_lambda_shape_and_only_failures_stay() -> None:
+    queue = FakeQueue([f"b{i}" for i in range(12)])
+    seen: list[dict[str, Any]] = []
+
+    def handler(event: dict[str, Any], context: Any) -> dict[str, Any]:
+        seen.extend(event["Records"])
+        return {"batchItemFailures": [{"itemIdentifier": "id-3"}]}
+
+    poller = sqs_poller(queue, handler)
+    assert poller.poll_once(wait_seconds=0) == 10  # the batch size, over one receive
+    record = seen[0]
+    assert record["eventSource"] == "aws:sqs" and record["eventSourceARN"].startswith("arn:aws:sqs:")
+    assert record["attributes"]["ApproximateReceiveCount"] == "1"
+    assert record["messageAttributes"]["event_id"] == {
+        "stringValue": "e0",
+        "binaryValue": None,
+        "stringListValues": [],
+        "binaryListValues": [],
+        "dataType": "String",
+    }
+    assert sorted(queue.deleted) == sorted(f"rh-{i}" for i in range(10) if i != 3)
+
+
+@pytest.mark.parametrize(
+    "outcome",
+    [RuntimeError("crash"), {"batchItemFailures": [{"itemIdentifier": "not-in-the-batch"}]}],
+)
+def test_a_function_error_or_an_unknown_id_leaves_the_whole_batch(outcome: Any) -> None:
+    queue = FakeQueue(["a", "b", "c"])
+
+    def handler(event: dict[str, Any], context: Any) -> Any:
+        if isinstance(outcome, Exception):
+            raise outcome
+        return outcome
+
+    poller = sqs_poller(queue, handler)
+    poller.poll_once(wait_seconds=0)
+    assert queue.deleted == [] and poller.stats.messages_failed == 3
