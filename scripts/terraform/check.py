@@ -135,18 +135,24 @@ def check_module_tests(root: Path, configs: list[Configuration]) -> list[Result]
     return results
 
 
-def start_checkov(root: Path) -> subprocess.Popen[str] | None:
+def start_checkov(root: Path) -> list[tuple[str, subprocess.Popen[str]]] | None:
+    """One checkov per top directory, in parallel: scanning terraform/ expands every module per root."""
     if not CHECKOV.exists():
         return None
-    dirs = [arg for top in TERRAFORM_ROOTS if (root / top).is_dir() for arg in ("-d", top)]
-    # Not --quiet: that drops the skipped checks, whose reasons finish_checkov verifies.
-    cmd = [str(CHECKOV), "--config-file", ".checkov.yaml", *dirs, "--skip-download", "-o", "json"]
     env = dict(os.environ, BC_SKIP_MAPPING="TRUE", CHECKOV_RUN_SCA_PACKAGE_SCAN_V2="false", LOG_LEVEL="ERROR")
-    return subprocess.Popen(cmd, cwd=root, env=env, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+    procs = []
+    for top in TERRAFORM_ROOTS:
+        if not (root / top).is_dir():
+            continue
+        # Not --quiet: that drops the skipped checks, whose reasons finish_checkov verifies.
+        cmd = [str(CHECKOV), "--config-file", ".checkov.yaml", "-d", top, "--skip-download", "-o", "json"]
+        out = subprocess.PIPE
+        procs.append((top, subprocess.Popen(cmd, cwd=root, env=env, text=True, stdout=out, stderr=out)))
+    return procs
 
 
 def _json_documents(text: str) -> list[Any]:
-    """checkov prints one JSON document per -d directory, one after the other."""
+    """checkov prints one JSON document per -d directory (and per framework), one after the other."""
     decoder = json.JSONDecoder()
     documents, index = [], 0
     while index < len(text):
@@ -172,21 +178,21 @@ def config_skips_without_reason(config_file: Path) -> list[str]:
     return problems
 
 
-def finish_checkov(proc: subprocess.Popen[str] | None, root: Path) -> Result:
+def finish_checkov(procs: list[tuple[str, subprocess.Popen[str]]] | None, root: Path) -> Result:
     result = Result("checkov")
-    if proc is None:
+    if procs is None:
         result.problems.append(f"{relative(CHECKOV)} is missing: run `make setup`")
         return result
-    stdout, stderr = proc.communicate(timeout=600)
-    try:
-        reports = _json_documents(stdout)
-    except json.JSONDecodeError:
-        result.problems.append(
-            f"checkov did not produce a JSON report (exit {proc.returncode}):\n{stderr[-2000:]}"
-        )
-        return result
-    if proc.returncode not in (0, 1) or not reports:
-        result.problems.append(f"checkov exited {proc.returncode}:\n{stderr[-2000:]}")
+    reports: list[Any] = []
+    for top, proc in procs:
+        stdout, stderr = proc.communicate(timeout=600)
+        try:
+            documents = _json_documents(stdout)
+        except json.JSONDecodeError:
+            documents = []
+        if proc.returncode not in (0, 1) or not documents:
+            result.problems.append(f"checkov -d {top} exited {proc.returncode}:\n{stderr[-2000:]}")
+        reports += documents
     passed = failed = skipped = 0
     for report in reports:
         # A directory with nothing to scan gives a bare summary, with no results.
@@ -209,6 +215,8 @@ def finish_checkov(proc: subprocess.Popen[str] | None, root: Path) -> Result:
         for error in results.get("parsing_errors", []):
             result.problems.append(f"{error}: checkov could not parse it")
     result.problems += config_skips_without_reason(root / ".checkov.yaml")
+    # A module's finding shows up once per root that calls it: report it once.
+    result.problems = list(dict.fromkeys(result.problems))
     result.detail = f"{passed} passed, {failed} failed, {skipped} skipped inline with a reason"
     return result
 
