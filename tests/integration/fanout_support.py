@@ -203,23 +203,15 @@ class Delivered:
     raw: Counter[str] = field(default_factory=Counter)
 
 
-def check_invariants(
-    resources: Resources,
-    accepted: dict[str, Event],
-    kafka: KafkaSettings,
-    parked: set[str] = frozenset(),  # type: ignore[assignment]
-) -> Delivered:
+def check_invariants(resources: Resources, accepted: dict[str, Event], kafka: KafkaSettings) -> Delivered:
     """Each subscriber queue and topic has every accepted event of its subscriptions at least once,
     the raw zone has each exactly once, and nothing else arrived anywhere.
-
-    `parked`: event ids the test made undeliverable on purpose; they must be nowhere.
     """
     config = resources.config
     registry = get_registry()
-    deliverable = {i: e for i, e in accepted.items() if i not in parked}
     delivered = Delivered()
     for team in config.sqs_subscriber_teams:
-        expected = {i for i, e in deliverable.items() if team in config.sqs_subscribers(e.event_type)}
+        expected = {i for i, e in accepted.items() if team in config.sqs_subscribers(e.event_type)}
         messages = drain_queue(resources.team_queue(team))
         got: Counter[str] = Counter()
         for message in messages:
@@ -237,7 +229,7 @@ def check_invariants(
         delivered.queues[team] = got
     for event_type in config.kafka_event_types:
         topic = naming.topic_name(resources.env, event_type)
-        expected = {i for i, e in deliverable.items() if e.event_type == event_type}
+        expected = {i for i, e in accepted.items() if e.event_type == event_type}
         got = Counter()
         for message in read_topic(kafka, topic, len(expected)):
             event = Event.model_validate_json(message.value())
@@ -253,8 +245,8 @@ def check_invariants(
         )
         delivered.topics[topic] = got
     delivered.raw = raw_zone_event_ids(resources)
-    assert set(delivered.raw) == set(deliverable), (
-        f"raw zone: missing {len(set(deliverable) - set(delivered.raw))}, unexpected {len(set(delivered.raw) - set(deliverable))}"
+    assert set(delivered.raw) == set(accepted), (
+        f"raw zone: missing {len(set(accepted) - set(delivered.raw))}, unexpected {len(set(delivered.raw) - set(accepted))}"
     )
     duplicated = {i: n for i, n in delivered.raw.items() if n != 1}
     assert not duplicated, f"raw zone holds {len(duplicated)} events more than once"
