@@ -15,6 +15,7 @@ from __future__ import annotations
 import importlib
 import json
 import os
+import threading
 import time
 from collections import Counter
 from collections.abc import Callable
@@ -129,7 +130,12 @@ def send_bad_requests(ctx: DemoContext) -> None:
 
 
 def over_limit_burst(ctx: DemoContext) -> None:
-    """One team fires more single-event requests at once than its usage plan's burst allows."""
+    """One team fires more single-event requests at once than its usage plan's burst allows.
+
+    Open loop: every request leaves at the same instant (a barrier), as from many
+    producers at once; the gateway admits the burst and answers 429 to the rest,
+    which the producers send again after Retry-After, as a well-behaved client does.
+    """
     team = "orders"
     limits = ctx.platform.config.teams[team].api
     generator = TrafficGenerator(ctx.seed + 1)
@@ -139,27 +145,37 @@ def over_limit_burst(ctx: DemoContext) -> None:
         f"{team}: {len(events)} requests at once against rate {limits.rate_limit:g}/s, burst {limits.burst_limit}"
     )
     throttled: list[dict[str, Any]] = []
-    clients = [ctx.client(team) for _ in range(8)]
-    try:
+    lock = threading.Lock()
+    start = threading.Barrier(len(events))
+    key = ctx.platform.api_keys[team].value
+    url = f"{ctx.platform.gateway_url}/v1/events"
 
-        def fire(i: int) -> None:
-            response = clients[i % len(clients)].post(events[i])
+    def fire(event: dict[str, Any]) -> None:
+        start.wait()
+        response = requests.post(
+            url,
+            data=json.dumps(event),
+            headers={"x-api-key": key, "Content-Type": "application/json"},
+            timeout=120,
+        )
+        with lock:
             if response.status_code == 429:
                 ctx.tally(team, "http_429")
-                throttled.append(events[i])
+                throttled.append(event)
             else:
-                _record(ctx, team, [Sent(team, events[i], Kind.VALID)], response)
+                _record(ctx, team, [Sent(team, event, Kind.VALID)], response)
 
-        with ThreadPoolExecutor(max_workers=len(clients)) as pool:
-            list(pool.map(fire, range(len(events))))
-        ctx.console.print(f"  {len(throttled)} throttled with 429; retrying them after Retry-After")
+    with ThreadPoolExecutor(max_workers=len(events)) as pool:
+        list(pool.map(fire, events))
+    ctx.console.print(f"  {len(throttled)} throttled with 429; sending them again after Retry-After")
+    client = ctx.client(team)
+    try:
         for event in throttled:
-            response, again = clients[0].post_until_admitted(event)
+            response, again = client.post_until_admitted(event)
             ctx.tally(team, "http_429", again)
             _record(ctx, team, [Sent(team, event, Kind.VALID)], response)
     finally:
-        for client in clients:
-            client.close()
+        client.close()
     if not throttled:
         ctx.fail(f"the burst of {len(events)} requests was never throttled")
 

@@ -260,6 +260,11 @@ def _error_body(message: str, request_id: str | None = None) -> bytes:
     return json.dumps(body).encode()
 
 
+class _Server(ThreadingHTTPServer):
+    request_queue_size = 256  # socketserver's default of 5 refuses bursts of producers
+    daemon_threads = True
+
+
 class LocalApiGateway:
     def __init__(
         self,
@@ -287,8 +292,7 @@ class LocalApiGateway:
         self._invoke_lock = threading.Lock()
         self._stats: dict[str, Counter[int]] = {team: Counter() for team in limits}
         self._stats_lock = threading.Lock()
-        self._server = ThreadingHTTPServer((host, port), self._request_handler_class())
-        self._server.daemon_threads = True
+        self._server = _Server((host, port), self._request_handler_class())
         self._thread: threading.Thread | None = None
 
     @property

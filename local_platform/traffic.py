@@ -82,6 +82,9 @@ class TrafficGenerator:
         self._clock = start or datetime.now(UTC).replace(microsecond=0)
         self._orders = 0
         self._invoices = 0
+        # Business ids are sequential within a generator and carry a series drawn from
+        # the seed, so generators with different seeds never reuse an order or invoice id.
+        self._series = self._rng.randint(1000, 9999)
 
     # -- the envelope ----------------------------------------------------------
 
@@ -115,7 +118,7 @@ class TrafficGenerator:
         rng = self._rng
         self._orders += 1
         year = self._clock.year
-        order_id = f"ORD-{year}-{self._orders:07d}"
+        order_id = f"ORD-{year}-{self._series}-{self._orders:06d}"
         customer_id = f"CUST-{rng.randint(1, 50_000):06d}"
         country = rng.choice(list(COUNTRIES))
         locale, vat_rate = COUNTRIES[country]
@@ -150,7 +153,7 @@ class TrafficGenerator:
                 "orders.stock_reserved",
                 {
                     "order_id": order_id,
-                    "reservation_id": f"RES-{self._orders:08d}",
+                    "reservation_id": f"RES-{self._series}-{self._orders:06d}",
                     "warehouse_id": rng.choice(WAREHOUSES),
                     "lines": [{"sku": line["sku"], "quantity": line["quantity"]} for line in lines],
                     "expires_at": (reserved_at + timedelta(minutes=30)).isoformat(),
@@ -184,14 +187,14 @@ class TrafficGenerator:
             )
         )
         self._invoices += 1
-        invoice_number = f"INV-{year}-{self._invoices:07d}"
+        invoice_number = f"INV-{year}-{self._series}{self._invoices:06d}"
         net = (total / (1 + vat_rate)).quantize(CENT)
         issued_at = self._tick()
         flow.append(
             self.envelope(
                 "billing.invoice_issued",
                 {
-                    "invoice_id": f"inv_{self._invoices:08d}",
+                    "invoice_id": f"inv_{self._series}_{self._invoices:06d}",
                     "invoice_number": invoice_number,
                     "order_id": order_id,
                     "customer_id": customer_id,
@@ -209,7 +212,7 @@ class TrafficGenerator:
             self.envelope(
                 "documents.document_uploaded",
                 {
-                    "document_id": f"DOC-{self._invoices:08d}",
+                    "document_id": f"DOC-{self._series}-{self._invoices:06d}",
                     "document_type": "invoice",
                     "order_id": order_id,
                     "customer_id": customer_id,
@@ -225,7 +228,7 @@ class TrafficGenerator:
             self.envelope(
                 "notifications.notification_requested",
                 {
-                    "notification_id": f"NOTIF-{self._invoices:08d}",
+                    "notification_id": f"NOTIF-{self._series}-{self._invoices:06d}",
                     "customer_id": customer_id,
                     "channel": rng.choice(("email", "email", "sms", "push")),
                     "template": "invoice_issued",

@@ -1,0 +1,89 @@
+"""The StockOSS traffic generator: valid, consistent, reproducible business data; bad input on demand."""
+
+from __future__ import annotations
+
+from collections import Counter
+from decimal import Decimal
+
+import pytest
+
+from lambdas.shared.config import get_config
+from lambdas.shared.envelope import EventIn
+from lambdas.shared.registry import get_registry
+from local_platform.traffic import Kind, TrafficGenerator, batches
+
+
+def test_every_event_is_valid_and_sent_by_its_producer() -> None:
+    config, registry = get_config(), get_registry()
+    seen: Counter[str] = Counter()
+    for team, event in TrafficGenerator(1).events(60):
+        envelope = EventIn.model_validate(event)
+        assert config.producer_of(envelope.event_type) == team
+        assert registry.validate_payload(envelope.event_type, envelope.schema_version, envelope.payload) == []
+        seen[envelope.event_type] += 1
+    assert set(seen) == set(config.event_types), "every StockOSS event type appears"
+
+
+def test_an_order_lifecycle_is_consistent() -> None:
+    generator = TrafficGenerator(3)
+    flows = [generator.order_flow() for _ in range(40)]
+    assert any(len(flow) == 3 for flow in flows), "some orders are cancelled"
+    for flow in flows:
+        by_type = {event["event_type"]: event["payload"] for _, event in flow}
+        created = by_type["orders.order_created"]
+        assert {p["order_id"] for p in by_type.values()} == {created["order_id"]}
+        ordered = {(line["sku"], line["quantity"]) for line in created["lines"]}
+        assert {
+            (line["sku"], line["quantity"]) for line in by_type["orders.stock_reserved"]["lines"]
+        } == ordered
+        total = sum(Decimal(line["unit_price"]["amount"]) * line["quantity"] for line in created["lines"])
+        assert Decimal(created["total"]["amount"]) == total
+        if "billing.invoice_issued" in by_type:
+            invoice = by_type["billing.invoice_issued"]
+            assert Decimal(invoice["net"]["amount"]) + Decimal(invoice["tax"]["amount"]) == total
+            assert by_type["documents.document_uploaded"]["file_name"] == f"{invoice['invoice_number']}.pdf"
+        occurred = [event["occurred_at"] for _, event in flow]
+        assert occurred == sorted(occurred)
+
+
+def test_same_seed_same_traffic_and_seeds_do_not_share_ids() -> None:
+    start = TrafficGenerator(0)._clock
+    first = [e for _, e in TrafficGenerator(5, start=start).events(10)]
+    again = [e for _, e in TrafficGenerator(5, start=start).events(10)]
+    other = [e for _, e in TrafficGenerator(6, start=start).events(10)]
+    assert first == again
+    assert not {e["event_id"] for e in first} & {e["event_id"] for e in other}
+    orders = {e["payload"]["order_id"] for e in first} & {e["payload"]["order_id"] for e in other}
+    assert not orders
+
+
+@pytest.mark.parametrize("mutation", TrafficGenerator.MUTATIONS)
+def test_each_mutation_makes_an_event_invalid(mutation: str) -> None:
+    from pydantic import ValidationError
+
+    generator = TrafficGenerator(7)
+    team, event = generator.event_of_type("orders.order_created")
+    bad, applied = generator.invalidate(event, mutation)
+    assert applied == mutation and bad["event_id"] != event["event_id"]
+    config, registry = get_config(), get_registry()
+    try:
+        envelope = EventIn.model_validate(bad)
+    except ValidationError:
+        return
+    produced_by_team = envelope.event_type in config.teams[team].produces
+    payload_errors = registry.validate_payload(envelope.event_type, envelope.schema_version, envelope.payload)
+    assert not produced_by_team or payload_errors
+
+
+def test_mix_rates_and_batching_keep_duplicates_after_their_original() -> None:
+    sent = TrafficGenerator(8).mix(100, duplicate_rate=0.1, invalid_rate=0.1)
+    kinds = Counter(s.kind for s in sent)
+    assert kinds[Kind.DUPLICATE] > 0 and kinds[Kind.INVALID] > 0 and kinds[Kind.VALID] > 400
+    position: dict[str, bool] = {}
+    for team, batch in batches(sent, 7):
+        assert len(batch) <= 7 and {s.team for s in batch} == {team}
+        for item in batch:
+            if item.kind is Kind.VALID:
+                position[item.event["event_id"]] = True
+            elif item.kind is Kind.DUPLICATE:
+                assert item.event["event_id"] in position, "a retry never precedes its original"
