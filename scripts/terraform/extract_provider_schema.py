@@ -17,7 +17,9 @@ turns the assembly into a compact JSON schema that check.py reads:
                                      "computed": ["arn", "bucket_domain_name", ...]}},
      "data_sources": {...}, "ephemeral_resources": {...}}
 
-A block is "single" when the provider allows at most one (jsii types it as one
+An attribute of object type (nested attributes, and the SDK's attributes that
+may be written as blocks, like aws_security_group's ingress) carries its
+fields under "object". A block is "single" when the provider allows at most one (jsii types it as one
 struct, not an array); "any" marks the few blocks whose contents are not
 checked: those the generator gave up typing (too deeply nested) and the
 self-nesting ones (a wafv2 statement inside an and/or/not statement).
@@ -129,11 +131,15 @@ class _Converter:
                 self.lossy_names.append((prop["name"], name))
             required = not prop.get("optional", False)
             summary = prop.get("docs", {}).get("summary", "")
-            if not _BLOCK_SUMMARY.match(summary):
-                # Plain attributes, and the framework's nested attributes (`x = {...}`).
-                attributes[name] = {"required": required}
-                continue
             refs, collection = _struct_refs(prop["type"])
+            if not _BLOCK_SUMMARY.match(summary):
+                attributes[name] = {"required": required}
+                if refs and refs[0] not in self._stack:
+                    # An attribute of object type: the framework's nested attributes, and the
+                    # SDK's "attributes as blocks" (aws_security_group ingress), which HCL may
+                    # also write as blocks; their fields are checked when they are.
+                    attributes[name]["object"] = self.struct(refs[0])
+                continue
             if refs and refs[0] in self._stack:
                 # Self-nesting statements (wafv2 and/or/not): the inner levels are left unchecked.
                 block = {"any": True}

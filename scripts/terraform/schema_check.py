@@ -68,7 +68,11 @@ def check_body(body: dict[str, Any], schema: dict[str, Any], path: str, skip: se
                 blocks.setdefault(block_type, []).append(content)
             continue
         if key in schema["attributes"]:
-            if _is_block(value):
+            attribute = schema["attributes"][key]
+            if _is_block(value) and "object" in attribute:
+                for occurrence in value:
+                    problems += check_body(occurrence, attribute["object"], f"{path}.{key}", set())
+            elif _is_block(value):
                 problems.append(f"{path}: {key} is an argument, write `{key} = ...`, not a block")
         elif key in schema["blocks"]:
             if _is_block(value):

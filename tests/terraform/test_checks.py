@@ -265,6 +265,8 @@ def test_committed_schema_knows_real_arguments() -> None:
         "destination_arn"
     ] == {"required": True}
     assert stream["blocks"]["filter_criteria"]["single"] is True
+    ingress = resources["aws_security_group"]["attributes"]["ingress"]
+    assert "from_port" in ingress["object"]["attributes"]
     assert "statement" in load_schema()["data_sources"]["aws_iam_policy_document"]["blocks"]
 
 
@@ -330,7 +332,8 @@ def test_schema_catches_the_planted_mistakes() -> None:
     _one(schema, "has no resource type 'aws_s3_bucket_versionning'")
     _one(schema, "provider.aws", "'regoin'")
     _one(schema, "aws_s3_bucket.data.bucket_arn", "aws_s3_bucket has no attribute 'bucket_arn'")
-    assert len(schema) == 10
+    _one(schema, "aws_security_group.typo.ingress", "'from_prot'")
+    assert len(schema) == 11
 
 
 def test_schema_reports_a_provider_that_does_not_satisfy_the_pin(tmp_path: Path) -> None:
