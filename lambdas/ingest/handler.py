@@ -19,6 +19,7 @@ from aws_lambda_powertools.event_handler import APIGatewayRestResolver, Response
 from aws_lambda_powertools.metrics import EphemeralMetrics, MetricUnit
 from aws_lambda_powertools.utilities.typing import LambdaContext
 from pydantic import BaseModel
+from pydantic_core import PydanticSerializationError
 
 from lambdas.ingest.models import ErrorResponse, IngestResponse
 from lambdas.ingest.service import IngestRequest, IngestService, Outcome, RequestError, correlation_id_for
@@ -37,12 +38,15 @@ LambdaHandler = Callable[[dict[str, Any], Any], dict[str, Any]]
 def _json_response(
     status: int, body: BaseModel | Any, correlation_id: str, content_type: str = JSON
 ) -> Response:
-    text = (
-        # exclude_unset: `reasons` appears only on rejected events, while a null event_id stays.
-        body.model_dump_json(exclude_unset=True)
-        if isinstance(body, BaseModel)
-        else json.dumps(body, separators=(",", ":"))
-    )
+    if isinstance(body, BaseModel):
+        try:
+            # exclude_unset: `reasons` appears only on rejected events, while a null event_id stays.
+            text = body.model_dump_json(exclude_unset=True)
+        except PydanticSerializationError:
+            # Echoed client text with unpaired surrogates: ASCII escapes keep it valid JSON.
+            text = json.dumps(body.model_dump(mode="json", exclude_unset=True))
+    else:
+        text = json.dumps(body, separators=(",", ":"))
     return Response(status, content_type, text, headers={CORRELATION_HEADER: correlation_id})
 
 

@@ -17,6 +17,7 @@ from __future__ import annotations
 import base64
 import binascii
 import json
+import math
 import os
 import re
 from collections import Counter
@@ -26,6 +27,7 @@ from datetime import UTC, datetime
 from typing import Any
 
 from pydantic import BaseModel, ValidationError
+from pydantic_core import PydanticSerializationError
 
 from lambdas.ingest.models import (
     ErrorResponse,
@@ -53,6 +55,8 @@ API_KEY_TEAMS_ENV = "API_KEY_TEAMS"
 JSON_MEDIA_TYPE = re.compile(r"^application/(?:[a-z0-9.+-]+\+)?json$")
 CORRELATION_ID = re.compile(r"^[A-Za-z0-9][A-Za-z0-9._:/+=@-]{0,127}$")
 UNKNOWN_TYPE = "unknown"  # metric dimension for event types not in the registry (bounded cardinality)
+
+NOT_UNICODE = Reason("", "contains an unpaired surrogate escape (\\uD800-\\uDFFF): not valid Unicode")
 
 
 class RequestError(Exception):
@@ -186,13 +190,13 @@ class IngestService:
             return self._error(exc, request, correlation_id)
         received_at = self._clock()
         try:
+            text = self._body_text(request)
             if request.correlation_header is not None and correlation_id != request.correlation_header:
                 raise RequestError(
                     400,
                     "invalid X-Correlation-Id",
                     [Reason("headers.X-Correlation-Id", f"must match {CORRELATION_ID.pattern}")],
                 )
-            text = self._body_text(request)
             raw_events = self._parse(text)
         except RequestError as exc:
             self._keep_request(request, team, received_at, correlation_id, exc)
@@ -213,7 +217,7 @@ class IngestService:
                 raise self._too_large()
         elif len(body) > self._max_bytes or (
             # Characters <= UTF-8 bytes <= 4 x characters: encode only when it can matter.
-            4 * len(body) > self._max_bytes and len(body.encode("utf-8")) > self._max_bytes
+            4 * len(body) > self._max_bytes and len(body.encode("utf-8", "surrogatepass")) > self._max_bytes
         ):
             raise self._too_large()
         media_type = (request.content_type or "").split(";", 1)[0].strip().lower()
@@ -233,7 +237,7 @@ class IngestService:
         if not text.strip():
             raise RequestError(400, "empty body: send one event object or an array of events")
         try:
-            document = json.loads(text, parse_constant=_reject_constant)
+            document = json.loads(text, parse_constant=_reject_constant, parse_float=_finite_float)
         except (ValueError, RecursionError) as exc:
             raise RequestError(400, "the body is not valid JSON", [Reason("body", str(exc))]) from exc
         if isinstance(document, dict):
@@ -271,26 +275,36 @@ class IngestService:
         received_text = rfc3339(received_at)
         stamp = _stamp(team, received_text, request.request_id, correlation_id)
 
+        def reject(index: int, raw: Any, reasons: list[Reason]) -> None:
+            event_id, event_type = _field(raw, "event_id"), _field(raw, "event_type")
+            reason_dicts = [r.as_dict() for r in reasons]
+            results[index] = {
+                "index": index,
+                "event_id": event_id,
+                "status": Verdict.REJECTED,
+                "reasons": reason_dicts,
+            }
+            counts[self._metric_type(event_type), Verdict.REJECTED] += 1
+            entry: dict[str, Any] = {"index": index}
+            if event_id is not None:
+                entry["event_id"] = event_id
+            if event_type is not None:
+                entry["event_type"] = event_type
+            entry["reasons"] = reason_dicts
+            entry["raw"] = raw
+            rejected_entries.append(entry)
+
         for index, raw in enumerate(raw_events):
             event_in, reasons = self._validate(team, raw)
             if event_in is None:
-                event_id, event_type = _field(raw, "event_id"), _field(raw, "event_type")
-                reason_dicts = [r.as_dict() for r in reasons]
-                results[index] = {
-                    "index": index,
-                    "event_id": event_id,
-                    "status": Verdict.REJECTED,
-                    "reasons": reason_dicts,
-                }
-                counts[self._metric_type(event_type), Verdict.REJECTED] += 1
-                entry: dict[str, Any] = {"index": index}
-                if event_id is not None:
-                    entry["event_id"] = event_id
-                if event_type is not None:
-                    entry["event_type"] = event_type
-                entry["reasons"] = reason_dicts
-                entry["raw"] = raw
-                rejected_entries.append(entry)
+                reject(index, raw, reasons)
+                continue
+            try:
+                envelope_json = event_in.model_dump_json()[:-1] + stamp
+            except PydanticSerializationError:
+                # JSON escapes can smuggle unpaired UTF-16 surrogates into strings: not
+                # Unicode, so not storable as UTF-8. The client's mistake, not a 500.
+                reject(index, raw, [NOT_UNICODE])
                 continue
             event_id = str(event_in.event_id)
             if event_id in first_index:
@@ -304,7 +318,7 @@ class IngestService:
                     event_type=event_in.event_type,
                     received_at=received_text,
                     correlation_id=correlation_id,
-                    envelope_json=event_in.model_dump_json()[:-1] + stamp,
+                    envelope_json=envelope_json,
                     expires_at=expires_at,
                 )
             )
@@ -474,6 +488,15 @@ def _js(text: str) -> str:
 
 def _reject_constant(name: str) -> Any:
     raise ValueError(f"{name} is not valid JSON")
+
+
+def _finite_float(text: str) -> float:
+    # 1e400 is valid JSON grammar but overflows a double to inf, which JSON cannot hold:
+    # pydantic would store it as null, an event its schema never allowed.
+    value = float(text)
+    if not math.isfinite(value):
+        raise ValueError(f"the number {text[:40]} is out of range (beyond a 64-bit float)")
+    return value
 
 
 def _field(raw: Any, name: str) -> str | None:

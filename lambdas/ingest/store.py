@@ -132,7 +132,9 @@ class S3RejectedStore:
             self._s3.put_object(
                 Bucket=self._bucket,
                 Key=key,
-                Body=json.dumps(document, ensure_ascii=False).encode("utf-8"),
+                # ASCII escapes: a client's raw text may hold unpaired surrogates, which
+                # UTF-8 cannot encode; escaped, the document keeps them exactly.
+                Body=json.dumps(document).encode("ascii"),
                 ContentType="application/json",
             )
         except (ClientError, BotoCoreError) as exc:

@@ -177,3 +177,12 @@ def test_the_deployed_entry_point_builds_its_service_from_the_environment(
     response = entry_point(get_event("/v1/schemas", "/v1/schemas"), context())
     assert response["statusCode"] == 200
     assert callable(handler_module.lambda_handler)
+
+
+def test_echoed_client_text_that_is_not_unicode_still_gives_valid_json(handler: Any) -> None:
+    event = orders_event()
+    event["event_id"] = "\ud800"
+    response = handler(rest_event(json.dumps([event])), context())  # the body holds the escape "\\ud800"
+    assert response["statusCode"] == 400
+    body = json.loads(response["body"])
+    assert body["results"][0]["event_id"] == "\ud800"

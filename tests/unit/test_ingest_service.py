@@ -10,6 +10,8 @@ from typing import Any
 
 import pytest
 from botocore.exceptions import ClientError, EndpointConnectionError
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
 
 from lambdas.ingest.models import ErrorResponse, IngestResponse, Verdict
 from lambdas.ingest.service import IngestRequest, IngestService, Outcome
@@ -406,3 +408,67 @@ def test_s3_store_turns_errors_into_store_unavailable() -> None:
 
     with pytest.raises(StoreUnavailable):
         S3RejectedStore("rejected", S3Down()).put("k", {})
+
+
+# -- whatever a client sends: a verdict or a 4xx, never an exception ------------------
+
+
+def test_unpaired_surrogates_are_rejected_and_kept_exactly() -> None:
+    stored: dict[str, bytes] = {}
+
+    class S3:
+        def put_object(self, **kwargs: Any) -> None:
+            stored[kwargs["Key"]] = kwargs["Body"]
+
+    events = MemoryEvents()
+    service = IngestService(
+        get_config(), get_registry(), events, S3RejectedStore("r", S3()), KEYS, clock=lambda: NOW
+    )
+    event = orders_events(1)[0]
+    event["payload"]["lines"][0]["description"] = "\ud800 lone"
+    outcome = service.ingest(request([event]))  # json.dumps escapes it: "\\ud800"
+    assert outcome.status_code == 400
+    assert isinstance(outcome.body, IngestResponse)
+    assert "surrogate" in (outcome.body.results[0].reasons or [])[0].message
+    assert events.items == {}
+    [body] = stored.values()
+    assert json.loads(body)["events"][0]["raw"] == event
+
+
+json_values = st.recursive(
+    st.none() | st.booleans() | st.integers() | st.floats(allow_nan=False) | st.text(),
+    lambda children: (
+        st.lists(children, max_size=4) | st.dictionaries(st.text(max_size=8), children, max_size=4)
+    ),
+    max_leaves=12,
+)
+
+
+def _event_like(draw: st.DrawFn) -> Any:
+    base = orders_events(1)[0]
+    field = draw(st.sampled_from([*base, "payload.lines", "extra"]))
+    value = draw(json_values)
+    if field == "payload.lines":
+        return {**base, "payload": {**base["payload"], "lines": value}}
+    return {**base, field: value}
+
+
+@settings(max_examples=150, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
+@given(
+    body=st.one_of(
+        st.text(max_size=200),
+        json_values.map(json.dumps),
+        st.lists(st.composite(_event_like)(), max_size=5).map(json.dumps),
+        st.composite(_event_like)().map(lambda e: json.dumps(e, ensure_ascii=False)),
+    ),
+    base64_flag=st.booleans(),
+)
+def test_any_body_gets_a_client_status_never_an_exception(body: str, base64_flag: bool) -> None:
+    service = IngestService(
+        get_config(), get_registry(), MemoryEvents(), MemoryRejected(), KEYS, clock=lambda: NOW
+    )
+    if base64_flag:
+        body = base64.b64encode(body.encode("utf-8", "surrogatepass")).decode()
+    outcome = service.ingest(request(body, raw=True, is_base64_encoded=base64_flag))
+    assert outcome.status_code in (202, 400, 413, 415)
+    outcome.body.model_dump(mode="json")
