@@ -115,13 +115,23 @@ def function_entries(root: Path, name: str) -> dict[str, Path]:
         raise PackagingError(
             f"function {name!r}: {package}/handler.py is missing (is the package written yet?)"
         )
-    return {
+    entries = {
         **_package_inits(root, package),
         **tree(root, "lambdas/shared"),
         **tree(root, package),
         **tree(root, "config"),
         **tree(root, "schemas"),
     }
+    # A thin zip holds one function's package: importing another one would fail only on AWS.
+    packed = set(entries.values())
+    for module in sorted(p for p in packed if p.suffix == ".py"):
+        missing = sorted(str(p.relative_to(root)) for p in first_party_imports(root, module) - packed)
+        if missing:
+            raise PackagingError(
+                f"function {name!r}: {module.relative_to(root)} imports {', '.join(missing)}, "
+                "not in its zip (code shared by functions goes in lambdas/shared)"
+            )
+    return entries
 
 
 def _module_file(root: Path, module: str) -> Path | None:

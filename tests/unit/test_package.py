@@ -153,6 +153,17 @@ def test_a_missing_function_package_fails_clearly(tmp_path: Path) -> None:
         package.build(root, tmp_path / "out", {"functions"}, ["kafka_bridge"])
 
 
+def test_a_function_importing_another_functions_package_fails(tmp_path: Path) -> None:
+    root = _copy_repo(tmp_path / "src", 1_000_000_000, 0o644)
+    handler = root / "lambdas" / "ingest" / "handler.py"
+    handler.write_text(handler.read_text() + "\nfrom lambdas.fanout import handler as fanout_handler\n")
+    with pytest.raises(
+        package.PackagingError,
+        match=r"lambdas/ingest/handler.py imports .*lambdas/fanout/handler.py.*, not in its zip",
+    ):
+        package.build(root, tmp_path / "out", {"functions"}, ["ingest"])
+
+
 @pytest.mark.slow
 def test_dependencies_layer_is_reproducible_and_linux_x86_64(tmp_path: Path) -> None:
     """Installs requirements/lambda.lock for python3.12 x86_64 twice (downloads wheels once)."""
