@@ -31,7 +31,7 @@ from typing import Any
 
 import yaml
 
-from scripts.terraform.hcl import REPO_ROOT, TERRAFORM_ROOTS, Configuration, load_all, relative
+from scripts.terraform.hcl import BLOCK, REPO_ROOT, TERRAFORM_ROOTS, Configuration, load_all, relative
 from scripts.terraform.iam_check import check_iam
 from scripts.terraform.schema_check import check_schema, load_schema
 from scripts.terraform.wiring import check_wiring
@@ -88,9 +88,7 @@ def provider_free(
         if block.kind in ("resource", "data", "ephemeral") and block.labels[0] not in _BUILTIN_TYPES:
             return False
         if block.kind == "terraform" and any(
-            name != "__is_block__"
-            for providers in block.body.get("required_providers", [])
-            for name in providers
+            name != BLOCK for providers in block.body.get("required_providers", []) for name in providers
         ):
             return False
         if block.kind == "module":
