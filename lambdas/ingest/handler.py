@@ -2,8 +2,8 @@
 
 Routes: POST /v1/events, GET /v1/schemas, GET /v1/schemas/{event_type}[/{version}].
 The service is built from the environment at the first invocation (the Lambda
-cold start) and reused; `build_handler(service)` gives tests and the local
-runtime the same handler over a service of their own.
+cold start) and reused; `build_handler(service_factory)` gives tests and the
+local runtime the same handler over a service of their own.
 """
 
 from __future__ import annotations
@@ -53,8 +53,8 @@ def _json_response(
 def _emit_metrics(outcome: Outcome, namespace: str) -> None:
     """accepted / duplicate / rejected counts, one EMF document per (team, event type).
 
-    EphemeralMetrics keeps no state shared between invocations, so concurrent
-    invocations in one process (the local gateway) cannot mix their counts.
+    EphemeralMetrics keeps no state beyond this call: nothing can leak into the
+    next invocation's metrics, whatever happens in between.
     """
     if outcome.team is None or not outcome.counts:
         return
@@ -95,7 +95,7 @@ def build_handler(service_factory: Callable[[], IngestService]) -> LambdaHandler
         service().team_for(app.current_event.request_context.identity.api_key_id)
 
     @app.post("/v1/events")
-    @tracer.capture_method
+    @tracer.capture_method(capture_response=False)  # verdicts can be 500 results: not X-Ray metadata
     def post_events() -> Response:
         event = app.current_event
         request_id, correlation_id = request_ids()
@@ -172,7 +172,7 @@ def build_handler(service_factory: Callable[[], IngestService]) -> LambdaHandler
         return _json_response(404, body, correlation_id)
 
     @logger.inject_lambda_context(clear_state=True)
-    @tracer.capture_lambda_handler
+    @tracer.capture_lambda_handler(capture_response=False)
     def handler(event: dict[str, Any], context: LambdaContext) -> dict[str, Any]:
         request_context = event.get("requestContext") or {}
         request_id = str(request_context.get("requestId") or "")
