@@ -19,7 +19,7 @@ REPO_ROOT = Path(__file__).resolve().parents[2]
 TERRAFORM_ROOTS = ("terraform", "modules")
 BLOCK = "__is_block__"
 
-_OPTIONS = hcl2.SerializationOptions(with_comments=False, strip_string_quotes=True)
+OPTIONS = hcl2.SerializationOptions(with_comments=False, strip_string_quotes=True)
 
 NAME = r"[A-Za-z_][\w-]*"
 # An optional instance key: [0], ["k"], [each.key], [*], one level of nested brackets.
@@ -157,7 +157,7 @@ def _line_of(text: str, kind: str, labels: tuple[str, ...]) -> int:
 
 def parse_file(path: Path) -> list[Block]:
     text = path.read_text()
-    parsed = hcl2.loads(text, serialization_options=_OPTIONS)
+    parsed = hcl2.loads(text, serialization_options=OPTIONS)
     blocks: list[Block] = []
     for kind, entries in parsed.items():
         depth = _LABELS.get(kind)

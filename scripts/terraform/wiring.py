@@ -5,7 +5,8 @@ For every configuration directory:
   declares, and every variable it declares without a default;
 - every `module.X.Y` reference names a module call X of this directory and,
   for a local source, an output Y that X declares;
-- every `var.X` and `local.X` used is declared in the directory;
+- every `var.X` and `local.X` used is declared in the directory, and so is
+  every variable its *.tfvars files set;
 - every `aws_*` resource or data source referenced (`aws_x.name`,
   `data.aws_x.name`) is declared in the directory;
 - a module or resource with count/for_each is indexed before an attribute is
@@ -23,10 +24,13 @@ from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
+import hcl2
+
 from scripts.terraform.hcl import (
     BLOCK,
     INDEX,
     NAME,
+    OPTIONS,
     RESOURCE_REF,
     Block,
     Configuration,
@@ -167,6 +171,20 @@ def _check_provider_meta(config: Configuration) -> list[str]:
     return problems
 
 
+def _check_tfvars(config: Configuration) -> list[str]:
+    """Every variable a .tfvars file of the directory sets is declared there."""
+    problems = []
+    for tfvars in sorted(config.path.glob("*.tfvars")):
+        try:
+            assigned = hcl2.loads(tfvars.read_text(), serialization_options=OPTIONS)
+        except Exception as exc:  # python-hcl2 raises lark errors of several types
+            problems.append(f"{relative(tfvars)}: cannot parse: {str(exc).splitlines()[0]}")
+            continue
+        for name in sorted(set(assigned) - config.variables.keys()):
+            problems.append(f"{relative(tfvars)}: sets {name!r}, which is not a declared variable")
+    return problems
+
+
 def check_wiring(configs: list[Configuration]) -> tuple[list[str], str]:
     """(problems, summary) for the module calls and references of every configuration."""
     cache: dict[Path, Configuration] = {c.path: c for c in configs}
@@ -185,7 +203,7 @@ def check_wiring(configs: list[Configuration]) -> tuple[list[str], str]:
         problems += config.parse_errors
         call_problems, modules = _check_calls(config, load)
         reference_problems, count = _check_references(config, modules)
-        problems += call_problems + reference_problems + _check_provider_meta(config)
+        problems += call_problems + reference_problems + _check_provider_meta(config) + _check_tfvars(config)
         calls += len(modules)
         references += count
     # One problem reported once, even when the same line repeats the reference.

@@ -317,7 +317,8 @@ def test_wiring_catches_the_planted_mistakes() -> None:
     _one(wiring, "module.children", "provider aws.nowhere is not configured here")
     _one(wiring, "module.children", "declares no configuration_aliases entry aws.extra")
     _one(wiring, "aws_sqs_queue.dlq", "provider aws.elsewhere is not configured here")
-    assert len(wiring) == 13
+    _one(wiring, "broken/terraform.tfvars: sets 'bucket_name', which is not a declared variable")
+    assert len(wiring) == 14
 
 
 def test_schema_catches_the_planted_mistakes() -> None:
