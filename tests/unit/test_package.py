@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import os
 import shutil
+import subprocess
 import zipfile
 from pathlib import Path
 
@@ -181,3 +182,43 @@ def test_dependencies_layer_is_reproducible_and_linux_x86_64(tmp_path: Path) -> 
     assert not [
         n for n in names if n.startswith("python/bin/") or n.endswith(("/RECORD", "/INSTALLER", ".pyc"))
     ]
+
+
+def _lambda_python() -> str | None:
+    """A CPython 3.12 (the Lambda runtime's version): $LAMBDA_PYTHON, else python3.12 if it runs."""
+    for candidate in (os.environ.get("LAMBDA_PYTHON"), shutil.which("python3.12")):
+        if candidate and subprocess.run([candidate, "-V"], capture_output=True, check=False).returncode == 0:
+            return candidate
+    return None
+
+
+@pytest.mark.slow
+@pytest.mark.skipif(
+    _lambda_python() is None, reason="needs CPython 3.12: set LAMBDA_PYTHON or put python3.12 on PATH"
+)
+def test_each_handler_imports_with_only_its_zip_and_the_layer(tmp_path: Path) -> None:
+    """What Lambda does at cold start: /var/task = the function zip, /opt = the layer, nothing else."""
+    python = _lambda_python()
+    assert python is not None
+    package.build(package.REPO_ROOT, tmp_path / "out", {"layer", "functions"}, BUILT_FUNCTIONS)
+    opt = tmp_path / "opt"
+    with zipfile.ZipFile(tmp_path / "out" / "lambda" / "dependencies-layer.zip") as layer:
+        layer.extractall(opt)
+    for name in BUILT_FUNCTIONS:
+        task = tmp_path / "task" / name
+        with zipfile.ZipFile(tmp_path / "out" / "lambda" / f"{name}.zip") as function:
+            function.extractall(task)
+        module = package.FUNCTIONS[name].replace("/", ".") + ".handler"
+        code = (
+            f"import sys; sys.path[:0] = [{str(task)!r}, {str(opt / 'python')!r}]; "
+            f"import importlib, confluent_kafka, pydantic_core; "
+            f"assert callable(importlib.import_module({module!r}).lambda_handler); "
+            f"print(sys.version_info[:2], confluent_kafka.libversion()[0])"
+        )
+        # -I -S: no site-packages at all, no PYTHONPATH, no current directory: only the two paths above.
+        env = {"PATH": "/usr/bin:/bin", "AWS_DEFAULT_REGION": "eu-west-1"}
+        proc = subprocess.run(
+            [python, "-I", "-S", "-c", code], cwd=task, env=env, capture_output=True, text=True, check=False
+        )
+        assert proc.returncode == 0, f"{name}: {proc.stderr}"
+        assert proc.stdout.startswith("(3, 12)"), proc.stdout
