@@ -45,7 +45,7 @@ import zipfile
 from pathlib import Path
 from typing import Any
 
-from scripts.terraform.hcl import REPO_ROOT, aws_version_constraints, version_satisfies
+from scripts.terraform.hcl import REPO_ROOT, aws_version_constraints, relative, version_satisfies
 
 SCHEMA_PATH = REPO_ROOT / "scripts" / "terraform" / "aws_provider_schema.json.gz"
 DEFAULT_PACKAGE_VERSION = "25.8.1"
@@ -288,10 +288,16 @@ def write_schema(schema: dict[str, Any], path: Path) -> None:
 
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
-    parser.add_argument("--package-version", default=DEFAULT_PACKAGE_VERSION)
-    parser.add_argument("--source", choices=["pypi", "npm"], default="pypi")
+    parser.add_argument(
+        "--package-version",
+        default=DEFAULT_PACKAGE_VERSION,
+        help=f"cdktn-provider-aws version, generated from the provider you pin (default {DEFAULT_PACKAGE_VERSION})",
+    )
+    parser.add_argument(
+        "--source", choices=["pypi", "npm"], default="pypi", help="registry to download from (same assembly)"
+    )
     parser.add_argument("--from-file", type=Path, help="a downloaded wheel, npm tarball or .jsii file")
-    parser.add_argument("--output", type=Path, default=SCHEMA_PATH)
+    parser.add_argument("--output", type=Path, default=SCHEMA_PATH, help=f"default {relative(SCHEMA_PATH)}")
     args = parser.parse_args(argv)
 
     with tempfile.TemporaryDirectory() as tmp:
