@@ -15,12 +15,14 @@ import pytest
 
 from scripts.terraform import check
 from scripts.terraform.extract_provider_schema import (
+    SCHEMA_PATH,
     camel_to_snake,
     convert_assembly,
     load_assembly,
     terraform_name,
     write_schema,
 )
+from scripts.terraform.extract_provider_schema import main as extract_main
 from scripts.terraform.hcl import (
     aws_version_constraints,
     load_configuration,
@@ -268,6 +270,14 @@ def test_committed_schema_knows_real_arguments() -> None:
     ingress = resources["aws_security_group"]["attributes"]["ingress"]
     assert "from_port" in ingress["object"]["attributes"]
     assert "statement" in load_schema()["data_sources"]["aws_iam_policy_document"]["blocks"]
+
+
+@pytest.mark.slow
+def test_committed_schema_is_what_the_extractor_gives(tmp_path: Path) -> None:
+    """Downloads the cdktn-provider-aws wheel (70 MB) and regenerates the schema: same bytes."""
+    output = tmp_path / "schema.json.gz"
+    assert extract_main(["--output", str(output)]) == 0
+    assert output.read_bytes() == SCHEMA_PATH.read_bytes()
 
 
 @pytest.mark.parametrize(
