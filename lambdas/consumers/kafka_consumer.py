@@ -11,18 +11,19 @@ team's dead-letter topic, a table, an alarm) and the partition moves on.
 
 from __future__ import annotations
 
-import logging
 import time
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from typing import Any, cast
 
+from aws_lambda_powertools import Logger
 from confluent_kafka import Consumer, Message, TopicPartition
 
 from lambdas.kafka_bridge.settings import SESSION_TIMEOUT_MS, KafkaSettings
 from lambdas.shared.envelope import Event
 
-log = logging.getLogger(__name__)
+# Structured JSON logs like the Lambdas', with the producer's correlation id (from the headers).
+log = Logger(service="kafka-consumer")
 
 Processor = Callable[[Event, dict[str, str]], None]
 PoisonHandler = Callable[[Message, str], None]
@@ -127,6 +128,7 @@ class KafkaEventConsumer:
             for name, value in cast(list[tuple[str, bytes]], message.headers() or [])
         }
         key = position(message)
+        log.set_correlation_id(headers.get("correlation_id") or event.correlation_id)
         try:
             self._process(event, headers)
         except Exception as exc:
@@ -141,6 +143,10 @@ class KafkaEventConsumer:
             return False
         self._attempts.pop(key, None)
         self.stats.processed += 1
+        log.info(
+            "Kafka event processed",
+            extra={"topic": key[0], "partition": key[1], "offset": key[2], "event_id": str(event.event_id)},
+        )
         return True
 
     def close(self) -> None:

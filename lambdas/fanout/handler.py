@@ -9,7 +9,8 @@ destination.
 
 from __future__ import annotations
 
-from collections.abc import Callable
+from collections import defaultdict
+from collections.abc import Callable, Mapping, Sequence
 from functools import cache
 from typing import Any
 
@@ -19,7 +20,7 @@ from aws_lambda_powertools.utilities.batch import BatchProcessor, EventType, pro
 from aws_lambda_powertools.utilities.data_classes.dynamo_db_stream_event import DynamoDBRecord
 from aws_lambda_powertools.utilities.typing import LambdaContext
 
-from lambdas.fanout.service import FanoutResult, FanoutService
+from lambdas.fanout.service import INSERT, FanoutResult, FanoutService
 from lambdas.fanout.sinks import RawZoneWriter, SqsSender
 from lambdas.shared.aws import client
 from lambdas.shared.config import get_config
@@ -52,12 +53,15 @@ def build_handler(service: Callable[[], FanoutService]) -> Handler:
     @tracer.capture_lambda_handler
     def handler(event: dict[str, Any], context: LambdaContext) -> dict[str, Any]:
         records = event.get("Records", [])
-        if records:
-            # One stream batch spans many requests: the batch's first record names it in the logs.
-            logger.set_correlation_id(str(records[0].get("eventID", "")))
+        # One stream batch spans many requests: the batch's first record names it in the
+        # batch-level logs; the per-request lines carry each request's own correlation id.
+        batch_name = str(records[0].get("eventID", "")) if records else None
+        logger.set_correlation_id(batch_name)
         fanout = service()
         result = fanout.process(records)
         _report(result, fanout.metrics_namespace)
+        _log_by_correlation(records, result)
+        logger.set_correlation_id(batch_name)
         index = {str(r.get("dynamodb", {}).get("SequenceNumber")): i for i, r in enumerate(records)}
         failed_from = result.records if result.failed_from is None else result.failed_from
 
@@ -85,8 +89,37 @@ def _report(result: FanoutResult, namespace: str) -> None:
     metrics.add_metric(name="RawObjectsWritten", unit=MetricUnit.Count, value=len(result.raw_objects))
     metrics.add_metric(name="RecordsToRetry", unit=MetricUnit.Count, value=result.records - result.committed)
     metrics.flush_metrics()
+
+
+def _image_string(record: Mapping[str, Any], attribute: str) -> str:
+    value = (record.get("dynamodb") or {}).get("NewImage", {}).get(attribute, {})
+    return str(value.get("S", "")) if isinstance(value, dict) else ""
+
+
+def _log_by_correlation(records: Sequence[Mapping[str, Any]], result: FanoutResult) -> None:
+    """One log line per correlation id of the batch, carrying that id, so a request can be followed.
+
+    Read from the item's own attributes (the events-table contract), not by parsing the
+    envelope again. One line per correlation id rather than per record: a stream batch
+    holds whole API requests, and CloudWatch Logs bills every byte ingested.
+    """
+    fanned_out: dict[str, list[str]] = defaultdict(list)
+    for record in records[: result.committed]:
+        if record.get("eventName") == INSERT:
+            fanned_out[_image_string(record, "correlation_id")].append(_image_string(record, "event_id"))
+    for correlation_id, event_ids in fanned_out.items():
+        logger.set_correlation_id(correlation_id or None)
+        logger.info("events fanned out", extra={"event_ids": event_ids})
     for position, reason in sorted(result.errors.items()):
-        logger.warning("stream record failed", extra={"record_index": position, "reason": reason})
+        logger.set_correlation_id(_image_string(records[position], "correlation_id") or None)
+        logger.warning(
+            "stream record failed",
+            extra={
+                "record_index": position,
+                "event_id": _image_string(records[position], "event_id"),
+                "reason": reason,
+            },
+        )
 
 
 lambda_handler = build_handler(default_service)

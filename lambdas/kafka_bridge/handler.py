@@ -9,7 +9,8 @@ parks them in its DLQ.
 from __future__ import annotations
 
 import os
-from collections.abc import Callable
+from collections import defaultdict
+from collections.abc import Callable, Mapping, Sequence
 from functools import cache
 from typing import Any
 
@@ -61,18 +62,17 @@ def build_handler(bridge: Callable[[], Bridge]) -> Handler:
         metrics.add_metric(name="MessagesProduced", unit=MetricUnit.Count, value=len(outcome) - failed)
         metrics.add_metric(name="MessagesNotProduced", unit=MetricUnit.Count, value=failed)
         metrics.flush_metrics()
+        _log_produced(records, outcome)
 
         def record_handler(record: SQSRecord) -> None:
             error = outcome[record.message_id]
             if error is not None:
-                correlation = (
-                    record.raw_event.get("messageAttributes", {}).get("correlation_id", {}).get("stringValue")
-                )
+                logger.set_correlation_id(_attribute(record.raw_event, "correlation_id") or None)
                 logger.warning(
                     "outbox message not produced",
                     extra={
                         "message_id": record.message_id,
-                        "correlation_id": correlation,
+                        "event_id": _attribute(record.raw_event, "event_id"),
                         "reason": error,
                     },
                 )
@@ -86,6 +86,22 @@ def build_handler(bridge: Callable[[], Bridge]) -> Handler:
         )
 
     return handler
+
+
+def _attribute(record: Mapping[str, Any], name: str) -> str:
+    """A string message attribute the fan-out set (team, event_type, event_id, correlation_id)."""
+    return str(record.get("messageAttributes", {}).get(name, {}).get("stringValue") or "")
+
+
+def _log_produced(records: Sequence[Mapping[str, Any]], outcome: Mapping[str, str | None]) -> None:
+    """One log line per correlation id of what Kafka acknowledged, carrying that id (see the fan-out)."""
+    produced: dict[str, list[str]] = defaultdict(list)
+    for record in records:
+        if outcome.get(record["messageId"], "") is None:
+            produced[_attribute(record, "correlation_id")].append(_attribute(record, "event_id"))
+    for correlation_id, event_ids in produced.items():
+        logger.set_correlation_id(correlation_id or None)
+        logger.info("outbox messages produced", extra={"event_ids": event_ids})
 
 
 lambda_handler = build_handler(default_bridge)

@@ -69,7 +69,7 @@ def build_handler(processor: Callable[[], OrderProcessor]) -> Handler:
                 )
                 raise
             metrics.add_metric(name="OrderEventsApplied", unit=MetricUnit.Count, value=1)
-            logger.debug("order event applied", extra={"message_id": record.message_id, "outcome": outcome})
+            logger.info("order event applied", extra={"message_id": record.message_id, "outcome": outcome})
 
         processor_ = BatchProcessor(event_type=EventType.SQS, raise_on_entire_batch_failure=False)
         response = dict(

@@ -1,0 +1,168 @@
+"""One event followed end to end by its correlation id, through the real local platform.
+
+The client sends one `orders.order_created` with a known X-Correlation-Id to the
+local API Gateway; the id must then be found on every hop an operator looks at:
+the stored item, the SQS message attributes of every subscriber queue and of the
+Kafka outbox, the raw-zone line, the Kafka headers read by a team's reference
+consumer, and the structured JSON log lines of each function that touched it
+(ingest, fan-out, kafka-bridge, order processor, Kafka consumer). The logs are
+captured as the functions write them: a handler with each powertools Logger's own
+JSON formatter, on each Logger's standard-library logger.
+"""
+
+from __future__ import annotations
+
+import gzip
+import json
+import logging
+import uuid
+from collections.abc import Iterator
+from typing import Any
+
+import pytest
+from aws_lambda_powertools import Logger
+
+from lambdas.consumers import kafka_consumer
+from lambdas.consumers.kafka_consumer import KafkaEventConsumer
+from lambdas.consumers.order_processor import handler as order_processor
+from lambdas.fanout import handler as fanout
+from lambdas.ingest import handler as ingest
+from lambdas.kafka_bridge import handler as kafka_bridge
+from lambdas.shared import naming
+from lambdas.shared.aws import client
+from lambdas.shared.envelope import Event
+from local_platform.kafka_broker import KafkaBroker
+from local_platform.pollers.wiring import FanoutPollers
+from local_platform.provision import queue_url
+from local_platform.runtime import LocalPlatform
+from local_platform.traffic import IngestClient, TrafficGenerator
+from tests.fixtures.aws import isolated_config
+
+pytestmark = [pytest.mark.integration, pytest.mark.kafka]
+
+EVENT_TYPE = "orders.order_created"
+LOGGERS: dict[str, Logger] = {
+    "ingest": ingest.logger,
+    "fanout": fanout.logger,
+    "kafka-bridge": kafka_bridge.logger,
+    "order-processor": order_processor.logger,
+    "kafka-consumer": kafka_consumer.log,
+}
+
+
+class JsonLines(logging.Handler):
+    """Keeps every line a powertools Logger writes, parsed back from its JSON."""
+
+    def __init__(self, formatter: logging.Formatter):
+        super().__init__()
+        self.setFormatter(formatter)
+        self.lines: list[dict[str, Any]] = []
+
+    def emit(self, record: logging.LogRecord) -> None:
+        self.lines.append(json.loads(self.format(record)))
+
+
+@pytest.fixture
+def json_logs() -> Iterator[dict[str, JsonLines]]:
+    captured: dict[str, JsonLines] = {}
+    for service, powertools_logger in LOGGERS.items():
+        handler = JsonLines(powertools_logger.registered_formatter)
+        logging.getLogger(powertools_logger.name).addHandler(handler)
+        captured[service] = handler
+    yield captured
+    for service, powertools_logger in LOGGERS.items():
+        logging.getLogger(powertools_logger.name).removeHandler(captured[service])
+
+
+def received_with_attributes(name: str) -> list[dict[str, Any]]:
+    """The messages of a queue with their attributes, left visible for the poller that consumes it."""
+    sqs = client("sqs")
+    url = queue_url(name)
+    messages = sqs.receive_message(
+        QueueUrl=url, MaxNumberOfMessages=10, VisibilityTimeout=30, MessageAttributeNames=["All"]
+    ).get("Messages", [])
+    for message in messages:
+        sqs.change_message_visibility(
+            QueueUrl=url, ReceiptHandle=message["ReceiptHandle"], VisibilityTimeout=0
+        )
+    return messages
+
+
+def raw_zone_lines(bucket: str) -> list[dict[str, Any]]:
+    s3 = client("s3")
+    lines: list[dict[str, Any]] = []
+    for obj in s3.list_objects_v2(Bucket=bucket, Prefix=f"{naming.ZONE_RAW}/").get("Contents", []):
+        body = gzip.decompress(s3.get_object(Bucket=bucket, Key=obj["Key"])["Body"].read())
+        lines.extend(json.loads(line) for line in body.decode().splitlines())
+    return lines
+
+
+def test_one_correlation_id_is_on_every_hop_and_in_every_functions_logs(
+    aws_endpoint_url: str, json_logs: dict[str, JsonLines]
+) -> None:
+    correlation_id = f"e2e-{uuid.uuid4()}"
+    broker = KafkaBroker()
+    with LocalPlatform(isolated_config(), components=[broker], state_path=None) as platform:
+        resources = platform.resources
+        config = platform.config
+        # The fan-out side driven step by step (not by background threads), so each hop can be read.
+        pollers = FanoutPollers(resources, broker.settings(), delivery_timeout_ms=10_000)
+        team, event = TrafficGenerator(seed=11, config=config).event_of_type(EVENT_TYPE)
+        producer = IngestClient(platform.gateway_url, platform.api_keys[team].value)
+        try:
+            response = producer.post(event, correlation_id=correlation_id)
+        finally:
+            producer.close()
+        assert response.status_code == 202, response.text
+        assert response.headers["X-Correlation-Id"] == correlation_id
+        event_id = event["event_id"]
+
+        item = client("dynamodb").get_item(
+            TableName=resources.events_table, Key={"pk": {"S": f"{team}#{event_id}"}}
+        )["Item"]
+        assert item["correlation_id"]["S"] == correlation_id
+        assert Event.model_validate_json(item["envelope"]["S"]).correlation_id == correlation_id
+
+        pollers.stream.run_until_idle(timeout=60)
+        subscriber_queues = [resources.team_queue(t) for t in config.sqs_subscribers(EVENT_TYPE)]
+        assert subscriber_queues, "the test event must have SQS subscribers"
+        for name in [*subscriber_queues, resources.outbox_queue]:
+            messages = received_with_attributes(name)
+            assert len(messages) == 1, name
+            attributes = messages[0]["MessageAttributes"]
+            assert attributes["correlation_id"]["StringValue"] == correlation_id, name
+            assert attributes["event_id"]["StringValue"] == event_id, name
+        [line] = raw_zone_lines(resources.raw_bucket)
+        assert (line["event_id"], line["correlation_id"]) == (event_id, correlation_id)
+
+        pollers.outbox.run_until_idle(timeout=60)
+        pollers.orders.run_until_idle(timeout=60)
+
+        kafka_team = next(t for t, s in config.teams.items() if EVENT_TYPE in s.subscriptions.kafka)
+        seen: list[tuple[Event, dict[str, str]]] = []
+        consumer = KafkaEventConsumer(
+            broker.settings(),
+            naming.consumer_group(config.project, platform.env, kafka_team),
+            [naming.topic_name(platform.env, EVENT_TYPE)],
+            lambda consumed, headers: seen.append((consumed, headers)),
+        )
+        try:
+            consumer.run(idle_seconds=2, max_seconds=60)
+        finally:
+            consumer.close()
+        [(consumed, headers)] = seen
+        assert str(consumed.event_id) == event_id
+        assert headers["correlation_id"] == correlation_id
+        assert headers["event_id"] == event_id
+
+    for service, captured in json_logs.items():
+        ours = [line for line in captured.lines if line.get("correlation_id") == correlation_id]
+        assert ours, f"no {service} log line carries the correlation id"
+        for line in ours:
+            assert line["service"] == service and line["level"] in ("INFO", "DEBUG"), line
+    fanned = [line for line in json_logs["fanout"].lines if line.get("correlation_id") == correlation_id]
+    assert [line["event_ids"] for line in fanned] == [[event_id]]
+    [processed] = [
+        line for line in json_logs["kafka-consumer"].lines if line.get("correlation_id") == correlation_id
+    ]
+    assert processed["event_id"] == event_id and processed["topic"] == naming.topic_name("dev", EVENT_TYPE)
