@@ -17,7 +17,7 @@ import json
 import logging
 import uuid
 from collections.abc import Iterator
-from typing import Any
+from typing import Any, cast
 
 import pytest
 from aws_lambda_powertools import Logger
@@ -34,7 +34,7 @@ from lambdas.shared.envelope import Event
 from local_platform.kafka_broker import KafkaBroker
 from local_platform.pollers.wiring import FanoutPollers
 from local_platform.provision import queue_url
-from local_platform.runtime import LocalPlatform
+from local_platform.runtime import Component, LocalPlatform
 from local_platform.traffic import IngestClient, TrafficGenerator
 from tests.fixtures.aws import isolated_config
 
@@ -102,7 +102,9 @@ def test_one_correlation_id_is_on_every_hop_and_in_every_functions_logs(
 ) -> None:
     correlation_id = f"e2e-{uuid.uuid4()}"
     broker = KafkaBroker()
-    with LocalPlatform(isolated_config(), components=[broker], state_path=None) as platform:
+    # KafkaBroker.start returns the bootstrap address, which the Component protocol does not declare.
+    components = [cast(Component, broker)]
+    with LocalPlatform(isolated_config(), components=components, state_path=None) as platform:
         resources = platform.resources
         config = platform.config
         # The fan-out side driven step by step (not by background threads), so each hop can be read.
