@@ -346,7 +346,11 @@ class LocalApiGateway:
             # API Gateway answers 403 "Missing Authentication Token" here; a clear 404/405 helps more locally.
             status = 405 if allowed else 404
             message = f"{method} is not allowed on {path}" if allowed else f"no resource {path}"
-            return status, [*base_headers, json_type], _error_body(message, request_id)
+            headers_out = [*base_headers, json_type]
+            if allowed:  # RFC 9110: a 405 lists the methods the resource supports
+                methods = sorted({r.method for r in self._routes if r.pattern.match(path)})
+                headers_out.append(("Allow", ", ".join(methods)))
+            return status, headers_out, _error_body(message, request_id)
 
         header_map = {name.lower(): value for name, value in headers}
         api_key = header_map.get("x-api-key")
@@ -458,6 +462,13 @@ class LocalApiGateway:
                     self.wfile.write(payload)
 
             do_GET = do_POST = do_PUT = do_PATCH = do_DELETE = do_HEAD = do_OPTIONS = _serve
+
+            def __getattr__(self, name: str) -> Any:
+                # Any other method (TRACE, QUERY, ...) reaches the router too: a JSON 405 with
+                # Allow, as for an undeclared method, not http.server's HTML 501.
+                if name.startswith("do_"):
+                    return self._serve
+                raise AttributeError(name)
 
             def log_message(self, format: str, *args: Any) -> None:
                 pass  # the handler's structured logs say what matters

@@ -291,3 +291,14 @@ def test_large_but_finite_numbers_round_trip(ingest_gateway: RunningGateway) -> 
     (item,) = table_items(ingest_gateway.resources)
     variables = json.loads(item["envelope"]["S"])["payload"]["variables"]
     assert variables["big"] == 1.5e308 and variables["huge_int"] == 123456789012345678901234567890
+
+
+@pytest.mark.parametrize("method", ["TRACE", "QUERY", "PUT", "BREW"])
+def test_undeclared_methods_get_a_json_405_with_allow(ingest_gateway: RunningGateway, method: str) -> None:
+    """Regression: methods http.server has no do_X for were answered with an HTML 501."""
+    response = requests.request(
+        method, ingest_gateway.events_url, headers=ingest_gateway.headers("orders"), data=b"{}", timeout=30
+    )
+    assert_error(response, 405, f"{method} is not allowed on /v1/events")
+    assert response.headers["Allow"] == "POST"
+    assert table_items(ingest_gateway.resources) == []
