@@ -123,3 +123,32 @@ section {{ margin-bottom: 2rem; }}
     target.parent.mkdir(parents=True, exist_ok=True)
     target.write_text(document, encoding="utf-8")
     return target
+
+
+def console_summary(run: Any, athena_dir: Path = ATHENA_DIR) -> str:
+    """The run, its checks and every KPI query's result as text (what the demo prints)."""
+    from local_platform.query.cli import render
+
+    lines = [f"lake run {run.run_id}: {'ok' if run.ok else 'FAILED'} in {run.seconds:.1f} s"]
+    lines.append(f"  new raw objects {run.new_raw_objects}, new rejected objects {run.new_rejected_objects}")
+    for name, table in run.tables.items():
+        lines.append(
+            f"  {name}: {table.input_rows} rows read, {table.added} added, {table.duplicates} duplicates dropped, "
+            f"{table.quarantined} quarantined, {table.partitions_rewritten} partitions rewritten"
+        )
+    for check in run.checks:
+        lines.append(
+            f"  check {check.name}: {'passed' if check.passed else 'FAILED ' + str(check.violations[:3])}"
+        )
+    if run.error:
+        lines.append(f"  error: {run.error.splitlines()[0]}")
+    if run.ok and run.lake_root is not None:
+        import pyarrow as pa
+
+        for name, rows in kpi_results(run.lake_root, athena_dir).items():
+            lines.append(
+                render(pa.Table.from_pylist(rows), "table", title=name) if rows else f"{name}: no rows"
+            )
+    if run.report_path is not None:
+        lines.append(f"KPI report: {run.report_path}")
+    return "\n".join(lines)

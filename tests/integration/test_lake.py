@@ -29,6 +29,7 @@ from lambdas.shared.envelope import Event
 from local_platform.lake import pipeline
 from local_platform.lake.generate import generate_events, jsonl_gz, put_objects, raw_objects
 from local_platform.lake.layout import MANIFEST_KEY, alerts_topic, lake_root
+from local_platform.lake.report import console_summary
 from local_platform.provision import provision
 from local_platform.query.engine import LocalEngine
 from local_platform.query.lint import ATHENA_DIR
@@ -293,6 +294,9 @@ def test_first_run_curates_dedupes_quarantines_and_answers_every_kpi(lake: Lake,
     assert result.report_path is not None and "<svg" in result.report_path.read_text()
 
     assert_kpis(lake)
+    summary = console_summary(result)
+    assert "check curated_matches_raw: passed" in summary and "order_funnel" in summary
+    assert f"KPI report: {result.report_path}" in summary
     engine = LocalEngine(lake_root(lake.workdir))
     quarantined = engine.execute(
         "SELECT raw_line, reasons, team FROM quarantined_events ORDER BY raw_line"
