@@ -26,7 +26,7 @@ from __future__ import annotations
 import json
 import re
 from collections.abc import Iterator
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from pathlib import Path
 from typing import Any
 
@@ -171,8 +171,10 @@ def _inline_policy(value: str, file: str, address: str) -> Iterator[Statement]:
             return
         yield from json_statements(_strip_blocks(document), file, address)
     elif "${" not in value:
+        # python-hcl2 keeps a heredoc's markers: <<EOT / <<-EOT ... EOT.
+        heredoc = re.fullmatch(r"<<-?(\w+)\n(?P<body>.*)\n\s*\1", value, re.S)
         try:
-            yield from json_statements(json.loads(value), file, address)
+            yield from json_statements(json.loads(heredoc.group("body") if heredoc else value), file, address)
         except json.JSONDecodeError:
             return
 
@@ -294,10 +296,19 @@ def all_findings(configs: list[Configuration], root: Path) -> tuple[list[Finding
         statements += found
         problems += errors
     for statement in statements:
-        findings += [
-            Finding(statement.file, statement.address, statement.sid, w) for w in findings_of(statement)
-        ]
-    return findings, problems, len(statements)
+        file, address = _under(root, statement.file), _under(root, statement.address)
+        findings += [Finding(file, address, statement.sid, w) for w in findings_of(statement)]
+    findings = [replace(f, file=_under(root, f.file)) for f in findings]
+    # One attachment over a map can attach the same managed policy twice: one finding.
+    return list(dict.fromkeys(findings)), problems, len(statements)
+
+
+def _under(root: Path, text: str) -> str:
+    """A path relative to the checked root (the repository, or a test's planted tree)."""
+    path = Path(text)
+    if path.is_absolute() and path.is_relative_to(root):
+        return str(path.relative_to(root))
+    return text
 
 
 def check_iam(
