@@ -9,6 +9,7 @@ back in full and compared with what the configuration says it must hold.
 from __future__ import annotations
 
 import gzip
+import threading
 import uuid
 from collections import Counter
 from collections.abc import Iterable
@@ -136,6 +137,46 @@ def drain_queue(name: str) -> list[dict[str, Any]]:
     return messages
 
 
+class QueueCollector:
+    """A subscriber that receives and deletes as messages arrive, keeping every message it got.
+
+    moto scans a whole queue on every SendMessage (its queue attributes count
+    the messages), so sends slow down as a queue fills; a consumer keeping up,
+    as subscribers do, keeps large loads fast and counts exactly the same.
+    """
+
+    def __init__(self, queue: str):
+        self._url = queue_url(queue)
+        self._stop = threading.Event()
+        self.messages: list[dict[str, Any]] = []
+        self._thread = threading.Thread(target=self._run, name=f"collect-{queue}", daemon=True)
+
+    def __enter__(self) -> QueueCollector:
+        self._thread.start()
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self._stop.set()
+        self._thread.join(timeout=300)
+
+    def _run(self) -> None:
+        sqs = client("sqs")
+        empty = 0
+        while not (self._stop.is_set() and empty >= 2):
+            received = sqs.receive_message(
+                QueueUrl=self._url, MaxNumberOfMessages=10, WaitTimeSeconds=1, MessageAttributeNames=["All"]
+            ).get("Messages", [])
+            empty = 0 if received else empty + 1
+            if received:
+                self.messages.extend(received)
+                sqs.delete_message_batch(
+                    QueueUrl=self._url,
+                    Entries=[
+                        {"Id": str(i), "ReceiptHandle": m["ReceiptHandle"]} for i, m in enumerate(received)
+                    ],
+                )
+
+
 def queue_depth(name: str) -> int:
     attributes = client("sqs").get_queue_attributes(
         QueueUrl=queue_url(name),
@@ -203,16 +244,23 @@ class Delivered:
     raw: Counter[str] = field(default_factory=Counter)
 
 
-def check_invariants(resources: Resources, accepted: dict[str, Event], kafka: KafkaSettings) -> Delivered:
+def check_invariants(
+    resources: Resources,
+    accepted: dict[str, Event],
+    kafka: KafkaSettings,
+    collected: dict[str, list[dict[str, Any]]] | None = None,
+) -> Delivered:
     """Each subscriber queue and topic has every accepted event of its subscriptions at least once,
     the raw zone has each exactly once, and nothing else arrived anywhere.
+
+    `collected`: team -> the messages a QueueCollector already took off its queue.
     """
     config = resources.config
     registry = get_registry()
     delivered = Delivered()
     for team in config.sqs_subscriber_teams:
         expected = {i for i, e in accepted.items() if team in config.sqs_subscribers(e.event_type)}
-        messages = drain_queue(resources.team_queue(team))
+        messages = (collected or {}).get(team, []) + drain_queue(resources.team_queue(team))
         got: Counter[str] = Counter()
         for message in messages:
             event = Event.model_validate_json(message["Body"])

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from contextlib import ExitStack
+
 import pytest
 
 from lambdas.shared import naming
@@ -9,6 +11,7 @@ from local_platform.kafka_broker import KafkaBroker
 from local_platform.pollers.wiring import FanoutPollers
 from scripts.kafka_topics import ensure_platform_topics
 from tests.integration.fanout_support import (
+    QueueCollector,
     check_invariants,
     fanout_resources,
     queue_depth,
@@ -20,6 +23,7 @@ pytestmark = [pytest.mark.integration, pytest.mark.kafka]
 
 
 @pytest.mark.slow
+@pytest.mark.timeout(3600)
 def test_5000_events_every_subscriber_gets_every_event_and_the_raw_zone_holds_each_once(
     aws_endpoint_url: str, fresh_kafka: KafkaBroker
 ) -> None:
@@ -42,10 +46,20 @@ def run_mixed_load(broker: KafkaBroker, orders: int, minimum_events: int) -> Non
     assert len(load.accepted) >= minimum_events and load.duplicates > minimum_events // 50
 
     pipeline = FanoutPollers(resources, kafka, delivery_timeout_ms=10_000)
-    pipeline.stream.run_until_idle(timeout=900)
-    pipeline.outbox.run_until_idle(timeout=900)
+    collectors = {
+        team: QueueCollector(resources.team_queue(team)) for team in resources.config.sqs_subscriber_teams
+    }
+    with ExitStack() as running:
+        for collector in collectors.values():
+            running.enter_context(collector)
+        # The bridge runs alongside the fan-out, as it does on AWS.
+        pipeline.outbox.start()
+        running.callback(pipeline.outbox.stop)
+        pipeline.stream.run_until_idle(timeout=1800)
+    pipeline.outbox.run_until_idle(timeout=600)
 
-    delivered = check_invariants(resources, load.accepted, kafka)
+    collected = {team: c.messages for team, c in collectors.items()}
+    delivered = check_invariants(resources, load.accepted, kafka, collected)
     # Every event type, every team and several hours of raw partitions were exercised.
     assert {e.event_type for e in load.accepted.values()} == set(resources.config.event_types)
     assert len(delivered.topics) == len(resources.config.kafka_event_types)
