@@ -26,6 +26,9 @@ from importlib.util import find_spec
 from pathlib import Path
 from typing import Any
 
+from confluent_kafka import KafkaException
+from confluent_kafka.admin import AdminClient
+
 from lambdas.kafka_bridge.settings import KafkaSettings
 from local_platform.aws_endpoint import free_port
 
@@ -112,12 +115,17 @@ class KafkaBroker:
             stderr=subprocess.DEVNULL,
             env={**os.environ, "RUST_LOG": "error"},
         )
+        self._bootstrap = f"127.0.0.1:{port}"
         try:
             wait_for_port("127.0.0.1", port, timeout=20)
-        except RuntimeError:
+            # A listening socket is not yet a broker: ask for metadata, and make sure the
+            # answer comes from our process (another one could have taken the port meanwhile).
+            AdminClient(self.settings().client_config()).list_topics(timeout=20)
+            if self._process.poll() is not None:
+                raise RuntimeError(f"Tansu exited with {self._process.returncode} (port {port} taken?)")
+        except (RuntimeError, KafkaException):
             self.stop()
             raise
-        self._bootstrap = f"127.0.0.1:{port}"
         return self._bootstrap
 
     def stop(self) -> None:
