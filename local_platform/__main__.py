@@ -9,8 +9,10 @@ from __future__ import annotations
 
 import argparse
 import importlib
+import signal
 import sys
 from collections.abc import Callable
+from types import FrameType
 
 COMMANDS: dict[str, tuple[str, str]] = {
     "demo": (
@@ -73,6 +75,10 @@ def _resolve(spec: str) -> Callable[[list[str]], int] | None:
     return getattr(module, function)
 
 
+def _interrupt(signum: int, frame: FrameType | None) -> None:
+    raise KeyboardInterrupt
+
+
 def main(argv: list[str] | None = None) -> int:
     argv = list(sys.argv[1:] if argv is None else argv)
     if not argv or argv[0] in ("-h", "--help") or argv[0] not in COMMANDS:
@@ -80,6 +86,8 @@ def main(argv: list[str] | None = None) -> int:
         for name, (_, help_text) in COMMANDS.items():
             print(f"  {name:<8} {help_text}")
         return 0 if not argv or argv[0] in ("-h", "--help") else 2
+    # SIGTERM unwinds like Ctrl-C, so every command's cleanup runs (no orphaned moto server or broker).
+    signal.signal(signal.SIGTERM, _interrupt)
     spec = COMMANDS[argv[0]][0]
     command = _resolve(spec)
     if command is None:

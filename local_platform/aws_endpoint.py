@@ -52,7 +52,7 @@ def wait_until_up(endpoint: str, timeout: float = 30.0) -> None:
         try:
             requests.get(endpoint, timeout=2)
             return
-        except requests.ConnectionError:
+        except (requests.ConnectionError, requests.Timeout):  # a loaded machine answers late, not never
             if time.monotonic() > deadline:
                 raise RuntimeError(f"no AWS-compatible endpoint answers at {endpoint}") from None
             time.sleep(0.2)
