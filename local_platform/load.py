@@ -513,10 +513,12 @@ def running_platform() -> dict[str, Any] | None:
     return state
 
 
-def run(plan: LoadPlan, *, soak: bool, console: Console, show_progress: bool = True) -> dict[str, Any]:
+def run(
+    plan: LoadPlan, *, soak: bool, console: Console, show_progress: bool = True, own_platform: bool = False
+) -> dict[str, Any]:
     """One load run (against a running platform, or one started here); the report as a dict."""
     config = get_config()
-    state = None if soak else running_platform()
+    state = None if soak or own_platform else running_platform()
     meter = CpuMeter()
     with ExitStack() as stack:
         platform: MeteredPlatform | None = None

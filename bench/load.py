@@ -1,0 +1,89 @@
+"""The local runtime's ceiling: `make load` runs at rising rates, and where the CPU goes at each.
+
+Each step starts a fresh local platform (moto server, Tansu, gateway, pollers)
+and drives every team at the step's rate for STEP_SECONDS, open loop, in
+requests of BATCH events (a producer at these rates batches; the usage plans
+limit requests). A step is sustained when the offered rate is the target
+(no shedding), nothing errs, every event gets a verdict and the p95 latency
+stays under SUSTAINED_P95_MS; the ceiling is the highest sustained step. The
+CPU per event of each process, and within the platform process of each
+function, says what bounds it.
+"""
+
+from __future__ import annotations
+
+import io
+from typing import Any
+
+from rich.console import Console
+
+from lambdas.shared.config import get_config
+from local_platform.load import LoadPlan
+from local_platform.load import run as run_load
+
+RATES_PER_TEAM = (10.0, 25.0, 50.0, 100.0)
+STEP_SECONDS = 20.0
+BATCH = 25
+SUSTAINED_P95_MS = 1000.0
+
+
+def sustained(report: dict[str, Any]) -> bool:
+    total = report["total"]
+    p95 = total["latency_ms"][95]
+    return (
+        total["errors"] == 0
+        and total["shed_requests"] == 0
+        and total["throttled_requests"] == 0
+        and total["offered_events_per_s"] >= 0.95 * total["target_events_per_s"]
+        and p95 is not None
+        and p95 < SUSTAINED_P95_MS
+    )
+
+
+def run() -> dict[str, Any]:
+    teams = list(get_config().teams)
+    steps = []
+    quiet = Console(file=io.StringIO())
+    for rate in RATES_PER_TEAM:
+        plan = LoadPlan(rate=rate, duration=STEP_SECONDS, teams=teams, batch=BATCH)
+        report = run_load(plan, soak=False, console=quiet, show_progress=False, own_platform=True)
+        steps.append({"rate_per_team": rate, "sustained": sustained(report), **report})
+        if not sustained(report):
+            break  # past the ceiling: higher rates only queue more
+    best = max((s for s in steps if s["sustained"]), key=lambda s: s["rate_per_team"], default=None)
+    top = steps[-1]
+    cpu = top["cpu"]
+    lines = [
+        f"Open-loop load through the local gateway, {len(teams)} teams, {BATCH}-event requests, "
+        f"{STEP_SECONDS:g} s per step, a fresh local platform per step. Sustained = offered rate reached, "
+        f"no error/429/shedding, p95 < {SUSTAINED_P95_MS:g} ms.",
+        "",
+        "| events/s per team | total target | accepted/s | p50 ms | p95 ms | p99 ms | errors | shed | sustained |",
+        "|---:|---:|---:|---:|---:|---:|---:|---:|:---:|",
+    ]
+    for step in steps:
+        total = step["total"]
+        latency = total["latency_ms"]
+        lines.append(
+            f"| {step['rate_per_team']:g} | {total['target_events_per_s']:g} | {total['accepted_events_per_s']} "
+            f"| {latency[50]} | {latency[95]} | {latency[99]} | {total['errors']} | {total['shed_requests']} "
+            f"| {'yes' if step['sustained'] else 'no'} |"
+        )
+    lines += [
+        "",
+        f"Ceiling: **{best['total']['target_events_per_s']:g} events/s** in total "
+        f"({best['rate_per_team']:g} per team)."
+        if best
+        else "Ceiling: no step was sustained.",
+        "",
+        f"CPU at the last step ({top['rate_per_team']:g}/team), share of one core: {cpu['process_cpu_share']}; "
+        f"per event (us): {cpu['process_us_per_event']}; in the platform process (us/event): "
+        f"{cpu['platform_process_us_per_event']}.",
+    ]
+    return {
+        "batch": BATCH,
+        "step_seconds": STEP_SECONDS,
+        "steps": steps,
+        "ceiling_events_per_s": best["total"]["target_events_per_s"] if best else None,
+        "markdown": "\n".join(lines),
+    }

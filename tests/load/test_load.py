@@ -1,0 +1,57 @@
+"""Load and soak runs through a local platform of their own (`make load-test`, marker `load`).
+
+Bounded runs at a modest rate, far below the local ceiling (bench/results/load.json),
+so they check the generator and the platform, not the machine: the offered rate is
+the target (open loop, nothing shed), every request gets an answer, and afterwards
+every sink holds exactly what the routing says (nothing lost, nothing extra).
+LOAD_SOAK_MINUTES sets the soak's length (default 3).
+"""
+
+from __future__ import annotations
+
+import io
+import os
+
+import pytest
+from rich.console import Console
+
+from lambdas.shared.config import get_config
+from local_platform.load import LoadPlan, run
+
+pytestmark = [pytest.mark.load]
+
+RATE_PER_TEAM = 10.0
+TOLERANCE = 0.05
+
+
+def check(report: dict[str, object], seconds: float) -> None:
+    teams = report["teams"]
+    assert isinstance(teams, dict)
+    for team, result in teams.items():
+        assert result["errors"] == 0 and result["shed_requests"] == 0, (team, result)
+        assert result["throttled_requests"] == 0, (team, result)  # 1 request/s against a 50/s plan
+        assert abs(result["offered_events_per_s"] - RATE_PER_TEAM) <= TOLERANCE * RATE_PER_TEAM, (
+            team,
+            result,
+        )
+        answered = result["accepted"] + result["duplicate"] + result["rejected"]
+        assert answered == result["events"], (team, result)
+        # The traffic is about 3% retries and invalid events: the rest is accepted, at the rate offered.
+        assert result["accepted"] >= 0.9 * result["events"], (team, result)
+        assert result["latency_ms"]["p50"] is not None
+    soak = report["soak"]
+    assert isinstance(soak, dict)
+    assert soak["lost_nothing"], soak["sinks"]
+    assert soak["sinks"]["events table items"]["expected"] >= 0.9 * RATE_PER_TEAM * len(teams) * seconds
+
+
+def test_a_short_run_offers_the_rate_and_loses_nothing() -> None:
+    seconds = 30.0
+    plan = LoadPlan(rate=RATE_PER_TEAM, duration=seconds, teams=list(get_config().teams), batch=10)
+    check(run(plan, soak=True, console=Console(file=io.StringIO()), show_progress=False), seconds)
+
+
+def test_soak_loses_nothing() -> None:
+    seconds = float(os.environ.get("LOAD_SOAK_MINUTES", "3")) * 60
+    plan = LoadPlan(rate=RATE_PER_TEAM, duration=seconds, teams=list(get_config().teams), batch=10, seed=2)
+    check(run(plan, soak=True, console=Console(file=io.StringIO()), show_progress=False), seconds)
