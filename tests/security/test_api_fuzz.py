@@ -53,8 +53,8 @@ ENVELOPE = Draft202012Validator(
     json.loads((ROOT / "api" / "schemas" / "envelope.json").read_text(encoding="utf-8")),
     format_checker=FormatChecker(),
 )
-CONTRACT_EXAMPLES = 60  # per operation and generation mode
-VALID_EXAMPLES = 120
+CONTRACT_EXAMPLES = 40  # per operation and generation mode
+VALID_EXAMPLES = 60
 
 
 def fuzz_settings(max_examples: int) -> settings:
