@@ -75,7 +75,9 @@ class Event(EventIn):
     team: str = Field(description="Producing team, resolved from the API key (never from the body)")
     received_at: AwareDatetime = Field(description="When the platform accepted it (UTC)")
     ingest_id: str = Field(description="API request id that carried it")
-    correlation_id: str = Field(description="Follows the event through every hop (X-Correlation-Id or request id)")
+    correlation_id: str = Field(
+        description="Follows the event through every hop (X-Correlation-Id or request id)"
+    )
 
     def to_json(self) -> str:
         return self.model_dump_json()
