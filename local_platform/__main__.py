@@ -43,12 +43,11 @@ def up(argv: list[str]) -> int:
     args = parser.parse_args(argv)
     from rich.console import Console
 
-    from local_platform.runtime import STATE_PATH, LocalPlatform, read_state, stop_on_signals
-    from local_platform.status import _alive
+    from local_platform.runtime import STATE_PATH, LocalPlatform, running_state, stop_on_signals
 
     console = Console()
-    running = read_state()
-    if running is not None and _alive(int(running["pid"])):
+    running = running_state()
+    if running is not None:
         console.print(f"[red]A platform already runs (pid {running['pid']}, {running['gateway_url']}).[/]")
         return 1
     with stop_on_signals() as stopped, LocalPlatform(env=args.env, port=args.port) as platform:

@@ -28,7 +28,7 @@ from rich.console import Console
 from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
 from rich.table import Table
 
-from local_platform.runtime import LocalPlatform
+from local_platform.runtime import STATE_PATH, LocalPlatform, running_state
 from local_platform.status import count_items, count_objects
 from local_platform.traffic import IngestClient, Kind, Sent, TrafficGenerator, batches
 
@@ -269,8 +269,10 @@ def run_demo(
     os.environ.setdefault("POWERTOOLS_LOG_LEVEL", "WARNING")
     started = time.monotonic()
     console.rule("[bold]StockOSS platform demo")
+    # A `make up` already running keeps its .local/platform.json: the demo then runs unlisted.
+    state_path = None if running_state() is not None else STATE_PATH
     with console.status("starting the local platform (AWS endpoint, resources, API gateway)..."):
-        platform = LocalPlatform().start()
+        platform = LocalPlatform(state_path=state_path).start()
     try:
         console.print(f"platform up: gateway {platform.gateway_url}, AWS endpoint {platform.endpoint_url}")
         ctx = DemoContext(platform, console, seed=seed, orders=orders)

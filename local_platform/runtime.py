@@ -74,11 +74,27 @@ def default_components() -> list[Component]:
 
 
 def read_state(path: Path = STATE_PATH) -> dict[str, Any] | None:
-    """The running platform's state file, or None when no platform runs."""
+    """The running platform's state file, or None when there is none."""
     try:
         return dict(json.loads(path.read_text(encoding="utf-8")))
     except FileNotFoundError:
         return None
+
+
+def is_alive(pid: int) -> bool:
+    try:
+        os.kill(pid, 0)
+    except ProcessLookupError:
+        return False
+    except PermissionError:
+        return True
+    return True
+
+
+def running_state(path: Path = STATE_PATH) -> dict[str, Any] | None:
+    """The state of a platform that is running now (not one left behind by a killed process)."""
+    state = read_state(path)
+    return state if state is not None and is_alive(int(state["pid"])) else None
 
 
 class LocalPlatform:

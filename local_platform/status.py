@@ -22,7 +22,6 @@ from __future__ import annotations
 
 import argparse
 import json
-import os
 import time
 import uuid
 from collections import Counter
@@ -42,16 +41,7 @@ from lambdas.shared.config import get_config
 from local_platform.aws_endpoint import configure_local_aws_env
 from local_platform.resources import Resources
 from local_platform.runtime import STATE_PATH, read_state
-
-
-def _alive(pid: int) -> bool:
-    try:
-        os.kill(pid, 0)
-    except ProcessLookupError:
-        return False
-    except PermissionError:
-        return True
-    return True
+from local_platform.runtime import is_alive as _alive  # local_platform.load imports it from here
 
 
 def count_items(table: str) -> int:
