@@ -278,10 +278,11 @@ class LocalApiGateway:
         host: str = "127.0.0.1",
         port: int = 0,
         routes: list[Route] | None = None,
+        clock: Callable[[], float] = time.monotonic,
     ):
         self._by_value = {key.value: key for key in keys.values()}
         self._buckets = {
-            team: TokenBucket(plan.rate_limit, plan.burst_limit) for team, plan in limits.items()
+            team: TokenBucket(plan.rate_limit, plan.burst_limit, clock) for team, plan in limits.items()
         }
         self._quotas = {team: DailyQuota(plan.quota_per_day) for team, plan in limits.items()}
         self._routes = routes if routes is not None else routes_from_openapi()
