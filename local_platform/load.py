@@ -58,8 +58,7 @@ from rich.table import Table
 from lambdas.shared.config import ROOT, PlatformConfig, get_config
 from local_platform.gateway import LambdaHandler
 from local_platform.kafka_broker import KafkaBroker
-from local_platform.runtime import LocalPlatform, read_state
-from local_platform.status import _alive
+from local_platform.runtime import LocalPlatform, running_state
 from local_platform.traffic import Kind, TrafficGenerator
 
 LOCALHOST = ("127.0.0.1", "localhost")
@@ -388,7 +387,8 @@ class CpuMeter:
         self._start = self._process_cpu()
         self._threads_start = self._threads()
 
-    def stop(self, events: int, requests_made: int, seconds: float) -> dict[str, Any]:
+    def stop(self, events: int, requests_made: int, seconds: float, in_process: bool) -> dict[str, Any]:
+        """The CPU spent since start(); per function only when the platform runs in this process."""
         end = self._process_cpu()
         threads = self._threads()
         names = {t.native_id: t.name for t in threading.enumerate() if t.native_id is not None}
@@ -401,7 +401,7 @@ class CpuMeter:
                     break
         per_event = 1e6 / max(1, events)
         processes = {name: end[name] - self._start[name] for name in end}
-        in_process = {"ingest handler (request threads)": self.handler_cpu, **groups}
+        functions = {"ingest handler (request threads)": self.handler_cpu, **groups} if in_process else {}
         return {
             "events": events,
             "seconds": round(seconds, 1),
@@ -409,9 +409,11 @@ class CpuMeter:
             "process_cpu_share": {name: round(cpu / seconds, 2) for name, cpu in processes.items()},
             "process_us_per_event": {name: round(cpu * per_event, 1) for name, cpu in processes.items()},
             "platform_process_us_per_event": {
-                name: round(cpu * per_event, 1) for name, cpu in in_process.items()
+                name: round(cpu * per_event, 1) for name, cpu in functions.items()
             },
-            "handler_us_per_request": round(self.handler_cpu / max(1, self.handler_calls) * 1e6, 1),
+            "handler_us_per_request": round(self.handler_cpu / self.handler_calls * 1e6, 1)
+            if in_process and self.handler_calls
+            else None,
             "requests": requests_made,
         }
 
@@ -506,19 +508,12 @@ def observed_sinks(platform: LocalPlatform, expected: dict[str, int], timeout: f
 # -- command line -----------------------------------------------------------------------------
 
 
-def running_platform() -> dict[str, Any] | None:
-    state = read_state()
-    if state is None or not _alive(int(state["pid"])):
-        return None
-    return state
-
-
 def run(
     plan: LoadPlan, *, soak: bool, console: Console, show_progress: bool = True, own_platform: bool = False
 ) -> dict[str, Any]:
     """One load run (against a running platform, or one started here); the report as a dict."""
     config = get_config()
-    state = None if soak or own_platform else running_platform()
+    state = None if soak or own_platform else running_state()
     meter = CpuMeter()
     with ExitStack() as stack:
         platform: MeteredPlatform | None = None
@@ -553,7 +548,12 @@ def run(
         report = load.report()
         events = sum(s.accepted + s.duplicate + s.rejected for s in load.stats.values())
         report["target"] = target
-        report["cpu"] = meter.stop(events, sum(s.requests for s in load.stats.values()), load.elapsed)
+        report["cpu"] = meter.stop(
+            events,
+            sum(s.requests for s in load.stats.values()),
+            load.elapsed,
+            in_process=platform is not None,
+        )
         if soak and platform is not None:
             accepted: Counter[str] = Counter()
             for stats in load.stats.values():
@@ -675,7 +675,7 @@ def main(argv: list[str] | None = None) -> int:
     soak = args.soak_minutes is not None
     with ExitStack() as stack:
         console = Console()
-        if soak or running_platform() is None:
+        if soak or running_state() is None:
             console = Console(file=stack.enter_context(lambda_logs_to(LAMBDA_LOG)))
             console.print(f"the functions' JSON logs of this run: {LAMBDA_LOG}")
         report = run(plan, soak=soak, console=console, show_progress=not args.no_progress)
