@@ -145,6 +145,7 @@ class IngestService:
         config: PlatformConfig | None = None,
     ) -> IngestService:
         """Build the service from the Lambda's environment variables (Terraform or the local runtime sets them)."""
+
         def required(name: str) -> str:
             value = environ.get(name)
             if not value:
