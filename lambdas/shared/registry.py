@@ -52,7 +52,7 @@ class RegisteredSchema:
                 for error in sorted(self._full.iter_errors(payload), key=lambda e: list(e.absolute_path))
             ]
             # The two validators agree on everything the schemas use; keep the fast one's word if not.
-            return reasons or [Reason(prefix + exc.name.removeprefix("data"), exc.message)]
+            return reasons or [Reason(prefix + (exc.name or "data").removeprefix("data"), exc.message)]
 
 
 def _json_path(prefix: str, parts: Iterator[Any] | Any) -> str:
