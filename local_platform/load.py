@@ -290,6 +290,10 @@ class OpenLoop:
                 "target_events_per_s": self.plan.rate * len(self.plan.teams),
                 "offered_events_per_s": round(sum(s.events for s in self.stats.values()) / seconds, 1),
                 "accepted_events_per_s": round(sum(s.accepted for s in self.stats.values()) / seconds, 1),
+                # Until the last answer: what the platform processed when it could not keep up.
+                "answered_events_per_s_wall": round(
+                    sum(s.accepted + s.duplicate + s.rejected for s in self.stats.values()) / self.elapsed, 1
+                ),
                 "throttled_requests": sum(s.throttled for s in self.stats.values()),
                 "errors": sum(s.errors for s in self.stats.values()),
                 "shed_requests": sum(s.shed for s in self.stats.values()),
