@@ -98,3 +98,8 @@ output "dashboard_name" {
   description = "CloudWatch dashboard of the environment."
   value       = module.observability.dashboard_name
 }
+
+output "team_access_role_arns" {
+  description = "Team => ARN of its team-access role (its own queue, workgroup and prefixes only)."
+  value       = module.team_access.role_arns
+}
