@@ -16,8 +16,8 @@ variable "teams" {
   }))
 
   validation {
-    condition     = length(var.teams) > 0 && alltrue([for t in keys(var.teams) : can(regex("^[a-z][a-z0-9_]{1,30}$", t))])
-    error_message = "teams must be non-empty; team names are lower-case letters, digits and underscores (as in config/platform.yaml)."
+    condition     = length(var.teams) > 0 && alltrue([for t in keys(var.teams) : can(regex("^[a-z][a-z0-9-]{1,20}$", t))])
+    error_message = "teams must be non-empty; team names match ^[a-z][a-z0-9-]{1,20}$ (lambdas/shared/config.py NAME_PATTERN)."
   }
 
   validation {
