@@ -13,14 +13,14 @@ process, and within the platform process of each function, says what bounds it.
 
 from __future__ import annotations
 
-import io
+import json
+import subprocess
+import sys
+import tempfile
+from pathlib import Path
 from typing import Any
 
-from rich.console import Console
-
-from lambdas.shared.config import get_config
-from local_platform.load import LoadPlan
-from local_platform.load import run as run_load
+from lambdas.shared.config import ROOT, get_config
 
 RATES_PER_TEAM = (10.0, 25.0, 50.0, 100.0, 200.0)
 STEP_SECONDS = 20.0
@@ -41,17 +41,33 @@ def sustained(report: dict[str, Any]) -> bool:
     )
 
 
+def measure_step(rate: float, teams: list[str], workdir: Path) -> dict[str, Any]:
+    """One step in a process of its own: one platform per process (its AWS clients are process-wide)."""
+    out = workdir / f"step-{rate:g}.json"
+    command = [
+        sys.executable, "-m", "local_platform", "load", "--own-platform", "--no-progress",
+        "--rate", str(rate), "--duration", str(STEP_SECONDS), "--batch", str(BATCH),
+        "--teams", ",".join(teams), "--json", str(out),
+    ]  # fmt: skip
+    completed = subprocess.run(command, cwd=ROOT, capture_output=True, text=True, timeout=STEP_SECONDS + 300)
+    if not out.exists():
+        raise RuntimeError(f"load step {rate:g} failed ({completed.returncode}): {completed.stderr[-2000:]}")
+    return dict(json.loads(out.read_text(encoding="utf-8")))
+
+
 def run() -> dict[str, Any]:
     teams = list(get_config().teams)
     steps = []
-    quiet = Console(file=io.StringIO())
-    for rate in RATES_PER_TEAM:
-        plan = LoadPlan(rate=rate, duration=STEP_SECONDS, teams=teams, batch=BATCH)
-        report = run_load(plan, soak=False, console=quiet, show_progress=False, own_platform=True)
-        steps.append({"rate_per_team": rate, "sustained": sustained(report), **report})
-        total = report["total"]
-        if total["shed_requests"] or total["answered_events_per_s_wall"] < 0.8 * total["target_events_per_s"]:
-            break  # saturated: what it answered per second is its capacity; higher rates only queue more
+    with tempfile.TemporaryDirectory() as workdir:
+        for rate in RATES_PER_TEAM:
+            report = measure_step(rate, teams, Path(workdir))
+            steps.append({"rate_per_team": rate, "sustained": sustained(report), **report})
+            total = report["total"]
+            if (
+                total["shed_requests"]
+                or total["answered_events_per_s_wall"] < 0.8 * total["target_events_per_s"]
+            ):
+                break  # saturated: what it answered per second is its capacity; higher rates only queue more
     best = max((s for s in steps if s["sustained"]), key=lambda s: s["rate_per_team"], default=None)
     capacity = max(s["total"]["answered_events_per_s_wall"] for s in steps)
     top = steps[-1]

@@ -667,6 +667,9 @@ def main(argv: list[str] | None = None) -> int:
         "--soak-minutes", type=float, default=None, help="soak for N minutes, then count every sink"
     )
     parser.add_argument("--seed", type=int, default=1)
+    parser.add_argument(
+        "--own-platform", action="store_true", help="start a platform even when `make up` runs (measurements)"
+    )
     parser.add_argument("--json", type=Path, help="write the report here too")
     parser.add_argument("--no-progress", action="store_true", help="no live table (CI logs)")
     args = parser.parse_args(argv)
@@ -679,10 +682,11 @@ def main(argv: list[str] | None = None) -> int:
     soak = args.soak_minutes is not None
     with ExitStack() as stack:
         console = Console()
-        if soak or running_state() is None:
+        own = soak or args.own_platform or running_state() is None
+        if own:
             console = Console(file=stack.enter_context(lambda_logs_to(LAMBDA_LOG)))
             console.print(f"the functions' JSON logs of this run: {LAMBDA_LOG}")
-        report = run(plan, soak=soak, console=console, show_progress=not args.no_progress)
+        report = run(plan, soak=soak, console=console, show_progress=not args.no_progress, own_platform=own)
         print_report(report, console)
     if args.json:
         args.json.write_text(json.dumps(report, indent=2) + "\n", encoding="utf-8")
