@@ -30,7 +30,7 @@ SUSTAINED_P95_MS = 1000.0
 
 def sustained(report: dict[str, Any]) -> bool:
     total = report["total"]
-    p95 = total["latency_ms"][95]
+    p95 = total["latency_ms"]["p95"]
     return (
         total["errors"] == 0
         and total["shed_requests"] == 0
@@ -85,7 +85,7 @@ def run() -> dict[str, Any]:
         latency = total["latency_ms"]
         lines.append(
             f"| {step['rate_per_team']:g} | {total['target_events_per_s']:g} | {total['answered_events_per_s_wall']} "
-            f"| {latency[50]} | {latency[95]} | {latency[99]} | {total['errors']} | {total['shed_requests']} "
+            f"| {latency['p50']} | {latency['p95']} | {latency['p99']} | {total['errors']} | {total['shed_requests']} "
             f"| {'yes' if step['sustained'] else 'no'} |"
         )
     lines += [

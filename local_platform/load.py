@@ -297,7 +297,7 @@ class OpenLoop:
                 "throttled_requests": sum(s.throttled for s in self.stats.values()),
                 "errors": sum(s.errors for s in self.stats.values()),
                 "shed_requests": sum(s.shed for s in self.stats.values()),
-                "latency_ms": {q: _percentile(latencies, q) for q in (50, 95, 99)},
+                "latency_ms": {f"p{q}": _percentile(latencies, q) for q in (50, 95, 99)},
             },
         }
 
@@ -610,7 +610,7 @@ def print_report(report: dict[str, Any], console: Console) -> None:
     total = report["total"]
     console.print(
         f"total: {total['accepted_events_per_s']} accepted events/s of {total['target_events_per_s']:g} targeted; "
-        f"p50/p95/p99 {total['latency_ms'][50]}/{total['latency_ms'][95]}/{total['latency_ms'][99]} ms; "
+        f"p50/p95/p99 {total['latency_ms']['p50']}/{total['latency_ms']['p95']}/{total['latency_ms']['p99']} ms; "
         f"429: {total['throttled_requests']}, errors: {total['errors']}, shed: {total['shed_requests']}"
     )
     cpu = report["cpu"]
