@@ -191,7 +191,8 @@ class OpenLoop:
 
     def _send(self, team: str, due: float, events: list[tuple[dict[str, Any], Kind]]) -> None:
         body = json.dumps([event for event, _ in events])
-        types = {event["event_id"]: event["event_type"] for event, kind in events if kind is Kind.VALID}
+        # By verdict, not by kind: a retry whose original was throttled is the one accepted.
+        types = {str(event.get("event_id")): str(event.get("event_type")) for event, _ in events}
         status = 0
         payload: dict[str, Any] | None = None
         try:
