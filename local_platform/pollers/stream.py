@@ -211,20 +211,7 @@ class StreamPoller:
         return bool(records)
 
     def _lambda_record(self, record: Mapping[str, Any]) -> dict[str, Any]:
-        """A GetRecords record in the shape Lambda delivers it (ARN added, times as epoch seconds)."""
-        dynamodb = dict(record["dynamodb"])
-        created = dynamodb.get("ApproximateCreationDateTime")
-        if isinstance(created, datetime):
-            dynamodb["ApproximateCreationDateTime"] = int(created.timestamp())
-        return {
-            "eventID": record["eventID"],
-            "eventName": record["eventName"],
-            "eventVersion": record.get("eventVersion", "1.1"),
-            "eventSource": "aws:dynamodb",
-            "awsRegion": record.get("awsRegion", self._region),
-            "dynamodb": dynamodb,
-            "eventSourceARN": self._arn,
-        }
+        return lambda_record(record, self._arn, self._region)
 
     # -- mapping semantics ---------------------------------------------------------
 
@@ -301,6 +288,23 @@ class StreamPoller:
         }
         self._sqs.send_message(QueueUrl=self._on_failure, MessageBody=json.dumps(record))
         log.warning("parked %d stream records of %s: %s", len(batch), shard_id, error)
+
+
+def lambda_record(record: Mapping[str, Any], stream_arn: str, region: str) -> dict[str, Any]:
+    """A GetRecords record in the shape Lambda delivers it (ARN added, times as epoch seconds)."""
+    dynamodb = dict(record["dynamodb"])
+    created = dynamodb.get("ApproximateCreationDateTime")
+    if isinstance(created, datetime):
+        dynamodb["ApproximateCreationDateTime"] = int(created.timestamp())
+    return {
+        "eventID": record["eventID"],
+        "eventName": record["eventName"],
+        "eventVersion": record.get("eventVersion", "1.1"),
+        "eventSource": "aws:dynamodb",
+        "awsRegion": record.get("awsRegion", region),
+        "dynamodb": dynamodb,
+        "eventSourceARN": stream_arn,
+    }
 
 
 def _arrival(dynamodb: Mapping[str, Any]) -> str:

@@ -239,3 +239,49 @@ def test_a_poison_message_reaches_the_team_dlq_and_is_redriven_after_a_fix(
     assert (report.moved, report.failed, report.remaining) == (1, 0, 0)
     assert redrive(resources.team_queue("orders"), resources.team_dlq("orders")).moved == 0  # idempotent
     assert [m["Body"] for m in drain_queue(resources.team_queue("orders"))] == ["not an event"]
+
+
+def test_batches_parked_during_an_sqs_outage_are_replayed_after_it(
+    aws_endpoint_url: str, fresh_kafka: KafkaBroker
+) -> None:
+    from scripts.redrive import replay_stream_failures
+
+    resources = fanout_resources()
+    # No retries after a failure: parked at once (keeps the test short; the path is the same).
+    fanout = resources.config.fanout.model_copy(update={"maximum_retry_attempts": 0})
+    resources = resources.__class__(resources.config.model_copy(update={"fanout": fanout}), resources.env)
+    kafka = fresh_kafka.settings()
+    ensure_platform_topics(resources.config, resources.env, kafka)
+    accepted = write_events(resources, stored_events(resources.config, orders=4, seed=17)).accepted
+
+    sqs = faulty_client("sqs")
+    outage = {"on": True}
+
+    def denied(request: Any, **_kwargs: Any) -> AWSResponse | None:
+        if not outage["on"]:
+            return None
+        body = json.dumps({"__type": "com.amazonaws.sqs#AccessDenied", "message": "policy changed"})
+        return error_response(request, 403, body.encode(), {"x-amzn-query-error": "AccessDenied;Sender"})
+
+    sqs.meta.events.register("before-send.sqs.SendMessageBatch", denied)
+    handler = fanout_handler(resources, sqs=sqs)
+    pipeline = FanoutPollers(resources, kafka, fanout=handler, delivery_timeout_ms=10_000)
+    pipeline.stream.run_until_idle()
+    parked = queue_depth(resources.fanout_failure_queue)
+    config = resources.config
+    routed = [
+        e
+        for e in accepted.values()
+        if config.sqs_subscribers(e.event_type) or e.event_type in config.kafka_event_types
+    ]
+    # Every event with a queue to reach is parked; those only archived (no subscriber) went through.
+    assert parked > 0 and pipeline.stream.stats.records_parked == len(routed)
+
+    outage["on"] = False  # the policy is fixed; new events flow, the parked ones are replayed
+    accepted.update(write_events(resources, stored_events(resources.config, orders=3, seed=18)).accepted)
+    pipeline.stream.run_until_idle()
+    report = replay_stream_failures(resources.fanout_failure_queue, handler)
+    assert (report.moved, report.failed, report.remaining) == (parked, 0, 0)
+    assert replay_stream_failures(resources.fanout_failure_queue, handler).moved == 0
+    pipeline.outbox.run_until_idle()
+    check_invariants(resources, accepted, kafka)
