@@ -14,18 +14,27 @@ process, and within the platform process of each function, says what bounds it.
 from __future__ import annotations
 
 import json
+import os
 import subprocess
 import sys
 import tempfile
+import time
+import uuid
+from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
+import psutil
+
+from lambdas.shared.aws import client
 from lambdas.shared.config import ROOT, get_config
 
 RATES_PER_TEAM = (10.0, 25.0, 50.0, 100.0, 200.0)
 STEP_SECONDS = 20.0
 BATCH = 25
 SUSTAINED_P95_MS = 1000.0
+MOTO_CALLS = 100
+DEEP_QUEUE = 2000
 
 
 def sustained(report: dict[str, Any]) -> bool:
@@ -55,6 +64,96 @@ def measure_step(rate: float, teams: list[str], workdir: Path) -> dict[str, Any]
     return dict(json.loads(out.read_text(encoding="utf-8")))
 
 
+def moto_calls(out: Path, calls: int = MOTO_CALLS) -> None:
+    """moto's CPU per API call the data path makes (measured on its process), written to `out`.
+
+    Run in a process of its own (`python -m bench.load moto-calls OUT`): it starts its own moto server.
+    """
+    from local_platform.aws_endpoint import aws_endpoint
+    from local_platform.load import child_processes
+    from local_platform.provision import provision, queue_url
+    from local_platform.resources import Resources
+
+    config = get_config()
+    with aws_endpoint(config.region):
+        resources = Resources(config.model_copy(update={"project": f"b{uuid.uuid4().hex[:8]}"}), "dev")
+        provision(resources)
+        moto = psutil.Process(child_processes(os.getpid())["moto server"])
+        dynamodb, sqs, s3 = client("dynamodb"), client("sqs"), client("s3")
+        url = queue_url(resources.team_queue("billing"))
+        body = "x" * 1000  # about one stored event
+
+        def put_item() -> None:
+            dynamodb.put_item(
+                TableName=resources.events_table,
+                Item={"pk": {"S": uuid.uuid4().hex}, "envelope": {"S": body}},
+                ConditionExpression="attribute_not_exists(pk)",
+            )
+
+        def send_batch() -> None:
+            sqs.send_message_batch(
+                QueueUrl=url, Entries=[{"Id": str(i), "MessageBody": body} for i in range(10)]
+            )
+
+        def receive_and_delete() -> None:
+            messages = sqs.receive_message(
+                QueueUrl=url, MaxNumberOfMessages=10, MessageAttributeNames=["All"]
+            ).get("Messages", [])
+            if messages:
+                sqs.delete_message_batch(
+                    QueueUrl=url,
+                    Entries=[
+                        {"Id": str(i), "ReceiptHandle": m["ReceiptHandle"]} for i, m in enumerate(messages)
+                    ],
+                )
+
+        def put_object() -> None:
+            s3.put_object(Bucket=resources.raw_bucket, Key=f"raw/{uuid.uuid4().hex}", Body=body.encode() * 10)
+
+        stream = dynamodb.describe_table(TableName=resources.events_table)["Table"]["LatestStreamArn"]
+        streams = client("dynamodbstreams")
+
+        def get_records() -> None:
+            shard = streams.describe_stream(StreamArn=stream)["StreamDescription"]["Shards"][0]["ShardId"]
+            iterator = streams.get_shard_iterator(
+                StreamArn=stream, ShardId=shard, ShardIteratorType="TRIM_HORIZON"
+            )
+            streams.get_records(ShardIterator=iterator["ShardIterator"], Limit=100)
+
+        def measure(operation: Callable[[], None], calls: int) -> dict[str, int]:
+            operation()  # warm
+            moto_before, ours_before = _cpu(moto), time.process_time()
+            for _ in range(calls):
+                operation()
+            return {
+                "moto_us_per_call": round((_cpu(moto) - moto_before) / calls * 1e6),
+                "client_us_per_call": round((time.process_time() - ours_before) / calls * 1e6),
+            }
+
+        result = {
+            "dynamodb PutItem (conditional)": measure(put_item, calls),
+            "s3 PutObject (10 KB)": measure(put_object, calls),
+            "dynamodbstreams DescribeStream + GetShardIterator + GetRecords (100)": measure(
+                get_records, calls
+            ),
+        }
+        sqs.purge_queue(QueueUrl=url)
+        result["sqs SendMessageBatch (10 x 1 KB), queue empty"] = measure(send_batch, 10)
+        # moto scans every message of a queue on each call: the cost grows with the depth.
+        for _ in range(DEEP_QUEUE // 10):
+            send_batch()
+        result[f"sqs SendMessageBatch (10 x 1 KB), {DEEP_QUEUE} messages waiting"] = measure(send_batch, 10)
+        result[f"sqs ReceiveMessage (10) + DeleteMessageBatch, {DEEP_QUEUE} messages waiting"] = measure(
+            receive_and_delete, 10
+        )
+    out.write_text(json.dumps(result), encoding="utf-8")
+
+
+def _cpu(process: psutil.Process) -> float:
+    times = process.cpu_times()
+    return float(times.user + times.system)
+
+
 def run() -> dict[str, Any]:
     teams = list(get_config().teams)
     steps = []
@@ -68,6 +167,14 @@ def run() -> dict[str, Any]:
                 or total["answered_events_per_s_wall"] < 0.8 * total["target_events_per_s"]
             ):
                 break  # saturated: what it answered per second is its capacity; higher rates only queue more
+        calls_out = Path(workdir) / "moto-calls.json"
+        subprocess.run(
+            [sys.executable, "-m", "bench.load", "moto-calls", str(calls_out)],
+            cwd=ROOT,
+            check=True,
+            timeout=600,
+        )
+        moto = json.loads(calls_out.read_text(encoding="utf-8"))
     best = max((s for s in steps if s["sustained"]), key=lambda s: s["rate_per_team"], default=None)
     capacity = max(s["total"]["answered_events_per_s_wall"] for s in steps)
     top = steps[-1]
@@ -100,7 +207,16 @@ def run() -> dict[str, Any]:
         f"per event (us): {cpu['process_us_per_event']}; in the platform process (us/event): "
         f"{cpu['platform_process_us_per_event']}.",
     ]
+    lines += [
+        "",
+        "What one call costs the moto server (its process CPU) and the boto3 client:",
+        "",
+        "| call | moto us/call | client us/call |",
+        "|---|---:|---:|",
+        *(f"| {name} | {c['moto_us_per_call']} | {c['client_us_per_call']} |" for name, c in moto.items()),
+    ]
     return {
+        "moto_calls": moto,
         "batch": BATCH,
         "step_seconds": STEP_SECONDS,
         "steps": steps,
@@ -108,3 +224,9 @@ def run() -> dict[str, Any]:
         "capacity_events_per_s": capacity,
         "markdown": "\n".join(lines),
     }
+
+
+if __name__ == "__main__":
+    if sys.argv[1:2] != ["moto-calls"] or len(sys.argv) != 3:
+        raise SystemExit("usage: python -m bench.load moto-calls OUT.json")
+    moto_calls(Path(sys.argv[2]))
