@@ -7,7 +7,7 @@ local moto server or to LocalStack.
 
 from __future__ import annotations
 
-from functools import lru_cache
+from functools import cache
 from typing import Any
 
 import boto3
@@ -23,6 +23,6 @@ CLIENT_CONFIG = Config(
 )
 
 
-@lru_cache(maxsize=None)
+@cache
 def client(service: str) -> Any:
     return boto3.session.Session().client(service, config=CLIENT_CONFIG)  # type: ignore[call-overload]

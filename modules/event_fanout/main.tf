@@ -121,10 +121,30 @@ data "aws_iam_policy_document" "fanout" {
     resources = [aws_sqs_queue.fanout_failures.arn]
   }
 
+  # A retried (or bisected) batch rewrites its raw objects and deletes the ones
+  # an earlier attempt wrote but this one does not: see lambdas/fanout/sinks.py.
   statement {
     sid       = "WriteRawZone"
-    actions   = ["s3:PutObject"]
+    actions   = ["s3:PutObject", "s3:DeleteObject"]
     resources = ["${var.raw_bucket_arn}/raw/*"]
+  }
+
+  # Without ListBucket, S3 answers a missing manifest with 403 instead of 404.
+  statement {
+    sid       = "FindBatchManifests"
+    actions   = ["s3:ListBucket"]
+    resources = [var.raw_bucket_arn]
+    condition {
+      test     = "StringLike"
+      variable = "s3:prefix"
+      values   = ["manifests/fanout/*"]
+    }
+  }
+
+  statement {
+    sid       = "BatchManifests"
+    actions   = ["s3:GetObject", "s3:PutObject", "s3:DeleteObject"]
+    resources = ["${var.raw_bucket_arn}/manifests/fanout/*"]
   }
 
   statement {

@@ -90,7 +90,11 @@ class FakeS3:
         self.objects: dict[str, bytes] = {}
         self.fail_puts: list[ClientError] = []
 
-    def put_object(self, Bucket: str, Key: str, Body: bytes, ContentType: str) -> dict[str, Any]:
+    def put_object(
+        self, Bucket: str, Key: str, Body: bytes, ContentType: str, ServerSideEncryption: str
+    ) -> dict[str, Any]:
+        # The organisation's SCP refuses puts that do not ask for KMS.
+        assert ServerSideEncryption == "aws:kms"
         if self.fail_puts:
             raise self.fail_puts.pop(0)
         self.objects[Key] = Body

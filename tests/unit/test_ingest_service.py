@@ -418,6 +418,7 @@ def test_unpaired_surrogates_are_rejected_and_kept_exactly() -> None:
 
     class S3:
         def put_object(self, **kwargs: Any) -> None:
+            assert kwargs["ServerSideEncryption"] == "aws:kms"  # the organisation's SCP requires it
             stored[kwargs["Key"]] = kwargs["Body"]
 
     events = MemoryEvents()
