@@ -95,8 +95,12 @@ def _envelope_reasons(env: Column) -> list[Column]:
     return reasons
 
 
-def _compact(reasons: list[Column]) -> Column:
-    return F.filter(F.array(*reasons), lambda r: r.isNotNull())
+def _compact(reasons: list[Column], more: Column | None = None) -> Column:
+    """The non-null reasons as an array (`more`: an array of further, possibly null, reasons)."""
+    array = F.array(*reasons)
+    if more is not None:
+        array = F.concat(array, F.coalesce(more, F.array().cast("array<string>")))
+    return F.filter(array, lambda r: r.isNotNull())
 
 
 def _payload_schema(contract: TableContract) -> T.StructType:
@@ -161,9 +165,14 @@ def parse_events(raw_lines: DataFrame) -> DataFrame:
         F.col(VALUE), env.alias("env"), *(c.alias(n) for n, c in _source_columns(F.col(SOURCE_FILE)).items())
     )
     # Spark parses a JSON array or scalar line into a row of nulls without
-    # flagging it corrupt: an envelope has at least its event_id.
-    not_json = F.col(f"env.{_CORRUPT}").isNotNull() | F.col("env").isNull()
-    not_an_object = ~F.ltrim(F.col(VALUE)).startswith("{")
+    # flagging it corrupt. Both flags are columns (computed once per row), not
+    # expressions repeated in every reason below.
+    df = df.select(
+        "*",
+        (F.col(f"env.{_CORRUPT}").isNotNull() | F.col("env").isNull()).alias("_not_json"),
+        (~F.ltrim(F.col(VALUE)).startswith("{")).alias("_not_object"),
+    )
+    not_json, not_an_object = F.col("_not_json"), F.col("_not_object")
     # A line that is not a JSON object has that one reason; the envelope's
     # field-level reasons only make sense for an object.
     field_reasons = [
@@ -173,11 +182,11 @@ def parse_events(raw_lines: DataFrame) -> DataFrame:
             F.lit("team: differs from the team of the raw object it was stored in"),
         ),
     ]
-    reasons = [
+    line_reasons = [
         F.when(not_json, F.lit("line is not valid JSON")),
         F.when(~not_json & not_an_object, F.lit("line is not a JSON object")),
-        *(F.when(~not_json & ~not_an_object, reason) for reason in field_reasons),
     ]
+    object_reasons = F.when(~not_json & ~not_an_object, F.array(*field_reasons))
     payload = F.from_json(F.col("env.payload"), _payload_schema(contract))
     derived: dict[str, Column] = {
         "domain": F.substring_index(F.col("env.event_type"), ".", 1),
@@ -186,7 +195,7 @@ def parse_events(raw_lines: DataFrame) -> DataFrame:
         "event_bytes": F.octet_length(F.col(VALUE)),
         "raw_object": F.col("raw_object"),
     }
-    df = df.select("*", payload.alias("p"), _compact(reasons).alias(REASONS))
+    df = df.select("*", payload.alias("p"), _compact(line_reasons, object_reasons).alias(REASONS))
     columns = []
     for column in contract.columns:
         if column.sources == ("envelope",):
