@@ -390,7 +390,7 @@ def _markdown(data: dict[str, Any], conversions: dict[str, dict[str, Any]], quer
         share = q["bytes_scanned"] / q["bytes_full_scan"] if q["bytes_full_scan"] else 0
         lines.append(
             f"| {name} | {q['rows']} | {q['cold_seconds']} | {q['warm_seconds']} | "
-            f"{q['bytes_scanned'] / 2**20:,.1f} MiB | {q['bytes_full_scan'] / 2**20:,.1f} MiB | {share:.1%} |"
+            f"{q['bytes_scanned'] / 2**10:,.0f} KiB | {q['bytes_full_scan'] / 2**10:,.0f} KiB | {share:.2%} |"
         )
     return "\n".join(lines)
 
