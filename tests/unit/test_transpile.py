@@ -7,6 +7,7 @@ import json
 from datetime import datetime
 from decimal import Decimal
 from pathlib import Path
+from typing import Any
 
 import pyarrow as pa
 import pyarrow.parquet as pq
@@ -29,7 +30,7 @@ ARROW_TYPES = {
 @pytest.fixture
 def lake(tmp_path: Path) -> Path:
     contract = load_tables()["events"]
-    rows = {c.name: [None, None, None] for c in contract.columns}
+    rows: dict[str, list[Any]] = {c.name: [None, None, None] for c in contract.columns}
     rows["event_id"] = ["e1", "e2", "e3"]
     rows["event_type"] = ["orders.order_created"] * 3
     rows["occurred_at"] = [
