@@ -227,7 +227,8 @@ def copy_back(dynamodb: Any, restored: str, live: str) -> dict[str, int]:
     return counts
 
 
-def next_steps(report: RestoreReport, resources: Resources, live_exists: bool) -> list[str]:
+def next_steps(report: RestoreReport, resources: Resources, live_exists: bool, where: str) -> list[str]:
+    """The switch-over steps; `where` is how the commands name the platform (`--env prod` or `--local`)."""
     env = resources.env
     if report.target == report.source:
         return [
@@ -235,7 +236,7 @@ def next_steps(report: RestoreReport, resources: Resources, live_exists: bool) -
             "(Terraform recreates the event source mapping on the new stream ARN; restored items are not stream "
             "records, so nothing is delivered twice).",
             "Replay the raw zone from the restore point to now into the table, for events accepted after it: "
-            f"python -m scripts.dr.replay --env {env} --from <restore point - 15 min> --to <now> --to-table",
+            f"python -m scripts.dr.replay {where} --from <restore point - 15 min> --to <now> --to-table",
             "Watch the dashboard (or `make status` locally): ingest 5xx back to 0, iterator age falling, DLQs empty.",
         ]
     steps = [
@@ -244,7 +245,7 @@ def next_steps(report: RestoreReport, resources: Resources, live_exists: bool) -
     ]
     if report.copied_back is None:
         steps.append(
-            f"python -m scripts.dr.restore_table --env {env} --source {report.source} --target {report.target} "
+            f"python -m scripts.dr.restore_table {where} --source {report.source} --target {report.target} "
             "--no-restore --copy-back   (conditional puts of the missing items; each one is a stream INSERT the "
             "fan-out delivers again: consumers are idempotent by event id, the curated zone deduplicates)"
         )
@@ -252,7 +253,7 @@ def next_steps(report: RestoreReport, resources: Resources, live_exists: bool) -
         steps.insert(0, f"{report.source} no longer exists: `make apply ENV={env}` recreates it empty first.")
     steps.append(
         "Replay the raw zone from the restore point to now into the live table for what the copy lacks: "
-        f"python -m scripts.dr.replay --env {env} --from <restore point> --to <now> --to-table"
+        f"python -m scripts.dr.replay {where} --from <restore point> --to <now> --to-table"
     )
     steps.append(f"Delete {report.target} when done (it is billed like any table).")
     return steps
@@ -272,6 +273,7 @@ def restore(
     copy_back_to_source: bool = False,
     wait_seconds: float = 3600,
     poll_seconds: float = 5.0,
+    where: str = "",
 ) -> RestoreReport:
     dynamodb = client("dynamodb")
     overrides: dict[str, Any] = {"BillingModeOverride": "PAY_PER_REQUEST"}
@@ -310,7 +312,7 @@ def restore(
         if not live_exists:
             raise SystemExit(f"{source} does not exist: recreate it (make apply) before --copy-back")
         report.copied_back = copy_back(dynamodb, target, source)
-    report.next_steps = next_steps(report, resources, live_exists)
+    report.next_steps = next_steps(report, resources, live_exists, where or f"--env {resources.env}")
     return report
 
 
@@ -376,6 +378,7 @@ def main(argv: list[str] | None = None) -> int:
             skip_restore=args.no_restore,
             copy_back_to_source=args.copy_back,
             wait_seconds=args.wait_seconds,
+            where="--local" if args.local else f"--env {resources.env}",
         )
     except (ClientError, StoreUnavailable) as exc:
         print(f"error: {exc}", file=sys.stderr)
