@@ -15,10 +15,10 @@ WITH orders AS (
 ),
 funnel AS (
     SELECT
-        count_if(created) AS created,
-        count_if(created AND reserved) AS reserved,
-        count_if(created AND reserved AND invoiced) AS invoiced,
-        count_if(created AND cancelled) AS cancelled
+        count(CASE WHEN created THEN 1 END) AS created,
+        count(CASE WHEN created AND reserved THEN 1 END) AS reserved,
+        count(CASE WHEN created AND reserved AND invoiced THEN 1 END) AS invoiced,
+        count(CASE WHEN created AND cancelled THEN 1 END) AS cancelled
     FROM orders
 )
 SELECT

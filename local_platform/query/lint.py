@@ -22,6 +22,8 @@ tests/unit/test_lint.py, which runs every example through both):
                     locally (Binder Error).
   format-datetime   `format_datetime(ts, 'yyyy-MM-dd')`: no such DuckDB function, and the
                     Joda pattern is not strftime; use date_format(ts, '%Y-%m-%d').
+  count-if          `count_if(cond)`: over no rows Trino returns 0, DuckDB NULL (found while
+                    testing the funnel query on an empty lake); use count(CASE WHEN cond THEN 1 END).
   unnest-multi      `UNNEST(...) AS t(a, b)`: a map or several arrays into several columns;
                     DuckDB's UNNEST takes one list and binds one column (Binder Error).
 
@@ -170,6 +172,15 @@ def _format_datetime(statement: exp.Expression) -> Iterator[tuple[exp.Expression
             )
 
 
+def _count_if(statement: exp.Expression) -> Iterator[tuple[exp.Expression, str]]:
+    for node in statement.find_all(exp.CountIf):
+        yield (
+            node,
+            "over no rows Trino returns 0 and DuckDB NULL; write count(CASE WHEN <condition> THEN 1 END), "
+            "which both engines answer alike",
+        )
+
+
 def _unnest_multi(statement: exp.Expression) -> Iterator[tuple[exp.Expression, str]]:
     for node in statement.find_all(exp.Unnest):
         alias = node.args.get("alias")
@@ -190,6 +201,7 @@ RULES: dict[str, Callable[[exp.Expression], Iterator[tuple[exp.Expression, str]]
     "ctas-properties": _ctas_properties,
     "hidden-column": _hidden_columns,
     "format-datetime": _format_datetime,
+    "count-if": _count_if,
     "unnest-multi": _unnest_multi,
 }
 

@@ -50,6 +50,12 @@ CASES: dict[str, tuple[str, Any, str, Any]] = {
         "SELECT date_format(TIMESTAMP '2024-01-01 12:00:00', '%Y-%m-%d')",
         "2024-01-01",
     ),
+    "count-if": (
+        "SELECT count_if(x) FROM (SELECT true AS x) AS t WHERE false",
+        0,
+        "SELECT count(CASE WHEN x THEN 1 END) FROM (SELECT true AS x) AS t WHERE false",
+        0,
+    ),
     "unnest-multi": (
         "SELECT sum(a * length(b)) FROM UNNEST(ARRAY[1, 2], ARRAY['x', 'yy']) AS u(a, b)",
         5,
