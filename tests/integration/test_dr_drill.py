@@ -28,7 +28,7 @@ from local_platform.pollers.wiring import FanoutPollers
 from local_platform.provision import queue_url
 from local_platform.resources import Resources
 from local_platform.traffic import IngestClient, Kind, Sent, TrafficGenerator, batches
-from scripts.dr.replay import Destination, Selection, replay
+from scripts.dr.replay import Destination, Selection, partition_prefixes, replay
 from scripts.dr.restore_table import restore
 from scripts.kafka_topics import ensure_platform_topics
 from tests.fixtures.aws import RunningGateway, running_gateway
@@ -195,3 +195,27 @@ def test_replay_of_a_time_range_delivers_every_event_of_it_to_a_queue_and_to_kaf
     assert produced.written == len(wanted) > 0 and produced.failed == 0
     records = read_topic(kafka, naming.topic_name(resources.env, TOPIC_TYPE), len(wanted), timeout=30)
     assert sorted(dict(r.headers())["event_id"].decode() for r in records) == sorted(wanted)
+
+
+def test_a_range_reads_the_hour_partitions_it_overlaps_and_keeps_from_inclusive_to_exclusive() -> None:
+    from lambdas.shared.config import get_config
+
+    resources = Resources(get_config(), "dev")
+    start, end = datetime(2026, 11, 21, 23, 30, tzinfo=UTC), datetime(2026, 11, 22, 1, 0, tzinfo=UTC)
+    selection = Selection(start, end, team="orders")
+    assert partition_prefixes(resources, selection) == [
+        "raw/team=orders/dt=2026-11-21/hour=23/",
+        "raw/team=orders/dt=2026-11-22/hour=00/",
+    ]
+    team, raw = TrafficGenerator(seed=1).event_of_type("orders.order_created")
+
+    def at(moment: datetime) -> Event:
+        stamp = {"team": team, "received_at": moment, "ingest_id": "r", "correlation_id": "c"}
+        return Event.model_validate({**raw, **stamp})
+
+    assert selection.wants(at(start)) and not selection.wants(at(end))
+    assert not selection.wants(at(start - timedelta(microseconds=1)))
+    assert not Selection(start, end, team="billing").wants(at(start))
+    assert not Selection(start, end, event_types=frozenset({"billing.invoice_issued"})).wants(at(start))
+    with pytest.raises(ValueError):
+        Selection(end, start)
