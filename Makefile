@@ -50,6 +50,9 @@ bench: setup ## Benchmarks; figures go to bench/results/ and the README
 load: setup ## Load generator against the local gateway (ARGS="--rate 1000 --duration 60")
 	$(PY) -m local_platform load $(ARGS)
 
+soak: setup ## Soak: a fresh platform at RATE events/s per team (default 5) for MINUTES (default 10); every sink counted
+	$(PY) -m local_platform load --soak-minutes $(or $(MINUTES),10) --rate $(or $(RATE),5) $(ARGS)
+
 load-test: setup ## The load and soak tests
 	$(PY) -m pytest -m load -p no:cacheprovider
 
