@@ -11,7 +11,7 @@ export PYTHONDONTWRITEBYTECODE := 1
         plan apply destroy bootstrap org-plan org-apply tf-check clean
 
 help: ## List the targets
-	@grep -hE '^[a-zA-Z_-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  %-16s %s\n", $$1, $$2}'
+	@grep -hE '^[a-zA-Z_ -]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  %-16s %s\n", $$1, $$2}'
 
 setup: ## Install everything (Java for Spark, venv, locked Python packages); idempotent
 	@bash scripts/setup.sh
@@ -47,7 +47,7 @@ query: setup ## Run an athena/ query locally: make query Q=athena/queries/x.sql 
 bench: setup ## Benchmarks; figures go to bench/results/ and the README
 	$(PY) -m bench $(ARGS)
 
-load: setup ## Load generator against the local gateway (ARGS="--rate 1000 --duration 60")
+load: setup ## Load generator against the local gateway (ARGS="--rate 10 --duration 60"; see make load ARGS=--help)
 	$(PY) -m local_platform load $(ARGS)
 
 soak: setup ## Soak: a fresh platform at RATE events/s per team (default 5) for MINUTES (default 10); every sink counted
@@ -63,10 +63,12 @@ tf-check: setup ## Terraform offline checks only
 	$(PY) -m scripts.terraform.check
 
 # --- AWS (needs credentials) -------------------------------------------------
-plan apply destroy: package
+plan apply destroy: ## Terraform for one environment: make plan ENV=dev (apply/destroy apply the saved plan)
+	@test -n "$(ENV)" || { echo "ENV is required: make $@ ENV=<one of: $$(ls terraform/envs | tr '\n' ' ')>" >&2; exit 2; }
+	@$(MAKE) --no-print-directory package
 	@bash scripts/terraform/run.sh $@ $(ENV)
 
-bootstrap org-plan org-apply:
+bootstrap org-plan org-apply: ## First-time roots: make bootstrap, then make org-plan / org-apply (management account)
 	@bash scripts/terraform/run.sh $@
 
 clean: ## Remove build outputs and local state (keeps the venv)
