@@ -2,7 +2,11 @@
 
 Every schema is compiled once, at cold start (fastjsonschema generates Python
 code, the fast path for valid payloads). A payload that fails is re-checked
-with jsonschema to report every problem with its field path, not just the first.
+with jsonschema to report every problem with its field path, not just the first;
+jsonschema is imported and its validators built only then, because most cold
+starts never see an invalid payload (and the import costs ~100 ms).
+The schema files themselves are checked against the JSON Schema meta-schema
+by the tests (tests/unit/test_registry.py), not at every cold start.
 """
 
 from __future__ import annotations
@@ -10,12 +14,14 @@ from __future__ import annotations
 import json
 from collections.abc import Callable, Iterator, Mapping
 from dataclasses import dataclass, field
-from functools import lru_cache
+from functools import cached_property, lru_cache
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import fastjsonschema
-from jsonschema import Draft202012Validator, FormatChecker
+
+if TYPE_CHECKING:
+    from jsonschema import Draft202012Validator
 
 from lambdas.shared.config import ROOT
 
@@ -40,7 +46,12 @@ class RegisteredSchema:
     document: Mapping[str, Any]
     business_key: str
     _fast: Callable[[Any], Any] = field(repr=False)
-    _full: Draft202012Validator = field(repr=False)
+
+    @cached_property
+    def _full(self) -> Draft202012Validator:
+        from jsonschema import Draft202012Validator, FormatChecker
+
+        return Draft202012Validator(self.document, format_checker=FormatChecker())
 
     def errors(self, payload: Any, prefix: str = "payload") -> list[Reason]:
         try:
@@ -74,7 +85,6 @@ class SchemaRegistry:
         for path in sorted(directory.glob("*/*/*.json")):
             domain, name, version = path.parent.parent.name, path.parent.name, path.stem
             document = json.loads(path.read_text(encoding="utf-8"))
-            Draft202012Validator.check_schema(document)
             event_type = f"{domain}.{name}"
             schemas[(event_type, version)] = RegisteredSchema(
                 event_type=event_type,
@@ -82,7 +92,6 @@ class SchemaRegistry:
                 document=document,
                 business_key=document.get("x-business-key", ""),
                 _fast=fastjsonschema.compile(document, use_formats=True),
-                _full=Draft202012Validator(document, format_checker=FormatChecker()),
             )
         if not schemas:
             raise RuntimeError(f"no schemas found under {directory}")
