@@ -1,22 +1,27 @@
 -- check: per partition, the curated row count equals the distinct events of the raw zone (not quarantined)
--- parameters: every placeholder is the cutoff, an RFC 3339 timestamp string: only events received before it
+-- parameter: one placeholder, the cutoff as an RFC 3339 timestamp string: only events received before it
 -- are reconciled, so events still arriving while the job runs raise no false alarm (the orchestrator passes
 -- the start of the run).
 -- A check returns the rows that violate it: zero rows means it passed.
-WITH raw AS (
+WITH cutoff AS (
+    SELECT from_iso8601_timestamp(?) AS received_before
+),
+raw AS (
     SELECT r.team, r.event_date, count(DISTINCT r.event_id) AS raw_events
     FROM raw_event_ids AS r
-    WHERE r.received < from_iso8601_timestamp(?)
+    CROSS JOIN cutoff
+    WHERE r.received < cutoff.received_before
       AND NOT EXISTS (
           SELECT 1 FROM quarantined_events AS q WHERE q.team = r.team AND q.event_id = r.event_id
       )
     GROUP BY r.team, r.event_date
 ),
 curated AS (
-    SELECT team, event_date, count(*) AS curated_events
-    FROM events
-    WHERE received_at < from_iso8601_timestamp(?)
-    GROUP BY team, event_date
+    SELECT e.team, e.event_date, count(*) AS curated_events
+    FROM events AS e
+    CROSS JOIN cutoff
+    WHERE e.received_at < cutoff.received_before
+    GROUP BY e.team, e.event_date
 )
 SELECT
     coalesce(raw.team, curated.team) AS team,

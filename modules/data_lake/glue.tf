@@ -17,6 +17,14 @@ resource "aws_s3_object" "glue_libs" {
   tags        = var.tags
 }
 
+# What the job imports beyond Glue's own libraries, pinned next to the script.
+locals {
+  glue_python_modules = [
+    for line in split("\n", file("${dirname(var.glue_script_path)}/requirements.txt")) :
+    trimspace(line) if trimspace(line) != "" && !startswith(trimspace(line), "#")
+  ]
+}
+
 resource "aws_glue_security_configuration" "this" {
   name = "${var.name_prefix}-lake"
 
@@ -149,6 +157,7 @@ resource "aws_glue_job" "raw_to_curated" {
     "--job-language"                     = "python"
     "--job-bookmark-option"              = "job-bookmark-enable"
     "--extra-py-files"                   = "s3://${var.artifacts_bucket}/${aws_s3_object.glue_libs.key}"
+    "--additional-python-modules"        = join(",", local.glue_python_modules)
     "--TempDir"                          = "s3://${var.artifacts_bucket}/glue-temp/"
     "--enable-metrics"                   = "true"
     "--enable-observability-metrics"     = "true"

@@ -27,8 +27,29 @@ locals {
     ResultPath     = "$.data_quality"
     ItemProcessor = {
       ProcessorConfig = { Mode = "INLINE" }
-      StartAt         = "RunCheck"
+      StartAt         = "HasCutoff"
       States = {
+        # A check with a placeholder reconciles only what was received before the
+        # pipeline started (its one parameter, a quoted RFC 3339 string); Athena
+        # refuses parameters a query does not declare, hence two task variants.
+        HasCutoff = {
+          Type    = "Choice"
+          Choices = [{ Variable = "$.has_cutoff", BooleanEquals = true, Next = "RunCheckAtCutoff" }]
+          Default = "RunCheck"
+        }
+        RunCheckAtCutoff = {
+          Type     = "Task"
+          Resource = "arn:${local.partition}:states:::athena:startQueryExecution.sync"
+          Parameters = {
+            "QueryString.$"         = "$.query"
+            WorkGroup               = var.platform_workgroup
+            QueryExecutionContext   = { Database = var.glue_database }
+            "ExecutionParameters.$" = "States.Array(States.Format('\\'{}\\'', $$.Execution.StartTime))"
+          }
+          ResultSelector = { "QueryExecutionId.$" = "$.QueryExecution.QueryExecutionId" }
+          ResultPath     = "$.execution"
+          Next           = "FetchViolations"
+        }
         RunCheck = {
           Type     = "Task"
           Resource = "arn:${local.partition}:states:::athena:startQueryExecution.sync"
@@ -307,7 +328,7 @@ resource "aws_scheduler_schedule" "pipeline" {
   target {
     arn      = aws_sfn_state_machine.pipeline[0].arn
     role_arn = aws_iam_role.scheduler[0].arn
-    input    = jsonencode({ checks = [for name, query in local.checks : { name = name, query = query }] })
+    input    = jsonencode({ checks = [for name, query in local.checks : { name = name, query = query, has_cutoff = strcontains(query, "?") }] })
 
     retry_policy {
       maximum_retry_attempts       = 2

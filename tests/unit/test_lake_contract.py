@@ -66,3 +66,20 @@ def test_report_draws_one_bar_per_row_or_per_count(tmp_path: Path) -> None:
     report = write_report(tmp_path / "empty-lake", tmp_path / "report.html")
     text = report.read_text()
     assert "order funnel" in text and "http" not in text.replace("http://www.w3.org/2000/svg", "")
+
+
+def test_glue_worker_modules_are_pinned_as_in_the_lock() -> None:
+    """What Glue installs (--additional-python-modules) is what the tests ran with."""
+    import re
+
+    from lambdas.shared.config import ROOT
+
+    locked = dict(
+        re.findall(r"^([a-z0-9_.-]+)==([^ \\\n]+)", (ROOT / "requirements/dev.lock").read_text(), re.M)
+    )
+    lines = (ROOT / "glue_jobs/raw_to_curated/requirements.txt").read_text().splitlines()
+    pins = [line.strip() for line in lines if line.strip() and not line.startswith("#")]
+    assert pins, "no modules listed"
+    for pin in pins:
+        name, _, version = pin.partition("==")
+        assert locked.get(name.lower()) == version, f"{pin} differs from requirements/dev.lock"
