@@ -203,6 +203,7 @@ def default_steps() -> list[Step]:
         Step("Over-limit burst", over_limit_burst),
         Step("Check the stores", check_stores),
         Step("Fan-out: team queues, Kafka topics, raw zone, DLQs", "local_platform.pollers.demo:fanout_step"),
+        Step("Lake: Glue job, data-quality checks, KPI queries", "local_platform.lake.demo:lake_step"),
     ]
 
 

@@ -1,0 +1,33 @@
+"""The demo's last step: the lake over what the demo ingested.
+
+Runs the Glue job locally (Spark) on the raw and rejected zones the fan-out
+and the ingest API wrote, then the data-quality checks, prints every KPI
+query's result and the path of the HTML report, and fails the demo when the
+run fails or the curated `events` table does not hold exactly the accepted
+events (one row per item in the events table).
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from local_platform.lake.layout import DEFAULT_WORKDIR
+from local_platform.lake.pipeline import run_lake
+from local_platform.lake.report import console_summary
+from local_platform.status import count_items
+
+
+def lake_step(ctx: Any) -> None:
+    resources = ctx.platform.resources
+    with ctx.console.status("Glue job (Spark local mode), then the data-quality checks..."):
+        result = run_lake(resources, DEFAULT_WORKDIR)
+    ctx.console.print(console_summary(result), markup=False, highlight=False)
+    if result.report_path is not None:
+        ctx.console.print(f"HTML report of the KPIs: {result.report_path}")
+    if not result.ok:
+        ctx.fail(f"lake run failed: {result.error}")
+        return
+    stored = count_items(resources.events_table)
+    curated = result.tables["events"].added if "events" in result.tables else 0
+    if curated != stored:
+        ctx.fail(f"the curated events table got {curated} rows for {stored} accepted events")
