@@ -30,7 +30,9 @@ def provision(resources: Resources) -> None:
             {
                 "VisibilityTimeout": str(sqs.visibility_timeout_seconds),
                 "MessageRetentionPeriod": str(sqs.message_retention_seconds),
-                "RedrivePolicy": json.dumps({"deadLetterTargetArn": dlq_arn, "maxReceiveCount": sqs.max_receive_count}),
+                "RedrivePolicy": json.dumps(
+                    {"deadLetterTargetArn": dlq_arn, "maxReceiveCount": sqs.max_receive_count}
+                ),
             },
         )
     _create_queue(resources.fanout_failure_queue, {"MessageRetentionPeriod": str(sqs.dlq_retention_seconds)})

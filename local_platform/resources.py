@@ -21,7 +21,9 @@ class Resources:
 
     def __post_init__(self) -> None:
         if self.env not in self.config.environments:
-            raise ValueError(f"unknown environment {self.env!r}; known: {', '.join(self.config.environments)}")
+            raise ValueError(
+                f"unknown environment {self.env!r}; known: {', '.join(self.config.environments)}"
+            )
 
     @property
     def project(self) -> str:
@@ -86,7 +88,8 @@ class Resources:
     def topics(self) -> dict[str, tuple[int, int]]:
         """Kafka topic name -> (partitions, retention hours)."""
         return {
-            naming.topic_name(self.env, et): self.config.topic_settings(et) for et in self.config.kafka_event_types
+            naming.topic_name(self.env, et): self.config.topic_settings(et)
+            for et in self.config.kafka_event_types
         }
 
     def lambda_environment(self) -> dict[str, str]:

@@ -204,6 +204,10 @@ class RawZoneWriter:
         self._backoff.call(
             # The organisation's SCP denies S3 puts that do not ask for KMS encryption.
             lambda: self._s3.put_object(
-                Bucket=self._bucket, Key=key, Body=body, ContentType=content_type, ServerSideEncryption="aws:kms"
+                Bucket=self._bucket,
+                Key=key,
+                Body=body,
+                ContentType=content_type,
+                ServerSideEncryption="aws:kms",
             )
         )

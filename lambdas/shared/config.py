@@ -153,9 +153,7 @@ class PlatformConfig(_Strict):
             for kind in ("sqs", "kafka"):
                 for event_type in getattr(team.subscriptions, kind):
                     if event_type not in produced:
-                        problems.append(
-                            f"teams.{name}.subscriptions.{kind}: nobody produces {event_type}"
-                        )
+                        problems.append(f"teams.{name}.subscriptions.{kind}: nobody produces {event_type}")
         for event_type in self.kafka.topics:
             if event_type not in produced:
                 problems.append(f"kafka.topics: nobody produces {event_type}")
