@@ -131,3 +131,7 @@ class KafkaPublisher:
                     break
         producer.flush(self._flush_seconds)
         return outcome
+
+    def close(self) -> None:
+        """Drop the producer (every batch was flushed) so it closes its broker connections now."""
+        self._producer = None

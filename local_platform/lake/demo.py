@@ -21,9 +21,8 @@ def lake_step(ctx: Any) -> None:
     resources = ctx.platform.resources
     with ctx.console.status("Glue job (Spark local mode), then the data-quality checks..."):
         result = run_lake(resources, DEFAULT_WORKDIR)
+    # The summary ends with the path of the HTML report.
     ctx.console.print(console_summary(result), markup=False, highlight=False)
-    if result.report_path is not None:
-        ctx.console.print(f"HTML report of the KPIs: {result.report_path}")
     if not result.ok:
         ctx.fail(f"lake run failed: {result.error}")
         return

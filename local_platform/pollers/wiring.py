@@ -49,11 +49,13 @@ def fanout_handler(resources: Resources, sqs: Any = None, s3: Any = None) -> Han
 
 
 def bridge_handler(
-    resources: Resources, kafka: KafkaSettings, delivery_timeout_ms: int = DEFAULT_DELIVERY_TIMEOUT_MS
+    resources: Resources,
+    kafka: KafkaSettings,
+    delivery_timeout_ms: int = DEFAULT_DELIVERY_TIMEOUT_MS,
+    publisher: KafkaPublisher | None = None,
 ) -> Handler:
-    bridge = Bridge(
-        resources.project, resources.env, get_registry(), KafkaPublisher(kafka, delivery_timeout_ms)
-    )
+    publisher = publisher or KafkaPublisher(kafka, delivery_timeout_ms)
+    bridge = Bridge(resources.project, resources.env, get_registry(), publisher)
     return build_bridge(lambda: bridge)
 
 
@@ -80,6 +82,7 @@ class FanoutPollers:
         self._kafka = kafka
         self._delivery_timeout_ms = delivery_timeout_ms
         self._fanout = fanout
+        self._publisher: KafkaPublisher | None = None
         self._started = False
 
     def start(self, platform: Any = None) -> None:
@@ -97,6 +100,9 @@ class FanoutPollers:
         if self._started:
             for poller in reversed(self.pollers):
                 poller.stop()
+            # Before the broker stops: a producer left open logs its lost connection.
+            if self._publisher is not None:
+                self._publisher.close()
             self._started = False
 
     def status(self) -> dict[str, Any]:
@@ -131,9 +137,10 @@ class FanoutPollers:
         resources = self.resources
         if self._kafka is None:
             raise RuntimeError("no Kafka cluster: pass KafkaSettings, or start the kafka component first")
+        self._publisher = KafkaPublisher(self._kafka, self._delivery_timeout_ms)
         return SqsPoller(
             resources.outbox_queue,
-            bridge_handler(resources, self._kafka, self._delivery_timeout_ms),
+            bridge_handler(resources, self._kafka, publisher=self._publisher),
             SqsMapping.from_config(resources.config),
             function_name=f"{resources.project}-{resources.env}-kafka-bridge",
             region=resources.config.region,
