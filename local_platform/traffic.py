@@ -75,11 +75,18 @@ def _money(amount: Decimal, currency: str = "EUR") -> dict[str, str]:
     return {"amount": str(amount.quantize(CENT)), "currency": currency}
 
 
+HISTORY = timedelta(minutes=5)
+
+
 class TrafficGenerator:
     def __init__(self, seed: int = 0, config: PlatformConfig | None = None, start: datetime | None = None):
         self._rng = random.Random(seed)
         self._config = config or get_config()
-        self._clock = start or datetime.now(UTC).replace(microsecond=0)
+        # Without an explicit start the simulated business clock begins a few minutes
+        # back and never runs ahead of the wall clock, so occurred_at precedes
+        # received_at as it does for real producers.
+        self._follow_wall_clock = start is None
+        self._clock = start or datetime.now(UTC).replace(microsecond=0) - HISTORY
         self._orders = 0
         self._invoices = 0
         # Business ids are sequential within a generator and carry a series drawn from
@@ -93,6 +100,8 @@ class TrafficGenerator:
 
     def _tick(self) -> datetime:
         self._clock += timedelta(milliseconds=self._rng.randint(5, 900))
+        if self._follow_wall_clock:
+            self._clock = min(self._clock, datetime.now(UTC))
         return self._clock
 
     def envelope(

@@ -87,3 +87,14 @@ def test_mix_rates_and_batching_keep_duplicates_after_their_original() -> None:
                 position[item.event["event_id"]] = True
             elif item.kind is Kind.DUPLICATE:
                 assert item.event["event_id"] in position, "a retry never precedes its original"
+
+
+def test_occurred_at_never_runs_ahead_of_the_wall_clock() -> None:
+    # Producers report what already happened: the KPI "occurred_at -> received_at" must be >= 0.
+    from datetime import UTC, datetime
+
+    events = [event for _, event in TrafficGenerator(3).events(2000)]
+    latest = max(datetime.fromisoformat(e["occurred_at"]) for e in events)
+    assert latest <= datetime.now(UTC)
+    stamps = [datetime.fromisoformat(e["occurred_at"]) for e in events]
+    assert stamps == sorted(stamps)  # one business clock: a flow keeps its order
