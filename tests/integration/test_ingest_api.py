@@ -159,7 +159,7 @@ def test_rejected_events_are_kept_with_their_reasons(ingest_gateway: RunningGate
     body = response.json()
     assert body["summary"] == {"accepted": 2, "duplicate": 0, "rejected": 3}
     rejected = {r["index"]: r for r in body["results"] if r["status"] == "rejected"}
-    assert rejected[1]["reasons"] == [{"path": "payload", "message": "'order_id' is a required property"}]
+    assert rejected[1]["reasons"] == [{"path": "payload", "message": '"order_id" is a required property'}]
     assert rejected[2]["event_id"] is None
     assert rejected[3]["reasons"][0]["path"] == "event_type"
 

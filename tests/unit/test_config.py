@@ -1,3 +1,4 @@
+import re
 from pathlib import Path
 
 import pytest
@@ -35,13 +36,13 @@ def _mutated(tmp_path: Path, change) -> Path:
 
 def test_subscription_to_an_event_nobody_produces_is_refused(tmp_path: Path) -> None:
     path = _mutated(tmp_path, lambda d: d["teams"]["orders"]["subscriptions"]["sqs"].append("orders.nope"))
-    with pytest.raises(ValueError, match="nobody produces orders.nope"):
+    with pytest.raises(ValueError, match=re.escape("nobody produces orders.nope")):
         load_config(path)
 
 
 def test_two_producers_of_one_event_type_are_refused(tmp_path: Path) -> None:
     path = _mutated(tmp_path, lambda d: d["teams"]["billing"]["produces"].append("orders.order_created"))
-    with pytest.raises(ValueError, match="orders.order_created is already produced by"):
+    with pytest.raises(ValueError, match=re.escape("orders.order_created is already produced by")):
         load_config(path)
 
 

@@ -293,7 +293,7 @@ def test_rejected_zone_document(service: IngestService, rejected: MemoryRejected
                 "index": 1,
                 "event_id": bad["event_id"],
                 "event_type": bad["event_type"],
-                "reasons": [{"path": "payload", "message": "'order_id' is a required property"}],
+                "reasons": [{"path": "payload", "message": '"order_id" is a required property'}],
                 "raw": bad,
             },
             {

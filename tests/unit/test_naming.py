@@ -22,7 +22,10 @@ def test_s3_keys_carry_hive_partitions_in_utc() -> None:
     at = datetime(2026, 3, 7, 9, 41, tzinfo=UTC)
     assert naming.raw_key("orders", at, "b1") == "raw/team=orders/dt=2026-03-07/hour=09/b1.jsonl.gz"
     assert naming.rejected_key("billing", at, "r1") == "rejected/team=billing/dt=2026-03-07/hour=09/r1.json"
-    assert naming.curated_prefix("events", "orders", "2026-03-07") == "curated/events/team=orders/event_date=2026-03-07/"
+    assert (
+        naming.curated_prefix("events", "orders", "2026-03-07")
+        == "curated/events/team=orders/event_date=2026-03-07/"
+    )
 
 
 def test_partitions_are_utc_whatever_the_offset() -> None:

@@ -5,7 +5,7 @@ from __future__ import annotations
 import json
 from pathlib import Path
 
-import fastjsonschema
+import jsonschema_rs
 import pytest
 
 from lambdas.shared.config import get_config
@@ -49,7 +49,7 @@ def test_invalid_payload_reports_every_problem_with_its_path() -> None:
     del payload["customer_id"]
     reasons = get_registry().validate_payload("orders.order_created", "1", payload)
     assert {r.path for r in reasons} == {"payload", "payload.lines[0].sku", "payload.total.currency"}
-    assert Reason("payload", "'customer_id' is a required property") in reasons
+    assert Reason("payload", '"customer_id" is a required property') in reasons
 
 
 def test_unknown_type_and_version_are_reasons_not_errors() -> None:
@@ -77,7 +77,7 @@ def test_an_invalid_schema_fails_at_load(tmp_path: Path) -> None:
     target = tmp_path / "orders" / "broken"
     target.mkdir(parents=True)
     (target / "1.json").write_text(json.dumps({"type": "no-such-type"}))
-    with pytest.raises(fastjsonschema.JsonSchemaDefinitionException, match="Unknown type"):
+    with pytest.raises(jsonschema_rs.ValidationError, match="no-such-type"):
         SchemaRegistry.load(tmp_path)
 
 
