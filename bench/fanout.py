@@ -31,7 +31,7 @@ from lambdas.fanout.service import FanoutService
 from lambdas.fanout.sinks import RawZoneWriter, SqsSender
 from lambdas.shared.config import PlatformConfig, get_config
 from lambdas.shared.envelope import Event
-from local_platform.pollers.context import LocalLambdaContext
+from local_platform.lambda_context import LocalLambdaContext
 from local_platform.traffic import TrafficGenerator
 
 TARGET_US_PER_RECORD = 100.0

@@ -31,7 +31,7 @@ import time
 import uuid
 from collections import Counter
 from collections.abc import Callable, Mapping, Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from datetime import UTC, datetime
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
@@ -42,6 +42,7 @@ import yaml
 
 from lambdas.shared.config import ROOT, ApiLimits
 from local_platform.aws_endpoint import MOTO_ACCOUNT_ID
+from local_platform.lambda_context import LocalLambdaContext
 
 log = logging.getLogger(__name__)
 OPENAPI_PATH = ROOT / "api" / "openapi.yaml"
@@ -117,37 +118,6 @@ class DailyQuota:
                 return False
             self._used += 1
             return True
-
-
-# -- Lambda context -------------------------------------------------------------
-
-
-@dataclass
-class LocalLambdaContext:
-    """The context object Lambda passes to a handler (the attributes powertools and handlers read)."""
-
-    function_name: str
-    region: str
-    memory_limit_in_mb: int = 512
-    timeout_seconds: float = 30.0
-    function_version: str = "$LATEST"
-    aws_request_id: str = field(default_factory=lambda: str(uuid.uuid4()))
-    _started: float = field(default_factory=time.monotonic)
-
-    @property
-    def invoked_function_arn(self) -> str:
-        return f"arn:aws:lambda:{self.region}:{MOTO_ACCOUNT_ID}:function:{self.function_name}"
-
-    @property
-    def log_group_name(self) -> str:
-        return f"/aws/lambda/{self.function_name}"
-
-    @property
-    def log_stream_name(self) -> str:
-        return f"{datetime.now(UTC):%Y/%m/%d}/[{self.function_version}]local"
-
-    def get_remaining_time_in_millis(self) -> int:
-        return max(0, int((self.timeout_seconds - (time.monotonic() - self._started)) * 1000))
 
 
 # -- routes -----------------------------------------------------------------------

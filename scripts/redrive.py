@@ -32,7 +32,7 @@ from typing import Any
 
 from lambdas.shared.aws import client
 from lambdas.shared.config import get_config
-from local_platform.pollers.context import LocalLambdaContext
+from local_platform.lambda_context import LocalLambdaContext
 from local_platform.pollers.stream import lambda_record
 from local_platform.resources import Resources
 

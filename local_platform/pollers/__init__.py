@@ -6,7 +6,7 @@ batch responses, bisect, retries, on-failure destination, visibility timeout
 and the queue's redrive policy).
 """
 
-from local_platform.pollers.context import LocalLambdaContext
+from local_platform.lambda_context import LocalLambdaContext
 from local_platform.pollers.sqs import SqsMapping, SqsPoller
 from local_platform.pollers.stream import StreamMapping, StreamPoller
 

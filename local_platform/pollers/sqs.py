@@ -21,7 +21,7 @@ from typing import Any
 
 from lambdas.shared.aws import client
 from lambdas.shared.config import PlatformConfig
-from local_platform.pollers.context import LocalLambdaContext
+from local_platform.lambda_context import LocalLambdaContext
 
 log = logging.getLogger(__name__)
 

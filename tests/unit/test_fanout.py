@@ -29,7 +29,7 @@ from lambdas.fanout.sinks import (
 from lambdas.shared import naming
 from lambdas.shared.config import get_config
 from lambdas.shared.envelope import Event
-from local_platform.pollers.context import LocalLambdaContext
+from local_platform.lambda_context import LocalLambdaContext
 from local_platform.traffic import TrafficGenerator
 
 NO_WAIT = Backoff(attempts=4, sleep=lambda _s: None)

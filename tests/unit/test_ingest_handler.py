@@ -16,7 +16,7 @@ from lambdas.ingest.service import IngestService
 from lambdas.ingest.store import StoreUnavailable
 from lambdas.shared.config import get_config
 from lambdas.shared.registry import get_registry
-from local_platform.gateway import LocalLambdaContext
+from local_platform.lambda_context import LocalLambdaContext
 from local_platform.traffic import TrafficGenerator
 from tests.unit.test_ingest_service import MemoryEvents, MemoryRejected
 

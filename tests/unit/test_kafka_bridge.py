@@ -15,7 +15,7 @@ from lambdas.kafka_bridge.producer import KafkaPublisher, PoisonMessage, produce
 from lambdas.kafka_bridge.settings import KafkaSettings
 from lambdas.shared.envelope import Event
 from lambdas.shared.registry import get_registry
-from local_platform.pollers.context import LocalLambdaContext
+from local_platform.lambda_context import LocalLambdaContext
 from local_platform.traffic import TrafficGenerator
 
 

@@ -13,7 +13,7 @@ from lambdas.consumers.order_processor.orders import NotYet, OrderState, Rejecte
 from lambdas.consumers.order_processor.service import OrderProcessor
 from lambdas.consumers.order_processor.store import Conflict, InMemoryOrderStore
 from lambdas.shared.envelope import Event
-from local_platform.pollers.context import LocalLambdaContext
+from local_platform.lambda_context import LocalLambdaContext
 from local_platform.traffic import TrafficGenerator
 
 

@@ -1,26 +1,26 @@
-"""The context object Lambda passes to a handler, for local invocations."""
+"""The context object Lambda passes to a handler, for every local invocation (gateway, pollers, scripts)."""
 
 from __future__ import annotations
 
 import time
 import uuid
 from dataclasses import dataclass, field
+from datetime import UTC, datetime
 
 from local_platform.aws_endpoint import MOTO_ACCOUNT_ID
 
 
 @dataclass
 class LocalLambdaContext:
+    """The attributes powertools and the handlers read, as Lambda sets them."""
+
     function_name: str
     region: str = "eu-west-1"
     timeout_seconds: float = 60.0
     memory_limit_in_mb: int = 512
     function_version: str = "$LATEST"
     aws_request_id: str = field(default_factory=lambda: str(uuid.uuid4()))
-    _deadline: float = field(default=0.0, repr=False)
-
-    def __post_init__(self) -> None:
-        self._deadline = time.monotonic() + self.timeout_seconds
+    _started: float = field(default_factory=time.monotonic, repr=False)
 
     @property
     def invoked_function_arn(self) -> str:
@@ -32,7 +32,7 @@ class LocalLambdaContext:
 
     @property
     def log_stream_name(self) -> str:
-        return f"local/{self.aws_request_id}"
+        return f"{datetime.now(UTC):%Y/%m/%d}/[{self.function_version}]local"
 
     def get_remaining_time_in_millis(self) -> int:
-        return max(0, int((self._deadline - time.monotonic()) * 1000))
+        return max(0, int((self.timeout_seconds - (time.monotonic() - self._started)) * 1000))
