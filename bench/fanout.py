@@ -55,7 +55,9 @@ class _NullS3:
     def __init__(self) -> None:
         self.objects: dict[str, bytes] = {}
 
-    def put_object(self, Bucket: str, Key: str, Body: bytes, ContentType: str) -> None:
+    def put_object(
+        self, Bucket: str, Key: str, Body: bytes, ContentType: str, ServerSideEncryption: str
+    ) -> None:
         self.objects[Key] = Body
 
     def get_object(self, Bucket: str, Key: str) -> dict[str, Any]:
