@@ -7,6 +7,7 @@ local moto server or to LocalStack.
 
 from __future__ import annotations
 
+import os
 from functools import cache
 from typing import Any
 
@@ -23,6 +24,12 @@ CLIENT_CONFIG = Config(
 )
 
 
-@cache
 def client(service: str) -> Any:
+    # Keyed by the endpoint and region too: in Lambda they never change, but a
+    # process that starts a second local platform (a new moto port) needs new clients.
+    return _client(service, os.environ.get("AWS_ENDPOINT_URL"), os.environ.get("AWS_DEFAULT_REGION"))
+
+
+@cache
+def _client(service: str, endpoint_url: str | None, region: str | None) -> Any:
     return boto3.session.Session().client(service, config=CLIENT_CONFIG)  # type: ignore[call-overload]
