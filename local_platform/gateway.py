@@ -49,6 +49,9 @@ OPENAPI_PATH = ROOT / "api" / "openapi.yaml"
 MAX_PAYLOAD_BYTES = 10 * 1024 * 1024  # API Gateway's own request payload limit
 LambdaHandler = Callable[[dict[str, Any], Any], dict[str, Any]]
 
+# The ingest function's timeout in Terraform: API Gateway's 29 s integration limit.
+INGEST_TIMEOUT_SECONDS = 29.0
+
 
 # -- API keys -----------------------------------------------------------------
 
@@ -363,7 +366,12 @@ class LocalApiGateway:
         )
         try:
             with self._invoke_lock:
-                result = self._handler(event, LocalLambdaContext(self._function_name, self._region))
+                result = self._handler(
+                    event,
+                    LocalLambdaContext(
+                        self._function_name, self._region, timeout_seconds=INGEST_TIMEOUT_SECONDS
+                    ),
+                )
             status, response_headers, response_body = self._from_proxy_result(result)
         except Exception:
             # A function error is a platform fault: API Gateway answers 502 and the logs say why.
