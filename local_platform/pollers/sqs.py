@@ -13,7 +13,6 @@
 from __future__ import annotations
 
 import logging
-import threading
 import time
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass
@@ -22,6 +21,7 @@ from typing import Any
 from lambdas.shared.aws import client
 from lambdas.shared.config import PlatformConfig
 from local_platform.lambda_context import LocalLambdaContext
+from local_platform.pollers.background import BackgroundPoller
 
 log = logging.getLogger(__name__)
 
@@ -48,7 +48,7 @@ class SqsStats:
     function_errors: int = 0
 
 
-class SqsPoller:
+class SqsPoller(BackgroundPoller):
     """A platform component: polls one queue and invokes one handler."""
 
     def __init__(
@@ -72,29 +72,17 @@ class SqsPoller:
         self._arn = self._sqs.get_queue_attributes(QueueUrl=self._url, AttributeNames=["QueueArn"])[
             "Attributes"
         ]["QueueArn"]
-        self._thread: threading.Thread | None = None
-        self._stopping = threading.Event()
+        super().__init__()
         self.stats = SqsStats()
 
     @property
     def queue_url(self) -> str:
         return self._url
 
-    def start(self, platform: Any = None) -> None:
-        self._stopping.clear()
-        self._thread = threading.Thread(target=self._run, name=self.name, daemon=True)
-        self._thread.start()
-
-    def stop(self) -> None:
-        self._stopping.set()
-        if self._thread is not None:
-            self._thread.join(timeout=30)
-            self._thread = None
-
     def status(self) -> dict[str, Any]:
         return {
             "queue": self._queue,
-            "running": self._thread is not None and self._thread.is_alive(),
+            "running": self.running,
             **self.stats.__dict__,
         }
 

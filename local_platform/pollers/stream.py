@@ -21,7 +21,6 @@ from __future__ import annotations
 
 import json
 import logging
-import threading
 import time
 from collections import deque
 from collections.abc import Callable, Mapping, Sequence
@@ -32,6 +31,7 @@ from typing import Any
 from lambdas.shared.aws import client
 from lambdas.shared.config import PlatformConfig
 from local_platform.lambda_context import LocalLambdaContext
+from local_platform.pollers.background import BackgroundPoller
 
 log = logging.getLogger(__name__)
 
@@ -83,7 +83,7 @@ class StreamStats:
     records_parked: int = 0
 
 
-class StreamPoller:
+class StreamPoller(BackgroundPoller):
     """A platform component: polls one table stream and invokes one handler."""
 
     def __init__(
@@ -110,27 +110,15 @@ class StreamPoller:
         self._streams = streams or client("dynamodbstreams")
         self._sqs = sqs or client("sqs")
         self._shards: dict[str, _Shard] = {}
-        self._thread: threading.Thread | None = None
-        self._stopping = threading.Event()
+        super().__init__()
         self.stats = StreamStats()
 
     # -- component protocol ----------------------------------------------------
 
-    def start(self, platform: Any = None) -> None:
-        self._stopping.clear()
-        self._thread = threading.Thread(target=self._run, name=self.name, daemon=True)
-        self._thread.start()
-
-    def stop(self) -> None:
-        self._stopping.set()
-        if self._thread is not None:
-            self._thread.join(timeout=30)
-            self._thread = None
-
     def status(self) -> dict[str, Any]:
         return {
             "stream_arn": self._arn,
-            "running": self._thread is not None and self._thread.is_alive(),
+            "running": self.running,
             "shards": len(self._shards),
             **self.stats.__dict__,
         }
