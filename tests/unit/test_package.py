@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 import os
 import shutil
 import subprocess
@@ -16,6 +17,10 @@ SOURCES = ("lambdas", "config", "schemas", "glue_jobs", "athena")
 BUILT_FUNCTIONS = [
     n for n, p in package.FUNCTIONS.items() if (package.REPO_ROOT / p / "handler.py").is_file()
 ]
+LAMBDA_PYTHON = package.lambda_python()
+needs_lambda_python = pytest.mark.skipif(
+    LAMBDA_PYTHON is None, reason="needs CPython 3.12: set LAMBDA_PYTHON or put python3.12 on PATH"
+)
 
 
 def _copy_repo(dest: Path, mtime: float, mode: int) -> Path:
@@ -63,7 +68,7 @@ def test_manifest_gives_terraforms_source_code_hash(builds: tuple[Path, Path]) -
     out = builds[0]
     manifest = (out / "lambda" / "manifest.json").read_text()
     for name in BUILT_FUNCTIONS:
-        info = package.artifact_info(out / "lambda" / f"{name}.zip")
+        info = package.artifact_info(out / "lambda" / f"{name}.zip", package.BYTECODE_TAG)
         assert f'"sha256_base64": "{info["sha256_base64"]}"' in manifest
         assert info["bytes"] == (out / "lambda" / f"{name}.zip").stat().st_size
 
@@ -86,14 +91,67 @@ def test_function_zip_layout(builds: tuple[Path, Path], name: str) -> None:
         assert "lambdas/consumers/__init__.py" in names
 
 
-def test_no_bytecode_and_fixed_metadata(builds: tuple[Path, Path]) -> None:
+def test_fixed_metadata_and_no_bytecode_from_the_build_machine(builds: tuple[Path, Path]) -> None:
     for artifact in sorted(builds[0].rglob("*.zip")):
         with zipfile.ZipFile(artifact) as archive:
             for info in archive.infolist():
-                assert "__pycache__" not in info.filename and not info.filename.endswith(".pyc")
+                # The source tree's stray cpython-311 .pyc never gets in; only the runtime's.
+                assert not info.filename.endswith(".pyc") or info.filename.endswith(".cpython-312.pyc")
+                assert info.filename != "lambdas/shared/stale.pyc"
                 assert info.date_time == (1980, 1, 1, 0, 0, 0)
                 assert info.external_attr >> 16 == 0o100644
                 assert info.compress_type == zipfile.ZIP_DEFLATED
+    assert not [n for n in _names(builds[0] / "glue" / "glue_libs.zip") if n.endswith(".pyc")]
+
+
+@needs_lambda_python
+@pytest.mark.parametrize("name", BUILT_FUNCTIONS)
+def test_function_zips_carry_unchecked_hash_bytecode_for_every_module(
+    builds: tuple[Path, Path], name: str
+) -> None:
+    with zipfile.ZipFile(builds[0] / "lambda" / f"{name}.zip") as archive:
+        names = set(archive.namelist())
+        modules = [n for n in names if n.endswith(".py")]
+        assert modules
+        for module in modules:
+            directory, _, file = module.rpartition("/")
+            pyc = f"{directory}/__pycache__/{file[:-3]}.cpython-312.pyc"
+            assert pyc in names, module
+            # PEP 552 flags: 0b01 = hash-based, check_source off (no timestamps, never revalidated).
+            assert archive.read(pyc)[4:8] == b"\x01\x00\x00\x00", pyc
+    manifest = json.loads((builds[0] / "lambda" / "manifest.json").read_text())
+    assert manifest[f"lambda/{name}.zip"]["bytecode"] == "cpython-312"
+    assert manifest["glue/glue_libs.zip"]["bytecode"] is None
+
+
+@needs_lambda_python
+def test_the_runtime_loads_the_shipped_bytecode_under_the_lambda_path(
+    builds: tuple[Path, Path], tmp_path: Path
+) -> None:
+    """CPython 3.12, writing no bytecode (Lambda's read-only task root), imports the shipped .pyc."""
+    assert LAMBDA_PYTHON is not None
+    with zipfile.ZipFile(builds[0] / "lambda" / "ingest.zip") as archive:
+        archive.extractall(tmp_path)
+    code = (
+        "import sys; sys.path[:0] = [sys.argv[1]]; import lambdas.shared.naming"
+    )
+    proc = subprocess.run(
+        [LAMBDA_PYTHON, "-I", "-S", "-B", "-v", "-c", code, str(tmp_path)],
+        capture_output=True, text=True, check=False,
+    )  # fmt: skip
+    assert proc.returncode == 0, proc.stderr
+    naming = tmp_path / "lambdas" / "shared" / "naming.py"
+    assert f"code object from '{naming.parent}/__pycache__/naming.cpython-312.pyc'" in proc.stderr
+
+
+def test_without_a_lambda_python_the_zips_are_built_without_bytecode_and_say_so(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+) -> None:
+    monkeypatch.setattr(package, "lambda_python", lambda: None)
+    built = package.build(package.REPO_ROOT, tmp_path, {"functions"}, ["ingest"])
+    assert built["lambda/ingest.zip"]["bytecode"] is None
+    assert not [n for n in _names(tmp_path / "lambda" / "ingest.zip") if n.endswith(".pyc")]
+    assert "no CPython 3.12 found" in capsys.readouterr().err
 
 
 def test_glue_libs_hold_what_the_job_imports_but_not_the_entry_script(builds: tuple[Path, Path]) -> None:
@@ -179,26 +237,16 @@ def test_dependencies_layer_is_reproducible_and_linux_x86_64(tmp_path: Path) -> 
     assert any(n.startswith("python/pydantic_core/") and "cpython-312-x86_64-linux-gnu" in n for n in names)
     assert any(n.startswith("python/confluent_kafka/") for n in names)
     assert "python/boto3/__init__.py" in names
-    assert not [
-        n for n in names if n.startswith("python/bin/") or n.endswith(("/RECORD", "/INSTALLER", ".pyc"))
-    ]
-
-
-def _lambda_python() -> str | None:
-    """A CPython 3.12 (the Lambda runtime's version): $LAMBDA_PYTHON, else python3.12 if it runs."""
-    for candidate in (os.environ.get("LAMBDA_PYTHON"), shutil.which("python3.12")):
-        if candidate and subprocess.run([candidate, "-V"], capture_output=True, check=False).returncode == 0:
-            return candidate
-    return None
+    assert not [n for n in names if n.startswith("python/bin/") or n.endswith(("/RECORD", "/INSTALLER"))]
+    if LAMBDA_PYTHON is not None:
+        assert "python/boto3/__pycache__/__init__.cpython-312.pyc" in names
 
 
 @pytest.mark.slow
-@pytest.mark.skipif(
-    _lambda_python() is None, reason="needs CPython 3.12: set LAMBDA_PYTHON or put python3.12 on PATH"
-)
+@needs_lambda_python
 def test_each_handler_imports_with_only_its_zip_and_the_layer(tmp_path: Path) -> None:
     """What Lambda does at cold start: /var/task = the function zip, /opt = the layer, nothing else."""
-    python = _lambda_python()
+    python = LAMBDA_PYTHON
     assert python is not None
     package.build(package.REPO_ROOT, tmp_path / "out", {"layer", "functions"}, BUILT_FUNCTIONS)
     opt = tmp_path / "opt"
