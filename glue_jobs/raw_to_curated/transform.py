@@ -15,8 +15,8 @@ A line that cannot be curated is kept, with every reason, for the quarantine.
 
 from __future__ import annotations
 
-from collections.abc import Callable
-from functools import cache
+import operator
+from functools import cache, reduce
 from typing import Any
 
 from pyspark.sql import Column, DataFrame, Window
@@ -25,6 +25,7 @@ from pyspark.sql import types as T
 
 from glue_jobs.contract import TableContract, table
 from lambdas.shared.envelope import Event
+from lambdas.shared.naming import ZONE_RAW, ZONE_REJECTED
 
 EVENTS = "events"
 REJECTED_EVENTS = "rejected_events"
@@ -35,19 +36,21 @@ VALUE = "value"
 SOURCE_FILE = "source_file"
 
 REASONS = "_reasons"
+# A hash of the raw line: the last tiebreak between copies of one event (the
+# line itself is kept only on rows that go to the quarantine, to keep the
+# rows the job persists and shuffles small).
+LINE_HASH = "_line_hash"
+# Identifies a parsed row within a run (see with_row_ids).
+ROW_ID = "_row"
 _CORRUPT = "_corrupt_record"
-_PRIORITY = "_priority"
 
 # RFC 3339 as the envelope requires it (date, time and an explicit offset);
 # Spark's own timestamp cast accepts looser forms such as a bare date.
 RFC3339 = r"^\d{4}-\d{2}-\d{2}T\d{2}:\d{2}:\d{2}(\.\d{1,9})?(Z|[+-]\d{2}:\d{2})$"
 UUID = r"^[0-9a-fA-F]{8}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{12}$"
 
-# Raw and rejected object keys carry the producing team (naming.raw_key,
-# naming.rejected_key); the path is file:/... locally and s3://... on AWS.
-_OBJECT_KEY = r"((?:raw|rejected)/team=[^/]+/dt=[^/]+/hour=[^/]+/[^/]+)$"
-_KEY_TEAM = r"/team=([^/]+)/"
-_KEY_DT = r"/dt=([^/]+)/"
+# Raw and rejected object keys are <zone>/team=<team>/dt=<date>/hour=<hour>/<file>
+# (naming.raw_key, naming.rejected_key); the path is file:/... locally and s3://... on AWS.
 
 
 @cache
@@ -67,40 +70,57 @@ def envelope_schema() -> T.StructType:
     return T.StructType([*fields, T.StructField(_CORRUPT, T.StringType())])
 
 
-def _envelope_reasons(env: Column) -> list[Column]:
+Check = tuple[Column, str]  # (true when the row fails it, the reason)
+
+
+def _timestamp_column(name: str) -> str:
+    return f"_ts_{name}"
+
+
+def _envelope_checks(env: Column) -> list[Check]:
+    """One check per rule of the envelope's JSON Schema; a date-time is parsed once, in `_ts_<field>`."""
     rules = envelope_rules()
     required = set(rules.get("required", []))
-    reasons: list[Column] = []
+    checks: list[Check] = []
     for name, spec in rules["properties"].items():
         value = env[name]
         if name in required:
-            reasons.append(F.when(value.isNull(), F.lit(f"{name}: missing")))
-        checks: list[tuple[Column, str]] = []
+            checks.append((value.isNull(), f"{name}: missing"))
+        failures: list[Check] = []
         if spec.get("type") == "object":
             # Spark hands a JSON object to a string field as its JSON text.
-            checks.append((~value.startswith("{"), "is not a JSON object"))
+            failures.append((~value.startswith("{"), "is not a JSON object"))
         if "pattern" in spec:
-            checks.append((~value.rlike(spec["pattern"]), f"does not match {spec['pattern']}"))
+            failures.append((~value.rlike(spec["pattern"]), f"does not match {spec['pattern']}"))
         if "minLength" in spec:
-            checks.append((F.char_length(value) < spec["minLength"], f"shorter than {spec['minLength']}"))
+            failures.append((F.char_length(value) < spec["minLength"], f"shorter than {spec['minLength']}"))
         if "maxLength" in spec:
-            checks.append((F.char_length(value) > spec["maxLength"], f"longer than {spec['maxLength']}"))
+            failures.append((F.char_length(value) > spec["maxLength"], f"longer than {spec['maxLength']}"))
         if spec.get("format") == "uuid":
-            checks.append((~value.rlike(UUID), "is not a UUID"))
+            failures.append((~value.rlike(UUID), "is not a UUID"))
         if spec.get("format") == "date-time":
-            checks.append(
-                (~value.rlike(RFC3339) | F.to_timestamp(value).isNull(), "is not an RFC 3339 date-time")
-            )
-        reasons += [F.when(value.isNotNull() & failed, F.lit(f"{name}: {why}")) for failed, why in checks]
-    return reasons
+            parsed = F.col(_timestamp_column(name))
+            failures.append((~value.rlike(RFC3339) | parsed.isNull(), "is not an RFC 3339 date-time"))
+        checks += [(value.isNotNull() & failed, f"{name}: {why}") for failed, why in failures]
+    return checks
 
 
-def _compact(reasons: list[Column], more: Column | None = None) -> Column:
-    """The non-null reasons as an array (`more`: an array of further, possibly null, reasons)."""
-    array = F.array(*reasons)
-    if more is not None:
-        array = F.concat(array, F.coalesce(more, F.array().cast("array<string>")))
-    return F.filter(array, lambda r: r.isNotNull())
+def _date_time_fields() -> list[str]:
+    return [n for n, spec in envelope_rules()["properties"].items() if spec.get("format") == "date-time"]
+
+
+def _reasons(checks: list[Check]) -> Column:
+    """The reasons of the failed checks, as an array (empty when the row passes them all).
+
+    A valid row, nearly every row, costs one compiled boolean expression; the
+    array of reasons (built by filter(), which Spark evaluates without code
+    generation) is only made for the rows that fail something.
+    """
+    failed_any = F.coalesce(reduce(operator.or_, (failed for failed, _ in checks)), F.lit(True))
+    reasons = F.filter(
+        F.array(*(F.when(failed, F.lit(why)) for failed, why in checks)), lambda r: r.isNotNull()
+    )
+    return F.when(failed_any, reasons).otherwise(F.array().cast("array<string>"))
 
 
 def _payload_schema(contract: TableContract) -> T.StructType:
@@ -141,11 +161,18 @@ def _from_sources(record: Column, sources: tuple[str, ...]) -> Column:
 
 
 def _source_columns(path: Column) -> dict[str, Column]:
-    key = F.regexp_extract(path, _OBJECT_KEY, 1)
+    """The raw object's key (its last five path segments) and the team and date it names.
+
+    String functions rather than regexes: they run on every row.
+    """
+    key = F.substring_index(path, "/", -5)
+    key = F.when(
+        key.startswith(f"{ZONE_RAW}/team=") | key.startswith(f"{ZONE_REJECTED}/team="), key
+    ).otherwise("")
     return {
         "raw_object": key,
-        "_key_team": F.regexp_extract(key, _KEY_TEAM, 1),
-        "_key_dt": F.regexp_extract(key, _KEY_DT, 1),
+        "_key_team": F.substring_index(F.substring_index(key, "/", 2), "=", -1),
+        "_key_dt": F.substring_index(F.substring_index(key, "/", 3), "=", -1),
     }
 
 
@@ -161,32 +188,38 @@ def parse_events(raw_lines: DataFrame) -> DataFrame:
         envelope_schema(),
         {"mode": "PERMISSIVE", "columnNameOfCorruptRecord": _CORRUPT},
     )
-    df = raw_lines.where(F.length(F.trim(F.col(VALUE))) > 0).select(
+    # Blank lines are skipped (compared, not measured: length() would count a whole line's characters).
+    df = raw_lines.where(F.trim(F.col(VALUE)) != F.lit("")).select(
         F.col(VALUE), env.alias("env"), *(c.alias(n) for n, c in _source_columns(F.col(SOURCE_FILE)).items())
     )
     # Spark parses a JSON array or scalar line into a row of nulls without
     # flagging it corrupt. Both flags are columns (computed once per row), not
     # expressions repeated in every reason below.
+    # The timestamps are parsed once here and used by the checks, the columns and event_date.
     df = df.select(
         "*",
         (F.col(f"env.{_CORRUPT}").isNotNull() | F.col("env").isNull()).alias("_not_json"),
         (~F.ltrim(F.col(VALUE)).startswith("{")).alias("_not_object"),
+        *(
+            F.to_timestamp(F.col(f"env.{name}")).alias(_timestamp_column(name))
+            for name in _date_time_fields()
+        ),
     )
     not_json, not_an_object = F.col("_not_json"), F.col("_not_object")
     # A line that is not a JSON object has that one reason; the envelope's
     # field-level reasons only make sense for an object.
-    field_reasons = [
-        *_envelope_reasons(F.col("env")),
-        F.when(
+    field_checks = [
+        *_envelope_checks(F.col("env")),
+        (
             F.col("env.team").isNotNull() & (F.col("env.team") != F.col("_key_team")),
-            F.lit("team: differs from the team of the raw object it was stored in"),
+            "team: differs from the team of the raw object it was stored in",
         ),
     ]
-    line_reasons = [
-        F.when(not_json, F.lit("line is not valid JSON")),
-        F.when(~not_json & not_an_object, F.lit("line is not a JSON object")),
+    checks = [
+        (not_json, "line is not valid JSON"),
+        (~not_json & not_an_object, "line is not a JSON object"),
+        *((~not_json & ~not_an_object & failed, why) for failed, why in field_checks),
     ]
-    object_reasons = F.when(~not_json & ~not_an_object, F.array(*field_reasons))
     payload = F.from_json(F.col("env.payload"), _payload_schema(contract))
     derived: dict[str, Column] = {
         "domain": F.substring_index(F.col("env.event_type"), ".", 1),
@@ -195,13 +228,13 @@ def parse_events(raw_lines: DataFrame) -> DataFrame:
         "event_bytes": F.octet_length(F.col(VALUE)),
         "raw_object": F.col("raw_object"),
     }
-    df = df.select("*", payload.alias("p"), _compact(line_reasons, object_reasons).alias(REASONS))
+    df = df.select("*", payload.alias("p"), _reasons(checks).alias(REASONS))
     columns = []
     for column in contract.columns:
-        if column.sources == ("envelope",):
+        if column.sources == ("envelope",) and column.type == "timestamp":
+            value = F.col(_timestamp_column(column.name))
+        elif column.sources == ("envelope",):
             value = F.col(f"env.{column.name}")
-            if column.type == "timestamp":
-                value = F.to_timestamp(value)
         elif column.sources == ("derived",):
             value = derived[column.name]
         else:
@@ -214,11 +247,12 @@ def parse_events(raw_lines: DataFrame) -> DataFrame:
     return df.select(
         *columns,
         F.col("env.team").alias("team"),
-        F.when(~invalid, F.date_format(F.to_timestamp(F.col("env.occurred_at")), "yyyy-MM-dd")).alias(
+        F.when(~invalid, F.date_format(F.col(_timestamp_column("occurred_at")), "yyyy-MM-dd")).alias(
             "event_date"
         ),
         F.col(REASONS),
-        F.col(VALUE),
+        F.when(invalid, F.col(VALUE)).alias(VALUE),
+        F.xxhash64(F.col(VALUE)).alias(LINE_HASH),
         F.col("_key_team"),
         F.col("_key_dt"),
     )
@@ -298,7 +332,8 @@ def parse_rejected(documents: DataFrame) -> DataFrame:
             F.size(F.col(REASONS)) == 0, F.date_format(F.to_timestamp(F.col("doc.received_at")), "yyyy-MM-dd")
         ).alias("event_date"),
         F.col(REASONS),
-        F.col(VALUE),
+        F.when(F.size(F.col(REASONS)) > 0, F.col(VALUE)).alias(VALUE),
+        F.xxhash64(F.col(VALUE)).alias(LINE_HASH),
         F.col("_key_team"),
         F.col("_key_dt"),
     )
@@ -328,34 +363,64 @@ def quarantine_rows(parsed: DataFrame, run_id: str) -> DataFrame:
 
 
 # Within a run, the first copy of a duplicate wins: earliest received, then
-# the raw object, then the line itself, so a rerun picks the same row.
-_TIEBREAK: dict[str, Callable[[], list[Column]]] = {
-    EVENTS: lambda: [F.col("received_at").asc_nulls_last(), F.col("raw_object"), F.col(VALUE)],
-    REJECTED_EVENTS: lambda: [F.col("raw_object")],
+# the raw object, then the line's hash (then the row id, between
+# byte-identical copies), so a rerun keeps the same row.
+_TIEBREAK: dict[str, tuple[str, ...]] = {
+    EVENTS: ("received_at", "raw_object", LINE_HASH),
+    REJECTED_EVENTS: ("raw_object", LINE_HASH),
 }
 
 
-def merge(table_name: str, new_rows: DataFrame, existing: DataFrame | None) -> DataFrame:
-    """Deduplicate new rows on the table's unique key, within the run and against what is already curated.
+def with_row_ids(parsed: DataFrame) -> DataFrame:
+    """Parsed rows with a ROW_ID each: stable only once the rows are persisted, as the run does."""
+    return parsed.withColumn(ROW_ID, F.monotonically_increasing_id())
 
-    A row already curated always wins over a new copy, so reruns and late
-    duplicates never change a curated row. The result is every row the
-    affected partitions must hold after the run.
+
+def copies_within_run(table_name: str, new_rows: DataFrame) -> DataFrame:
+    """The ROW_ID of every new row preceded by an earlier copy of its event in the run (_TIEBREAK order).
+
+    Works on the unique key and the tiebreak columns only, so the wide rows
+    are not shuffled to be deduplicated: the one shuffle they go through is
+    compact()'s.
+    """
+    contract = table(table_name)
+    tiebreak = _TIEBREAK[table_name]
+    candidates = new_rows.select(*contract.unique_key, *tiebreak, ROW_ID)
+    order = [*(F.col(c).asc_nulls_last() for c in tiebreak), F.col(ROW_ID)]
+    window = Window.partitionBy(*contract.unique_key).orderBy(*order)
+    ranked = candidates.withColumn("_rank", F.row_number().over(window))
+    return ranked.where(F.col("_rank") > 1).select(ROW_ID)
+
+
+def copies_of_curated(table_name: str, new_rows: DataFrame, existing: DataFrame) -> DataFrame:
+    """The ROW_ID of every new row whose event is already curated: the curated row always wins, so
+    reruns and late duplicates never change it."""
+    key = list(table(table_name).unique_key)
+    return new_rows.select(*key, ROW_ID).join(existing.select(*key), key, "left_semi").select(ROW_ID)
+
+
+def merge(
+    table_name: str,
+    new_rows: DataFrame,
+    existing: DataFrame | None,
+    losers: DataFrame | None = None,
+    broadcast_losers: bool = True,
+) -> DataFrame:
+    """Every row the affected partitions must hold after the run: what is curated, plus the new rows
+    that are not copies (`losers`: their ROW_IDs, computed here unless the caller has them).
+
+    The copies are few (the input's duplicate share) and are broadcast, so
+    dropping them does not shuffle the new rows.
     """
     contract = table(table_name)
     columns = contract.column_names + contract.partition_names
-    candidates = new_rows.select(*columns, F.col(VALUE), F.lit(1).alias(_PRIORITY))
-    if existing is not None:
-        candidates = existing.select(
-            *columns, F.lit(None).cast("string").alias(VALUE), F.lit(0).alias(_PRIORITY)
-        ).unionByName(candidates)
-    order = [F.col(_PRIORITY), *_TIEBREAK[table_name]()]
-    window = Window.partitionBy(*contract.unique_key).orderBy(*order)
-    return (
-        candidates.withColumn("_rank", F.row_number().over(window))
-        .where(F.col("_rank") == 1)
-        .select(*columns)
-    )
+    if losers is None:
+        losers = copies_within_run(table_name, new_rows)
+        if existing is not None:
+            losers = losers.unionByName(copies_of_curated(table_name, new_rows, existing))
+    drop = F.broadcast(losers) if broadcast_losers else losers
+    kept = new_rows.join(drop, ROW_ID, "left_anti").select(*columns)
+    return kept if existing is None else existing.select(*columns).unionByName(kept)
 
 
 def compact(df: DataFrame, table_name: str) -> DataFrame:

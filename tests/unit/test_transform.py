@@ -69,10 +69,15 @@ def test_parse_flattens_types_and_quarantines_with_reasons(spark: SparkSession) 
         json.dumps(payload_list),
         "   ",
     ]
-    rows = {r["value"]: r for r in transform.parse_events(lines_df(spark, lines)).collect()}
-    assert len(rows) == 9  # the blank line is not an event
+    parsed = transform.parse_events(lines_df(spark, lines)).collect()
+    assert len(parsed) == 9  # the blank line is not an event
+    # Only the rows bound for the quarantine keep their raw line; every row has its hash.
+    valid = {r["event_id"]: r for r in parsed if r["value"] is None}
+    rows = {r["value"]: r for r in parsed if r["value"] is not None}
+    assert set(valid) == {str(created.event_id), shifted["event_id"]}
+    assert len({r[transform.LINE_HASH] for r in parsed}) == 9
 
-    good = rows[created.to_json()]
+    good = valid[str(created.event_id)]
     assert good["_reasons"] == []
     assert good["event_date"] == "2026-03-01"
     assert good["team"] == "orders"
@@ -87,12 +92,10 @@ def test_parse_flattens_types_and_quarantines_with_reasons(spark: SparkSession) 
     assert good["raw_object"] == KEY
     assert good["occurred_at"] == created.occurred_at.astimezone(UTC).replace(tzinfo=None)
 
-    assert rows[json.dumps(shifted)]["event_date"] == "2026-03-01"
-    reasons = {
-        line: rows[line]["_reasons"]
-        for line in rows
-        if line != created.to_json() and line != json.dumps(shifted)
-    }
+    assert valid[shifted["event_id"]]["event_date"] == "2026-03-01"
+    assert valid[shifted["event_id"]]["_reasons"] == []
+    reasons = {line: row["_reasons"] for line, row in rows.items()}
+    assert len(reasons) == 7
     assert reasons["{not json"] == ["line is not valid JSON"]
     assert reasons["[1, 2]"] == ["line is not valid JSON"] or reasons["[1, 2]"] == [
         "line is not a JSON object"
@@ -200,3 +203,27 @@ def test_run_dedupes_within_run_and_against_curated_and_compacts(spark: SparkSes
             quarantined += [json.loads(line) for line in handle]
     assert [q["raw_line"] for q in quarantined] == ["garbage"]
     assert quarantined[0]["reasons"] == ["line is not valid JSON"]
+
+
+def test_the_first_copy_wins_across_dates_and_a_curated_row_always_wins(
+    spark: SparkSession, tmp_path: Path
+) -> None:
+    created = next(order_lifecycle(random.Random(5), START, 1))
+    original = json.loads(created.to_json())
+    # A later copy of the same event that claims another day, and an earlier one with another amount.
+    later = original | {"received_at": "2026-03-05T00:00:00Z", "occurred_at": "2026-03-04T23:00:00Z"}
+    earlier = original | {"received_at": "2000-01-01T00:00:00Z"}
+    earlier["payload"] = original["payload"] | {"total": {"amount": "1.00", "currency": "EUR"}}
+    curated = tmp_path / "curated"
+    locations = run.Locations(str(curated), str(curated), str(tmp_path / "quarantine"))
+
+    lines = [json.dumps(later), json.dumps(original), json.dumps(original)]  # two identical copies too
+    result = run.run(spark, lines_df(spark, lines), None, locations, "run-1")["events"]
+    assert (result.input_rows, result.added, result.duplicates) == (3, 1, 2)
+    stored = spark.read.parquet(str(curated / "events")).collect()
+    assert [(r["event_id"], str(r["event_date"])) for r in stored] == [(original["event_id"], "2026-03-01")]
+
+    result = run.run(spark, lines_df(spark, [json.dumps(earlier)]), None, locations, "run-2")["events"]
+    assert (result.added, result.duplicates) == (0, 1)
+    (row,) = spark.read.parquet(str(curated / "events")).collect()
+    assert row["amount"] == Decimal(original["payload"]["total"]["amount"]).quantize(Decimal("0.0001"))
