@@ -73,6 +73,12 @@ def configure(spark: SparkSession) -> None:
     # INT64 microseconds rather than the legacy INT96: what Athena, DuckDB and pyarrow read natively.
     spark.conf.set("spark.sql.parquet.outputTimestampType", "TIMESTAMP_MICROS")
     spark.conf.set("spark.sql.sources.partitionOverwriteMode", "dynamic")
+    # A date-time that does not match the strict RFC 3339 format is null (and
+    # quarantined), never an upgrade exception about the legacy parser.
+    spark.conf.set("spark.sql.legacy.timeParserPolicy", "CORRECTED")
+    # Raw objects are small (one fan-out batch, tens of KB gzip): plan them as
+    # costing 1 MB to open rather than 4 MB, so a read task takes ~128 of them.
+    spark.conf.set("spark.sql.files.openCostInBytes", str(1 << 20))
     # The parsed rows are cached once and read back at most three times: the
     # cache's column encodings cost more CPU than they save (2 M events: 5 s).
     spark.conf.set("spark.sql.inMemoryColumnarStorage.compressed", "false")
@@ -120,10 +126,13 @@ def run_table(
     """Quarantine the bad rows, then rewrite every partition the good rows touch, deduplicated and compacted."""
     result = TableRun()
     # Parsing (gunzip + JSON + validation) is the expensive step and the rows
-    # are read again (duplicates, quarantine, merge): parse once, spill to disk.
+    # are read again (summary, quarantine, merge): parse once, spill to disk.
+    # The pass that fills the cache also finds the copies within the run.
     parsed = transform.with_row_ids(parsed).persist(StorageLevel.DISK_ONLY)
-    copies: DataFrame | None = None
+    new_rows = transform.curated_rows(parsed)
+    copies = transform.copies_within_run(table_name, new_rows).persist(StorageLevel.MEMORY_AND_DISK)
     try:
+        copy_count = copies.count()
         summary = (
             parsed.groupBy("team", "event_date")
             .agg(F.count(F.lit(1)).alias("rows"), F.sum((F.size(REASONS) > 0).cast("int")).alias("bad"))
@@ -149,14 +158,15 @@ def run_table(
             )
         if not affected:
             return result
-        new_rows = transform.curated_rows(parsed)
-        copies = transform.copies_within_run(table_name, new_rows)
         existing = read_partitions(spark, locations.existing_root, table_name, affected)
         if existing is not None:
             result.before = _counts(existing)
-            copies = copies.unionByName(transform.copies_of_curated(table_name, new_rows, existing))
-        copies = copies.persist(StorageLevel.MEMORY_AND_DISK)
-        copy_count = copies.count()
+            run_copies = copies
+            copies = run_copies.unionByName(
+                transform.copies_of_curated(table_name, new_rows, existing)
+            ).persist(StorageLevel.MEMORY_AND_DISK)
+            copy_count = copies.count()
+            run_copies.unpersist()
         merged = transform.merge(
             table_name, new_rows, existing, copies, broadcast_losers=copy_count <= BROADCAST_LOSERS_MAX
         )
@@ -173,8 +183,7 @@ def run_table(
         result.after = _counts(written) if written is not None else {}
         return result
     finally:
-        if copies is not None:
-            copies.unpersist()
+        copies.unpersist()
         parsed.unpersist()
 
 

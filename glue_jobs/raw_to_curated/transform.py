@@ -44,9 +44,10 @@ LINE_HASH = "_line_hash"
 ROW_ID = "_row"
 _CORRUPT = "_corrupt_record"
 
-# RFC 3339 as the envelope requires it (date, time and an explicit offset);
-# Spark's own timestamp cast accepts looser forms such as a bare date.
-RFC3339 = r"^\d{4}-\d{2}-\d{2}T\d{2}:\d{2}:\d{2}(\.\d{1,9})?(Z|[+-]\d{2}:\d{2})$"
+# RFC 3339 as the envelope requires it (date, time and an explicit offset),
+# parsed strictly: Spark's default timestamp cast accepts looser forms such as
+# a bare date. One parse both validates and converts (no regex per row).
+RFC3339_FORMAT = "yyyy-MM-dd'T'HH:mm:ss[.SSSSSSSSS]XXX"
 UUID = r"^[0-9a-fA-F]{8}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{12}$"
 
 # Raw and rejected object keys are <zone>/team=<team>/dt=<date>/hour=<hour>/<file>
@@ -99,8 +100,7 @@ def _envelope_checks(env: Column) -> list[Check]:
         if spec.get("format") == "uuid":
             failures.append((~value.rlike(UUID), "is not a UUID"))
         if spec.get("format") == "date-time":
-            parsed = F.col(_timestamp_column(name))
-            failures.append((~value.rlike(RFC3339) | parsed.isNull(), "is not an RFC 3339 date-time"))
+            failures.append((F.col(_timestamp_column(name)).isNull(), "is not an RFC 3339 date-time"))
         checks += [(value.isNotNull() & failed, f"{name}: {why}") for failed, why in failures]
     return checks
 
@@ -201,7 +201,7 @@ def parse_events(raw_lines: DataFrame) -> DataFrame:
         (F.col(f"env.{_CORRUPT}").isNotNull() | F.col("env").isNull()).alias("_not_json"),
         (~F.ltrim(F.col(VALUE)).startswith("{")).alias("_not_object"),
         *(
-            F.to_timestamp(F.col(f"env.{name}")).alias(_timestamp_column(name))
+            F.to_timestamp(F.col(f"env.{name}"), RFC3339_FORMAT).alias(_timestamp_column(name))
             for name in _date_time_fields()
         ),
     )
@@ -424,13 +424,11 @@ def merge(
 
 
 def compact(df: DataFrame, table_name: str) -> DataFrame:
-    """One task per output partition (so each partition is written as few files), rows sorted for pruning.
+    """One task per output partition, so each partition is written as one file (or a few very large ones).
 
-    Sorting by event type and time makes row-group min/max statistics useful
-    to Athena and DuckDB for the typical `WHERE event_type = ...` and time
-    range filters, and compresses better.
+    Not sorted within the partition: at 2 M events sorting by event type and
+    time made the files 10 % smaller but the write 50 % slower, and a
+    partition's file is a single row group at this scale, so its min/max
+    statistics could not prune anything inside it anyway (bench/lake.py).
     """
-    contract = table(table_name)
-    partitions = contract.partition_names
-    sort = [c for c in ("event_type", "occurred_at", "received_at") if c in contract.column_names]
-    return df.repartition(*partitions).sortWithinPartitions(*partitions, *sort)
+    return df.repartition(*table(table_name).partition_names)

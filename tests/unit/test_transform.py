@@ -227,3 +227,22 @@ def test_the_first_copy_wins_across_dates_and_a_curated_row_always_wins(
     assert (result.added, result.duplicates) == (0, 1)
     (row,) = spark.read.parquet(str(curated / "events")).collect()
     assert row["amount"] == Decimal(original["payload"]["total"]["amount"]).quantize(Decimal("0.0001"))
+
+
+@pytest.mark.parametrize(
+    ("occurred_at", "valid"),
+    [
+        ("2026-03-01T10:00:00Z", True),
+        ("2026-03-01T10:00:00.1+02:00", True),
+        ("2026-03-01T10:00:00.123456789-05:30", True),
+        ("2026-03-01T10:00:00", False),  # no offset
+        ("2026-03-01 10:00:00Z", False),
+        ("2026-03-01", False),
+        ("2026-02-30T10:00:00Z", False),
+        ("2026-03-01T10:00:00+0200", False),
+    ],
+)
+def test_date_times_must_be_rfc3339(spark: SparkSession, occurred_at: str, valid: bool) -> None:
+    event = json.loads(next(order_lifecycle(random.Random(7), START, 1)).to_json())
+    (row,) = transform.parse_events(lines_df(spark, [json.dumps(event | {"occurred_at": occurred_at})])).collect()
+    assert row["_reasons"] == ([] if valid else ["occurred_at: is not an RFC 3339 date-time"])
