@@ -372,7 +372,12 @@ _TIEBREAK: dict[str, tuple[str, ...]] = {
 
 
 def with_row_ids(parsed: DataFrame) -> DataFrame:
-    """Parsed rows with a ROW_ID each: stable only once the rows are persisted, as the run does."""
+    """Parsed rows with a ROW_ID each.
+
+    Assigned straight after the scan and parse, before any shuffle: the id is
+    the input partition's index and the row's position in it, so a partition
+    Spark recomputes (a lost cache block) gets the same ids again.
+    """
     return parsed.withColumn(ROW_ID, F.monotonically_increasing_id())
 
 
