@@ -132,9 +132,7 @@ def test_the_runtime_loads_the_shipped_bytecode_under_the_lambda_path(
     assert LAMBDA_PYTHON is not None
     with zipfile.ZipFile(builds[0] / "lambda" / "ingest.zip") as archive:
         archive.extractall(tmp_path)
-    code = (
-        "import sys; sys.path[:0] = [sys.argv[1]]; import lambdas.shared.naming"
-    )
+    code = "import sys; sys.path[:0] = [sys.argv[1]]; import lambdas.shared.naming"
     proc = subprocess.run(
         [LAMBDA_PYTHON, "-I", "-S", "-B", "-v", "-c", code, str(tmp_path)],
         capture_output=True, text=True, check=False,

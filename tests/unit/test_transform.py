@@ -244,5 +244,7 @@ def test_the_first_copy_wins_across_dates_and_a_curated_row_always_wins(
 )
 def test_date_times_must_be_rfc3339(spark: SparkSession, occurred_at: str, valid: bool) -> None:
     event = json.loads(next(order_lifecycle(random.Random(7), START, 1)).to_json())
-    (row,) = transform.parse_events(lines_df(spark, [json.dumps(event | {"occurred_at": occurred_at})])).collect()
+    (row,) = transform.parse_events(
+        lines_df(spark, [json.dumps(event | {"occurred_at": occurred_at})])
+    ).collect()
     assert row["_reasons"] == ([] if valid else ["occurred_at: is not an RFC 3339 date-time"])
