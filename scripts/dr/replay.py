@@ -56,7 +56,7 @@ from lambdas.shared.config import ROOT
 from lambdas.shared.envelope import Event
 from lambdas.shared.registry import get_registry
 from local_platform.resources import Resources
-from scripts.dr.target import add_target_arguments, resolve
+from scripts.dr.target import add_target_arguments, resolve, time_argument
 
 CHECKPOINT_DIR = ROOT / ".local" / "replay"
 _PARTITION = re.compile(r"^raw/team=(?P<team>[^/]+)/dt=(?P<day>\d{4}-\d{2}-\d{2})/hour=(?P<hour>\d{2})/")
@@ -300,13 +300,6 @@ def replay(
     return report
 
 
-def _time(text: str) -> datetime:
-    value = datetime.fromisoformat(text.replace("Z", "+00:00"))
-    if value.tzinfo is None:
-        raise argparse.ArgumentTypeError(f"{text}: give a time zone (e.g. {text}Z)")
-    return value
-
-
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(
         prog="python -m scripts.dr.replay",
@@ -315,9 +308,11 @@ def main(argv: list[str] | None = None) -> int:
     )
     add_target_arguments(parser)
     parser.add_argument(
-        "--from", dest="start", type=_time, required=True, help="received at or after (RFC 3339)"
+        "--from", dest="start", type=time_argument, required=True, help="received at or after (RFC 3339)"
     )
-    parser.add_argument("--to", dest="end", type=_time, required=True, help="received before (RFC 3339)")
+    parser.add_argument(
+        "--to", dest="end", type=time_argument, required=True, help="received before (RFC 3339)"
+    )
     parser.add_argument("--team", help="only events produced by this team")
     parser.add_argument("--event-type", action="append", default=[], help="only this event type (repeatable)")
     where = parser.add_mutually_exclusive_group(required=True)

@@ -46,7 +46,7 @@ from lambdas.ingest.store import DynamoEventStore, StoreUnavailable
 from lambdas.shared.aws import client
 from lambdas.shared.envelope import Event
 from local_platform.resources import Resources
-from scripts.dr.target import add_target_arguments, resolve
+from scripts.dr.target import add_target_arguments, resolve, time_argument
 
 TTL_ATTRIBUTE = "expires_at"
 CONTRACT = (
@@ -320,13 +320,6 @@ def _text(value: datetime) -> str:
     return value.astimezone(UTC).isoformat()
 
 
-def _time(text: str) -> datetime:
-    value = datetime.fromisoformat(text.replace("Z", "+00:00"))
-    if value.tzinfo is None:
-        raise argparse.ArgumentTypeError(f"{text}: give a time zone (e.g. {text}Z)")
-    return value
-
-
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(
         prog="python -m scripts.dr.restore_table",
@@ -336,7 +329,7 @@ def main(argv: list[str] | None = None) -> int:
     add_target_arguments(parser)
     point = parser.add_mutually_exclusive_group()
     point.add_argument(
-        "--at", type=_time, help="restore time (RFC 3339); default: the latest restorable time"
+        "--at", type=time_argument, help="restore time (RFC 3339); default: the latest restorable time"
     )
     point.add_argument("--backup-arn", help="restore this backup instead of a point in time")
     point.add_argument(

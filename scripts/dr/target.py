@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import argparse
 import os
+from datetime import datetime
 
 from lambdas.shared.aws import client
 from lambdas.shared.config import get_config
@@ -18,6 +19,14 @@ from local_platform.resources import Resources
 from local_platform.runtime import read_state
 
 KAFKA_BOOTSTRAP_ENV = "KAFKA_BOOTSTRAP_SERVERS"
+
+
+def time_argument(text: str) -> datetime:
+    """An argparse type: an RFC 3339 time, which must name its zone."""
+    value = datetime.fromisoformat(text.replace("Z", "+00:00"))
+    if value.tzinfo is None:
+        raise argparse.ArgumentTypeError(f"{text}: give a time zone (e.g. {text}Z)")
+    return value
 
 
 def add_target_arguments(parser: argparse.ArgumentParser) -> None:
