@@ -25,7 +25,7 @@ COMPRESSION = "zstd"
 # Up to this many copies to drop, the new rows drop them through a broadcast
 # (8 bytes each), without a shuffle; a replay of a huge input that is already
 # curated joins them the ordinary way.
-BROADCAST_LOSERS_MAX = 5_000_000
+BROADCAST_COPIES_MAX = 5_000_000
 
 Partition = tuple[str, str]  # (team, event_date)
 
@@ -168,7 +168,7 @@ def run_table(
             copy_count = copies.count()
             run_copies.unpersist()
         merged = transform.merge(
-            table_name, new_rows, existing, copies, broadcast_losers=copy_count <= BROADCAST_LOSERS_MAX
+            table_name, new_rows, existing, copies, broadcast_copies=copy_count <= BROADCAST_COPIES_MAX
         )
         (
             transform.compact(merged, table_name)

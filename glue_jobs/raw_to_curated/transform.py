@@ -408,22 +408,18 @@ def merge(
     table_name: str,
     new_rows: DataFrame,
     existing: DataFrame | None,
-    losers: DataFrame | None = None,
-    broadcast_losers: bool = True,
+    copies: DataFrame,
+    broadcast_copies: bool = True,
 ) -> DataFrame:
     """Every row the affected partitions must hold after the run: what is curated, plus the new rows
-    that are not copies (`losers`: their ROW_IDs, computed here unless the caller has them).
+    that are not copies (`copies`: their ROW_IDs, from copies_within_run and copies_of_curated).
 
     The copies are few (the input's duplicate share) and are broadcast, so
     dropping them does not shuffle the new rows.
     """
     contract = table(table_name)
     columns = contract.column_names + contract.partition_names
-    if losers is None:
-        losers = copies_within_run(table_name, new_rows)
-        if existing is not None:
-            losers = losers.unionByName(copies_of_curated(table_name, new_rows, existing))
-    drop = F.broadcast(losers) if broadcast_losers else losers
+    drop = F.broadcast(copies) if broadcast_copies else copies
     kept = new_rows.join(drop, ROW_ID, "left_anti").select(*columns)
     return kept if existing is None else existing.select(*columns).unionByName(kept)
 
