@@ -16,7 +16,8 @@ help: ## List the targets
 setup: ## Install everything (Java for Spark, venv, locked Python packages); idempotent
 	@bash scripts/setup.sh
 
-test: setup ## Unit, integration (moto server + Kafka broker + Spark) and Terraform offline checks
+test: setup ## Architecture contracts, unit, integration (moto server + Kafka broker + Spark), Terraform offline checks
+	$(VENV)/bin/lint-imports --no-cache
 	$(PY) -m pytest -m "not slow and not load" -p no:cacheprovider
 	$(PY) -m scripts.terraform.check
 
@@ -26,10 +27,11 @@ test-slow: setup ## The slow tests (large volumes)
 test-localstack: setup ## The integration suite against LocalStack at AWS_ENDPOINT_URL (default http://localhost:4566)
 	AWS_ENDPOINT_URL=$${AWS_ENDPOINT_URL:-http://localhost:4566} $(PY) -m pytest -m "integration and not slow and not load" -p no:cacheprovider
 
-lint: setup ## ruff + mypy on the Python, terraform fmt -check on the HCL
+lint: setup ## ruff + mypy on the Python, the architecture contracts (import-linter), terraform fmt -check
 	$(VENV)/bin/ruff check .
 	$(VENV)/bin/ruff format --check .
-	$(VENV)/bin/mypy lambdas glue_jobs local_platform scripts bench
+	$(VENV)/bin/mypy platform_core lambdas glue_jobs local_platform scripts bench
+	$(VENV)/bin/lint-imports --no-cache
 	terraform fmt -check -recursive
 
 demo: setup ## Start the local platform, push real traffic through it, print a summary, stop

@@ -29,10 +29,10 @@ from lambdas.fanout.handler import build_handler
 from lambdas.fanout.retry import Backoff
 from lambdas.fanout.service import FanoutService
 from lambdas.fanout.sinks import RawZoneWriter, SqsSender
-from lambdas.shared.config import PlatformConfig, get_config
-from lambdas.shared.envelope import Event
-from local_platform.lambda_context import LocalLambdaContext
 from local_platform.traffic import TrafficGenerator
+from platform_core.config import PlatformConfig, get_config
+from platform_core.envelope import Event
+from platform_core.lambda_context import LocalLambdaContext
 
 TARGET_US_PER_RECORD = 100.0
 BATCH = 1000
@@ -183,9 +183,9 @@ def _kilobyte_events(count: int) -> list[str]:
 def bridge_throughput() -> dict[str, Any]:
     from lambdas.kafka_bridge.bridge import Bridge
     from lambdas.kafka_bridge.producer import KafkaPublisher
-    from lambdas.shared.registry import get_registry
     from local_platform.kafka_broker import kafka_broker
-    from scripts.kafka_topics import ensure_platform_topics
+    from platform_core.kafka_topics import ensure_platform_topics
+    from platform_core.registry import get_registry
 
     config = get_config()
     bodies = _kilobyte_events(20_000)

@@ -40,12 +40,12 @@ import requests
 
 from lambdas.ingest.handler import build_handler
 from lambdas.ingest.service import IngestService
-from lambdas.shared.config import ApiLimits, PlatformConfig, get_config
-from lambdas.shared.envelope import EventIn
-from lambdas.shared.registry import get_registry
 from local_platform.gateway import api_key_teams, generate_api_keys, rest_proxy_event
-from local_platform.lambda_context import LocalLambdaContext
 from local_platform.traffic import TrafficGenerator
+from platform_core.config import ApiLimits, PlatformConfig, get_config
+from platform_core.envelope import EventIn
+from platform_core.lambda_context import LocalLambdaContext
+from platform_core.registry import get_registry
 from scripts import package
 
 BATCH_SIZES = (1, 100, 500)
@@ -408,8 +408,8 @@ def _drive(url: str, key: str, batches: list[list[dict[str, Any]]], clients: int
 
 
 def end_to_end() -> dict[str, Any]:
-    from lambdas.shared.aws import client
     from local_platform.runtime import LocalPlatform
+    from platform_core.aws import client
 
     with (
         stdout_to_devnull(),

@@ -66,7 +66,7 @@ def _write_objects(args: tuple[int, int, int, str, str, float]) -> tuple[int, in
     """Write the chunks `worker` owns (every `workers`-th); chunk c covers the c-th slice of the time span,
     so each object holds one team's events of about one hour, as fan-out writes them."""
     worker, workers, events, directory, start_iso, dup_share = args
-    from lambdas.shared import naming
+    from platform_core import naming
 
     rng = random.Random(worker)
     templates = _templates(worker)

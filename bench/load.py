@@ -26,8 +26,8 @@ from typing import Any
 
 import psutil
 
-from lambdas.shared.aws import client
-from lambdas.shared.config import ROOT, get_config
+from platform_core.aws import client
+from platform_core.config import ROOT, get_config
 
 RATES_PER_TEAM = (10.0, 25.0, 50.0, 100.0, 200.0)
 STEP_SECONDS = 20.0
@@ -72,7 +72,7 @@ def moto_calls(out: Path, calls: int = MOTO_CALLS) -> None:
     from local_platform.aws_endpoint import aws_endpoint
     from local_platform.load import child_processes
     from local_platform.provision import provision, queue_url
-    from local_platform.resources import Resources
+    from platform_core.resources import Resources
 
     config = get_config()
     with aws_endpoint(config.region):

@@ -216,7 +216,7 @@ def athena_ddl(contract: TableContract, teams: list[str]) -> str:
 
 
 def write_ddl() -> None:
-    from lambdas.shared.config import get_config
+    from platform_core.config import get_config
 
     teams = list(get_config().teams)
     directory = Path(__file__).resolve().parents[1] / "athena" / "tables"

@@ -43,7 +43,8 @@ def up(argv: list[str]) -> int:
     args = parser.parse_args(argv)
     from rich.console import Console
 
-    from local_platform.runtime import STATE_PATH, LocalPlatform, running_state, stop_on_signals
+    from local_platform.runtime import LocalPlatform, stop_on_signals
+    from platform_core.local_state import STATE_PATH, running_state
 
     console = Console()
     running = running_state()

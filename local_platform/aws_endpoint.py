@@ -17,13 +17,8 @@ from contextlib import contextmanager
 
 import requests
 
-# moto and LocalStack accept any credentials; set dummy ones so boto3 never
-# looks for real ones (or, worse, finds them).
-LOCAL_CREDENTIALS = {
-    "AWS_ACCESS_KEY_ID": "testing",
-    "AWS_SECRET_ACCESS_KEY": "testing",
-    "AWS_SESSION_TOKEN": "testing",
-}
+from platform_core.local_state import configure_local_aws_env
+
 MOTO_ACCOUNT_ID = "123456789012"
 
 
@@ -31,15 +26,6 @@ def free_port() -> int:
     with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as sock:
         sock.bind(("127.0.0.1", 0))
         return int(sock.getsockname()[1])
-
-
-def configure_local_aws_env(endpoint: str, region: str) -> None:
-    """Point every boto3 client of this process (and of its children) at the endpoint."""
-    os.environ["AWS_ENDPOINT_URL"] = endpoint
-    os.environ.setdefault("AWS_DEFAULT_REGION", region)
-    os.environ.setdefault("AWS_REGION", os.environ["AWS_DEFAULT_REGION"])
-    for key, value in LOCAL_CREDENTIALS.items():
-        os.environ.setdefault(key, value)
 
 
 def is_external_endpoint() -> bool:

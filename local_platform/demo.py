@@ -28,9 +28,10 @@ from rich.console import Console
 from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
 from rich.table import Table
 
-from local_platform.runtime import STATE_PATH, LocalPlatform, running_state
+from local_platform.runtime import LocalPlatform
 from local_platform.status import count_items, count_objects
 from local_platform.traffic import IngestClient, Kind, Sent, TrafficGenerator, batches
+from platform_core.local_state import STATE_PATH, running_state
 
 EXPECTED = {Kind.VALID: "accepted", Kind.DUPLICATE: "duplicate", Kind.INVALID: "rejected"}
 

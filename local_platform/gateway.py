@@ -40,9 +40,9 @@ from urllib.parse import parse_qs, unquote, urlsplit
 
 import yaml
 
-from lambdas.shared.config import ROOT, ApiLimits
 from local_platform.aws_endpoint import MOTO_ACCOUNT_ID
-from local_platform.lambda_context import LocalLambdaContext
+from platform_core.config import ROOT, ApiLimits
+from platform_core.lambda_context import LocalLambdaContext
 
 log = logging.getLogger(__name__)
 OPENAPI_PATH = ROOT / "api" / "openapi.yaml"

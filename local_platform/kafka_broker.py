@@ -29,8 +29,8 @@ from typing import Any
 from confluent_kafka import KafkaException
 from confluent_kafka.admin import AdminClient
 
-from lambdas.kafka_bridge.settings import KafkaSettings
 from local_platform.aws_endpoint import free_port
+from platform_core.kafka import KafkaConnection
 
 BOOTSTRAP_ENV = "KAFKA_BOOTSTRAP_SERVERS"
 PROTOCOL_ENV = "KAFKA_SECURITY_PROTOCOL"
@@ -81,12 +81,12 @@ class KafkaBroker:
     def start(self, platform: Any = None) -> str:
         """Start the broker (or adopt the user's cluster); the bootstrap servers.
 
-        In a LocalPlatform, also create the environment's topics (scripts/kafka_topics.py)
+        In a LocalPlatform, also create the environment's topics (platform_core/kafka_topics.py)
         and publish the address as `kafka_bootstrap` in .local/platform.json.
         """
         bootstrap = self._start()
         if platform is not None:
-            from scripts.kafka_topics import ensure_platform_topics
+            from platform_core.kafka_topics import ensure_platform_topics
 
             ensure_platform_topics(platform.config, platform.env, self.settings())
             platform.publish("kafka_bootstrap", bootstrap)
@@ -151,10 +151,10 @@ class KafkaBroker:
             }
         return {BOOTSTRAP_ENV: self.bootstrap_servers, PROTOCOL_ENV: "PLAINTEXT"}
 
-    def settings(self) -> KafkaSettings:
-        """Client settings for this cluster (the same ones KafkaSettings.from_env() reads in a Lambda)."""
+    def settings(self) -> KafkaConnection:
+        """Client settings for this cluster (the same ones KafkaConnection.from_env() reads in a Lambda)."""
         env = self.environment()
-        return KafkaSettings(
+        return KafkaConnection(
             bootstrap_servers=env[BOOTSTRAP_ENV],
             security_protocol=env[PROTOCOL_ENV],
             region=os.environ.get("AWS_REGION") or os.environ.get("AWS_DEFAULT_REGION", ""),

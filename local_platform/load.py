@@ -55,11 +55,12 @@ from rich.console import Console
 from rich.live import Live
 from rich.table import Table
 
-from lambdas.shared.config import ROOT, PlatformConfig, get_config
 from local_platform.gateway import LambdaHandler
 from local_platform.kafka_broker import KafkaBroker
-from local_platform.runtime import LocalPlatform, running_state
+from local_platform.runtime import LocalPlatform
 from local_platform.traffic import Kind, TrafficGenerator
+from platform_core.config import ROOT, PlatformConfig, get_config
+from platform_core.local_state import running_state
 
 LOCALHOST = ("127.0.0.1", "localhost")
 LAMBDA_LOG = ROOT / ".local" / "load" / "lambda-logs.jsonl"
@@ -453,7 +454,7 @@ def child_processes(pid: int) -> dict[str, int]:
 
 
 def expected_sinks(config: PlatformConfig, env: str, accepted: Counter[str]) -> dict[str, int]:
-    from lambdas.shared import naming
+    from platform_core import naming
 
     expected: dict[str, int] = {
         "events table items": sum(accepted.values()),
@@ -469,10 +470,10 @@ def expected_sinks(config: PlatformConfig, env: str, accepted: Counter[str]) -> 
 
 def observed_sinks(platform: LocalPlatform, expected: dict[str, int], timeout: float) -> dict[str, int]:
     """What each sink holds, once the fan-out side has caught up (or the timeout passed)."""
-    from lambdas.shared import naming
     from local_platform.pollers.demo import raw_zone
     from local_platform.pollers.wiring import FanoutPollers
     from local_platform.status import count_items, count_topic_messages, queue_depths
+    from platform_core import naming
 
     resources = platform.resources
     components: list[object] = list(platform.components)

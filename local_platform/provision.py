@@ -11,10 +11,9 @@ import json
 
 from botocore.exceptions import ClientError
 
-from lambdas.shared.aws import client
-from local_platform.resources import Resources
-
-TTL_ATTRIBUTE = "expires_at"
+from platform_core.aws import client
+from platform_core.events_table import PK, TTL_ATTRIBUTE
+from platform_core.resources import Resources
 
 
 def provision(resources: Resources) -> None:
@@ -53,8 +52,8 @@ def _create_table(resources: Resources) -> None:
     try:
         dynamodb.create_table(
             TableName=resources.events_table,
-            AttributeDefinitions=[{"AttributeName": "pk", "AttributeType": "S"}],
-            KeySchema=[{"AttributeName": "pk", "KeyType": "HASH"}],
+            AttributeDefinitions=[{"AttributeName": PK, "AttributeType": "S"}],
+            KeySchema=[{"AttributeName": PK, "KeyType": "HASH"}],
             BillingMode="PAY_PER_REQUEST",
             StreamSpecification={"StreamEnabled": True, "StreamViewType": "NEW_IMAGE"},
         )

@@ -36,13 +36,12 @@ from pathlib import Path
 from types import FrameType
 from typing import Any, Protocol, runtime_checkable
 
-from lambdas.shared.config import ROOT, PlatformConfig, get_config
 from local_platform.aws_endpoint import aws_endpoint
 from local_platform.gateway import ApiKey, LambdaHandler, LocalApiGateway, api_key_teams, generate_api_keys
 from local_platform.provision import provision
-from local_platform.resources import Resources
-
-STATE_PATH = ROOT / ".local" / "platform.json"
+from platform_core.config import PlatformConfig, get_config
+from platform_core.local_state import STATE_PATH
+from platform_core.resources import Resources
 
 # "module:callable" returning a Component, started in this order (stopped in reverse).
 DEFAULT_COMPONENTS: tuple[str, ...] = (
@@ -71,30 +70,6 @@ def default_components() -> list[Component]:
             raise TypeError(f"{spec} did not return a Component")
         components.append(component)
     return components
-
-
-def read_state(path: Path = STATE_PATH) -> dict[str, Any] | None:
-    """The running platform's state file, or None when there is none."""
-    try:
-        return dict(json.loads(path.read_text(encoding="utf-8")))
-    except FileNotFoundError:
-        return None
-
-
-def is_alive(pid: int) -> bool:
-    try:
-        os.kill(pid, 0)
-    except ProcessLookupError:
-        return False
-    except PermissionError:
-        return True
-    return True
-
-
-def running_state(path: Path = STATE_PATH) -> dict[str, Any] | None:
-    """The state of a platform that is running now (not one left behind by a killed process)."""
-    state = read_state(path)
-    return state if state is not None and is_alive(int(state["pid"])) else None
 
 
 class LocalPlatform:

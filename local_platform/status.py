@@ -34,14 +34,13 @@ from confluent_kafka.admin import AdminClient
 from rich.console import Console
 from rich.table import Table
 
-from lambdas.kafka_bridge.settings import KafkaSettings
-from lambdas.shared import naming
-from lambdas.shared.aws import client
-from lambdas.shared.config import get_config
-from local_platform.aws_endpoint import configure_local_aws_env
-from local_platform.resources import Resources
-from local_platform.runtime import STATE_PATH, read_state
-from local_platform.runtime import is_alive as _alive  # local_platform.load imports it from here
+from platform_core import naming
+from platform_core.aws import client
+from platform_core.config import get_config
+from platform_core.kafka import KafkaConnection
+from platform_core.local_state import STATE_PATH, configure_local_aws_env, read_state
+from platform_core.local_state import is_alive as _alive  # local_platform.load imports it from here
+from platform_core.resources import Resources
 
 
 def count_items(table: str) -> int:
@@ -122,7 +121,7 @@ def ingest_rates(resources: Resources, sample_seconds: float) -> dict[str, dict[
 
 
 def partition_ends(
-    settings: KafkaSettings, topics: Iterable[str], quiet_seconds: float = 1.0
+    settings: KafkaConnection, topics: Iterable[str], quiet_seconds: float = 1.0
 ) -> dict[tuple[str, int], tuple[int, int]]:
     """(topic, partition) -> (messages read, end offset), reading every partition to its end.
 
@@ -164,11 +163,11 @@ def partition_ends(
     return ends
 
 
-def count_topic_messages(settings: KafkaSettings, topic: str) -> int:
+def count_topic_messages(settings: KafkaConnection, topic: str) -> int:
     return sum(count for count, _ in partition_ends(settings, [topic]).values())
 
 
-def consumer_lag(settings: KafkaSettings, groups: dict[str, list[str]]) -> list[dict[str, Any]]:
+def consumer_lag(settings: KafkaConnection, groups: dict[str, list[str]]) -> list[dict[str, Any]]:
     """Per (group, topic): committed offsets against the measured end of each partition."""
     topics = sorted({topic for group_topics in groups.values() for topic in group_topics})
     ends = partition_ends(settings, topics)
@@ -235,7 +234,7 @@ def health(state: dict[str, Any], sample_seconds: float = 2.0) -> dict[str, Any]
         gateway_up = requests.get(f"{state['gateway_url']}/", timeout=2).status_code > 0
     except requests.RequestException:
         gateway_up = False
-    kafka = KafkaSettings(state["kafka_bootstrap"]) if state.get("kafka_bootstrap") else None
+    kafka = KafkaConnection(state["kafka_bootstrap"]) if state.get("kafka_bootstrap") else None
     return {
         "process_alive": _alive(int(state["pid"])),
         "gateway_up": gateway_up,

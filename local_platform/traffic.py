@@ -31,7 +31,7 @@ from typing import Any
 
 import requests
 
-from lambdas.shared.config import PlatformConfig, get_config
+from platform_core.config import PlatformConfig, get_config
 
 SOURCES = {"orders": "order-service", "billing": "billing-service", "documents": "document-service"}
 CATALOG = {  # sku -> unit price (EUR)

@@ -4,7 +4,7 @@
                                           as Linux x86_64 / CPython 3.12 wheels, under python/
     build/lambda/<function>.zip           thin function zips: lambdas/ (shared + the function's own
                                           package), config/ and schemas/ at the zip root
-    build/glue/glue_libs.zip              --extra-py-files of the Glue job: lambdas/shared, the
+    build/glue/glue_libs.zip              --extra-py-files of the Glue job: platform_core, the
                                           glue_jobs modules the job imports (not the entry script,
                                           which is uploaded as the job script) and athena/tables/
     build/lambda/manifest.json            {artifact: {sha256_base64, bytes}} of each zip
@@ -51,7 +51,7 @@ FUNCTIONS = {
     "ingest": "lambdas/ingest",
     "fanout": "lambdas/fanout",
     "kafka_bridge": "lambdas/kafka_bridge",
-    "order_processor": "lambdas/consumers/order_processor",
+    "order_processor": "lambdas/order_processor",
 }
 # The Lambda runtime and architecture the layer is built for: python3.12 on x86_64 runs on
 # Amazon Linux 2023 (glibc 2.34), so manylinux wheels up to 2_34 load there. manylinux2014
@@ -201,7 +201,7 @@ def function_entries(root: Path, name: str) -> dict[str, Path]:
         )
     entries = {
         **_package_inits(root, package),
-        **tree(root, "lambdas/shared"),
+        **tree(root, "platform_core"),
         **tree(root, package),
         **tree(root, "config"),
         **tree(root, "schemas"),
@@ -213,7 +213,7 @@ def function_entries(root: Path, name: str) -> dict[str, Path]:
         if missing:
             raise PackagingError(
                 f"function {name!r}: {module.relative_to(root)} imports {', '.join(missing)}, "
-                "not in its zip (code shared by functions goes in lambdas/shared)"
+                "not in its zip (code shared by functions goes in platform_core)"
             )
     return entries
 
@@ -237,7 +237,7 @@ def _absolute(root: Path, source: Path, module: str | None, level: int) -> str:
 
 
 def first_party_imports(
-    root: Path, entry: Path, packages: tuple[str, ...] = ("lambdas", "glue_jobs")
+    root: Path, entry: Path, packages: tuple[str, ...] = ("platform_core", "lambdas", "glue_jobs")
 ) -> set[Path]:
     """The modules of `packages` that entry imports, directly or through each other (by reading the code)."""
     seen: set[Path] = set()
@@ -274,8 +274,8 @@ def glue_entries(root: Path) -> dict[str, Path]:
     for job in jobs:
         modules |= first_party_imports(root, job)
     entries = {p.relative_to(root).as_posix(): p for p in modules if p not in jobs}
-    entries.update(tree(root, "lambdas/shared"))
-    entries.update(_package_inits(root, "lambdas/shared"))
+    entries.update(tree(root, "platform_core"))
+    entries.update(_package_inits(root, "platform_core"))
     # glue_jobs.contract reads the table contracts from inside this zip.
     entries.update({k: v for k, v in tree(root, "athena/tables").items() if k.endswith(".json")})
     return entries

@@ -30,11 +30,14 @@ from collections.abc import Callable
 from dataclasses import asdict, dataclass
 from typing import Any
 
-from lambdas.shared.aws import client
-from lambdas.shared.config import get_config
-from local_platform.lambda_context import LocalLambdaContext
-from local_platform.pollers.stream import lambda_record
-from local_platform.resources import Resources
+from lambdas.fanout.handler import build_handler
+from lambdas.fanout.service import FanoutService
+from lambdas.fanout.sinks import RawZoneWriter, SqsSender
+from platform_core.aws import client
+from platform_core.config import get_config
+from platform_core.lambda_context import LocalLambdaContext
+from platform_core.records import stream_record_for_lambda
+from platform_core.resources import Resources
 
 BATCH = 10
 
@@ -120,7 +123,7 @@ def parked_records(info: dict[str, Any], streams: Any) -> list[dict[str, Any]]:
             if int(record["dynamodb"]["SequenceNumber"]) > end:
                 return records
             if record.get("eventName") == INSERT:  # the mapping's filter
-                records.append(lambda_record(record, info["streamArn"], region))
+                records.append(stream_record_for_lambda(record, info["streamArn"], region))
         if not response.get("Records"):
             break  # the end of an open shard
         iterator = response.get("NextShardIterator")
@@ -168,6 +171,17 @@ def replay_stream_failures(
     return report
 
 
+def fanout_handler(resources: Resources) -> Handler:
+    """The fan-out handler over these resources, run in this process with the caller's credentials."""
+    service = FanoutService(
+        resources.config,
+        resources.env,
+        SqsSender(client("sqs")),
+        RawZoneWriter(client("s3"), resources.raw_bucket),
+    )
+    return build_handler(lambda: service)
+
+
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("--env", required=True)
@@ -180,8 +194,6 @@ def main(argv: list[str] | None = None) -> int:
     args = parser.parse_args(argv)
     resources = Resources(get_config(), args.env, args.account_id)
     if args.queue == FANOUT_FAILURES:
-        from local_platform.pollers.wiring import fanout_handler
-
         report = replay_stream_failures(resources.fanout_failure_queue, fanout_handler(resources))
     else:
         source, dlq = queue_pair(resources, args.queue)

@@ -5,7 +5,7 @@ local_platform/lake on a laptop) hand in DataFrames of raw lines and receive
 DataFrames to write. Schemas are never inferred:
 
 * the raw line is parsed with a schema derived from the stored-event model
-  (lambdas.shared.envelope.Event), and validated against that model's JSON
+  (platform_core.envelope.Event), and validated against that model's JSON
   Schema (required fields, patterns, lengths, uuid and date-time formats);
 * the curated columns, their types and where each comes from are read from
   the table contracts (athena/tables/*.json, see glue_jobs.contract).
@@ -24,8 +24,8 @@ from pyspark.sql import functions as F
 from pyspark.sql import types as T
 
 from glue_jobs.contract import TableContract, table
-from lambdas.shared.envelope import Event
-from lambdas.shared.naming import ZONE_RAW, ZONE_REJECTED
+from platform_core.envelope import Event
+from platform_core.naming import ZONE_RAW, ZONE_REJECTED
 
 EVENTS = "events"
 REJECTED_EVENTS = "rejected_events"

@@ -19,8 +19,8 @@ from typing import Any, cast
 from aws_lambda_powertools import Logger
 from confluent_kafka import Consumer, Message, TopicPartition
 
-from lambdas.kafka_bridge.settings import SESSION_TIMEOUT_MS, KafkaSettings
-from lambdas.shared.envelope import Event
+from platform_core.envelope import Event
+from platform_core.kafka import SESSION_TIMEOUT_MS, KafkaConnection
 
 # Structured JSON logs like the Lambdas', with the producer's correlation id (from the headers).
 log = Logger(service="kafka-consumer")
@@ -57,7 +57,7 @@ class ConsumerStats:
 class KafkaEventConsumer:
     def __init__(
         self,
-        settings: KafkaSettings,
+        settings: KafkaConnection,
         group_id: str,
         topics: Sequence[str],
         process: Processor,

@@ -22,9 +22,10 @@ from aws_lambda_powertools.utilities.typing import LambdaContext
 
 from lambdas.fanout.service import INSERT, FanoutResult, FanoutService
 from lambdas.fanout.sinks import RawZoneWriter, SqsSender
-from lambdas.shared.aws import client
-from lambdas.shared.config import get_config
-from lambdas.shared.settings import platform_env, required_env
+from platform_core.aws import client
+from platform_core.config import get_config
+from platform_core.events_table import image_string
+from platform_core.settings import platform_env, required_env
 
 logger = Logger(service="fanout")
 tracer = Tracer(service="fanout")
@@ -92,8 +93,7 @@ def _report(result: FanoutResult, namespace: str) -> None:
 
 
 def _image_string(record: Mapping[str, Any], attribute: str) -> str:
-    value = (record.get("dynamodb") or {}).get("NewImage", {}).get(attribute, {})
-    return str(value.get("S", "")) if isinstance(value, dict) else ""
+    return image_string((record.get("dynamodb") or {}).get("NewImage", {}), attribute)
 
 
 def _log_by_correlation(records: Sequence[Mapping[str, Any]], result: FanoutResult) -> None:

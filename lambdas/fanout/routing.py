@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-from lambdas.shared.config import PlatformConfig
+from platform_core.config import PlatformConfig
 
 
 @dataclass(frozen=True, slots=True)

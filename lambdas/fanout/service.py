@@ -19,13 +19,15 @@ from botocore.exceptions import BotoCoreError, ClientError
 from pydantic import ValidationError
 
 from lambdas.fanout.routing import Router
-from lambdas.fanout.sinks import OutMessage, RawZoneWriter, SqsSender, batch_id, message_attributes
-from lambdas.shared import naming
-from lambdas.shared.config import PlatformConfig
-from lambdas.shared.envelope import Event
+from lambdas.fanout.sinks import OutMessage, RawZoneWriter, SqsSender
+from platform_core import naming
+from platform_core.config import PlatformConfig
+from platform_core.envelope import Event
+from platform_core.events_table import ENVELOPE_ATTRIBUTE
+from platform_core.raw_zone import batch_id
+from platform_core.records import event_message_attributes
 
 INSERT = "INSERT"
-ENVELOPE_ATTRIBUTE = "envelope"
 
 
 class PoisonRecord(ValueError):
@@ -93,7 +95,7 @@ class FanoutService:
             events[index] = (event, body)
             route = self._router.route(event.event_type)
             if route.sqs_teams or route.kafka:
-                attributes = message_attributes(event)
+                attributes = event_message_attributes(event)
                 for team in route.sqs_teams:
                     by_queue[self._team_queues[team]].append(OutMessage(index, body, attributes))
                 if route.kafka:

@@ -2,21 +2,20 @@
 
 from __future__ import annotations
 
-import gzip
-import hashlib
 import json
 from collections import defaultdict
-from collections.abc import Iterable, Iterator, Sequence
+from collections.abc import Iterator, Sequence
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
-from datetime import UTC, datetime
+from datetime import datetime
 from typing import Any
 
 from botocore.exceptions import BotoCoreError, ClientError
 
 from lambdas.fanout.retry import DEFAULT_BACKOFF, Backoff, is_transient
-from lambdas.shared import naming
-from lambdas.shared.envelope import Event
+from platform_core import naming
+from platform_core.envelope import Event
+from platform_core.raw_zone import CONTENT_TYPE, encode_lines, hour_of
 
 SQS_BATCH_ENTRIES = 10  # SendMessageBatch limit
 SQS_BATCH_BYTES = 256 * 1024  # the classic SQS payload limit (per message and per batch): the safe floor
@@ -36,15 +35,6 @@ class OutMessage:
             len(name) + len(value["DataType"]) + len(value["StringValue"])
             for name, value in self.attributes.items()
         )
-
-
-def message_attributes(event: Event) -> dict[str, dict[str, str]]:
-    return {
-        "team": {"DataType": "String", "StringValue": event.team},
-        "event_type": {"DataType": "String", "StringValue": event.event_type},
-        "event_id": {"DataType": "String", "StringValue": str(event.event_id)},
-        "correlation_id": {"DataType": "String", "StringValue": event.correlation_id},
-    }
 
 
 def chunks(messages: Sequence[OutMessage]) -> Iterator[list[OutMessage]]:
@@ -130,25 +120,6 @@ class SqsSender:
         return False
 
 
-def batch_id(event_source_arn: str, first_event_id: str, first_sequence_number: str) -> str:
-    """The raw-zone id of a stream batch: a function of where the batch starts, and only of that.
-
-    A retried batch starts at the same record (the checkpoint), so it rewrites
-    the same objects; see RawZoneWriter for why the end is left out.
-    """
-    digest = hashlib.sha256(f"{event_source_arn}|{first_event_id}|{first_sequence_number}".encode())
-    return digest.hexdigest()[:32]
-
-
-def hour_of(at: datetime) -> datetime:
-    return at.astimezone(UTC).replace(minute=0, second=0, microsecond=0)
-
-
-def encode_lines(lines: Iterable[str]) -> bytes:
-    # mtime=0: the same events always give the same bytes, so a rewrite is byte-identical.
-    return gzip.compress(("\n".join(lines) + "\n").encode(), compresslevel=6, mtime=0)
-
-
 class RawZoneWriter:
     """Writes the committed events of one stream batch: one gzip JSON-lines object per team and hour.
 
@@ -181,7 +152,7 @@ class RawZoneWriter:
                 manifest, json.dumps({"keys": sorted(previous | objects.keys())}).encode(), "application/json"
             )
         for key, lines in objects.items():
-            self._put(key, encode_lines(lines), "application/x-ndjson")
+            self._put(key, encode_lines(lines), CONTENT_TYPE)
         if stale:
             for key in stale:
                 self._delete(key)

@@ -1,4 +1,4 @@
-"""The ingest API's request and response bodies (the envelope itself lives in lambdas.shared.envelope).
+"""The ingest API's request and response bodies (the envelope itself lives in platform_core.envelope).
 
 These models are the single definition of the API's JSON: the handler
 serialises them, and api/schemas/*.json (referenced by api/openapi.yaml) are
@@ -93,7 +93,7 @@ API_SCHEMAS_DIR = Path(__file__).resolve().parents[2] / "api" / "schemas"
 
 def exported_schemas() -> dict[str, dict[str, Any]]:
     """File name under api/schemas/ -> JSON Schema, for every body the OpenAPI document references."""
-    from lambdas.shared.envelope import envelope_json_schema
+    from platform_core.envelope import envelope_json_schema
 
     schemas = {
         "envelope.json": envelope_json_schema(),

@@ -43,13 +43,13 @@ from lambdas.ingest.store import (
     RejectedStore,
     S3RejectedStore,
     rfc3339,
-    to_item,
 )
-from lambdas.shared.aws import client
-from lambdas.shared.config import PlatformConfig, get_config
-from lambdas.shared.envelope import EventIn
-from lambdas.shared.naming import rejected_key
-from lambdas.shared.registry import Reason, SchemaRegistry, get_registry
+from platform_core.aws import client
+from platform_core.config import PlatformConfig, get_config
+from platform_core.envelope import EventIn
+from platform_core.events_table import to_item
+from platform_core.naming import rejected_key
+from platform_core.registry import Reason, SchemaRegistry, get_registry
 
 API_KEY_TEAMS_ENV = "API_KEY_TEAMS"
 JSON_MEDIA_TYPE = re.compile(r"^application/(?:[a-z0-9.+-]+\+)?json$")

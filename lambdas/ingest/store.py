@@ -20,43 +20,14 @@ from typing import Any, Protocol
 
 from botocore.exceptions import BotoCoreError, ClientError
 
-from lambdas.shared.aws import client
+from platform_core.aws import client
+from platform_core.events_table import PK
 
-# The fan-out reads these attributes from the stream's NEW_IMAGE (DESIGN.md section 2).
-PK = "pk"
-TTL_ATTRIBUTE = "expires_at"  # the same name local_platform.provision and Terraform enable TTL on
 MAX_CONCURRENT_WRITES = 16  # in-flight PutItem calls per invocation; the client's connection pool is 32
 
 
 class StoreUnavailable(Exception):
     """The platform could not persist the request (not the client's fault; safe to retry)."""
-
-
-def partition_key(team: str, event_id: str) -> str:
-    return f"{team}#{event_id}"
-
-
-def to_item(
-    *,
-    team: str,
-    event_id: str,
-    event_type: str,
-    received_at: str,
-    correlation_id: str,
-    envelope_json: str,
-    expires_at: int,
-) -> dict[str, dict[str, str]]:
-    """The DynamoDB item of one accepted event (low-level attribute-value format; text as in the envelope)."""
-    return {
-        PK: {"S": partition_key(team, event_id)},
-        "envelope": {"S": envelope_json},
-        "team": {"S": team},
-        "event_id": {"S": event_id},
-        "event_type": {"S": event_type},
-        "received_at": {"S": received_at},
-        "correlation_id": {"S": correlation_id},
-        TTL_ATTRIBUTE: {"N": str(expires_at)},
-    }
 
 
 def rfc3339(at: datetime) -> str:

@@ -6,7 +6,7 @@ from collections.abc import Mapping, Sequence
 from typing import Any
 
 from lambdas.kafka_bridge.producer import KafkaPublisher, KafkaRecord, PoisonMessage, to_kafka_record
-from lambdas.shared.registry import SchemaRegistry
+from platform_core.registry import SchemaRegistry
 
 
 class Bridge:

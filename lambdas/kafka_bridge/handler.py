@@ -22,10 +22,10 @@ from aws_lambda_powertools.utilities.typing import LambdaContext
 
 from lambdas.kafka_bridge.bridge import Bridge
 from lambdas.kafka_bridge.producer import DEFAULT_DELIVERY_TIMEOUT_MS, KafkaPublisher
-from lambdas.kafka_bridge.settings import KafkaSettings
-from lambdas.shared.config import get_config
-from lambdas.shared.registry import get_registry
-from lambdas.shared.settings import platform_env
+from platform_core.config import get_config
+from platform_core.kafka import KafkaConnection
+from platform_core.registry import get_registry
+from platform_core.settings import platform_env
 
 logger = Logger(service="kafka-bridge")
 tracer = Tracer(service="kafka-bridge")
@@ -44,7 +44,7 @@ def default_bridge() -> Bridge:
         get_config().project,
         platform_env(),
         get_registry(),
-        KafkaPublisher(KafkaSettings.from_env(), timeout_ms),
+        KafkaPublisher(KafkaConnection.from_env(), timeout_ms),
     )
 
 

@@ -16,10 +16,10 @@ from typing import Any, Protocol
 
 from confluent_kafka import KafkaError, Message, Producer
 
-from lambdas.kafka_bridge.settings import KafkaSettings
-from lambdas.shared import naming
-from lambdas.shared.envelope import Event
-from lambdas.shared.registry import SchemaRegistry
+from platform_core import naming
+from platform_core.envelope import Event
+from platform_core.kafka import KafkaConnection
+from platform_core.registry import SchemaRegistry
 
 # librdkafka gives up on a message after this long; the flush waits a little
 # longer, so that when publish() returns every message has a verdict and none
@@ -73,7 +73,7 @@ class ProducerLike(Protocol):
     def flush(self, timeout: float) -> int: ...
 
 
-def producer_config(settings: KafkaSettings, delivery_timeout_ms: int) -> dict[str, Any]:
+def producer_config(settings: KafkaConnection, delivery_timeout_ms: int) -> dict[str, Any]:
     return {
         **settings.client_config(),
         "enable.idempotence": True,  # no duplicates or reordering from the producer's own retries
@@ -89,7 +89,7 @@ class KafkaPublisher:
 
     def __init__(
         self,
-        settings: KafkaSettings,
+        settings: KafkaConnection,
         delivery_timeout_ms: int = DEFAULT_DELIVERY_TIMEOUT_MS,
         factory: Callable[[dict[str, Any]], Any] = Producer,
     ):

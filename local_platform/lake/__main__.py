@@ -10,11 +10,11 @@ import argparse
 import sys
 from pathlib import Path
 
-from lambdas.shared.config import get_config
 from local_platform.lake.layout import DEFAULT_WORKDIR
 from local_platform.lake.pipeline import run_lake
 from local_platform.lake.report import console_summary
-from local_platform.resources import Resources
+from platform_core.config import get_config
+from platform_core.resources import Resources
 
 
 def main(argv: list[str] | None = None) -> int:

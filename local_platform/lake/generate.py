@@ -8,8 +8,6 @@ answers from the returned events, independently of the SQL.
 
 from __future__ import annotations
 
-import gzip
-import io
 import random
 import uuid
 from collections.abc import Iterable, Iterator
@@ -17,8 +15,9 @@ from datetime import UTC, datetime, timedelta
 from decimal import Decimal
 from typing import Any
 
-from lambdas.shared import naming
-from lambdas.shared.envelope import Event
+from platform_core import naming
+from platform_core.envelope import Event
+from platform_core.raw_zone import encode_lines
 
 CURRENCIES = ("EUR", "USD", "GBP")
 DOCUMENT_TYPES = ("invoice", "delivery_note", "contract", "receipt", "identity_proof", "other")
@@ -171,14 +170,6 @@ def generate_events(count: int, start: datetime, span: timedelta, seed: int = 7)
     return events[:count]
 
 
-def jsonl_gz(lines: Iterable[str]) -> bytes:
-    buffer = io.BytesIO()
-    with gzip.GzipFile(fileobj=buffer, mode="wb", compresslevel=6, mtime=0) as gz:
-        for line in lines:
-            gz.write(line.encode("utf-8") + b"\n")
-    return buffer.getvalue()
-
-
 def raw_objects(events: Iterable[Event], batch_size: int = 500) -> dict[str, bytes]:
     """Group events as fan-out does: per team and received hour, in batches -> {raw key: gzip JSON lines}."""
     groups: dict[tuple[str, str], list[Event]] = {}
@@ -191,7 +182,7 @@ def raw_objects(events: Iterable[Event], batch_size: int = 500) -> dict[str, byt
         for i in range(0, len(members), batch_size):
             batch = members[i : i + batch_size]
             key = naming.raw_key(team, at, f"batch-{batch[0].event_id.hex[:16]}")
-            objects[key] = jsonl_gz(e.to_json() for e in batch)
+            objects[key] = encode_lines(e.to_json() for e in batch)
     return objects
 
 

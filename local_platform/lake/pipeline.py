@@ -34,10 +34,11 @@ from typing import Any
 from botocore.exceptions import ClientError
 
 from glue_jobs.contract import load_tables
-from lambdas.shared.aws import client
-from local_platform.lake.layout import MANIFEST_KEY, alerts_topic, lake_root
+from local_platform.lake.layout import MANIFEST_KEY, lake_root
 from local_platform.query.lint import ATHENA_DIR
-from local_platform.resources import Resources
+from platform_core.aws import client
+from platform_core.naming import lake_alerts_topic
+from platform_core.resources import Resources
 
 RAW_PREFIX = "raw/"
 REJECTED_PREFIX = "rejected/"
@@ -296,7 +297,7 @@ def run_checks(root: Path, cutoff: datetime, athena_dir: Path = ATHENA_DIR) -> l
 def publish_alert(resources: Resources, result: LakeResult) -> bool:
     """Publish the failure to the lake-alerts topic when the endpoint has it; False when there is none."""
     sns = client("sns")
-    name = alerts_topic(resources.project, resources.env)
+    name = lake_alerts_topic(resources.project, resources.env)
     try:
         topics = [
             t["TopicArn"] for page in sns.get_paginator("list_topics").paginate() for t in page["Topics"]

@@ -6,8 +6,8 @@ batch responses, bisect, retries, on-failure destination, visibility timeout
 and the queue's redrive policy).
 """
 
-from local_platform.lambda_context import LocalLambdaContext
 from local_platform.pollers.sqs import SqsMapping, SqsPoller
 from local_platform.pollers.stream import StreamMapping, StreamPoller
+from platform_core.lambda_context import LocalLambdaContext
 
 __all__ = ["LocalLambdaContext", "SqsMapping", "SqsPoller", "StreamMapping", "StreamPoller"]

@@ -10,7 +10,6 @@ non-empty DLQ).
 
 from __future__ import annotations
 
-import gzip
 import time
 from collections import Counter
 from typing import Any
@@ -18,12 +17,13 @@ from typing import Any
 from rich.table import Table
 
 from lambdas.consumers.kafka_consumer import KafkaEventConsumer, Processor
-from lambdas.shared import naming
-from lambdas.shared.aws import client
-from lambdas.shared.envelope import Event
 from local_platform.pollers.wiring import FanoutPollers
 from local_platform.provision import queue_url
-from local_platform.resources import Resources
+from platform_core import naming
+from platform_core.aws import client
+from platform_core.envelope import Event
+from platform_core.raw_zone import decode_events
+from platform_core.resources import Resources
 
 CATCH_UP_SECONDS = 180.0
 
@@ -67,9 +67,9 @@ def raw_zone(resources: Resources) -> dict[str, Counter[str]]:
     for page in s3.get_paginator("list_objects_v2").paginate(Bucket=resources.raw_bucket, Prefix=prefix):
         for obj in page.get("Contents", []):
             partition = obj["Key"].rsplit("/", 1)[0].removeprefix(prefix)
-            body = gzip.decompress(s3.get_object(Bucket=resources.raw_bucket, Key=obj["Key"])["Body"].read())
+            body = s3.get_object(Bucket=resources.raw_bucket, Key=obj["Key"])["Body"].read()
             ids = partitions.setdefault(partition, Counter())
-            ids.update(Event.model_validate_json(line).event_id.hex for line in body.decode().splitlines())
+            ids.update(event.event_id.hex for event, _ in decode_events(body))
     return partitions
 
 

@@ -18,10 +18,10 @@ from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from typing import Any
 
-from lambdas.shared.aws import client
-from lambdas.shared.config import PlatformConfig
-from local_platform.lambda_context import LocalLambdaContext
 from local_platform.pollers.background import BackgroundPoller
+from platform_core.aws import client
+from platform_core.config import PlatformConfig
+from platform_core.lambda_context import LocalLambdaContext
 
 log = logging.getLogger(__name__)
 

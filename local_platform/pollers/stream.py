@@ -28,10 +28,11 @@ from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from typing import Any
 
-from lambdas.shared.aws import client
-from lambdas.shared.config import PlatformConfig
-from local_platform.lambda_context import LocalLambdaContext
 from local_platform.pollers.background import BackgroundPoller
+from platform_core.aws import client
+from platform_core.config import PlatformConfig
+from platform_core.lambda_context import LocalLambdaContext
+from platform_core.records import stream_record_for_lambda
 
 log = logging.getLogger(__name__)
 
@@ -191,15 +192,19 @@ class StreamPoller(BackgroundPoller):
         if shard.iterator is None:
             shard.closed = True
         records = response.get("Records", [])
-        kept = [self._lambda_record(r) for r in records if r.get("eventName") in self._mapping.event_names]
+        kept = [
+            self._stream_record_for_lambda(r)
+            for r in records
+            if r.get("eventName") in self._mapping.event_names
+        ]
         self.stats.records_filtered += len(records) - len(kept)
         if kept and not shard.pending:
             shard.first_pending_at = time.monotonic()
         shard.pending.extend(kept)
         return bool(records)
 
-    def _lambda_record(self, record: Mapping[str, Any]) -> dict[str, Any]:
-        return lambda_record(record, self._arn, self._region)
+    def _stream_record_for_lambda(self, record: Mapping[str, Any]) -> dict[str, Any]:
+        return stream_record_for_lambda(record, self._arn, self._region)
 
     # -- mapping semantics ---------------------------------------------------------
 
@@ -276,23 +281,6 @@ class StreamPoller(BackgroundPoller):
         }
         self._sqs.send_message(QueueUrl=self._on_failure, MessageBody=json.dumps(record))
         log.warning("parked %d stream records of %s: %s", len(batch), shard_id, error)
-
-
-def lambda_record(record: Mapping[str, Any], stream_arn: str, region: str) -> dict[str, Any]:
-    """A GetRecords record in the shape Lambda delivers it (ARN added, times as epoch seconds)."""
-    dynamodb = dict(record["dynamodb"])
-    created = dynamodb.get("ApproximateCreationDateTime")
-    if isinstance(created, datetime):
-        dynamodb["ApproximateCreationDateTime"] = int(created.timestamp())
-    return {
-        "eventID": record["eventID"],
-        "eventName": record["eventName"],
-        "eventVersion": record.get("eventVersion", "1.1"),
-        "eventSource": "aws:dynamodb",
-        "awsRegion": record.get("awsRegion", region),
-        "dynamodb": dynamodb,
-        "eventSourceARN": stream_arn,
-    }
 
 
 def _arrival(dynamodb: Mapping[str, Any]) -> str:

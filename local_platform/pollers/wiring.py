@@ -16,22 +16,22 @@ from collections.abc import Callable
 from functools import cached_property
 from typing import Any
 
-from lambdas.consumers.order_processor.handler import build_handler as build_order_processor
-from lambdas.consumers.order_processor.service import OrderProcessor
-from lambdas.consumers.order_processor.store import DynamoOrderStore
 from lambdas.fanout.handler import build_handler as build_fanout
 from lambdas.fanout.service import FanoutService
 from lambdas.fanout.sinks import RawZoneWriter, SqsSender
 from lambdas.kafka_bridge.bridge import Bridge
 from lambdas.kafka_bridge.handler import build_handler as build_bridge
 from lambdas.kafka_bridge.producer import DEFAULT_DELIVERY_TIMEOUT_MS, KafkaPublisher
-from lambdas.kafka_bridge.settings import KafkaSettings
-from lambdas.shared.aws import client
-from lambdas.shared.registry import get_registry
+from lambdas.order_processor.handler import build_handler as build_order_processor
+from lambdas.order_processor.service import OrderProcessor
+from lambdas.order_processor.store import DynamoOrderStore
 from local_platform.pollers.sqs import SqsMapping, SqsPoller
 from local_platform.pollers.stream import StreamMapping, StreamPoller
 from local_platform.provision import queue_url, stream_arn
-from local_platform.resources import Resources
+from platform_core.aws import client
+from platform_core.kafka import KafkaConnection
+from platform_core.registry import get_registry
+from platform_core.resources import Resources
 
 Handler = Callable[[dict[str, Any], Any], dict[str, Any]]
 ORDERS_TEAM = "orders"
@@ -50,7 +50,7 @@ def fanout_handler(resources: Resources, sqs: Any = None, s3: Any = None) -> Han
 
 def bridge_handler(
     resources: Resources,
-    kafka: KafkaSettings,
+    kafka: KafkaConnection,
     delivery_timeout_ms: int = DEFAULT_DELIVERY_TIMEOUT_MS,
     publisher: KafkaPublisher | None = None,
 ) -> Handler:
@@ -74,7 +74,7 @@ class FanoutPollers:
     def __init__(
         self,
         resources: Resources | None = None,
-        kafka: KafkaSettings | None = None,
+        kafka: KafkaConnection | None = None,
         delivery_timeout_ms: int = DEFAULT_DELIVERY_TIMEOUT_MS,
         fanout: Handler | None = None,
     ):
@@ -136,7 +136,7 @@ class FanoutPollers:
     def outbox(self) -> SqsPoller:
         resources = self.resources
         if self._kafka is None:
-            raise RuntimeError("no Kafka cluster: pass KafkaSettings, or start the kafka component first")
+            raise RuntimeError("no Kafka cluster: pass KafkaConnection, or start the kafka component first")
         self._publisher = KafkaPublisher(self._kafka, self._delivery_timeout_ms)
         return SqsPoller(
             resources.outbox_queue,

@@ -23,7 +23,8 @@ from typing import Any
 
 import pyarrow as pa
 
-from local_platform.lake.layout import DEFAULT_WORKDIR, glue_database, lake_root, team_workgroup
+from local_platform.lake.layout import DEFAULT_WORKDIR, lake_root
+from platform_core.naming import glue_database, team_workgroup
 
 
 def render(result: pa.Table, fmt: str, title: str | None = None) -> str:
@@ -109,7 +110,7 @@ def main(argv: list[str] | None = None) -> int:
     label = str(args.file) if args.file else "<sql>"
     try:
         if args.aws:
-            from lambdas.shared.config import get_config
+            from platform_core.config import get_config
 
             project = get_config().project
             if not (args.workgroup or args.team):

@@ -154,7 +154,7 @@ module "shared" {
 
 # --- Ingestion and fan-out ----------------------------------------------------------------
 locals {
-  # The contract with the Python code (local_platform/resources.py lambda_environment()).
+  # The contract with the Python code (platform_core/resources.py lambda_environment()).
   lambda_environment = {
     PLATFORM_ENV                 = var.environment
     EVENTS_TABLE                 = module.names.shared.events_table
@@ -169,7 +169,7 @@ locals {
     order-processor = {
       team          = "orders"
       function_name = "${module.names.prefix}-orders-order-processor"
-      handler       = "lambdas.consumers.order_processor.handler.lambda_handler"
+      handler       = "lambdas.order_processor.handler.lambda_handler"
       artifact      = "order_processor"
       state_table   = { name = "${module.names.prefix}-orders-order-state", hash_key = "order_id", env_var = "ORDERS_TABLE" }
     }

@@ -1,4 +1,4 @@
-# Mirrors lambdas/shared/naming.py exactly (tests/unit/test_naming.py and
+# Mirrors platform_core/naming.py exactly (tests/unit/test_naming.py and
 # tests/naming.tftest.hcl pin both sides to the same examples):
 #   AWS names     <project>-<env>-<team>-<purpose>, or <project>-<env>-<purpose> when shared
 #   bucket names  <project>-<env>-<zone>[-<account_id>]

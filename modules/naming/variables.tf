@@ -4,7 +4,7 @@ variable "project" {
 
   validation {
     condition     = can(regex("^[a-z][a-z0-9-]{1,20}$", var.project))
-    error_message = "project must match ^[a-z][a-z0-9-]{1,20}$ (the same rule as lambdas/shared/config.py)."
+    error_message = "project must match ^[a-z][a-z0-9-]{1,20}$ (the same rule as platform_core/config.py)."
   }
 }
 

@@ -125,7 +125,7 @@ variable "external_security_protocol" {
 
   validation {
     condition     = contains(["SASL_SSL", "PLAINTEXT"], var.external_security_protocol)
-    error_message = "external_security_protocol must be SASL_SSL or PLAINTEXT (what lambdas/kafka_bridge/settings.py supports)."
+    error_message = "external_security_protocol must be SASL_SSL or PLAINTEXT (what platform_core/kafka.py supports)."
   }
 }
 

@@ -17,7 +17,7 @@ variable "teams" {
 
   validation {
     condition     = length(var.teams) > 0 && alltrue([for t in keys(var.teams) : can(regex("^[a-z][a-z0-9-]{1,20}$", t))])
-    error_message = "teams must be non-empty; team names match ^[a-z][a-z0-9-]{1,20}$ (lambdas/shared/config.py NAME_PATTERN)."
+    error_message = "teams must be non-empty; team names match ^[a-z][a-z0-9-]{1,20}$ (platform_core/config.py NAME_PATTERN)."
   }
 
   validation {

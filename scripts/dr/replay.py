@@ -35,7 +35,6 @@ The counts are printed as JSON; the exit status is 1 when anything failed.
 from __future__ import annotations
 
 import argparse
-import gzip
 import hashlib
 import json
 import re
@@ -46,16 +45,19 @@ from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Any
 
-from lambdas.fanout.sinks import OutMessage, SqsSender, message_attributes
-from lambdas.ingest.store import DynamoEventStore, StoreUnavailable, to_item
+from lambdas.fanout.sinks import OutMessage, SqsSender
+from lambdas.ingest.store import DynamoEventStore, StoreUnavailable
 from lambdas.kafka_bridge.producer import KafkaPublisher, PoisonMessage, to_kafka_record
-from lambdas.kafka_bridge.settings import KafkaSettings
-from lambdas.shared import naming
-from lambdas.shared.aws import client
-from lambdas.shared.config import ROOT
-from lambdas.shared.envelope import Event
-from lambdas.shared.registry import get_registry
-from local_platform.resources import Resources
+from platform_core import naming
+from platform_core.aws import client
+from platform_core.config import ROOT
+from platform_core.envelope import Event
+from platform_core.events_table import to_item
+from platform_core.kafka import KafkaConnection
+from platform_core.raw_zone import decode_events
+from platform_core.records import event_message_attributes
+from platform_core.registry import get_registry
+from platform_core.resources import Resources
 from scripts.dr.target import add_target_arguments, resolve, time_argument
 
 CHECKPOINT_DIR = ROOT / ".local" / "replay"
@@ -139,8 +141,7 @@ def raw_objects(resources: Resources, selection: Selection, s3: Any) -> list[str
 
 def read_events(s3: Any, bucket: str, key: str) -> list[tuple[Event, str]]:
     """(event, the envelope JSON exactly as stored) of every line of a raw object."""
-    body = gzip.decompress(s3.get_object(Bucket=bucket, Key=key)["Body"].read()).decode()
-    return [(Event.model_validate_json(line), line) for line in body.splitlines() if line]
+    return decode_events(s3.get_object(Bucket=bucket, Key=key)["Body"].read())
 
 
 class Checkpoint:
@@ -179,7 +180,7 @@ def default_checkpoint(resources: Resources, selection: Selection, destination: 
 class Writer:
     """Delivers events to one destination; returns (written, already present, failure messages)."""
 
-    def __init__(self, resources: Resources, destination: Destination, kafka: KafkaSettings | None):
+    def __init__(self, resources: Resources, destination: Destination, kafka: KafkaConnection | None):
         self._resources = resources
         self._destination = destination
         config = resources.config
@@ -232,7 +233,7 @@ class Writer:
             return sum(written), len(written) - sum(written), []
         if self._sqs is not None:
             messages = [
-                OutMessage(i, line, message_attributes(event)) for i, (event, line) in enumerate(events)
+                OutMessage(i, line, event_message_attributes(event)) for i, (event, line) in enumerate(events)
             ]
             failed = self._sqs.send({self._destination.name: messages})
             return (
@@ -260,7 +261,7 @@ def replay(
     dry_run: bool = False,
     checkpoint: Path | None = None,
     max_objects: int | None = None,
-    kafka: KafkaSettings | None = None,
+    kafka: KafkaConnection | None = None,
 ) -> ReplayReport:
     report = ReplayReport(str(destination), selection.start.isoformat(), selection.end.isoformat(), dry_run)
     s3 = client("s3")
@@ -349,7 +350,7 @@ def main(argv: list[str] | None = None) -> int:
     checkpoint = args.checkpoint or default_checkpoint(resources, selection, destination)
     if args.restart:
         checkpoint.unlink(missing_ok=True)
-    kafka = KafkaSettings.from_env() if args.to_topics and not args.dry_run else None
+    kafka = KafkaConnection.from_env() if args.to_topics and not args.dry_run else None
     report = replay(
         resources,
         selection,

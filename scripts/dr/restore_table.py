@@ -43,22 +43,13 @@ from botocore.exceptions import ClientError
 from pydantic import ValidationError
 
 from lambdas.ingest.store import DynamoEventStore, StoreUnavailable
-from lambdas.shared.aws import client
-from lambdas.shared.envelope import Event
-from local_platform.resources import Resources
+from platform_core.aws import client
+from platform_core.envelope import Event
+from platform_core.events_table import ITEM_ATTRIBUTES, TTL_ATTRIBUTE
+from platform_core.resources import Resources
 from scripts.dr.target import add_target_arguments, resolve, time_argument
 
-TTL_ATTRIBUTE = "expires_at"
-CONTRACT = (
-    "pk",
-    "envelope",
-    "team",
-    "event_id",
-    "event_type",
-    "received_at",
-    "correlation_id",
-    TTL_ATTRIBUTE,
-)
+CONTRACT = ITEM_ATTRIBUTES
 
 
 @dataclass

@@ -12,11 +12,10 @@ import argparse
 import os
 from datetime import datetime
 
-from lambdas.shared.aws import client
-from lambdas.shared.config import get_config
-from local_platform.aws_endpoint import configure_local_aws_env
-from local_platform.resources import Resources
-from local_platform.runtime import read_state
+from platform_core.aws import client
+from platform_core.config import get_config
+from platform_core.local_state import configure_local_aws_env, read_state
+from platform_core.resources import Resources
 
 KAFKA_BOOTSTRAP_ENV = "KAFKA_BOOTSTRAP_SERVERS"
 

@@ -24,18 +24,18 @@ from aws_lambda_powertools import Logger
 
 from lambdas.consumers import kafka_consumer
 from lambdas.consumers.kafka_consumer import KafkaEventConsumer
-from lambdas.consumers.order_processor import handler as order_processor
 from lambdas.fanout import handler as fanout
 from lambdas.ingest import handler as ingest
 from lambdas.kafka_bridge import handler as kafka_bridge
-from lambdas.shared import naming
-from lambdas.shared.aws import client
-from lambdas.shared.envelope import Event
+from lambdas.order_processor import handler as order_processor
 from local_platform.kafka_broker import KafkaBroker
 from local_platform.pollers.wiring import FanoutPollers
 from local_platform.provision import queue_url
 from local_platform.runtime import Component, LocalPlatform
 from local_platform.traffic import IngestClient, TrafficGenerator
+from platform_core import naming
+from platform_core.aws import client
+from platform_core.envelope import Event
 from tests.fixtures.aws import isolated_config
 
 pytestmark = [pytest.mark.integration, pytest.mark.kafka]

@@ -21,15 +21,15 @@ from typing import Any
 from botocore.exceptions import ClientError
 from confluent_kafka import OFFSET_BEGINNING, Consumer, TopicPartition
 
-from lambdas.kafka_bridge.settings import KafkaSettings
-from lambdas.shared import naming
-from lambdas.shared.aws import client
-from lambdas.shared.config import PlatformConfig
-from lambdas.shared.envelope import Event
-from lambdas.shared.registry import get_registry
 from local_platform.provision import provision, queue_url
-from local_platform.resources import Resources
 from local_platform.traffic import Kind, TrafficGenerator
+from platform_core import naming
+from platform_core.aws import client
+from platform_core.config import PlatformConfig
+from platform_core.envelope import Event
+from platform_core.kafka import KafkaConnection
+from platform_core.registry import get_registry
+from platform_core.resources import Resources
 from tests.fixtures.aws import isolated_config
 
 RAW_PREFIX = f"{naming.ZONE_RAW}/"
@@ -187,7 +187,7 @@ def queue_depth(name: str) -> int:
     )
 
 
-def read_topic(kafka: KafkaSettings, topic: str, expected: int, timeout: float = 60.0) -> list[Any]:
+def read_topic(kafka: KafkaConnection, topic: str, expected: int, timeout: float = 60.0) -> list[Any]:
     """Every message of a topic, from the beginning of each partition (no group: no rebalance wait).
 
     Tansu's watermark offsets cannot be trusted, so the end is "expected messages
@@ -247,7 +247,7 @@ class Delivered:
 def check_invariants(
     resources: Resources,
     accepted: dict[str, Event],
-    kafka: KafkaSettings,
+    kafka: KafkaConnection,
     collected: dict[str, list[dict[str, Any]]] | None = None,
 ) -> Delivered:
     """Each subscriber queue and topic has every accepted event of its subscriptions at least once,

@@ -20,17 +20,17 @@ from typing import Any
 
 import pytest
 
-from lambdas.shared import naming
-from lambdas.shared.aws import client
-from lambdas.shared.envelope import Event
 from local_platform.kafka_broker import KafkaBroker
 from local_platform.pollers.wiring import FanoutPollers
 from local_platform.provision import queue_url
-from local_platform.resources import Resources
 from local_platform.traffic import IngestClient, Kind, Sent, TrafficGenerator, batches
+from platform_core import naming
+from platform_core.aws import client
+from platform_core.envelope import Event
+from platform_core.kafka_topics import ensure_platform_topics
+from platform_core.resources import Resources
 from scripts.dr.replay import Destination, Selection, partition_prefixes, replay
 from scripts.dr.restore_table import restore
-from scripts.kafka_topics import ensure_platform_topics
 from tests.fixtures.aws import RunningGateway, running_gateway
 from tests.integration.fanout_support import drain_queue, fanout_resources, read_topic
 
@@ -198,7 +198,7 @@ def test_replay_of_a_time_range_delivers_every_event_of_it_to_a_queue_and_to_kaf
 
 
 def test_a_range_reads_the_hour_partitions_it_overlaps_and_keeps_from_inclusive_to_exclusive() -> None:
-    from lambdas.shared.config import get_config
+    from platform_core.config import get_config
 
     resources = Resources(get_config(), "dev")
     start, end = datetime(2026, 11, 21, 23, 30, tzinfo=UTC), datetime(2026, 11, 22, 1, 0, tzinfo=UTC)

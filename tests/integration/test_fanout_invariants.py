@@ -6,10 +6,10 @@ from contextlib import ExitStack
 
 import pytest
 
-from lambdas.shared import naming
 from local_platform.kafka_broker import KafkaBroker
 from local_platform.pollers.wiring import FanoutPollers
-from scripts.kafka_topics import ensure_platform_topics
+from platform_core import naming
+from platform_core.kafka_topics import ensure_platform_topics
 from tests.integration.fanout_support import (
     QueueCollector,
     check_invariants,

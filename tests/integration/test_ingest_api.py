@@ -15,12 +15,12 @@ from typing import Any
 import pytest
 import requests
 
-from lambdas.shared.aws import client
-from lambdas.shared.config import ApiLimits
-from lambdas.shared.envelope import Event
 from local_platform.provision import TTL_ATTRIBUTE, stream_arn
-from local_platform.resources import Resources
 from local_platform.traffic import TrafficGenerator
+from platform_core.aws import client
+from platform_core.config import ApiLimits
+from platform_core.envelope import Event
+from platform_core.resources import Resources
 from tests.fixtures.aws import RunningGateway, running_gateway
 
 pytestmark = pytest.mark.integration

@@ -9,9 +9,10 @@ from typing import Any
 import pytest
 import requests
 
-from local_platform.runtime import LocalPlatform, read_state
+from local_platform.runtime import LocalPlatform
 from local_platform.status import health
 from local_platform.traffic import TrafficGenerator
+from platform_core.local_state import read_state
 from tests.fixtures.aws import isolated_config
 
 pytestmark = pytest.mark.integration

@@ -23,17 +23,19 @@ import pyarrow.parquet as pq
 import pytest
 from pyspark.sql import SparkSession
 
-from lambdas.shared import naming
-from lambdas.shared.aws import client
-from lambdas.shared.envelope import Event
 from local_platform.lake import pipeline
-from local_platform.lake.generate import generate_events, jsonl_gz, put_objects, raw_objects
-from local_platform.lake.layout import MANIFEST_KEY, alerts_topic, lake_root
+from local_platform.lake.generate import generate_events, put_objects, raw_objects
+from local_platform.lake.layout import MANIFEST_KEY, lake_root
 from local_platform.lake.report import console_summary
 from local_platform.provision import provision
 from local_platform.query.engine import LocalEngine
 from local_platform.query.lint import ATHENA_DIR
-from local_platform.resources import Resources
+from platform_core import naming
+from platform_core.aws import client
+from platform_core.envelope import Event
+from platform_core.naming import lake_alerts_topic
+from platform_core.raw_zone import encode_lines
+from platform_core.resources import Resources
 from tests.fixtures.aws import isolated_config
 
 pytestmark = [pytest.mark.integration, pytest.mark.spark, pytest.mark.needs_glue, pytest.mark.needs_athena]
@@ -253,10 +255,10 @@ def test_first_run_curates_dedupes_quarantines_and_answers_every_kpi(lake: Lake,
     # At-least-once upstream: 15 events stored again in another raw object.
     replayed = events[100:115]
     replay_key = naming.raw_key("orders", NOW - timedelta(hours=1), "batch-replay")
-    objects[replay_key] = jsonl_gz(e.to_json() for e in replayed if e.team == "orders")
+    objects[replay_key] = encode_lines(e.to_json() for e in replayed if e.team == "orders")
     bad_event = json.loads(events[0].to_json()) | {"event_id": "not-a-uuid"}
     lake.bad_lines = ["{this is not json", json.dumps(bad_event)]
-    objects[naming.raw_key("orders", NOW - timedelta(hours=2), "batch-bad")] = jsonl_gz(
+    objects[naming.raw_key("orders", NOW - timedelta(hours=2), "batch-bad")] = encode_lines(
         [lake.bad_lines[0], events[1].to_json(), lake.bad_lines[1]]
     )
     put_objects(s3, resources.raw_bucket, objects)
@@ -351,7 +353,7 @@ def test_failed_run_leaves_curated_as_it_was_and_alerts(
 ) -> None:
     resources = lake.resources
     sns, sqs = client("sns"), client("sqs")
-    topic = sns.create_topic(Name=alerts_topic(resources.project, resources.env))["TopicArn"]
+    topic = sns.create_topic(Name=lake_alerts_topic(resources.project, resources.env))["TopicArn"]
     queue_url = sqs.create_queue(QueueName=f"{resources.project}-alerts-probe")["QueueUrl"]
     queue_arn = sqs.get_queue_attributes(QueueUrl=queue_url, AttributeNames=["QueueArn"])["Attributes"][
         "QueueArn"

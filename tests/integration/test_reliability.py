@@ -19,12 +19,12 @@ import pytest
 from botocore.awsrequest import AWSResponse
 from botocore.config import Config
 
-from lambdas.shared.aws import client
-from lambdas.shared.envelope import Event
 from local_platform.kafka_broker import KafkaBroker
 from local_platform.pollers.wiring import FanoutPollers, fanout_handler
 from local_platform.provision import queue_url
-from scripts.kafka_topics import ensure_platform_topics
+from platform_core.aws import client
+from platform_core.envelope import Event
+from platform_core.kafka_topics import ensure_platform_topics
 from tests.integration.fanout_support import (
     check_invariants,
     drain_queue,

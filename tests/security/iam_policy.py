@@ -24,9 +24,9 @@ from enum import Enum
 from pathlib import Path
 from typing import Any
 
-from lambdas.shared import naming
-from lambdas.shared.config import ROOT, PlatformConfig
-from local_platform.resources import Resources
+from platform_core import naming
+from platform_core.config import ROOT, PlatformConfig
+from platform_core.resources import Resources
 
 TEMPLATE = ROOT / "modules" / "team_access" / "policies" / "team_access.json.tftpl"
 PARTITION = "aws"
@@ -58,11 +58,11 @@ def render_template(text: str, variables: Mapping[str, Any]) -> str:
 
 
 def workgroup_name(config: PlatformConfig, env: str, team: str) -> str:
-    return naming.resource_name(config.project, env, "analytics", team)
+    return naming.team_workgroup(config.project, env, team)
 
 
 def glue_database(config: PlatformConfig, env: str) -> str:
-    return f"{config.project}-{env}-lake".replace("-", "_")
+    return naming.glue_database(config.project, env)
 
 
 def queue_arn(resources: Resources, name: str, account_id: str) -> str:

@@ -36,13 +36,13 @@ from schemathesis.config import SchemathesisConfig
 from schemathesis.core.transport import Response
 from schemathesis.specs.openapi.checks import negative_data_rejection, positive_data_acceptance
 
-from lambdas.shared.aws import client
-from lambdas.shared.config import ROOT, ApiLimits, get_config
-from lambdas.shared.envelope import Event
-from lambdas.shared.registry import get_registry
 from local_platform.gateway import OPENAPI_PATH
 from local_platform.provision import provision
-from local_platform.resources import Resources
+from platform_core.aws import client
+from platform_core.config import ROOT, ApiLimits, get_config
+from platform_core.envelope import Event
+from platform_core.registry import get_registry
+from platform_core.resources import Resources
 from tests.fixtures.aws import RunningGateway, isolated_config, running_gateway
 
 pytestmark = pytest.mark.integration

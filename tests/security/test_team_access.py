@@ -39,9 +39,9 @@ import requests
 from botocore.config import Config
 from botocore.exceptions import ClientError
 
-from lambdas.shared.config import get_config
 from local_platform.aws_endpoint import MOTO_ACCOUNT_ID, free_port, wait_until_up
-from local_platform.resources import Resources
+from platform_core.config import get_config
+from platform_core.resources import Resources
 from tests.security.iam_policy import (
     PARTITION,
     TEMPLATE,

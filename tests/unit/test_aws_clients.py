@@ -1,6 +1,6 @@
 import pytest
 
-from lambdas.shared.aws import client
+from platform_core.aws import client
 
 
 def test_clients_are_reused_per_endpoint_and_renewed_when_it_changes(monkeypatch: pytest.MonkeyPatch) -> None:

@@ -4,7 +4,7 @@ from pathlib import Path
 import pytest
 import yaml
 
-from lambdas.shared.config import DEFAULT_CONFIG_PATH, PlatformConfig, get_config, load_config
+from platform_core.config import DEFAULT_CONFIG_PATH, PlatformConfig, get_config, load_config
 
 
 def test_repository_config_is_valid() -> None:
@@ -14,7 +14,7 @@ def test_repository_config_is_valid() -> None:
 
 
 def test_every_produced_event_type_has_a_schema() -> None:
-    from lambdas.shared.registry import get_registry
+    from platform_core.registry import get_registry
 
     assert set(get_config().event_types) <= set(get_registry().event_types)
 

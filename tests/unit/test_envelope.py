@@ -10,7 +10,7 @@ from uuid import UUID
 import pytest
 from pydantic import ValidationError
 
-from lambdas.shared.envelope import Event, EventIn, envelope_json_schema
+from platform_core.envelope import Event, EventIn, envelope_json_schema
 
 
 def envelope(**changes: Any) -> dict[str, Any]:

@@ -17,20 +17,13 @@ from lambdas.fanout.handler import build_handler
 from lambdas.fanout.retry import Backoff
 from lambdas.fanout.routing import Router
 from lambdas.fanout.service import FanoutService
-from lambdas.fanout.sinks import (
-    MANIFEST_PREFIX,
-    OutMessage,
-    RawZoneWriter,
-    SqsSender,
-    batch_id,
-    chunks,
-    encode_lines,
-)
-from lambdas.shared import naming
-from lambdas.shared.config import get_config
-from lambdas.shared.envelope import Event
-from local_platform.lambda_context import LocalLambdaContext
+from lambdas.fanout.sinks import MANIFEST_PREFIX, OutMessage, RawZoneWriter, SqsSender, chunks
 from local_platform.traffic import TrafficGenerator
+from platform_core import naming
+from platform_core.config import get_config
+from platform_core.envelope import Event
+from platform_core.lambda_context import LocalLambdaContext
+from platform_core.raw_zone import batch_id, encode_lines
 
 NO_WAIT = Backoff(attempts=4, sleep=lambda _s: None)
 ARN = "arn:aws:dynamodb:eu-west-1:123456789012:table/t-dev-events/stream/2026-01-01T00:00:00.000"

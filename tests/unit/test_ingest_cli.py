@@ -9,7 +9,8 @@ from pathlib import Path
 import pytest
 
 from local_platform import __main__ as cli
-from local_platform import runtime, status
+from local_platform import status
+from platform_core import local_state
 
 
 def test_help_lists_every_command(capsys: pytest.CaptureFixture[str]) -> None:
@@ -59,7 +60,7 @@ def test_status_without_a_running_platform_is_exit_1(
     monkeypatch: pytest.MonkeyPatch, tmp_path: Path, capsys: pytest.CaptureFixture[str]
 ) -> None:
     state = tmp_path / "platform.json"
-    monkeypatch.setattr(status, "read_state", lambda: runtime.read_state(state))
+    monkeypatch.setattr(status, "read_state", lambda: local_state.read_state(state))
     assert status.main([]) == 1
     assert "No local platform is running" in " ".join(capsys.readouterr().out.split())
 

@@ -9,7 +9,6 @@ from typing import Any
 import pytest
 import requests
 
-from lambdas.shared.config import ApiLimits
 from local_platform.gateway import (
     DailyQuota,
     LocalApiGateway,
@@ -18,6 +17,7 @@ from local_platform.gateway import (
     generate_api_keys,
     routes_from_openapi,
 )
+from platform_core.config import ApiLimits
 
 FIXTURE = Path(__file__).resolve().parents[1] / "fixtures" / "data" / "apigw_rest_post_events.json"
 PLAN = ApiLimits(rate_limit=10, burst_limit=5, quota_per_day=1000)

@@ -16,11 +16,11 @@ from hypothesis import strategies as st
 from lambdas.ingest.models import ErrorResponse, IngestResponse, Verdict
 from lambdas.ingest.service import IngestRequest, IngestService, Outcome
 from lambdas.ingest.store import DynamoEventStore, S3RejectedStore, StoreUnavailable
-from lambdas.shared.config import get_config
-from lambdas.shared.envelope import Event, EventIn
-from lambdas.shared.registry import get_registry
 from local_platform import provision
 from local_platform.traffic import TrafficGenerator
+from platform_core.config import get_config
+from platform_core.envelope import Event, EventIn
+from platform_core.registry import get_registry
 
 NOW = datetime(2026, 11, 21, 9, 30, 15, 123456, tzinfo=UTC)
 KEYS = {"key-orders": "orders", "key-billing": "billing"}

@@ -12,11 +12,11 @@ import pytest
 from lambdas.kafka_bridge.bridge import Bridge
 from lambdas.kafka_bridge.handler import build_handler
 from lambdas.kafka_bridge.producer import KafkaPublisher, PoisonMessage, producer_config, to_kafka_record
-from lambdas.kafka_bridge.settings import KafkaSettings
-from lambdas.shared.envelope import Event
-from lambdas.shared.registry import get_registry
-from local_platform.lambda_context import LocalLambdaContext
 from local_platform.traffic import TrafficGenerator
+from platform_core.envelope import Event
+from platform_core.kafka import KafkaConnection
+from platform_core.lambda_context import LocalLambdaContext
+from platform_core.registry import get_registry
 
 
 class FakeError:
@@ -105,13 +105,13 @@ def test_a_message_without_a_valid_event_is_poison() -> None:
 
 
 def test_the_producer_is_idempotent_with_acks_all() -> None:
-    config = producer_config(KafkaSettings("b:9092"), 5000)
+    config = producer_config(KafkaConnection("b:9092"), 5000)
     assert config["enable.idempotence"] is True and config["acks"] == "all"
     assert config["message.timeout.ms"] == 5000 and config["security.protocol"] == "PLAINTEXT"
 
 
 def test_msk_uses_iam_oauthbearer_over_tls() -> None:
-    config = KafkaSettings("b-1.msk:9098", "SASL_SSL", "eu-west-1").client_config()
+    config = KafkaConnection("b-1.msk:9098", "SASL_SSL", "eu-west-1").client_config()
     assert config["security.protocol"] == "SASL_SSL" and config["sasl.mechanism"] == "OAUTHBEARER"
     assert callable(config["oauth_cb"])
 
@@ -131,7 +131,9 @@ def test_only_the_messages_kafka_did_not_acknowledge_return_to_the_queue() -> No
         producers.append(FakeProducer(config, fail_keys=frozenset({failing_key}), full_once=True))
         return producers[-1]
 
-    bridge = Bridge("stockoss", "dev", get_registry(), KafkaPublisher(KafkaSettings("b:9092"), 5000, factory))
+    bridge = Bridge(
+        "stockoss", "dev", get_registry(), KafkaPublisher(KafkaConnection("b:9092"), 5000, factory)
+    )
     records = [sqs_record(e.model_dump_json()) for e in events] + [sqs_record("not json")]
     response = build_handler(lambda: bridge)({"Records": records}, LocalLambdaContext("bridge"))
     failed = {f["itemIdentifier"] for f in response["batchItemFailures"]}

@@ -7,10 +7,10 @@ from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
 from glue_jobs.contract import athena_ddl, load_tables, tables_dir
-from lambdas.shared.config import get_config
-from lambdas.shared.registry import SchemaRegistry
 from local_platform.lake.generate import generate_events, raw_objects
 from local_platform.lake.report import _series, bar_chart, write_report
+from platform_core.config import get_config
+from platform_core.registry import SchemaRegistry
 
 
 def test_committed_ddl_is_generated_from_the_contracts() -> None:
@@ -72,7 +72,7 @@ def test_glue_worker_modules_are_pinned_as_in_the_lock() -> None:
     """What Glue installs (--additional-python-modules) is what the tests ran with."""
     import re
 
-    from lambdas.shared.config import ROOT
+    from platform_core.config import ROOT
 
     locked = dict(
         re.findall(r"^([a-z0-9_.-]+)==([^ \\\n]+)", (ROOT / "requirements/dev.lock").read_text(), re.M)

@@ -2,7 +2,7 @@ from datetime import UTC, datetime
 
 import pytest
 
-from lambdas.shared import naming
+from platform_core import naming
 
 
 def test_aws_names_follow_project_env_team_purpose() -> None:

@@ -24,10 +24,10 @@ from lambdas.ingest.handler import build_handler
 from lambdas.ingest.models import API_SCHEMAS_DIR, exported_schemas, render
 from lambdas.ingest.service import IngestService
 from lambdas.ingest.store import StoreUnavailable
-from lambdas.shared.config import ApiLimits, get_config
-from lambdas.shared.registry import get_registry
 from local_platform.gateway import OPENAPI_PATH, LocalApiGateway, api_key_teams, generate_api_keys
 from local_platform.traffic import TrafficGenerator
+from platform_core.config import ApiLimits, get_config
+from platform_core.registry import get_registry
 from tests.unit.test_ingest_service import MemoryEvents, MemoryRejected
 
 DOCUMENT = yaml.safe_load(OPENAPI_PATH.read_text(encoding="utf-8"))

@@ -8,13 +8,13 @@ from typing import Any
 
 import pytest
 
-from lambdas.consumers.order_processor.handler import build_handler
-from lambdas.consumers.order_processor.orders import NotYet, OrderState, Rejected, apply
-from lambdas.consumers.order_processor.service import OrderProcessor
-from lambdas.consumers.order_processor.store import Conflict, InMemoryOrderStore
-from lambdas.shared.envelope import Event
-from local_platform.lambda_context import LocalLambdaContext
+from lambdas.order_processor.handler import build_handler
+from lambdas.order_processor.orders import NotYet, OrderState, Rejected, apply
+from lambdas.order_processor.service import OrderProcessor
+from lambdas.order_processor.store import Conflict, InMemoryOrderStore
 from local_platform.traffic import TrafficGenerator
+from platform_core.envelope import Event
+from platform_core.lambda_context import LocalLambdaContext
 
 
 def lifecycle(seed: int, cancelled: bool = False) -> dict[str, Event]:

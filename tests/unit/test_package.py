@@ -13,7 +13,7 @@ import pytest
 
 from scripts import package
 
-SOURCES = ("lambdas", "config", "schemas", "glue_jobs", "athena")
+SOURCES = ("platform_core", "lambdas", "config", "schemas", "glue_jobs", "athena")
 BUILT_FUNCTIONS = [
     n for n, p in package.FUNCTIONS.items() if (package.REPO_ROOT / p / "handler.py").is_file()
 ]
@@ -29,9 +29,9 @@ def _copy_repo(dest: Path, mtime: float, mode: int) -> Path:
         shutil.copytree(
             package.REPO_ROOT / name, dest / name, ignore=shutil.ignore_patterns("__pycache__", "*.pyc")
         )
-    (dest / "lambdas" / "shared" / "__pycache__").mkdir()
-    (dest / "lambdas" / "shared" / "__pycache__" / "config.cpython-311.pyc").write_bytes(b"stale")
-    (dest / "lambdas" / "shared" / "stale.pyc").write_bytes(b"stale")
+    (dest / "platform_core" / "__pycache__").mkdir()
+    (dest / "platform_core" / "__pycache__" / "config.cpython-311.pyc").write_bytes(b"stale")
+    (dest / "platform_core" / "stale.pyc").write_bytes(b"stale")
     for path in dest.rglob("*"):
         if path.is_file():
             path.chmod(mode)
@@ -79,7 +79,7 @@ def test_function_zip_layout(builds: tuple[Path, Path], name: str) -> None:
     own = package.FUNCTIONS[name]
     assert names == sorted(names)
     assert "lambdas/__init__.py" in names
-    assert "lambdas/shared/config.py" in names
+    assert "platform_core/config.py" in names
     assert f"{own}/handler.py" in names
     assert "config/platform.yaml" in names
     assert any(n.startswith("schemas/") and n.endswith(".json") for n in names)
@@ -87,8 +87,7 @@ def test_function_zip_layout(builds: tuple[Path, Path], name: str) -> None:
     others = [p for n, p in package.FUNCTIONS.items() if n != name]
     assert not [n for n in names if any(n.startswith(p + "/") for p in others)]
     assert not [n for n in names if n.startswith("glue_jobs/")]
-    if own.count("/") > 1:  # lambdas/consumers/order_processor: its parent package comes too
-        assert "lambdas/consumers/__init__.py" in names
+    assert "lambdas/__init__.py" in names  # its parent package comes too
 
 
 def test_fixed_metadata_and_no_bytecode_from_the_build_machine(builds: tuple[Path, Path]) -> None:
@@ -97,7 +96,7 @@ def test_fixed_metadata_and_no_bytecode_from_the_build_machine(builds: tuple[Pat
             for info in archive.infolist():
                 # The source tree's stray cpython-311 .pyc never gets in; only the runtime's.
                 assert not info.filename.endswith(".pyc") or info.filename.endswith(".cpython-312.pyc")
-                assert info.filename != "lambdas/shared/stale.pyc"
+                assert info.filename != "platform_core/stale.pyc"
                 assert info.date_time == (1980, 1, 1, 0, 0, 0)
                 assert info.external_attr >> 16 == 0o100644
                 assert info.compress_type == zipfile.ZIP_DEFLATED
@@ -132,13 +131,13 @@ def test_the_runtime_loads_the_shipped_bytecode_under_the_lambda_path(
     assert LAMBDA_PYTHON is not None
     with zipfile.ZipFile(builds[0] / "lambda" / "ingest.zip") as archive:
         archive.extractall(tmp_path)
-    code = "import sys; sys.path[:0] = [sys.argv[1]]; import lambdas.shared.naming"
+    code = "import sys; sys.path[:0] = [sys.argv[1]]; import platform_core.naming"
     proc = subprocess.run(
         [LAMBDA_PYTHON, "-I", "-S", "-B", "-v", "-c", code, str(tmp_path)],
         capture_output=True, text=True, check=False,
     )  # fmt: skip
     assert proc.returncode == 0, proc.stderr
-    naming = tmp_path / "lambdas" / "shared" / "naming.py"
+    naming = tmp_path / "platform_core" / "naming.py"
     assert f"code object from '{naming.parent}/__pycache__/naming.cpython-312.pyc'" in proc.stderr
 
 
@@ -155,7 +154,7 @@ def test_without_a_lambda_python_the_zips_are_built_without_bytecode_and_say_so(
 def test_glue_libs_hold_what_the_job_imports_but_not_the_entry_script(builds: tuple[Path, Path]) -> None:
     names = _names(builds[0] / "glue" / "glue_libs.zip")
     assert "glue_jobs/__init__.py" in names
-    assert "lambdas/shared/envelope.py" in names
+    assert "platform_core/envelope.py" in names
     assert any(n.startswith("athena/tables/") and n.endswith(".json") for n in names)
     jobs = sorted((package.REPO_ROOT / "glue_jobs").glob("*/job.py"))
     for job in jobs:
@@ -171,15 +170,15 @@ def test_first_party_imports_follow_the_chain(tmp_path: Path) -> None:
         "glue_jobs/__init__.py": "",
         "glue_jobs/job/__init__.py": "",
         "glue_jobs/job/job.py": "import json\nfrom glue_jobs.job import run\n",
-        "glue_jobs/job/run.py": "from glue_jobs.contract import table\nimport lambdas.shared.envelope\n",
+        "glue_jobs/job/run.py": "from glue_jobs.contract import table\nimport platform_core.envelope\n",
         "glue_jobs/contract.py": "from sqlglot import exp\ntable = 1\n",
         "glue_jobs/unused.py": "",
         "lambdas/__init__.py": "",
-        "lambdas/shared/__init__.py": "",
-        "lambdas/shared/envelope.py": "from . import naming\nfrom .sub.deep import x\n",
-        "lambdas/shared/naming.py": "",
-        "lambdas/shared/sub/__init__.py": "",
-        "lambdas/shared/sub/deep.py": "from ..naming import y\nx = 1\n",
+        "platform_core/__init__.py": "",
+        "platform_core/envelope.py": "from . import naming\nfrom .sub.deep import x\n",
+        "platform_core/naming.py": "",
+        "platform_core/sub/__init__.py": "",
+        "platform_core/sub/deep.py": "from ..naming import y\nx = 1\n",
     }.items():
         (tmp_path / rel).parent.mkdir(parents=True, exist_ok=True)
         (tmp_path / rel).write_text(text)
@@ -192,12 +191,11 @@ def test_first_party_imports_follow_the_chain(tmp_path: Path) -> None:
         "glue_jobs/job/__init__.py",
         "glue_jobs/job/run.py",
         "glue_jobs/contract.py",
-        "lambdas/__init__.py",
-        "lambdas/shared/__init__.py",
-        "lambdas/shared/envelope.py",
-        "lambdas/shared/naming.py",
-        "lambdas/shared/sub/__init__.py",
-        "lambdas/shared/sub/deep.py",
+        "platform_core/__init__.py",
+        "platform_core/envelope.py",
+        "platform_core/naming.py",
+        "platform_core/sub/__init__.py",
+        "platform_core/sub/deep.py",
     }
 
 

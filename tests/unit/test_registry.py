@@ -8,9 +8,9 @@ from pathlib import Path
 import jsonschema_rs
 import pytest
 
-from lambdas.shared.config import get_config
-from lambdas.shared.registry import Reason, SchemaRegistry, get_registry
 from local_platform.traffic import TrafficGenerator
+from platform_core.config import get_config
+from platform_core.registry import Reason, SchemaRegistry, get_registry
 
 REQUIRED_TYPES = {
     "orders.order_created",
@@ -85,7 +85,7 @@ def test_every_schema_file_is_valid_against_the_meta_schema() -> None:
     # Checked here rather than at every cold start.
     from jsonschema import Draft202012Validator
 
-    from lambdas.shared.registry import DEFAULT_SCHEMAS_DIR
+    from platform_core.registry import DEFAULT_SCHEMAS_DIR
 
     files = sorted(DEFAULT_SCHEMAS_DIR.glob("*/*/*.json"))
     assert len(files) >= len(REQUIRED_TYPES)

@@ -48,7 +48,7 @@ run "raw_events_reads_the_raw_zone_layout" {
 
   assert {
     condition     = output.tables["raw_events"].parameters["storage.location.template"] == "s3://stockoss-dev-raw-123456789012/raw/team=$${team}/dt=$${dt}/hour=$${hour}/"
-    error_message = "raw_events must read raw/team=<t>/dt=<d>/hour=<hh>/ (lambdas/shared/naming.py raw_key)"
+    error_message = "raw_events must read raw/team=<t>/dt=<d>/hour=<hh>/ (platform_core/naming.py raw_key)"
   }
   assert {
     condition     = output.tables["raw_events"].parameters["projection.hour.digits"] == "2" && output.tables["raw_events"].parameters["projection.hour.range"] == "0,23"

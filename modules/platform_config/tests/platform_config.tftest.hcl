@@ -1,5 +1,5 @@
 # The real configuration file, parsed offline, and the derived maps checked
-# against what lambdas/shared/config.py derives from the same file.
+# against what platform_core/config.py derives from the same file.
 variables {
   config_yaml = file("../../config/platform.yaml")
   environment = "dev"
@@ -119,7 +119,8 @@ run "appending_a_team_keeps_existing_cidrs" {
   command = plan
 
   variables {
-    config_yaml = "${file("../../config/platform.yaml")}  aardvark:\n    api: {rate_limit: 1, burst_limit: 1, quota_per_day: 1}\n    produces: [aardvark.thing_happened]\n"
+    # Appended at the end of `teams:`, which the services section follows.
+    config_yaml = replace(file("../../config/platform.yaml"), "\n# Services:", "  aardvark:\n    api: {rate_limit: 1, burst_limit: 1, quota_per_day: 1}\n    produces: [aardvark.thing_happened]\n\n# Services:")
   }
 
   assert {

@@ -51,7 +51,7 @@ module "fanout" {
     order-processor = {
       team          = "orders"
       function_name = "stockoss-dev-orders-order-processor"
-      handler       = "lambdas.consumers.order_processor.handler.lambda_handler"
+      handler       = "lambdas.order_processor.handler.lambda_handler"
       artifact      = "order_processor"
       state_table   = { name = "stockoss-dev-orders-order-state", hash_key = "order_id", env_var = "ORDERS_TABLE" }
     }

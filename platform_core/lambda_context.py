@@ -1,4 +1,4 @@
-"""The context object Lambda passes to a handler, for every local invocation (gateway, pollers, scripts)."""
+"""The context object Lambda passes to a handler, for handlers invoked outside Lambda (the emulator, scripts, tests)."""
 
 from __future__ import annotations
 
@@ -7,7 +7,8 @@ import uuid
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 
-from local_platform.aws_endpoint import MOTO_ACCOUNT_ID
+# The account id moto reports; outside AWS no other account exists.
+LOCAL_ACCOUNT_ID = "123456789012"
 
 
 @dataclass
@@ -24,7 +25,7 @@ class LocalLambdaContext:
 
     @property
     def invoked_function_arn(self) -> str:
-        return f"arn:aws:lambda:{self.region}:{MOTO_ACCOUNT_ID}:function:{self.function_name}"
+        return f"arn:aws:lambda:{self.region}:{LOCAL_ACCOUNT_ID}:function:{self.function_name}"
 
     @property
     def log_group_name(self) -> str:

@@ -4,9 +4,9 @@ from __future__ import annotations
 
 from dataclasses import replace
 
-from lambdas.consumers.order_processor.orders import HANDLED_TYPES, Rejected, apply
-from lambdas.consumers.order_processor.store import OrderStore
-from lambdas.shared.envelope import Event
+from lambdas.order_processor.orders import HANDLED_TYPES, Rejected, apply
+from lambdas.order_processor.store import OrderStore
+from platform_core.envelope import Event
 
 
 class OrderProcessor:

@@ -14,7 +14,7 @@ from uuid import UUID
 
 from pydantic import AwareDatetime, BaseModel, BeforeValidator, ConfigDict, Field
 
-from lambdas.shared.config import EVENT_TYPE_PATTERN
+from platform_core.config import EVENT_TYPE_PATTERN
 
 SCHEMA_VERSION_PATTERN = r"^[1-9][0-9]{0,3}$"
 _UUID_TEXT = re.compile(r"^[0-9a-fA-F]{8}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{12}$")

@@ -16,7 +16,7 @@ from decimal import Decimal
 from enum import StrEnum
 from typing import Any
 
-from lambdas.shared.envelope import Event
+from platform_core.envelope import Event
 
 ORDER_CREATED = "orders.order_created"
 STOCK_RESERVED = "orders.stock_reserved"

@@ -93,3 +93,61 @@ def curated_prefix(table: str, team: str | None = None, event_date: str | None =
         if event_date is not None:
             key += f"event_date={event_date}/"
     return key
+
+
+def glue_database(project: str, env: str) -> str:
+    """The Glue catalog database of the lake tables (Glue names allow no dashes)."""
+    return resource_name(project, env, "lake").replace("-", "_")
+
+
+def team_workgroup(project: str, env: str, team: str) -> str:
+    """The team's Athena workgroup (its bytes-scanned limit is lake.athena_bytes_scanned_cutoff)."""
+    return resource_name(project, env, "analytics", team)
+
+
+def lake_alerts_topic(project: str, env: str) -> str:
+    """The SNS topic the lake's data-quality failures are published to."""
+    return resource_name(project, env, "lake-alerts")
+
+
+# -- declared services (config/platform.yaml `services`) --------------------------------------------
+
+
+def service_function(project: str, env: str, team: str, service: str) -> str:
+    """The Lambda function of a declared service."""
+    return resource_name(project, env, service, team)
+
+
+def service_table(project: str, env: str, team: str, table: str) -> str:
+    """A state table a service declares (short names are unique within a team)."""
+    return resource_name(project, env, table, team)
+
+
+def service_bucket(project: str, env: str, team: str, bucket: str, account_id: str | None = None) -> str:
+    """A bucket a service declares (short names are unique within a team; AWS appends the account id)."""
+    base = resource_name(project, env, bucket, team)
+    return f"{base}-{account_id}" if account_id else base
+
+
+def service_queue(project: str, env: str, team: str, service: str) -> str:
+    """The queue of a service triggered by S3 notifications (its DLQ: service_dlq)."""
+    return resource_name(project, env, f"{service}-inbox", team)
+
+
+def service_dlq(project: str, env: str, team: str, service: str) -> str:
+    return resource_name(project, env, f"{service}-inbox-dlq", team)
+
+
+def service_consumer_group(project: str, env: str, team: str, service: str) -> str:
+    """The Kafka consumer group of a service triggered by Kafka topics."""
+    return resource_name(project, env, f"consumer-{service}", team)
+
+
+def team_api_key_secret(project: str, env: str, team: str) -> str:
+    """The Secrets Manager secret holding a team's API key (for its services that emit events)."""
+    return resource_name(project, env, "api-key", team)
+
+
+def env_var_suffix(short_name: str) -> str:
+    """`order-state` -> `ORDER_STATE`: tables and buckets reach a function as TABLE_<X> / BUCKET_<X>."""
+    return short_name.upper().replace("-", "_")

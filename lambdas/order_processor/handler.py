@@ -17,12 +17,12 @@ from aws_lambda_powertools.utilities.batch import BatchProcessor, EventType, pro
 from aws_lambda_powertools.utilities.data_classes.sqs_event import SQSRecord
 from aws_lambda_powertools.utilities.typing import LambdaContext
 
-from lambdas.consumers.order_processor.orders import NotYet, Rejected
-from lambdas.consumers.order_processor.service import OrderProcessor
-from lambdas.consumers.order_processor.store import Conflict, DynamoOrderStore
-from lambdas.shared.aws import client
-from lambdas.shared.config import get_config
-from lambdas.shared.settings import required_env
+from lambdas.order_processor.orders import NotYet, Rejected
+from lambdas.order_processor.service import OrderProcessor
+from lambdas.order_processor.store import Conflict, DynamoOrderStore
+from platform_core.aws import client
+from platform_core.config import get_config
+from platform_core.settings import required_env
 
 logger = Logger(service="order-processor")
 tracer = Tracer(service="order-processor")

@@ -14,7 +14,7 @@ from typing import Any, Protocol
 
 from botocore.exceptions import ClientError
 
-from lambdas.consumers.order_processor.orders import Order, OrderState
+from lambdas.order_processor.orders import Order, OrderState
 
 
 class Conflict(Exception):

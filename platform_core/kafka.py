@@ -12,7 +12,7 @@ import os
 from dataclasses import dataclass
 from typing import Any
 
-from lambdas.shared.settings import required_env
+from platform_core.settings import required_env
 
 PLAINTEXT = "PLAINTEXT"
 SASL_SSL = "SASL_SSL"
@@ -22,13 +22,13 @@ SESSION_TIMEOUT_MS = 6000
 
 
 @dataclass(frozen=True)
-class KafkaSettings:
+class KafkaConnection:
     bootstrap_servers: str
     security_protocol: str = PLAINTEXT
     region: str = ""
 
     @classmethod
-    def from_env(cls) -> KafkaSettings:
+    def from_env(cls) -> KafkaConnection:
         protocol = os.environ.get("KAFKA_SECURITY_PROTOCOL", PLAINTEXT).upper()
         if protocol not in (PLAINTEXT, SASL_SSL):
             raise RuntimeError(f"KAFKA_SECURITY_PROTOCOL must be {PLAINTEXT} or {SASL_SSL}, not {protocol}")

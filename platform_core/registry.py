@@ -18,7 +18,7 @@ from typing import Any
 
 import jsonschema_rs
 
-from lambdas.shared.config import ROOT
+from platform_core.config import ROOT
 
 DEFAULT_SCHEMAS_DIR = ROOT / "schemas"
 

@@ -9,8 +9,8 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-from lambdas.shared import naming
-from lambdas.shared.config import PlatformConfig
+from platform_core import naming
+from platform_core.config import PlatformConfig
 
 
 @dataclass(frozen=True)
