@@ -59,9 +59,9 @@ def test_only_an_authorizer_has_an_identity(tmp_path: Path) -> None:
 
 
 def test_a_service_declares_the_secrets_it_reads(tmp_path: Path) -> None:
-    secrets = {"erp": {"description": "URL and API key of the ERP"}}
+    secrets = {"toy-erp": {"description": "URL and API key of the ERP"}}
     service = load_config(_with_authorizer(tmp_path, secrets=secrets)).services["toy-authorizer"]
-    assert service.secrets["erp"].description == "URL and API key of the ERP"
+    assert service.secrets["toy-erp"].description == "URL and API key of the ERP"
     from platform_core import naming
 
     assert naming.service_secret("stockoss", "dev", "orders", "erp") == "stockoss-dev-orders-erp"
