@@ -99,3 +99,20 @@ class PlacedOrder:
             currency=payload["total"]["currency"],
             payload=payload,
         )
+
+
+def export_request_schema(path: str) -> None:
+    """Write the request schema where api/openapi.yaml references it (`python -m lambdas.orders.model`)."""
+    import json
+
+    from platform_core.registry import get_registry
+
+    with open(path, "w", encoding="utf-8") as handle:
+        json.dump(request_schema(get_registry()), handle, indent=2, ensure_ascii=False)
+        handle.write("\n")
+
+
+if __name__ == "__main__":
+    from platform_core.config import ROOT
+
+    export_request_schema(str(ROOT / "api" / "schemas" / "place-order-request.json"))
