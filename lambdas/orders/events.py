@@ -7,6 +7,7 @@ answers `duplicate` and nothing is announced twice.
 
 from __future__ import annotations
 
+import re
 from collections.abc import Mapping
 from datetime import datetime, timedelta
 from decimal import Decimal
@@ -60,7 +61,8 @@ def confirmation(order: PlacedOrder, sale_order: SaleOrder, at: datetime) -> lis
     currency = sale_order.currency
     reserved = {
         "order_id": order.order_id,
-        "reservation_id": reservation,
+        # stock_reserved v1 ids allow no "/", which Odoo's delivery names (WH/OUT/00012) contain.
+        "reservation_id": re.sub(r"[^A-Za-z0-9_.:-]", "-", reservation)[:64],
         "warehouse_id": WAREHOUSE,
         "lines": [{"sku": line.sku, "quantity": line.quantity} for line in sale_order.lines],
         "expires_at": (at + RESERVATION_PROMISE).isoformat(),

@@ -87,9 +87,12 @@ class SagaPorts:
 
 
 class SagaRunner:
-    def __init__(self, ports: SagaPorts, lease_seconds: float = 60.0):
+    def __init__(
+        self, ports: SagaPorts, lease_seconds: float = 60.0, defer_seconds: float = DEFAULT_DELAY_SECONDS
+    ):
         self._ports = ports
         self._lease_seconds = lease_seconds
+        self._defer_seconds = defer_seconds
 
     # -- entry points -------------------------------------------------------------------
 
@@ -158,14 +161,14 @@ class SagaRunner:
             raise Deferred(str(exc), max(1.0, exc.retry_after)) from exc
         except (ErpUnavailable, ErpAccessDenied, WarehouseUnavailable) as exc:
             state = dependency.breaker.state()
-            delay = max(DEFAULT_DELAY_SECONDS, state.open_until - time.time())
+            delay = max(self._defer_seconds, state.open_until - time.time())
             raise Deferred(f"{dependency.name} unavailable: {exc}", delay) from exc
 
     def _emit(self, announced: list[EventIn], correlation_id: str | None) -> None:
         try:
             self._ports.emitter.emit(announced, correlation_id)
         except EmitUnavailable as exc:
-            raise Deferred(f"the platform's ingest API is unavailable: {exc}") from exc
+            raise Deferred(f"the platform's ingest API is unavailable: {exc}", self._defer_seconds) from exc
 
     def _ensure_customer(self, order: PlacedOrder) -> Outcome:
         erp = self._ports.erp

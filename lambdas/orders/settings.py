@@ -32,6 +32,13 @@ class SagaSettings(ProducerSettings):
     secret_erp: str  # SECRET_ERP: {"url", "transport": "json2"|"jsonrpc", "database", "login", "api_key"}
     secret_wms: str = ""  # SECRET_WMS: {"url", "token", "location_group"}; no value: no WMS check
     erp_timeout_seconds: float = 10.0  # ERP_TIMEOUT_SECONDS: read timeout of one ERP call
+    erp_attempts: int = 3  # ERP_ATTEMPTS: tries of one saga step while the ERP answers with server errors
+    breaker_failures: int = 5  # BREAKER_FAILURES: failures within BREAKER_WINDOW_SECONDS that open a breaker
+    breaker_window_seconds: float = 30.0  # BREAKER_WINDOW_SECONDS
+    breaker_open_seconds: float = (
+        20.0  # BREAKER_OPEN_SECONDS: the first open period (doubles while probes fail)
+    )
+    defer_seconds: float = 30.0  # DEFER_SECONDS: how long an order waits when its dependency failed
 
 
 class AuthorizerSettings(FunctionSettings):
