@@ -1,10 +1,12 @@
 """Realistic StockOSS traffic: order lifecycles across the three teams, seedable, plus bad input.
 
-One order's life: `orders.order_created` -> `orders.stock_reserved` (orders
-team) -> `billing.invoice_requested` -> `billing.invoice_issued` (billing) ->
-`documents.document_uploaded` (the invoice PDF) and
-`notifications.notification_requested` (documents team); about one order in
-ten is cancelled after the reservation instead (`orders.order_cancelled`).
+One order's life: `orders.order_created` -> `orders.stock_reserved` ->
+`orders.order_confirmed` -> `billing.invoice_requested` (orders team) ->
+`billing.invoice_issued` (billing) -> `documents.document_uploaded` (the
+invoice PDF, documents team) and `notifications.notification_requested`
+(orders team); about one order in ten is cancelled after the reservation
+instead (`orders.order_cancelled`), one in twenty rejected for want of stock
+(`orders.order_rejected`).
 Payloads carry consistent business data (the invoice total is the order total,
 the reservation holds the ordered lines). The same seed gives the same events.
 
@@ -53,6 +55,7 @@ CHANNELS = ("web", "web", "web", "mobile", "mobile", "store", "api", "marketplac
 WAREHOUSES = ("WH-PAR-1", "WH-LYO-2", "WH-BER-1")
 CANCEL_REASONS = ("customer_request", "payment_failed", "out_of_stock", "fraud_suspected")
 CENT = Decimal("0.01")
+REJECTED_EVERY = 20  # one order in twenty is rejected by the saga (out of stock)
 
 
 class Kind(StrEnum):
@@ -156,6 +159,9 @@ class TrafficGenerator:
                 },
             )
         ]
+        if self._orders % REJECTED_EVERY == 0:
+            flow.append(self._rejected(flow[0][1]["payload"]))
+            return flow
         reserved_at = self._tick()
         flow.append(
             self.envelope(
@@ -183,6 +189,7 @@ class TrafficGenerator:
             flow.append(self.envelope("orders.order_cancelled", cancelled))
             return flow
 
+        flow.append(self._confirmed(flow[0][1]["payload"], vat_rate))
         flow.append(
             self.envelope(
                 "billing.invoice_requested",
@@ -248,6 +255,56 @@ class TrafficGenerator:
             )
         )
         return flow
+
+    def _confirmed(self, created: dict[str, Any], vat_rate: Decimal) -> tuple[str, dict[str, Any]]:
+        """The saga's confirmation: the ERP's net prices (catalog prices include VAT)."""
+        lines = []
+        for line in created["lines"]:
+            unit = (Decimal(line["unit_price"]["amount"]) / (1 + vat_rate)).quantize(CENT)
+            lines.append(
+                {
+                    "sku": line["sku"],
+                    "quantity": line["quantity"],
+                    "unit_price": _money(unit),
+                    "vat_rate": format((vat_rate * 100).normalize(), "f"),
+                    "net": _money(unit * line["quantity"]),
+                }
+            )
+        net = sum((Decimal(line["net"]["amount"]) for line in lines), Decimal(0))
+        total = Decimal(created["total"]["amount"])
+        return self.envelope(
+            "orders.order_confirmed",
+            {
+                "order_id": created["order_id"],
+                "client_order_ref": created["order_id"],
+                "customer_id": created["customer_id"],
+                "sale_order": {"id": self._orders, "name": f"S{self._orders:05d}"},
+                "reservation_id": f"WH/OUT/{self._orders:05d}",
+                "lines": lines,
+                "net": _money(net),
+                "tax": _money(total - net),
+                "total": _money(total),
+                "confirmed_at": self._clock.isoformat(),
+            },
+        )
+
+    def _rejected(self, created: dict[str, Any]) -> tuple[str, dict[str, Any]]:
+        """The saga's rejection for want of stock, after cancelling the sale order it had opened."""
+        line = created["lines"][0]
+        return self.envelope(
+            "orders.order_rejected",
+            {
+                "order_id": created["order_id"],
+                "client_order_ref": created["order_id"],
+                "customer_id": created["customer_id"],
+                "reason": "out_of_stock",
+                "detail": f"{line['sku']}: {line['quantity']} requested, none available",
+                "shortages": [{"sku": line["sku"], "requested": line["quantity"], "available": 0}],
+                "compensations": [{"action": "sale_order_cancelled", "reference": f"S{self._orders:05d}"}],
+                "total": created["total"],
+                "rejected_at": self._clock.isoformat(),
+            },
+        )
 
     def events(self, orders: int) -> Iterator[tuple[str, dict[str, Any]]]:
         """(team, event) for `orders` order lifecycles, in the order they happen."""
