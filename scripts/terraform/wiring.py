@@ -171,10 +171,22 @@ def _check_provider_meta(config: Configuration) -> list[str]:
     return problems
 
 
+def _tfvars_files(config: Configuration) -> list[Path]:
+    """The directory's .tfvars files, and those of its subdirectories without .tf files (envs/<env>.tfvars)."""
+    found = []
+    for tfvars in config.path.rglob("*.tfvars"):
+        relative_path = tfvars.relative_to(config.path)
+        between = [config.path / p for p in relative_path.parents if p != Path(".")]
+        if ".terraform" in relative_path.parts or any(any(d.glob("*.tf")) for d in between):
+            continue
+        found.append(tfvars)
+    return sorted(found)
+
+
 def _check_tfvars(config: Configuration) -> list[str]:
     """Every variable a .tfvars file of the directory sets is declared there."""
     problems = []
-    for tfvars in sorted(config.path.glob("*.tfvars")):
+    for tfvars in _tfvars_files(config):
         try:
             assigned = hcl2.loads(tfvars.read_text(), serialization_options=OPTIONS)
         except Exception as exc:  # python-hcl2 raises lark errors of several types
