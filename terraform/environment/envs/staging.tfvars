@@ -1,6 +1,6 @@
-# staging: sizes (log retention, PITR, deletion protection, alarms, NAT) come from
-# config/platform.yaml environments.staging; only account-level wiring lives here.
-environment = "staging"
+# staging: account-level wiring only. Sizes (log retention, PITR, deletion protection, alarms,
+# NAT) come from config/platform.yaml environments.staging; the environment's name from
+# `make plan ENV=staging` (run.sh passes -var environment=staging and this file).
 
 # Kafka: config kafka.mode = external -> the cluster the bridge publishes to.
 kafka_bootstrap_servers = "kafka.staging.example.com:9098"

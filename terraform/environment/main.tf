@@ -1,12 +1,21 @@
-# One environment = one workload account. Everything is derived from
-# config/platform.yaml (environments.<env> for the sizes) by modules/environment.
+# One root for every environment: one workload account each, one state each
+# (envs/<env>/terraform.tfstate), selected by `make plan ENV=<env>`. Everything is derived
+# from config/platform.yaml (environments.<env> for the sizes) by modules/environment; what
+# differs per account (Kafka cluster, alert e-mails, CI) is in envs/<env>.tfvars.
+module "config" {
+  source = "../../modules/platform_config"
+
+  config_yaml = file(var.config_path)
+  environment = var.environment
+}
+
 data "terraform_remote_state" "org" {
   backend = "s3"
 
   config = {
     bucket = var.state_bucket
     key    = "org/terraform.tfstate"
-    region = local.config.region
+    region = module.config.region
   }
 }
 
@@ -17,24 +26,22 @@ data "terraform_remote_state" "org_baseline" {
   config = {
     bucket = var.state_bucket
     key    = "org-baseline/terraform.tfstate"
-    region = local.config.region
+    region = module.config.region
   }
 }
 
 locals {
-  config_yaml = file(var.config_path)
-  config      = yamldecode(local.config_yaml)
-  org         = data.terraform_remote_state.org.outputs
-  baseline    = var.archive_logs ? data.terraform_remote_state.org_baseline[0].outputs : null
-  account_id  = local.org.accounts[var.environment].id
+  org        = data.terraform_remote_state.org.outputs
+  baseline   = var.archive_logs ? data.terraform_remote_state.org_baseline[0].outputs : null
+  account_id = local.org.accounts[var.environment].id
 }
 
 module "platform" {
-  source = "../../../modules/environment"
+  source = "../../modules/environment"
 
-  config_yaml                      = local.config_yaml
+  config_yaml                      = file(var.config_path)
   environment                      = var.environment
-  repo_root                        = "${path.root}/../../.."
+  repo_root                        = "${path.root}/../.."
   trusted_principal_arns           = length(var.trusted_principal_arns) > 0 ? var.trusted_principal_arns : ["arn:aws:iam::${local.org.management_account_id}:root"]
   ci_principal_arns                = var.ci_principal_arns
   github_repository                = var.github_repository

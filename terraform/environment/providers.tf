@@ -1,6 +1,6 @@
 # The environment's workload account, reached from the management account.
 provider "aws" {
-  region = local.config.region
+  region = module.config.region
 
   assume_role {
     role_arn     = "arn:aws:iam::${local.account_id}:role/${var.deploy_role_name}"
@@ -12,9 +12,9 @@ provider "aws" {
 
   default_tags {
     tags = {
-      Project     = local.config.project
+      Project     = module.config.project
       Environment = var.environment
-      ManagedBy   = "terraform/envs/${var.environment}"
+      ManagedBy   = "terraform/environment"
     }
   }
 }

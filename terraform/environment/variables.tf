@@ -1,17 +1,17 @@
 variable "environment" {
-  description = "The environment this root deploys (a key of `environments` in config/platform.yaml); set in terraform.tfvars."
+  description = "The environment to deploy: a key of `environments` in config/platform.yaml (run.sh passes it from `make plan ENV=<env>`)."
   type        = string
 
   validation {
-    condition     = contains(["dev", "staging", "prod"], var.environment)
-    error_message = "environment must be dev, staging or prod (one root per environment)."
+    condition     = contains(keys(yamldecode(file(var.config_path)).environments), var.environment)
+    error_message = "environment must be one of the environments of config/platform.yaml: ${join(", ", keys(yamldecode(file(var.config_path)).environments))}."
   }
 }
 
 variable "config_path" {
-  description = "Path of config/platform.yaml."
+  description = "Path of config/platform.yaml, relative to this directory."
   type        = string
-  default     = "../../../config/platform.yaml"
+  default     = "../../config/platform.yaml"
 }
 
 variable "state_bucket" {

@@ -1,6 +1,6 @@
-# dev: sizes (log retention, PITR, deletion protection, alarms, NAT) come from
-# config/platform.yaml environments.dev; only account-level wiring lives here.
-environment = "dev"
+# dev: account-level wiring only. Sizes (log retention, PITR, deletion protection, alarms,
+# NAT) come from config/platform.yaml environments.dev; the environment's name from
+# `make plan ENV=dev` (run.sh passes -var environment=dev and this file).
 
 # Kafka: config kafka.mode = external -> the cluster the bridge publishes to.
 kafka_bootstrap_servers = "kafka.dev.example.com:9098"
