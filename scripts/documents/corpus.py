@@ -363,7 +363,7 @@ def _invoice_like(w: _Writer, supplier: Party, credit: bool) -> dict[str, str]:
     return {
         "supplier_name": supplier.name,
         "supplier_vat_number": supplier.vat_number,
-        "supplier_siren": supplier.siren,
+        **({"supplier_siren": supplier.siren} if f"SIREN {supplier.siren}" in "\n".join(w.lines) else {}),
         "invoice_number": number,
         "issue_date": issued.isoformat(),
         **({"due_date": due.isoformat()} if has_due_date else {}),
