@@ -259,6 +259,14 @@ class Identity(_Strict):
     clients: dict[str, ApiClient] = Field(min_length=1)
 
 
+class ServiceSecret(_Strict):
+    """A Secrets Manager secret the service reads (e.g. an external system's URL and API key). Terraform
+    creates it empty, KMS-encrypted, readable by the service only; its value is set out of band (or
+    by the local platform for the local emulators). The function gets its name as SECRET_<SHORT>."""
+
+    description: str = Field(min_length=1)
+
+
 class Service(_Strict):
     """One Lambda a team runs on the platform. Everything else (packaging, Terraform, the local
     runtime, status, the demo) is derived from this declaration."""
@@ -280,6 +288,7 @@ class Service(_Strict):
     # Event types it sends through the platform's ingest API (its team must produce them).
     emits: tuple[str, ...] = ()
     packaging: Packaging = Packaging()
+    secrets: dict[str, ServiceSecret] = {}
     # An authorizer's user pool, scopes and API clients (only with an `authorizer` trigger).
     identity: Identity | None = None
 
@@ -348,7 +357,8 @@ class PlatformConfig(_Strict):
         # Tables and buckets are named per team (<project>-<env>-<team>-<short>): unique within a team.
         owned: dict[tuple[str, str, str], str] = {}
         for name, service in self.services.items():
-            for kind, shorts in (("table", service.tables), ("bucket", service.buckets)):
+            kinds = (("table", service.tables), ("bucket", service.buckets), ("secret", service.secrets))
+            for kind, shorts in kinds:
                 for short in shorts:
                     key = (service.team, kind, short)
                     if key in owned:
@@ -390,9 +400,11 @@ class PlatformConfig(_Strict):
                 used = self.services.get(other)
                 if used is None or used.team != service.team or other == name:
                     problems.append(f"{where}.uses: {other!r} is not another service of team {service.team}")
-            for short in (*service.tables, *service.buckets):
+            for short in (*service.tables, *service.buckets, *service.secrets):
                 if not re.match(SHORT_NAME_PATTERN, short):
-                    problems.append(f"{where}: table and bucket names must match {SHORT_NAME_PATTERN}")
+                    problems.append(
+                        f"{where}: table, bucket and secret names must match {SHORT_NAME_PATTERN}"
+                    )
             for variable in service.environment:
                 if not re.match(ENV_VAR_PATTERN, variable):
                     problems.append(f"{where}.environment: {variable!r} must match {ENV_VAR_PATTERN}")
