@@ -189,11 +189,25 @@ class StateTable(_Strict):
     stream: Literal["NEW_IMAGE", "NEW_AND_OLD_IMAGES", "KEYS_ONLY", "OLD_IMAGE"] | None = None
 
 
+class LifecycleRule(_Strict):
+    """What happens to the objects under one prefix of a service's bucket (an S3 lifecycle rule)."""
+
+    prefix: str = Field(min_length=1, max_length=256)
+    # Current objects are deleted (a delete marker on a versioned bucket) this many days after creation.
+    expiration_days: int | None = Field(default=None, ge=1)
+    # Moved to STANDARD_IA after this many days (S3's minimum for the transition is 30).
+    transition_ia_days: int | None = Field(default=None, ge=30)
+    # Noncurrent versions (what an overwrite or a delete leaves behind) are removed after this many days.
+    noncurrent_expiration_days: int | None = Field(default=None, ge=1)
+
+
 class ServiceBucket(_Strict):
     """An S3 bucket the service owns (private, versioned, SSE-KMS, TLS only)."""
 
     object_lock_days: int | None = Field(default=None, ge=1, le=36_500)
     expiration_days: int | None = Field(default=None, ge=1)
+    # Per-prefix rules (e.g. an upload inbox emptied after a few days, a rejected zone kept for review).
+    lifecycle: tuple[LifecycleRule, ...] = ()
 
 
 class Permission(_Strict):
