@@ -27,14 +27,15 @@ def authorizer() -> Authorizer:
     identity = get_config().services[settings.powertools_service_name].identity
     if identity is None:
         raise RuntimeError(f"service {settings.powertools_service_name} declares no identity")
-    keys = SecretReader().json(settings.secret_api_clients)
-    if keys is None:
-        raise RuntimeError(f"the API clients secret {settings.secret_api_clients} has no value")
+    keys = SecretReader().json(settings.secret_api_clients) or {}
+    clients = ClientRegistry(identity.clients, {str(k): str(v) for k, v in keys.items()})
+    if clients.without_key:
+        logger.warning("clients without a usage-plan key are refused", extra={"clients": clients.without_key})
     jwks = JwksCache(settings.jwks_url, cooldown_seconds=settings.jwks_refetch_cooldown_seconds)
     verifier = AccessTokenVerifier(
         settings.oidc_issuer, settings.app_client_names(), identity.resource_server, jwks
     )
-    return Authorizer(verifier, ClientRegistry(identity.clients, {str(k): str(v) for k, v in keys.items()}))
+    return Authorizer(verifier, clients)
 
 
 @logger.inject_lambda_context(clear_state=True)

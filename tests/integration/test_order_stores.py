@@ -23,7 +23,9 @@ def test_one_instances_failures_open_the_breaker_for_every_instance(platform_res
     clock = [5_000.0]
     policy = BreakerPolicy(failure_threshold=4, window_seconds=30, open_seconds=10)
     instances = [
-        CircuitBreaker(DynamoBreakerStore(client("dynamodb"), table), "erp", policy, lambda: clock[0], cache_seconds=0)
+        CircuitBreaker(
+            DynamoBreakerStore(client("dynamodb"), table), "erp", policy, lambda: clock[0], cache_seconds=0
+        )
         for _ in range(8)
     ]
     with ThreadPoolExecutor(max_workers=8) as pool:  # eight Lambdas see the ERP fail at once

@@ -173,6 +173,12 @@ def test_a_token_from_a_client_declared_for_api_keys_is_refused(issuer: LocalOid
         Authorizer(checker, ClientRegistry(CLIENTS, KEYS)).decide({"Authorization": f"Bearer {token}"})
 
 
-def test_every_declared_client_needs_its_key_in_the_secret() -> None:
-    with pytest.raises(ValueError, match="partner-acme"):
-        ClientRegistry(CLIENTS, {"web-app": "k"})
+def test_a_client_without_a_key_in_the_secret_is_refused_and_other_keys_still_pass(
+    issuer: LocalOidcIssuer,
+) -> None:
+    registry = ClientRegistry(CLIENTS, {"partner-acme": KEYS["partner-acme"]})
+    assert registry.without_key == ["web-app"]
+    decide = Authorizer(verifier(issuer), registry).decide
+    with pytest.raises(Unauthorized):
+        decide({"Authorization": f"Bearer {issuer.access_token('cust-1', 'web-app', ['orders/write'])}"})
+    assert decide({"x-api-key": "an-ingest-team-key"}).caller.kind == API_KEY
