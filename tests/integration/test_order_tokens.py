@@ -223,7 +223,7 @@ def test_the_authorizer_lambda_reads_what_it_trusts_from_its_secret(
             context,
         )
         assert partner["context"]["kind"] == "partner"
-        with pytest.raises(Unauthorized, match="^Unauthorized$"):
+        with pytest.raises(Unauthorized, match=r"^Unauthorized$"):
             authorizer_handler.lambda_handler(
                 {"type": "REQUEST", "methodArn": METHOD_ARN, "headers": {}}, context
             )
