@@ -223,4 +223,9 @@ def test_an_erp_outage_opens_the_breaker_orders_wait_and_then_drain(saga_rig: Sa
     states = [saga_rig.runner().run(order_id) for order_id in orders]
     assert [s.stage for s in states] == [Stage.CONFIRMED] * 5
     assert breakers.read("erp").state == "closed"
+    # Each order waited twice (the outage, then the open breaker); the failed calls are on record.
+    confirmed = saga_rig.emitter.of_type("orders.order_confirmed")
+    assert [e.payload["erp"]["deferrals"] for e in confirmed] == [2] * 5
+    assert sum(e.payload["erp"]["failures"] for e in confirmed) == 3  # the breaker opened at the third
+    assert all(e.payload["erp"]["calls"] > e.payload["erp"]["failures"] for e in confirmed)
     assert all(d >= 1 for d in delays)
