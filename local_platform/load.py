@@ -55,7 +55,6 @@ from rich.console import Console
 from rich.live import Live
 from rich.table import Table
 
-from local_platform.gateway import LambdaHandler
 from local_platform.kafka_broker import KafkaBroker
 from local_platform.runtime import LocalPlatform
 from local_platform.traffic import Kind, TrafficGenerator
@@ -365,7 +364,7 @@ class CpuMeter:
         self._start: dict[str, float] = {}
         self._threads_start: dict[int, float] = {}
 
-    def metered(self, handler: LambdaHandler) -> LambdaHandler:
+    def metered(self, handler: Callable[..., Any]) -> Callable[..., Any]:
         def invoke(event: dict[str, Any], context: Any) -> dict[str, Any]:
             started = time.thread_time()
             try:
@@ -431,9 +430,6 @@ class MeteredPlatform(LocalPlatform):
         super().__init__(config, state_path=None)
         self._meter = meter
 
-    def ingest_handler(self) -> LambdaHandler:
-        return self._meter.metered(super().ingest_handler())
-
 
 def child_processes(pid: int) -> dict[str, int]:
     """The moto server and the Kafka broker started by a platform process (by their command lines)."""
@@ -471,13 +467,13 @@ def expected_sinks(config: PlatformConfig, env: str, accepted: Counter[str]) -> 
 def observed_sinks(platform: LocalPlatform, expected: dict[str, int], timeout: float) -> dict[str, int]:
     """What each sink holds, once the fan-out side has caught up (or the timeout passed)."""
     from local_platform.pollers.demo import raw_zone
-    from local_platform.pollers.wiring import FanoutPollers
+    from local_platform.pollers.wiring import Triggers
     from local_platform.status import count_items, count_topic_messages, queue_depths
     from platform_core import naming
 
     resources = platform.resources
     components: list[object] = list(platform.components)
-    [fanout] = [c for c in components if isinstance(c, FanoutPollers)]
+    [triggers] = [c for c in components if isinstance(c, Triggers)]
     [broker] = [c for c in components if isinstance(c, KafkaBroker)]
     deadline = time.monotonic() + timeout
     while True:
@@ -493,14 +489,15 @@ def observed_sinks(platform: LocalPlatform, expected: dict[str, int], timeout: f
             break
         time.sleep(2)
     # Stopped, so what it consumed and what the queue holds are read at one moment.
-    fanout.orders.stop()
+    orders = triggers.poller("order-processor")
+    orders.stop()
     depths = queue_depths(resources)
     observed = {"events table items": items, "raw zone events": raw}
     for team in resources.config.sqs_subscriber_teams:
         queue, dlq = depths[resources.team_queue(team)], depths[resources.team_dlq(team)]
         held = queue["visible"] + queue["in_flight"] + dlq["visible"] + dlq["in_flight"]
         if team == "orders":
-            held += fanout.orders.stats.messages_deleted  # what the order processor consumed
+            held += orders.stats.messages_deleted  # type: ignore[union-attr]  # what the order processor consumed
         observed[f"queue {team}"] = held
     settings = broker.settings()
     for event_type in resources.config.kafka_event_types:

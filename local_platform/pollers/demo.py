@@ -17,7 +17,8 @@ from typing import Any
 from rich.table import Table
 
 from lambdas.consumers.kafka_consumer import KafkaEventConsumer, Processor
-from local_platform.pollers.wiring import FanoutPollers
+from local_platform.pollers.sqs import SqsPoller
+from local_platform.pollers.wiring import Triggers
 from local_platform.provision import queue_url
 from platform_core import naming
 from platform_core.aws import client
@@ -31,9 +32,9 @@ CATCH_UP_SECONDS = 180.0
 def fanout_step(ctx: Any) -> None:
     platform = ctx.platform
     resources: Resources = platform.resources
-    fanout = next((c for c in platform.components if isinstance(c, FanoutPollers)), None)
+    fanout = next((c for c in platform.components if isinstance(c, Triggers)), None)
     if fanout is None:
-        ctx.fail("the fan-out component is not running (local_platform.runtime DEFAULT_COMPONENTS)")
+        ctx.fail("the triggers component is not running (local_platform.runtime default_components)")
         return
     stored = stored_event_types(resources)
     with ctx.console.status("waiting for the fan-out to deliver every stored event..."):
@@ -99,15 +100,16 @@ def wait_for_empty(queue: str) -> None:
         time.sleep(1)
 
 
-def queues_table(ctx: Any, resources: Resources, stored: Counter[str], fanout: FanoutPollers) -> Table:
+def queues_table(ctx: Any, resources: Resources, stored: Counter[str], fanout: Triggers) -> Table:
     config = resources.config
     table = Table("team", "subscribes to", "expected", "waiting", "in flight", "consumer")
     for team in config.sqs_subscriber_teams:
         expected = sum(n for et, n in stored.items() if team in config.sqs_subscribers(et))
         visible, in_flight = depth(resources.team_queue(team))
         consumer = "-"
-        if team == "orders":
-            stats = fanout.orders.stats
+        poller = fanout.pollers.get("order-processor")
+        if team == "orders" and isinstance(poller, SqsPoller):
+            stats = poller.stats
             consumer = f"order processor: {stats.messages_deleted} done, {stats.messages_failed} to retry"
         elif visible + in_flight < expected:
             ctx.fail(f"{team}'s queue holds {visible + in_flight} messages, {expected} expected")
@@ -133,7 +135,7 @@ def order_states(resources: Resources) -> Counter[str]:
         client("dynamodb")
         .get_paginator("scan")
         .paginate(
-            TableName=resources.orders_table,
+            TableName=resources.service_tables("order-processor")["state"],
             ProjectionExpression="#s",
             ExpressionAttributeNames={"#s": "state"},
         )

@@ -12,7 +12,7 @@ import gzip
 import threading
 import uuid
 from collections import Counter
-from collections.abc import Iterable
+from collections.abc import Callable, Iterable
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
@@ -299,3 +299,88 @@ def check_invariants(
     duplicated = {i: n for i, n in delivered.raw.items() if n != 1}
     assert not duplicated, f"raw zone holds {len(duplicated)} events more than once"
     return delivered
+
+
+# -- the fan-out side run in this process, for tests that inject faults into the handlers' clients --
+
+Handler = Callable[[dict[str, Any], Any], dict[str, Any]]
+
+
+def fanout_handler(resources: Resources, sqs: Any = None, s3: Any = None) -> Handler:
+    """The fan-out handler over these resources, its clients injectable (e.g. with botocore fault hooks)."""
+    from lambdas.fanout.handler import build_handler
+    from lambdas.fanout.service import FanoutService
+    from lambdas.fanout.sinks import RawZoneWriter, SqsSender
+
+    service = FanoutService(
+        resources.config,
+        resources.env,
+        SqsSender(sqs or client("sqs")),
+        RawZoneWriter(s3 or client("s3"), resources.raw_bucket),
+    )
+    return build_handler(lambda: service)
+
+
+def _bridge_handler(resources: Resources, publisher: Any) -> Handler:
+    from lambdas.kafka_bridge.bridge import Bridge
+    from lambdas.kafka_bridge.handler import build_handler
+
+    bridge = Bridge(resources.project, resources.env, get_registry(), publisher)
+    return build_handler(lambda: bridge)
+
+
+def _order_processor_handler(resources: Resources) -> Handler:
+    from lambdas.order_processor.handler import build_handler
+    from lambdas.order_processor.service import OrderProcessor
+    from lambdas.order_processor.store import DynamoOrderStore
+
+    table = resources.service_tables("order-processor")["state"]
+    processor = OrderProcessor(DynamoOrderStore(client("dynamodb"), table), resources.project)
+    return build_handler(lambda: processor)
+
+
+class FanoutPollers:
+    """The platform's pollers (the same event source mapping code) in front of handlers run in this
+    process: the stream -> fan-out, the Kafka outbox -> bridge, the orders queue -> order processor."""
+
+    def __init__(
+        self,
+        resources: Resources,
+        kafka: KafkaConnection | None = None,
+        delivery_timeout_ms: int = 10_000,
+        fanout: Handler | None = None,
+    ):
+        from lambdas.kafka_bridge.producer import KafkaPublisher
+        from local_platform.functions.in_process import InProcessFunction
+        from local_platform.pollers.sqs import SqsMapping, SqsPoller
+        from local_platform.pollers.stream import StreamMapping, StreamPoller
+        from local_platform.provision import stream_arn
+        from platform_core.resources import FANOUT, KAFKA_BRIDGE
+
+        config, region = resources.config, resources.config.region
+        self.stream = StreamPoller(
+            stream_arn(resources),
+            InProcessFunction(fanout or fanout_handler(resources), name=resources.function_name(FANOUT)),
+            StreamMapping.from_config(config),
+            queue_url(resources.fanout_failure_queue),
+            region=region,
+        )
+        self._publisher = KafkaPublisher(kafka, delivery_timeout_ms) if kafka is not None else None
+        if self._publisher is not None:
+            bridge = InProcessFunction(
+                _bridge_handler(resources, self._publisher), name=resources.function_name(KAFKA_BRIDGE)
+            )
+            self.outbox = SqsPoller(
+                resources.outbox_queue, bridge, SqsMapping.from_config(config), region=region
+            )
+        orders = InProcessFunction(
+            _order_processor_handler(resources), name=resources.function_name("order-processor")
+        )
+        batch = config.services["order-processor"].batch
+        self.orders = SqsPoller(
+            resources.team_queue("orders"), orders, SqsMapping.from_batch(batch, 1), region=region
+        )
+
+    def close(self) -> None:
+        if self._publisher is not None:
+            self._publisher.close()
