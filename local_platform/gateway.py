@@ -471,18 +471,20 @@ class LocalApiGateway:
         return grant, int((time.monotonic() - started) * 1000)
 
     def _api_key(self, route: Route, request: _Request, grant: Grant | None) -> ApiKey | None:
-        if not route.api_key_required:
-            return None
-        if self._api.api_key_source == "AUTHORIZER":
-            value = grant.usage_identifier_key if grant else None
+        """The key whose usage plan meters the request: the authorizer's usageIdentifierKey, else the
+        x-api-key header of a route that requires one."""
+        if grant is not None and (grant.usage_identifier_key or self._api.api_key_source == "AUTHORIZER"):
+            value = grant.usage_identifier_key
             if not value:
-                raise _Refused(403, {"message": "Forbidden"})
-        else:
+                raise _Refused(403, {"message": "Forbidden", "request_id": request.request_id})
+        elif route.api_key_required:
             value = request.header("x-api-key")
             if not value:
                 raise _Refused(
                     401, {"message": "missing API key (x-api-key header)", "request_id": request.request_id}
                 )
+        else:
+            return None
         key = self._by_value.get(value)
         if key is None:
             raise _Refused(403, {"message": "Forbidden", "request_id": request.request_id})

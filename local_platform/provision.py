@@ -4,8 +4,9 @@ This is the local stand-in for `terraform apply`: the same resources, read
 from the same configuration, with the settings Terraform gives them (stream
 NEW_IMAGE, TTL, DLQ redrive, ...), and for every declared service what its
 declaration asks for: its tables (keys, TTL, stream), its buckets (versioning,
-Object Lock with a default retention, expiration), the queue and DLQ an `s3`
-trigger's notifications feed. Running it twice changes nothing.
+Object Lock with a default retention, expiration), its secrets (empty, as
+Terraform creates them), the queue and DLQ an `s3` trigger's notifications
+feed. Running it twice changes nothing.
 """
 
 from __future__ import annotations
@@ -41,6 +42,8 @@ def provision_service(resources: Resources, name: str) -> None:
         _create_service_table(table, service.tables[short])
     for short, bucket in resources.service_buckets(name).items():
         _create_service_bucket(bucket, service.buckets[short])
+    for secret in resources.service_secrets(name).values():
+        _create_secret(secret)
     trigger = service.trigger
     if isinstance(trigger, BucketTrigger):
         queue_url_ = _create_queue_with_dlq(
@@ -51,17 +54,29 @@ def provision_service(resources: Resources, name: str) -> None:
 
 def provision_api_key_secrets(resources: Resources, api_keys: Mapping[str, str]) -> None:
     """The team API-key secret of every team that has a service emitting events (team -> key value)."""
-    secrets = client("secretsmanager")
     teams = sorted({s.team for s in resources.config.services.values() if s.emits})
     for team in teams:
-        name = resources.team_api_key_secret(team)
-        try:
-            secrets.create_secret(Name=name, SecretString=api_keys[team])
-        except ClientError as exc:
-            if exc.response["Error"]["Code"] != "ResourceExistsException":
-                raise
-            # A new local platform generates new keys: the secret follows, as a rotation would.
-            secrets.put_secret_value(SecretId=name, SecretString=api_keys[team])
+        put_secret(resources.team_api_key_secret(team), api_keys[team])
+
+
+def put_secret(name: str, value: str) -> None:
+    """Create the secret with this value, or give it this value (a new local platform has new keys)."""
+    secrets = client("secretsmanager")
+    try:
+        secrets.create_secret(Name=name, SecretString=value)
+    except ClientError as exc:
+        if exc.response["Error"]["Code"] != "ResourceExistsException":
+            raise
+        secrets.put_secret_value(SecretId=name, SecretString=value)
+
+
+def _create_secret(name: str) -> None:
+    """A declared secret, without a value (Terraform creates it empty; its value is set out of band)."""
+    try:
+        client("secretsmanager").create_secret(Name=name)
+    except ClientError as exc:
+        if exc.response["Error"]["Code"] != "ResourceExistsException":
+            raise
 
 
 def queue_url(name: str) -> str:
@@ -158,21 +173,38 @@ def _create_service_bucket(name: str, bucket: ServiceBucket) -> None:
                 "Rule": {"DefaultRetention": {"Mode": "COMPLIANCE", "Days": bucket.object_lock_days}},
             },
         )
+    rules = _lifecycle_rules(bucket)
+    if rules:
+        s3.put_bucket_lifecycle_configuration(Bucket=name, LifecycleConfiguration={"Rules": rules})
+
+
+def _lifecycle_rules(bucket: ServiceBucket) -> list[dict[str, Any]]:
+    """The bucket's expiration and its per-prefix rules, as S3 lifecycle rules."""
+    rules: list[dict[str, Any]] = []
     if bucket.expiration_days is not None:
-        s3.put_bucket_lifecycle_configuration(
-            Bucket=name,
-            LifecycleConfiguration={
-                "Rules": [
-                    {
-                        "ID": "expire",
-                        "Status": "Enabled",
-                        "Filter": {"Prefix": ""},
-                        "Expiration": {"Days": bucket.expiration_days},
-                        "NoncurrentVersionExpiration": {"NoncurrentDays": bucket.expiration_days},
-                    }
-                ]
-            },
+        rules.append(
+            {
+                "ID": "expire",
+                "Status": "Enabled",
+                "Filter": {"Prefix": ""},
+                "Expiration": {"Days": bucket.expiration_days},
+                "NoncurrentVersionExpiration": {"NoncurrentDays": bucket.expiration_days},
+            }
         )
+    for number, rule in enumerate(bucket.lifecycle):
+        entry: dict[str, Any] = {
+            "ID": f"prefix-{number}",
+            "Status": "Enabled",
+            "Filter": {"Prefix": rule.prefix},
+        }
+        if rule.expiration_days is not None:
+            entry["Expiration"] = {"Days": rule.expiration_days}
+        if rule.transition_ia_days is not None:
+            entry["Transitions"] = [{"Days": rule.transition_ia_days, "StorageClass": "STANDARD_IA"}]
+        if rule.noncurrent_expiration_days is not None:
+            entry["NoncurrentVersionExpiration"] = {"NoncurrentDays": rule.noncurrent_expiration_days}
+        rules.append(entry)
+    return rules
 
 
 def _notify_queue(bucket: str, queue: str, trigger: BucketTrigger) -> None:

@@ -7,8 +7,11 @@ both or in neither. Each operation names the function it invokes with
 says whether an API key is required (`apiKey`) and which REQUEST Lambda
 authorizer guards it: a security scheme carrying `x-amazon-apigateway-authorizer`
 (`identitySource`, `authorizerResultTtlInSeconds`) and the `x-platform-function`
-of the authorizer service. `x-amazon-apigateway-api-key-source` (HEADER or
-AUTHORIZER) says where the usage plan's key comes from.
+of the authorizer service (any scheme naming a function is an authorizer; no
+identity source means no caching). `x-amazon-apigateway-api-key-source`
+(HEADER or AUTHORIZER) says where an `apiKey` route's usage-plan key comes
+from; a route behind an authorizer that answers a `usageIdentifierKey` is
+metered on that key's plan.
 """
 
 from __future__ import annotations
@@ -82,7 +85,7 @@ def load_api(path: Path = OPENAPI_PATH) -> ApiDefinition:
                     raise ValueError(
                         f"{path.name}: {where} uses an undeclared security scheme {scheme_name!r}"
                     )
-                if AUTHORIZER_EXTENSION in scheme:
+                if FUNCTION_EXTENSION in scheme:
                     authorizer = _authorizer(scheme_name, scheme)
                 elif scheme.get("type") == "apiKey" and scheme.get("in") == "header":
                     api_key_required = True
@@ -112,19 +115,19 @@ def _requirement(security: list[dict[str, Any]], where: str) -> dict[str, Any]:
 
 
 def _authorizer(name: str, scheme: dict[str, Any]) -> AuthorizerScheme:
-    settings = scheme[AUTHORIZER_EXTENSION]
+    """A REQUEST authorizer: the scheme's function, its identity sources and TTL (API Gateway's rules:
+    without identity sources nothing can be cached, so the authorizer is called for every request)."""
+    settings = scheme.get(AUTHORIZER_EXTENSION, {})
     if str(settings.get("type", "request")).lower() != "request":
         raise ValueError(f"security scheme {name}: only REQUEST authorizers are supported")
-    function = scheme.get(FUNCTION_EXTENSION)
-    if not function:
-        raise ValueError(f"security scheme {name}: the authorizer names no function ({FUNCTION_EXTENSION})")
     sources = []
-    for source in str(settings.get("identitySource", "")).split(","):
-        match = re.fullmatch(r"method\.request\.(header|querystring)\.(.+)", source.strip())
+    for source in filter(None, (s.strip() for s in str(settings.get("identitySource", "")).split(","))):
+        match = re.fullmatch(r"method\.request\.(header|querystring)\.(.+)", source)
         if match is None:
-            raise ValueError(f"security scheme {name}: identity source {source.strip()!r} is not supported")
+            raise ValueError(f"security scheme {name}: identity source {source!r} is not supported")
         sources.append((match[1], match[2]))
-    if not sources:
-        raise ValueError(f"security scheme {name}: a REQUEST authorizer needs an identitySource")
-    ttl = int(settings.get("authorizerResultTtlInSeconds", DEFAULT_AUTHORIZER_TTL_SECONDS))
-    return AuthorizerScheme(name, str(function), tuple(sources), ttl)
+    default_ttl = DEFAULT_AUTHORIZER_TTL_SECONDS if sources else 0
+    ttl = int(settings.get("authorizerResultTtlInSeconds", default_ttl))
+    if ttl and not sources:
+        raise ValueError(f"security scheme {name}: a cached authorizer result needs an identitySource")
+    return AuthorizerScheme(name, str(scheme[FUNCTION_EXTENSION]), tuple(sources), ttl)

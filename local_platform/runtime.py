@@ -45,14 +45,19 @@ from local_platform.functions.spec import Function
 from local_platform.gateway import ApiKey, LocalApiGateway, api_key_teams, generate_api_keys
 from local_platform.kafka_broker import KafkaBroker
 from local_platform.pollers.wiring import Triggers
-from local_platform.provision import provision, provision_api_key_secrets
-from platform_core.config import CONFIG_PATH_ENV, KafkaTrigger, PlatformConfig, get_config
+from local_platform.provision import provision, provision_api_key_secrets, put_secret
+from platform_core.config import CONFIG_PATH_ENV, ApiLimits, KafkaTrigger, PlatformConfig, get_config
 from platform_core.kafka import KafkaConnection
 from platform_core.local_state import STATE_PATH
 from platform_core.resources import INGEST, KAFKA_BRIDGE, Resources
 
 # How often the state file's live counters (`make status`) are refreshed.
 STATE_REFRESH_SECONDS = 1.0
+# The secret an authorizer service declares to learn its API clients' usage-plan keys ({client: key}):
+# the local platform sets its value, as the deployment does once the keys exist.
+API_CLIENTS_SECRET = "api-clients"
+# API clients' usage plans declare a rate and a burst, no daily quota.
+NO_DAILY_QUOTA = 10**12
 
 
 @runtime_checkable
@@ -100,6 +105,8 @@ class LocalPlatform:
         self._stopping = threading.Event()
         self.endpoint_url = ""
         self.api_keys: dict[str, ApiKey] = {}
+        self.client_keys: dict[str, ApiKey] = {}  # the API clients of the services' identity blocks
+        self._extra_environment: dict[str, dict[str, str]] = {}
         self.gateway: LocalApiGateway | None = None
         self.functions: FunctionRuntime | None = None
         self.lambda_api: LambdaApi | None = None
@@ -160,7 +167,15 @@ class LocalPlatform:
             broker = self.component("kafka")
             if isinstance(broker, KafkaBroker):
                 environment.update(broker.environment())
+        environment.update(self._extra_environment.get(function, {}))
         return environment
+
+    def extend_function_environment(self, function: str, values: Mapping[str, str]) -> None:
+        """Values only a deployment knows, from a component (e.g. the local OIDC issuer's URL for the
+        authorizer, as Terraform passes the user pool's). Before the function's first invocation."""
+        if self.functions is not None and self.functions.started(function):
+            raise RuntimeError(f"{function} already runs: extend its environment before its first invocation")
+        self._extra_environment.setdefault(function, {}).update(values)
 
     def publish(self, key: str, value: Any) -> None:
         """Make a value findable by other processes (top level of .local/platform.json)."""
@@ -191,8 +206,8 @@ class LocalPlatform:
             self._stack.callback(self.functions.close)
             self.gateway = LocalApiGateway(
                 self.function,
-                self.api_keys,
-                {name: team.api for name, team in self.config.teams.items()},
+                {**self.api_keys, **self.client_keys},
+                self._usage_plans(),
                 region=self.config.region,
                 stage=self.env,
                 port=self._port,
@@ -226,6 +241,35 @@ class LocalPlatform:
 
     def __exit__(self, *exc: object) -> None:
         self.stop()
+
+    def _api_clients(self) -> dict[str, ApiKey]:
+        """A usage-plan key per API client of each authorizer's identity, given to the authorizer."""
+        keys: dict[str, ApiKey] = {}
+        for name, service in self.config.services.items():
+            if service.identity is None:
+                continue
+            clashing = set(service.identity.clients) & (set(self.config.teams) | set(keys))
+            if clashing:
+                raise ValueError(
+                    f"API clients {sorted(clashing)} clash with teams or other clients' usage plans"
+                )
+            ours = generate_api_keys(tuple(service.identity.clients))
+            keys.update(ours)
+            secret = self.resources.service_secrets(name).get(API_CLIENTS_SECRET)
+            if secret is not None:
+                put_secret(secret, json.dumps({client: key.value for client, key in ours.items()}))
+        return keys
+
+    def _usage_plans(self) -> dict[str, ApiLimits]:
+        plans = {name: team.api for name, team in self.config.teams.items()}
+        for service in self.config.services.values():
+            for client, declared in (service.identity.clients if service.identity else {}).items():
+                plans[client] = ApiLimits(
+                    rate_limit=declared.limits.rate_per_second,
+                    burst_limit=declared.limits.burst,
+                    quota_per_day=NO_DAILY_QUOTA,
+                )
+        return plans
 
     def _work_dir(self) -> Path:
         """Where the configuration copy and the logs go: beside the state file, else a temporary folder."""

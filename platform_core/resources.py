@@ -142,6 +142,14 @@ class Resources:
             for short in service.buckets
         }
 
+    def service_secrets(self, name: str) -> dict[str, str]:
+        """Short name -> Secrets Manager secret name of the secrets a service declares."""
+        service = self.service(name)
+        return {
+            short: naming.service_secret(self.project, self.env, service.team, short)
+            for short in service.secrets
+        }
+
     def service_queue(self, name: str) -> str:
         """The queue S3 notifications feed, for a service with an `s3` trigger (its DLQ: service_dlq)."""
         return naming.service_queue(self.project, self.env, self.service(name).team, name)
@@ -157,7 +165,7 @@ class Resources:
 
         A declared service gets PLATFORM_ENV, POWERTOOLS_SERVICE_NAME, POWERTOOLS_METRICS_NAMESPACE,
         TEAM, TABLE_<SHORT> and BUCKET_<SHORT> for its own tables and buckets and those of the
-        services it `uses`, PLATFORM_API_URL (`api_url`, the stage URL) and PLATFORM_API_KEY_SECRET
+        services it `uses`, SECRET_<SHORT> for its own secrets, PLATFORM_API_URL (`api_url`, the stage URL) and PLATFORM_API_KEY_SECRET
         when it emits events, then its declared `environment`. A platform function gets
         `lambda_environment()` and its POWERTOOLS_SERVICE_NAME; what only exists once deployed
         (the ingest's API_KEY_TEAMS, the bridge's Kafka cluster) is added by whoever deploys it.
@@ -176,6 +184,8 @@ class Resources:
                 environment[f"TABLE_{naming.env_var_suffix(short)}"] = table
             for short, bucket in self.service_buckets(owner).items():
                 environment[f"BUCKET_{naming.env_var_suffix(short)}"] = bucket
+        for short, secret in self.service_secrets(function).items():
+            environment[f"SECRET_{naming.env_var_suffix(short)}"] = secret
         if service.emits:
             if not api_url:
                 raise ValueError(f"service {function} emits events: its environment needs the API's URL")

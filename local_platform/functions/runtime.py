@@ -103,6 +103,10 @@ class FunctionRuntime:
                 self._functions[function] = ExecutionEnvironments(self.spec(function))
             return self._functions[function]
 
+    def started(self, function: str) -> bool:
+        with self._lock:
+            return function in self._functions
+
     def find(self, name_or_arn: str) -> Function | None:
         """A function by its Lambda name, ARN or partial ARN (what the Invoke API accepts)."""
         name = name_or_arn.rsplit(":function:", 1)[-1].split(":", 1)[0]

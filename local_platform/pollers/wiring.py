@@ -23,7 +23,7 @@ from local_platform.pollers.schedule import Scheduler
 from local_platform.pollers.sqs import SqsMapping, SqsPoller
 from local_platform.pollers.stream import StreamMapping, StreamPoller
 from local_platform.provision import queue_url, stream_arn
-from platform_core.config import BucketTrigger, KafkaTrigger, QueueTrigger, ScheduleTrigger
+from platform_core.config import BucketTrigger, KafkaTrigger, QueueTrigger, ScheduleTrigger, Service
 from platform_core.resources import FANOUT, KAFKA_BRIDGE
 
 if TYPE_CHECKING:
@@ -39,9 +39,11 @@ class Triggers:
 
     def __init__(self) -> None:
         self._pollers: dict[str, Poller] = {}
+        self._config_services: dict[str, Service] = {}
         self._started = False
 
     def start(self, platform: LocalPlatform) -> None:
+        self._config_services = dict(platform.config.services)
         self._pollers = build_pollers(platform)
         for poller in self._pollers.values():
             poller.start()
@@ -66,6 +68,13 @@ class Triggers:
             return self._pollers[function]
         except KeyError:
             raise KeyError(f"no trigger feeds {function!r} (triggers: {', '.join(self._pollers)})") from None
+
+    def queue_consumer(self, team: str) -> str | None:
+        """The service the team's queue feeds (its `queue` trigger), if the team declared one."""
+        for name, service in self._config_services.items():
+            if service.team == team and isinstance(service.trigger, QueueTrigger) and name in self._pollers:
+                return name
+        return None
 
     @property
     def stream(self) -> StreamPoller:

@@ -22,7 +22,6 @@ from botocore.exceptions import ClientError
 from confluent_kafka import OFFSET_BEGINNING, Consumer, TopicPartition
 
 from local_platform.provision import provision, queue_url
-from local_platform.traffic import Kind, TrafficGenerator
 from platform_core import naming
 from platform_core.aws import client
 from platform_core.config import PlatformConfig
@@ -31,6 +30,7 @@ from platform_core.kafka import KafkaConnection
 from platform_core.registry import get_registry
 from platform_core.resources import Resources
 from tests.fixtures.aws import isolated_config
+from tools.traffic import Kind, TrafficGenerator
 
 RAW_PREFIX = f"{naming.ZONE_RAW}/"
 
@@ -329,19 +329,21 @@ def _bridge_handler(resources: Resources, publisher: Any) -> Handler:
     return build_handler(lambda: bridge)
 
 
-def _order_processor_handler(resources: Resources) -> Handler:
-    from lambdas.order_processor.handler import build_handler
-    from lambdas.order_processor.service import OrderProcessor
-    from lambdas.order_processor.store import DynamoOrderStore
-
-    table = resources.service_tables("order-processor")["state"]
-    processor = OrderProcessor(DynamoOrderStore(client("dynamodb"), table), resources.project)
-    return build_handler(lambda: processor)
+def _event_consumer(event: dict[str, Any], context: Any) -> dict[str, Any]:
+    """A team's queue consumer reduced to its contract: a message that is not a platform event fails."""
+    failures = []
+    for record in event["Records"]:
+        try:
+            Event.model_validate_json(record["body"])
+        except ValueError:
+            failures.append({"itemIdentifier": record["messageId"]})
+    return {"batchItemFailures": failures}
 
 
 class FanoutPollers:
     """The platform's pollers (the same event source mapping code) in front of handlers run in this
-    process: the stream -> fan-out, the Kafka outbox -> bridge, the orders queue -> order processor."""
+    process: the stream -> fan-out, the Kafka outbox -> bridge, the orders queue -> a consumer that
+    fails what is not a platform event."""
 
     def __init__(
         self,
@@ -373,12 +375,9 @@ class FanoutPollers:
             self.outbox = SqsPoller(
                 resources.outbox_queue, bridge, SqsMapping.from_config(config), region=region
             )
-        orders = InProcessFunction(
-            _order_processor_handler(resources), name=resources.function_name("order-processor")
-        )
-        batch = config.services["order-processor"].batch
+        orders = InProcessFunction(_event_consumer, name="orders-consumer")
         self.orders = SqsPoller(
-            resources.team_queue("orders"), orders, SqsMapping.from_batch(batch, 1), region=region
+            resources.team_queue("orders"), orders, SqsMapping(batch_size=10), region=region
         )
 
     def close(self) -> None:
