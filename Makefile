@@ -65,8 +65,8 @@ tf-check: setup ## Terraform offline checks only
 	$(PY) -m scripts.terraform.check
 
 # --- AWS (needs credentials) -------------------------------------------------
-plan apply destroy: ## Terraform for one environment: make plan ENV=dev (apply/destroy apply the saved plan)
-	@test -n "$(ENV)" || { echo "ENV is required: make $@ ENV=<one of: $$(ls terraform/envs | tr '\n' ' ')>" >&2; exit 2; }
+plan apply destroy: setup ## Terraform for one environment of config/platform.yaml: make plan ENV=dev (apply/destroy apply the saved plan)
+	@bash scripts/terraform/run.sh check-env $(ENV)
 	@$(MAKE) --no-print-directory package
 	@bash scripts/terraform/run.sh $@ $(ENV)
 

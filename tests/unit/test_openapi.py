@@ -215,4 +215,6 @@ def test_the_document_paths_are_what_the_gateway_routes() -> None:
         "/v1/schemas",
         "/v1/schemas/{event_type}",
         "/v1/schemas/{event_type}/{version}",
+        "/v1/orders",
+        "/v1/orders/{order_id}",
     }
