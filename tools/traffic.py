@@ -10,7 +10,9 @@ instead (`orders.order_cancelled`), one in twenty rejected for want of stock
 Payloads carry consistent business data (the invoice total is the order total,
 the reservation holds the ordered lines). The same seed gives the same events.
 
-Documents are also uploaded outside any order (contracts, receipts...).
+Documents are also uploaded outside any order (contracts, receipts...), and the
+document service's verdict on each upload follows it (`documents.document_processed`,
+now and then `documents.document_rejected`).
 
 `TrafficGenerator.mix()` adds what real producers also send: retries of
 events already sent (same event_id) and invalid events (each mutation is one
@@ -67,6 +69,8 @@ CENT = Decimal("0.01")
 REJECTED_EVERY = 20  # one order in twenty is rejected by the saga (out of stock)
 CANCELLED_SHARE = 0.1  # of the reserved orders
 UPLOADS_PER_ORDER = 0.2  # documents uploaded outside any order, per order
+DOCUMENTS_REFUSED_SHARE = 0.05  # uploads the document service refuses (malformed files)
+PROCESSED_TYPES = ("invoice", "delivery_note")  # upload types the document service's classifier also knows
 
 
 class Kind(StrEnum):
@@ -174,7 +178,10 @@ class TrafficGenerator:
         flow.append(self._confirmed(flow[0][1]["payload"], order.vat_rate))
         flow.append(self._invoice_requested(order))
         invoice = self._new_invoice(order)
-        return [*flow, self._invoice_issued(invoice), self._invoice_pdf(invoice), self._invoice_mail(invoice)]
+        flow.append(self._invoice_issued(invoice))
+        flow.append(pdf := self._invoice_pdf(invoice))
+        flow.append(self._document_verdict(pdf))
+        return [*flow, self._invoice_mail(invoice)]
 
     def _new_order(self) -> _Order:
         rng = self._rng
@@ -388,7 +395,9 @@ class TrafficGenerator:
         for _ in range(orders):
             yield from self.order_flow()
             if self._rng.random() < UPLOADS_PER_ORDER:
-                yield self.document_upload()
+                upload = self.document_upload()
+                yield upload
+                yield self._document_verdict(upload)
 
     def event_of_type(self, event_type: str) -> tuple[str, dict[str, Any]]:
         """One valid event of the given type (from a fresh order lifecycle)."""
@@ -397,6 +406,52 @@ class TrafficGenerator:
                 if event["event_type"] == event_type:
                     return team, event
         raise ValueError(f"the generator does not produce {event_type}")
+
+    def _document_verdict(self, upload: tuple[str, dict[str, Any]]) -> tuple[str, dict[str, Any]]:
+        """The document service's verdict on an upload: processed, or now and then refused."""
+        team, event = upload
+        document = event["payload"]
+        common = {
+            key: document[key]
+            for key in ("document_id", "size_bytes", "sha256", "file_name", "order_id", "customer_id")
+            if key in document
+        }
+        if self._rng.random() < DOCUMENTS_REFUSED_SHARE:
+            return self.envelope(
+                "documents.document_rejected",
+                {
+                    **common,
+                    "owner_team": team,
+                    "reason": "malformed",
+                    "detail": "the PDF's cross-reference table is broken",
+                    "declared_content_type": document["content_type"],
+                    "rejected_uri": f"s3://stockoss-documents/rejected/{document['document_id']}.pdf",
+                    "rejected_at": self._tick().isoformat(),
+                },
+            )
+        invoice = document["document_type"] == "invoice"
+        pages = self._rng.randint(1, 4)
+        return self.envelope(
+            "documents.document_processed",
+            {
+                **common,
+                "owner_team": team,
+                "document_type": document["document_type"]
+                if document["document_type"] in PROCESSED_TYPES
+                else "other",
+                "confidence": round(self._rng.uniform(0.6, 0.99), 3),
+                "needs_review": False,
+                "language": self._rng.choice(("fr", "en")),
+                "pages": pages,
+                "ocr_pages": 0 if invoice else self._rng.randint(0, pages),
+                "text_chars": self._rng.randint(300, 6_000),
+                "content_type": document["content_type"],
+                "storage_uri": document["storage_uri"],
+                "uploaded_at": event["occurred_at"],
+                "processed_at": self._tick().isoformat(),
+                "fields": {"invoice_number": document["file_name"].removesuffix(".pdf")} if invoice else {},
+            },
+        )
 
     # -- bad input -------------------------------------------------------------
 

@@ -57,8 +57,9 @@ def test_lake_history_spreads_lifecycles_over_the_span() -> None:
 
 def test_an_order_lifecycle_is_consistent() -> None:
     generator = TrafficGenerator(3)
-    flows = [generator.order_flow() for _ in range(40)]
-    assert any(len(flow) == 3 for flow in flows), "some orders are cancelled"
+    flows = [generator.order_flow() for _ in range(100)]
+    cancelled = [flow for flow in flows if flow[-1][1]["event_type"] == "orders.order_cancelled"]
+    assert cancelled and all(len(flow) == 3 for flow in cancelled), "some orders are cancelled once reserved"
     rejected = [flow for flow in flows if flow[-1][1]["event_type"] == "orders.order_rejected"]
     assert rejected and all(len(flow) == 2 for flow in rejected), "some orders are rejected, never reserved"
     for flow in flows:
