@@ -189,11 +189,25 @@ class StateTable(_Strict):
     stream: Literal["NEW_IMAGE", "NEW_AND_OLD_IMAGES", "KEYS_ONLY", "OLD_IMAGE"] | None = None
 
 
+class LifecycleRule(_Strict):
+    """What happens to the objects under one prefix of a service's bucket (an S3 lifecycle rule)."""
+
+    prefix: str = Field(min_length=1, max_length=256)
+    # Current objects are deleted (a delete marker on a versioned bucket) this many days after creation.
+    expiration_days: int | None = Field(default=None, ge=1)
+    # Moved to STANDARD_IA after this many days (S3's minimum for the transition is 30).
+    transition_ia_days: int | None = Field(default=None, ge=30)
+    # Noncurrent versions (what an overwrite or a delete leaves behind) are removed after this many days.
+    noncurrent_expiration_days: int | None = Field(default=None, ge=1)
+
+
 class ServiceBucket(_Strict):
     """An S3 bucket the service owns (private, versioned, SSE-KMS, TLS only)."""
 
     object_lock_days: int | None = Field(default=None, ge=1, le=36_500)
     expiration_days: int | None = Field(default=None, ge=1)
+    # Per-prefix rules (e.g. an upload inbox emptied after a few days, a rejected zone kept for review).
+    lifecycle: tuple[LifecycleRule, ...] = ()
 
 
 class Permission(_Strict):
@@ -245,6 +259,14 @@ class Identity(_Strict):
     clients: dict[str, ApiClient] = Field(min_length=1)
 
 
+class ServiceSecret(_Strict):
+    """A Secrets Manager secret the service reads (e.g. an external system's URL and API key). Terraform
+    creates it empty, KMS-encrypted, readable by the service only; its value is set out of band (or
+    by the local platform for the local emulators). The function gets its name as SECRET_<SHORT>."""
+
+    description: str = Field(min_length=1)
+
+
 class Service(_Strict):
     """One Lambda a team runs on the platform. Everything else (packaging, Terraform, the local
     runtime, status, the demo) is derived from this declaration."""
@@ -266,6 +288,7 @@ class Service(_Strict):
     # Event types it sends through the platform's ingest API (its team must produce them).
     emits: tuple[str, ...] = ()
     packaging: Packaging = Packaging()
+    secrets: dict[str, ServiceSecret] = {}
     # An authorizer's user pool, scopes and API clients (only with an `authorizer` trigger).
     identity: Identity | None = None
 
@@ -334,7 +357,8 @@ class PlatformConfig(_Strict):
         # Tables and buckets are named per team (<project>-<env>-<team>-<short>): unique within a team.
         owned: dict[tuple[str, str, str], str] = {}
         for name, service in self.services.items():
-            for kind, shorts in (("table", service.tables), ("bucket", service.buckets)):
+            kinds = (("table", service.tables), ("bucket", service.buckets), ("secret", service.secrets))
+            for kind, shorts in kinds:
                 for short in shorts:
                     key = (service.team, kind, short)
                     if key in owned:
@@ -376,9 +400,11 @@ class PlatformConfig(_Strict):
                 used = self.services.get(other)
                 if used is None or used.team != service.team or other == name:
                     problems.append(f"{where}.uses: {other!r} is not another service of team {service.team}")
-            for short in (*service.tables, *service.buckets):
+            for short in (*service.tables, *service.buckets, *service.secrets):
                 if not re.match(SHORT_NAME_PATTERN, short):
-                    problems.append(f"{where}: table and bucket names must match {SHORT_NAME_PATTERN}")
+                    problems.append(
+                        f"{where}: table, bucket and secret names must match {SHORT_NAME_PATTERN}"
+                    )
             for variable in service.environment:
                 if not re.match(ENV_VAR_PATTERN, variable):
                     problems.append(f"{where}.environment: {variable!r} must match {ENV_VAR_PATTERN}")

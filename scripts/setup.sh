@@ -24,6 +24,21 @@ if need_java; then
   DEBIAN_FRONTEND=noninteractive $SUDO apt-get install -y -qq --no-install-recommends openjdk-17-jre-headless
 fi
 
+# Tesseract and its English, French and orientation data: the document service's OCR
+# (tesserocr loads the traineddata from here; the benchmark runs the CLI beside it).
+TESSERACT_PACKAGES="tesseract-ocr tesseract-ocr-eng tesseract-ocr-fra tesseract-ocr-osd"
+missing_tesseract=""
+for package in $TESSERACT_PACKAGES; do
+  dpkg-query -W -f='${Status}' "$package" 2>/dev/null | grep -q "install ok installed" || missing_tesseract="$missing_tesseract $package"
+done
+if [ -n "$missing_tesseract" ]; then
+  echo "setup: installing$missing_tesseract (OCR for the document service)"
+  SUDO=""; [ "$(id -u)" -eq 0 ] || SUDO="sudo"
+  $SUDO apt-get update -qq
+  # shellcheck disable=SC2086
+  DEBIAN_FRONTEND=noninteractive $SUDO apt-get install -y -qq --no-install-recommends $missing_tesseract
+fi
+
 # checkov (the Terraform security scan in `make test`) lives in its own venv:
 # its dependency pins would fight the project's.
 CHECKOV_VENV=.venv-checkov

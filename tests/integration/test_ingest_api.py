@@ -16,12 +16,12 @@ import pytest
 import requests
 
 from local_platform.provision import TTL_ATTRIBUTE, stream_arn
-from local_platform.traffic import TrafficGenerator
 from platform_core.aws import client
 from platform_core.config import ApiLimits
 from platform_core.envelope import Event
 from platform_core.resources import Resources
 from tests.fixtures.aws import RunningGateway, running_gateway
+from tools.traffic import TrafficGenerator
 
 pytestmark = pytest.mark.integration
 

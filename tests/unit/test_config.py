@@ -59,3 +59,14 @@ def test_topic_settings_use_overrides_then_defaults() -> None:
         config.kafka.default_partitions,
         config.kafka.default_retention_hours,
     )
+
+
+def test_a_bucket_lifecycle_rule_is_typed_and_bounded_as_s3_bounds_it() -> None:
+    from platform_core.config import ServiceBucket
+
+    bucket = ServiceBucket.model_validate({"lifecycle": [{"prefix": "inbox/", "expiration_days": 14}]})
+    assert bucket.lifecycle[0].prefix == "inbox/" and bucket.lifecycle[0].transition_ia_days is None
+    with pytest.raises(ValueError, match="transition_ia_days"):
+        ServiceBucket.model_validate({"lifecycle": [{"prefix": "x/", "transition_ia_days": 7}]})
+    with pytest.raises(ValueError, match="prefix"):
+        ServiceBucket.model_validate({"lifecycle": [{"expiration_days": 7}]})

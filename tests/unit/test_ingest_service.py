@@ -17,10 +17,10 @@ from lambdas.ingest.models import ErrorResponse, IngestResponse, Verdict
 from lambdas.ingest.service import IngestRequest, IngestService, Outcome
 from lambdas.ingest.store import DynamoEventStore, S3RejectedStore, StoreUnavailable
 from local_platform import provision
-from local_platform.traffic import TrafficGenerator
 from platform_core.config import get_config
 from platform_core.envelope import Event, EventIn
 from platform_core.registry import get_registry
+from tools.traffic import TrafficGenerator
 
 NOW = datetime(2026, 11, 21, 9, 30, 15, 123456, tzinfo=UTC)
 KEYS = {"key-orders": "orders", "key-billing": "billing"}

@@ -7,10 +7,10 @@ from decimal import Decimal
 
 import pytest
 
-from local_platform.traffic import Kind, TrafficGenerator, batches
 from platform_core.config import get_config
 from platform_core.envelope import EventIn
 from platform_core.registry import get_registry
+from tools.traffic import Kind, TrafficGenerator, batches
 
 
 def test_every_event_is_valid_and_sent_by_its_producer() -> None:

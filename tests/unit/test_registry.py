@@ -8,9 +8,9 @@ from pathlib import Path
 import jsonschema_rs
 import pytest
 
-from local_platform.traffic import TrafficGenerator
 from platform_core.config import get_config
 from platform_core.registry import Reason, SchemaRegistry, get_registry
+from tools.traffic import TrafficGenerator
 
 REQUIRED_TYPES = {
     "orders.order_created",

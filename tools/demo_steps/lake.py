@@ -9,20 +9,24 @@ events (one row per item in the events table).
 
 from __future__ import annotations
 
-from typing import Any
+from typing import TYPE_CHECKING
 
 from local_platform.lake.layout import DEFAULT_WORKDIR
 from local_platform.lake.pipeline import run_lake
-from local_platform.lake.report import console_summary
-from local_platform.status import count_items
+from tools.report import console_summary, report_run
+from tools.status import count_items
+
+if TYPE_CHECKING:
+    from tools.demo import DemoContext
 
 
-def lake_step(ctx: Any) -> None:
+def lake_step(ctx: DemoContext) -> None:
     resources = ctx.platform.resources
     with ctx.console.status("Glue job (Spark local mode), then the data-quality checks..."):
         result = run_lake(resources, DEFAULT_WORKDIR)
     # The summary ends with the path of the HTML report.
-    ctx.console.print(console_summary(result), markup=False, highlight=False)
+    summary = console_summary(result, report_run(result, DEFAULT_WORKDIR))
+    ctx.console.print(summary, markup=False, highlight=False)
     if not result.ok:
         ctx.fail(f"lake run failed: {result.error}")
         return

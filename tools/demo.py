@@ -1,17 +1,21 @@
 """`make demo`: start the local platform, push StockOSS traffic through it, show what happened, stop.
 
 The demo is a list of named steps run in order against one LocalPlatform
-(`default_steps()`). A step gets the DemoContext: the running platform, the
-console, what was sent and answered so far, and `add_summary(title, table)`
-to contribute a table to the final summary. Later parts of the platform add
-their own step, e.g. `Step("Fan-out to subscribers", "local_platform.pollers.demo:fanout_step")`
-(a "module:function" is imported only when the step runs). A step that finds
-the platform misbehaving calls `ctx.fail(message)`: the demo still runs to
-the end, prints everything, and exits 1.
+(`default_steps()`): the ingest steps here, the fan-out's
+(tools/demo_steps/fanout.py), then each declared service's own steps, then the
+lake's (tools/demo_steps/lake.py). A step gets the DemoContext: the running
+platform, the console, what was sent and answered so far, and
+`add_summary(title, table)` to contribute a table to the final summary. A
+declared service adds steps without editing this file: a module
+`tools/demo_steps/<package>.py` (its handler's package name) defining `STEPS`
+(see tools/demo_steps/__init__.py). A step that finds the platform misbehaving
+calls `ctx.fail(message)`: the demo still runs to the end, prints everything,
+and exits 1.
 """
 
 from __future__ import annotations
 
+import argparse
 import importlib
 import json
 import os
@@ -29,9 +33,11 @@ from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, T
 from rich.table import Table
 
 from local_platform.runtime import LocalPlatform
-from local_platform.status import count_items, count_objects
-from local_platform.traffic import IngestClient, Kind, Sent, TrafficGenerator, batches
+from platform_core.config import PlatformConfig, get_config
 from platform_core.local_state import STATE_PATH, running_state
+from tools import demo_steps
+from tools.status import count_items, count_objects
+from tools.traffic import IngestClient, Kind, Sent, TrafficGenerator, batches
 
 EXPECTED = {Kind.VALID: "accepted", Kind.DUPLICATE: "duplicate", Kind.INVALID: "rejected"}
 
@@ -66,13 +72,7 @@ class DemoContext:
 @dataclass(frozen=True)
 class Step:
     name: str
-    run: Callable[[DemoContext], None] | str  # or "module:function", imported when the step runs
-
-    def resolve(self) -> Callable[[DemoContext], None]:
-        if callable(self.run):
-            return self.run
-        module, _, function = self.run.partition(":")
-        return getattr(importlib.import_module(module), function)
+    run: Callable[[DemoContext], None]
 
 
 # -- steps --------------------------------------------------------------------
@@ -197,14 +197,33 @@ def check_stores(ctx: DemoContext) -> None:
         ctx.fail("nothing in the rejected zone, yet invalid events were sent")
 
 
-def default_steps() -> list[Step]:
+def service_steps(config: PlatformConfig) -> list[Step]:
+    """The steps of every declared service that has a module in tools/demo_steps, in declaration order."""
+    steps: list[Step] = []
+    for service in config.services.values():
+        module_name = f"{demo_steps.__name__}.{service.package.rsplit('.', 1)[-1]}"
+        try:
+            module = importlib.import_module(module_name)
+        except ModuleNotFoundError as exc:
+            if exc.name == module_name:  # this service has no demo step; a missing dependency still raises
+                continue
+            raise
+        steps.extend(module.STEPS)
+    return steps
+
+
+def default_steps(config: PlatformConfig | None = None) -> list[Step]:
+    from tools.demo_steps.fanout import fanout_step
+    from tools.demo_steps.lake import lake_step
+
     return [
         Step("Send StockOSS traffic (3 teams, duplicates, invalid events)", send_traffic),
         Step("Send requests the API refuses as a whole", send_bad_requests),
         Step("Over-limit burst", over_limit_burst),
         Step("Check the stores", check_stores),
-        Step("Fan-out: team queues, Kafka topics, raw zone, DLQs", "local_platform.pollers.demo:fanout_step"),
-        Step("Lake: Glue job, data-quality checks, KPI queries", "local_platform.lake.demo:lake_step"),
+        Step("Fan-out: team queues, Kafka topics, raw zone, DLQs", fanout_step),
+        *service_steps(config or get_config()),
+        Step("Lake: Glue job, data-quality checks, KPI queries", lake_step),
     ]
 
 
@@ -281,7 +300,7 @@ def run_demo(
         for number, step in enumerate(steps or default_steps(), start=1):
             console.rule(f"{number}. {step.name}")
             try:
-                step.resolve()(ctx)
+                step.run(ctx)
             except Exception as exc:  # a broken step must not hide the others' results
                 ctx.fail(f"step {step.name!r} crashed: {exc!r}")
     finally:
@@ -303,3 +322,11 @@ def run_demo(
         return 1
     console.print("[green]demo complete; the platform is stopped[/]")
     return 0
+
+
+def main(argv: list[str]) -> int:
+    parser = argparse.ArgumentParser(prog="python -m tools demo", description=__doc__.split("\n\n")[0])
+    parser.add_argument("--seed", type=int, default=7, help="traffic seed (same seed, same events)")
+    parser.add_argument("--orders", type=int, default=60, help="order lifecycles to send")
+    args = parser.parse_args(argv)
+    return run_demo(seed=args.seed, orders=args.orders)

@@ -1,4 +1,4 @@
-"""An authorizer's identity block: scopes, API clients and their usage plans, checked at load."""
+"""Optional blocks of a service declaration: an authorizer's identity (scopes, API clients, usage plans), secrets."""
 
 from __future__ import annotations
 
@@ -56,3 +56,12 @@ def test_a_client_scope_must_be_declared(tmp_path: Path) -> None:
 def test_only_an_authorizer_has_an_identity(tmp_path: Path) -> None:
     with pytest.raises(ValueError, match="only an authorizer"):
         load_config(_with_authorizer(tmp_path, trigger={"type": "schedule", "expression": "rate(1 hour)"}))
+
+
+def test_a_service_declares_the_secrets_it_reads(tmp_path: Path) -> None:
+    secrets = {"toy-erp": {"description": "URL and API key of the ERP"}}
+    service = load_config(_with_authorizer(tmp_path, secrets=secrets)).services["toy-authorizer"]
+    assert service.secrets["toy-erp"].description == "URL and API key of the ERP"
+    from platform_core import naming
+
+    assert naming.service_secret("stockoss", "dev", "orders", "erp") == "stockoss-dev-orders-erp"

@@ -39,7 +39,7 @@ from platform_core.aws import client
 from platform_core.config import get_config
 from platform_core.kafka import KafkaConnection
 from platform_core.local_state import STATE_PATH, configure_local_aws_env, read_state
-from platform_core.local_state import is_alive as _alive  # local_platform.load imports it from here
+from platform_core.local_state import is_alive as _alive  # tools.load imports it from here
 from platform_core.resources import Resources
 
 
@@ -249,9 +249,7 @@ def health(state: dict[str, Any], sample_seconds: float = 2.0) -> dict[str, Any]
 
 
 def main(argv: list[str] | None = None) -> int:
-    parser = argparse.ArgumentParser(
-        prog="python -m local_platform status", description=__doc__.split("\n\n")[0]
-    )
+    parser = argparse.ArgumentParser(prog="python -m tools status", description=__doc__.split("\n\n")[0])
     parser.add_argument(
         "--sample", type=float, default=2.0, help="seconds between the two counts of the rates"
     )

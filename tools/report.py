@@ -1,4 +1,5 @@
-"""A self-contained HTML report of the KPI queries: tables and inline SVG bar charts (no script, no CDN)."""
+"""The lake run's report: a self-contained HTML page of the KPI queries (tables and inline SVG bar charts,
+no script, no CDN) and the text summary the demo and `python -m tools lake` print."""
 
 from __future__ import annotations
 
@@ -8,7 +9,10 @@ from decimal import Decimal
 from pathlib import Path
 from typing import Any
 
+from local_platform.lake.pipeline import LakeResult
+from local_platform.query.engine import LocalEngine
 from local_platform.query.lint import ATHENA_DIR
+from tools.query import render
 
 MAX_BARS = 24
 BAR_HEIGHT = 18
@@ -75,8 +79,6 @@ def _table(rows: list[dict[str, Any]]) -> str:
 
 def kpi_results(lake: Path, athena_dir: Path = ATHENA_DIR) -> dict[str, list[dict[str, Any]]]:
     """Every named query's rows, by query name."""
-    from local_platform.query.engine import LocalEngine
-
     engine = LocalEngine(lake, athena_dir)
     try:
         return {
@@ -86,7 +88,9 @@ def kpi_results(lake: Path, athena_dir: Path = ATHENA_DIR) -> dict[str, list[dic
         engine.close()
 
 
-def write_report(lake: Path, target: Path, run: Any = None, athena_dir: Path = ATHENA_DIR) -> Path:
+def write_report(
+    lake: Path, target: Path, run: LakeResult | None = None, athena_dir: Path = ATHENA_DIR
+) -> Path:
     sections = []
     for name, rows in kpi_results(lake, athena_dir).items():
         sql_path = athena_dir / "queries" / f"{name}.sql"
@@ -125,10 +129,8 @@ section {{ margin-bottom: 2rem; }}
     return target
 
 
-def console_summary(run: Any, athena_dir: Path = ATHENA_DIR) -> str:
+def console_summary(run: LakeResult, report_path: Path | None = None, athena_dir: Path = ATHENA_DIR) -> str:
     """The run, its checks and every KPI query's result as text (what the demo prints)."""
-    from local_platform.query.cli import render
-
     lines = [f"lake run {run.run_id}: {'ok' if run.ok else 'FAILED'} in {run.seconds:.1f} s"]
     lines.append(f"  new raw objects {run.new_raw_objects}, new rejected objects {run.new_rejected_objects}")
     for name, table in run.tables.items():
@@ -149,6 +151,13 @@ def console_summary(run: Any, athena_dir: Path = ATHENA_DIR) -> str:
             lines.append(
                 render(pa.Table.from_pylist(rows), "table", title=name) if rows else f"{name}: no rows"
             )
-    if run.report_path is not None:
-        lines.append(f"KPI report: {run.report_path}")
+    if report_path is not None:
+        lines.append(f"KPI report: {report_path}")
     return "\n".join(lines)
+
+
+def report_run(run: LakeResult, workdir: Path) -> Path | None:
+    """Write the HTML report of a successful run next to its lake (`<workdir>/lake-report.html`)."""
+    if not run.ok or run.lake_root is None:
+        return None
+    return write_report(run.lake_root, workdir / "lake-report.html", run)

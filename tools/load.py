@@ -4,7 +4,7 @@
     make load ARGS="--rate 200 --duration 30 --teams orders,billing --batch 20"
     make load ARGS="--rate 50 --soak-minutes 10"                   # then check nothing was lost
 
-Traffic is the StockOSS mix (local_platform/traffic.py: order lifecycles, with
+Traffic is the StockOSS mix (tools/traffic.py: order lifecycles, with
 a few retries of sent events and a few invalid events). `--rate` is events per
 second per team, sent in requests of `--batch` events: the API's usage plans
 limit requests (config/platform.yaml), so a producer at 1,000 events/s batches,
@@ -58,9 +58,9 @@ from rich.table import Table
 from local_platform.gateway import LambdaHandler
 from local_platform.kafka_broker import KafkaBroker
 from local_platform.runtime import LocalPlatform
-from local_platform.traffic import Kind, TrafficGenerator
 from platform_core.config import ROOT, PlatformConfig, get_config
 from platform_core.local_state import running_state
+from tools.traffic import Kind, TrafficGenerator
 
 LOCALHOST = ("127.0.0.1", "localhost")
 LAMBDA_LOG = ROOT / ".local" / "load" / "lambda-logs.jsonl"
@@ -470,10 +470,10 @@ def expected_sinks(config: PlatformConfig, env: str, accepted: Counter[str]) -> 
 
 def observed_sinks(platform: LocalPlatform, expected: dict[str, int], timeout: float) -> dict[str, int]:
     """What each sink holds, once the fan-out side has caught up (or the timeout passed)."""
-    from local_platform.pollers.demo import raw_zone
     from local_platform.pollers.wiring import FanoutPollers
-    from local_platform.status import count_items, count_topic_messages, queue_depths
     from platform_core import naming
+    from tools.demo_steps.fanout import raw_zone
+    from tools.status import count_items, count_topic_messages, queue_depths
 
     resources = platform.resources
     components: list[object] = list(platform.components)
@@ -657,9 +657,7 @@ def lambda_logs_to(path: Path) -> Iterator[TextIO]:
 
 
 def main(argv: list[str] | None = None) -> int:
-    parser = argparse.ArgumentParser(
-        prog="python -m local_platform load", description=__doc__.split("\n\n")[0]
-    )
+    parser = argparse.ArgumentParser(prog="python -m tools load", description=__doc__.split("\n\n")[0])
     parser.add_argument("--rate", type=float, default=50.0, help="events per second per team (default 50)")
     parser.add_argument("--duration", type=float, default=30.0, help="seconds (default 30)")
     parser.add_argument("--teams", default="", help="comma-separated teams (default: every team)")

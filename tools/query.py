@@ -1,14 +1,14 @@
-"""`python -m local_platform query`: run Athena SQL from athena/ (or ad hoc) locally, or on Athena.
+"""`python -m tools query`: run Athena SQL from athena/ (or ad hoc) locally, or on Athena.
 
 Locally (the default) the SQL is linted, transpiled by sqlglot and run by
 DuckDB over the lake mirror that `run_lake` keeps (see local_platform/lake).
 With --aws the same SQL runs on Athena through awswrangler, in the team's
 workgroup; the output is the same table, CSV or JSON.
 
-    python -m local_platform query --file athena/queries/order_funnel.sql
-    python -m local_platform query --sql "SELECT team, count(*) FROM events GROUP BY team" --format csv
-    python -m local_platform query --file athena/checks/curated_matches_raw.sql --param 2026-03-01T00:00:00Z
-    python -m local_platform query --aws --team orders --file athena/queries/order_funnel.sql
+    python -m tools query --file athena/queries/order_funnel.sql
+    python -m tools query --sql "SELECT team, count(*) FROM events GROUP BY team" --format csv
+    python -m tools query --file athena/checks/curated_matches_raw.sql --param 2026-03-01T00:00:00Z
+    python -m tools query --aws --team orders --file athena/queries/order_funnel.sql
 """
 
 from __future__ import annotations
@@ -83,7 +83,7 @@ def run_athena(
 
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(
-        prog="python -m local_platform query",
+        prog="python -m tools query",
         description=__doc__,
         formatter_class=argparse.RawDescriptionHelpFormatter,
     )
