@@ -10,6 +10,7 @@ pytest_plugins = [
     "tests.fixtures.aws",
     "tests.fixtures.kafka",
     "tests.fixtures.spark",
+    "tests.fixtures.documents",
 ]
 
 # What LocalStack's free edition lacks. With AWS_ENDPOINT_URL set by the user
