@@ -30,30 +30,30 @@ test-localstack: setup ## The integration suite against LocalStack at AWS_ENDPOI
 lint: setup ## ruff + mypy on the Python, the architecture contracts (import-linter), terraform fmt -check
 	$(VENV)/bin/ruff check .
 	$(VENV)/bin/ruff format --check .
-	$(VENV)/bin/mypy platform_core lambdas glue_jobs local_platform scripts bench
+	$(VENV)/bin/mypy platform_core lambdas glue_jobs local_platform tools scripts bench
 	$(VENV)/bin/lint-imports --no-cache
 	terraform fmt -check -recursive
 
 demo: setup ## Start the local platform, push real traffic through it, print a summary, stop
-	$(PY) -m local_platform demo
+	$(PY) -m tools demo
 
 up: setup ## Start the local platform and serve until Ctrl-C
-	$(PY) -m local_platform up
+	$(PY) -m local_platform
 
 status: setup ## Health of a running local platform (make up)
-	$(PY) -m local_platform status
+	$(PY) -m tools status
 
 query: setup ## Run an athena/ query locally: make query Q=athena/queries/x.sql (or SQL="select ...")
-	$(PY) -m local_platform query $(if $(Q),--file $(Q)) $(if $(SQL),--sql "$(SQL)") $(ARGS)
+	$(PY) -m tools query $(if $(Q),--file $(Q)) $(if $(SQL),--sql "$(SQL)") $(ARGS)
 
 bench: setup ## Benchmarks; figures go to bench/results/ and the README
 	$(PY) -m bench $(ARGS)
 
 load: setup ## Load generator against the local gateway (ARGS="--rate 10 --duration 60"; see make load ARGS=--help)
-	$(PY) -m local_platform load $(ARGS)
+	$(PY) -m tools load $(ARGS)
 
 soak: setup ## Soak: a fresh platform at RATE events/s per team (default 5) for MINUTES (default 10); every sink counted
-	$(PY) -m local_platform load --soak-minutes $(or $(MINUTES),10) --rate $(or $(RATE),5) $(ARGS)
+	$(PY) -m tools load --soak-minutes $(or $(MINUTES),10) --rate $(or $(RATE),5) $(ARGS)
 
 load-test: setup ## The load and soak tests
 	$(PY) -m pytest -m load -p no:cacheprovider
@@ -65,8 +65,8 @@ tf-check: setup ## Terraform offline checks only
 	$(PY) -m scripts.terraform.check
 
 # --- AWS (needs credentials) -------------------------------------------------
-plan apply destroy: ## Terraform for one environment: make plan ENV=dev (apply/destroy apply the saved plan)
-	@test -n "$(ENV)" || { echo "ENV is required: make $@ ENV=<one of: $$(ls terraform/envs | tr '\n' ' ')>" >&2; exit 2; }
+plan apply destroy: setup ## Terraform for one environment of config/platform.yaml: make plan ENV=dev (apply/destroy apply the saved plan)
+	@bash scripts/terraform/run.sh check-env $(ENV)
 	@$(MAKE) --no-print-directory package
 	@bash scripts/terraform/run.sh $@ $(ENV)
 

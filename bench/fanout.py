@@ -29,10 +29,10 @@ from lambdas.fanout.handler import build_handler
 from lambdas.fanout.retry import Backoff
 from lambdas.fanout.service import FanoutService
 from lambdas.fanout.sinks import RawZoneWriter, SqsSender
-from local_platform.traffic import TrafficGenerator
 from platform_core.config import PlatformConfig, get_config
 from platform_core.envelope import Event
 from platform_core.lambda_context import LocalLambdaContext
+from tools.traffic import TrafficGenerator
 
 TARGET_US_PER_RECORD = 100.0
 BATCH = 1000
@@ -224,9 +224,9 @@ def _lifted(config: PlatformConfig) -> PlatformConfig:
 
 
 def end_to_end(orders: int = 170) -> dict[str, Any]:
-    from local_platform.pollers.demo import raw_zone, wait_for_empty
     from local_platform.runtime import LocalPlatform
-    from local_platform.traffic import IngestClient
+    from tools.demo_steps.fanout import raw_zone, wait_for_empty
+    from tools.traffic import IngestClient
 
     by_team: dict[str, list[dict[str, Any]]] = {}
     for team, raw in TrafficGenerator(seed=77, start=datetime.now(UTC) - timedelta(minutes=5)).events(orders):

@@ -41,12 +41,12 @@ import requests
 from lambdas.ingest.handler import build_handler
 from lambdas.ingest.service import IngestService
 from local_platform.gateway import api_key_teams, generate_api_keys, rest_proxy_event
-from local_platform.traffic import TrafficGenerator
 from platform_core.config import ApiLimits, PlatformConfig, get_config
 from platform_core.envelope import EventIn
 from platform_core.lambda_context import LocalLambdaContext
 from platform_core.registry import get_registry
 from scripts import package
+from tools.traffic import TrafficGenerator
 
 BATCH_SIZES = (1, 100, 500)
 TARGET_US_PER_EVENT_AT_500 = 30.0

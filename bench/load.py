@@ -70,9 +70,9 @@ def moto_calls(out: Path, calls: int = MOTO_CALLS) -> None:
     Run in a process of its own (`python -m bench.load moto-calls OUT`): it starts its own moto server.
     """
     from local_platform.aws_endpoint import aws_endpoint
-    from local_platform.load import child_processes
     from local_platform.provision import provision, queue_url
     from platform_core.resources import Resources
+    from tools.load import child_processes
 
     config = get_config()
     with aws_endpoint(config.region):

@@ -162,8 +162,16 @@ class ApiTrigger(_Strict):
     type: Literal["api"]
 
 
+class AuthorizerTrigger(_Strict):
+    """API Gateway calls it before the routes it guards (a REQUEST Lambda authorizer): the OpenAPI
+    security schemes whose `x-platform-function` names the service."""
+
+    type: Literal["authorizer"]
+
+
 Trigger = Annotated[
-    QueueTrigger | KafkaTrigger | BucketTrigger | ScheduleTrigger | ApiTrigger, Field(discriminator="type")
+    QueueTrigger | KafkaTrigger | BucketTrigger | ScheduleTrigger | ApiTrigger | AuthorizerTrigger,
+    Field(discriminator="type"),
 ]
 
 
@@ -219,6 +227,46 @@ class Packaging(_Strict):
     debian_packages: tuple[str, ...] = ()
 
 
+class ClientLimits(_Strict):
+    """One API client's usage plan: a token bucket of `burst` requests refilled at `requests_per_minute`."""
+
+    requests_per_minute: int = Field(default=1000, ge=1, le=600_000)
+    burst: int = Field(default=2000, ge=1, le=100_000)
+
+    @property
+    def rate_per_second(self) -> float:
+        return self.requests_per_minute / 60
+
+
+class ApiClient(_Strict):
+    """A client of the routes an authorizer guards: an app whose users sign in (access tokens of the
+    user pool's app client) or a partner (an API key). Each gets its own usage plan."""
+
+    description: str = Field(min_length=1)
+    credential: Literal["token", "api_key"]
+    scopes: tuple[str, ...] = Field(min_length=1)
+    limits: ClientLimits = ClientLimits()
+
+
+class Identity(_Strict):
+    """Who may call the routes an authorizer guards. In AWS: a Cognito user pool with one resource
+    server (its scopes are `<resource_server>/<scope>`) and an app client per token client; an API key
+    and a usage plan per client. Locally: the local OIDC issuer and the same clients."""
+
+    resource_server: str = Field(pattern=SHORT_NAME_PATTERN)
+    scopes: dict[str, str] = Field(min_length=1)  # scope -> what it allows
+    access_token_minutes: int = Field(default=60, ge=5, le=1440)  # Cognito's bounds
+    clients: dict[str, ApiClient] = Field(min_length=1)
+
+
+class ServiceSecret(_Strict):
+    """A Secrets Manager secret the service reads (e.g. an external system's URL and API key). Terraform
+    creates it empty, KMS-encrypted, readable by the service only; its value is set out of band (or
+    by the local platform for the local emulators). The function gets its name as SECRET_<SHORT>."""
+
+    description: str = Field(min_length=1)
+
+
 class Service(_Strict):
     """One Lambda a team runs on the platform. Everything else (packaging, Terraform, the local
     runtime, status, the demo) is derived from this declaration."""
@@ -240,6 +288,9 @@ class Service(_Strict):
     # Event types it sends through the platform's ingest API (its team must produce them).
     emits: tuple[str, ...] = ()
     packaging: Packaging = Packaging()
+    secrets: dict[str, ServiceSecret] = {}
+    # An authorizer's user pool, scopes and API clients (only with an `authorizer` trigger).
+    identity: Identity | None = None
 
     @property
     def package(self) -> str:
@@ -306,7 +357,8 @@ class PlatformConfig(_Strict):
         # Tables and buckets are named per team (<project>-<env>-<team>-<short>): unique within a team.
         owned: dict[tuple[str, str, str], str] = {}
         for name, service in self.services.items():
-            for kind, shorts in (("table", service.tables), ("bucket", service.buckets)):
+            kinds = (("table", service.tables), ("bucket", service.buckets), ("secret", service.secrets))
+            for kind, shorts in kinds:
                 for short in shorts:
                     key = (service.team, kind, short)
                     if key in owned:
@@ -340,6 +392,7 @@ class PlatformConfig(_Strict):
                         )
             elif isinstance(trigger, BucketTrigger) and trigger.bucket not in service.buckets:
                 problems.append(f"{where}.trigger: bucket {trigger.bucket!r} is not one of its buckets")
+            problems.extend(_identity_problems(where, service))
             for event_type in service.emits:
                 if event_type not in team.produces:
                     problems.append(f"{where}.emits: team {service.team} does not produce {event_type}")
@@ -347,9 +400,11 @@ class PlatformConfig(_Strict):
                 used = self.services.get(other)
                 if used is None or used.team != service.team or other == name:
                     problems.append(f"{where}.uses: {other!r} is not another service of team {service.team}")
-            for short in (*service.tables, *service.buckets):
+            for short in (*service.tables, *service.buckets, *service.secrets):
                 if not re.match(SHORT_NAME_PATTERN, short):
-                    problems.append(f"{where}: table and bucket names must match {SHORT_NAME_PATTERN}")
+                    problems.append(
+                        f"{where}: table, bucket and secret names must match {SHORT_NAME_PATTERN}"
+                    )
             for variable in service.environment:
                 if not re.match(ENV_VAR_PATTERN, variable):
                     problems.append(f"{where}.environment: {variable!r} must match {ENV_VAR_PATTERN}")
@@ -392,6 +447,28 @@ class PlatformConfig(_Strict):
             override.partitions or self.kafka.default_partitions,
             override.retention_hours or self.kafka.default_retention_hours,
         )
+
+
+def _identity_problems(where: str, service: Service) -> list[str]:
+    import re
+
+    identity = service.identity
+    if identity is None:
+        return []
+    if not isinstance(service.trigger, AuthorizerTrigger):
+        return [f"{where}.identity: only an authorizer (trigger type authorizer) has an identity"]
+    problems = [
+        f"{where}.identity.scopes: {scope!r} must match {SHORT_NAME_PATTERN}"
+        for scope in identity.scopes
+        if not re.match(SHORT_NAME_PATTERN, scope)
+    ]
+    for name, api_client in identity.clients.items():
+        if not re.match(NAME_PATTERN, name):
+            problems.append(f"{where}.identity.clients: {name!r} must match {NAME_PATTERN}")
+        for scope in api_client.scopes:
+            if scope not in identity.scopes:
+                problems.append(f"{where}.identity.clients.{name}: no scope {scope!r} in identity.scopes")
+    return problems
 
 
 # libyaml's loader when the wheel has it (it does on Linux): ~7x faster at cold start.

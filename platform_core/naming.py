@@ -143,6 +143,11 @@ def service_consumer_group(project: str, env: str, team: str, service: str) -> s
     return resource_name(project, env, f"consumer-{service}", team)
 
 
+def service_secret(project: str, env: str, team: str, secret: str) -> str:
+    """A secret a service declares (short names are unique within a team's services, like tables)."""
+    return resource_name(project, env, secret, team)
+
+
 def team_api_key_secret(project: str, env: str, team: str) -> str:
     """The Secrets Manager secret holding a team's API key (for its services that emit events)."""
     return resource_name(project, env, "api-key", team)

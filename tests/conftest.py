@@ -9,6 +9,7 @@ import pytest
 pytest_plugins = [
     "tests.fixtures.aws",
     "tests.fixtures.kafka",
+    "tests.fixtures.orders",
     "tests.fixtures.spark",
     "tests.fixtures.documents",
 ]

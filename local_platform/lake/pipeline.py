@@ -76,7 +76,6 @@ class LakeResult:
     error: str | None = None
     alert_published: bool = False
     lake_root: Path | None = None
-    report_path: Path | None = None
     seconds: float = 0.0
 
     def as_dict(self) -> dict[str, Any]:
@@ -90,7 +89,6 @@ class LakeResult:
             "error": self.error,
             "alert_published": self.alert_published,
             "lake_root": str(self.lake_root) if self.lake_root else None,
-            "report_path": str(self.report_path) if self.report_path else None,
             "seconds": round(self.seconds, 2),
         }
 
@@ -325,7 +323,7 @@ def publish_alert(resources: Resources, result: LakeResult) -> bool:
 
 
 def run_lake(
-    resources: Resources, workdir: Path, spark: Any = None, report: bool = True, now: datetime | None = None
+    resources: Resources, workdir: Path, spark: Any = None, now: datetime | None = None
 ) -> LakeResult:
     """Run the job on what is new in the raw and rejected zones, then the checks; alert on failure.
 
@@ -359,9 +357,5 @@ def run_lake(
     result.ok = result.error is None
     if not result.ok:
         result.alert_published = publish_alert(resources, result)
-    if report and result.ok:
-        from local_platform.lake.report import write_report
-
-        result.report_path = write_report(lake_root(workdir), workdir / "lake-report.html", result)
     result.seconds = time.monotonic() - started
     return result

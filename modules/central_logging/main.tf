@@ -19,21 +19,9 @@ locals {
 }
 
 # --- KMS key of the archive (log-archive account) -----------------------------
-data "aws_iam_policy_document" "archive_key" {
+data "aws_iam_policy_document" "archive_key_services" {
   #checkov:skip=CKV_AWS_111:Key policy: Resource "*" is the key itself.
   #checkov:skip=CKV_AWS_356:Key policy: Resource "*" is the key itself.
-  #checkov:skip=CKV_AWS_109:Key policy: the account root keeps administration of its own key (AWS default key policy).
-  statement {
-    sid       = "AccountAdministersTheKey"
-    actions   = ["kms:*"]
-    resources = ["*"]
-
-    principals {
-      type        = "AWS"
-      identifiers = ["arn:${local.partition}:iam::${local.archive_account}:root"]
-    }
-  }
-
   statement {
     sid       = "CloudTrailEncryptsTheOrganizationTrail"
     actions   = ["kms:GenerateDataKey*"]
@@ -86,21 +74,26 @@ data "aws_iam_policy_document" "archive_key" {
   }
 }
 
-resource "aws_kms_key" "archive" {
-  provider = aws.log_archive
+module "archive_key" {
+  source = "../kms_key"
+  providers = {
+    aws = aws.log_archive
+  }
 
-  description             = "${var.name_prefix}: organisation log archive (CloudTrail, flow logs, CloudWatch Logs)"
-  enable_key_rotation     = true
-  deletion_window_in_days = 30
-  policy                  = data.aws_iam_policy_document.archive_key.json
-  tags                    = var.tags
+  description      = "${var.name_prefix}: organisation log archive (CloudTrail, flow logs, CloudWatch Logs)"
+  alias            = "${var.name_prefix}-log-archive"
+  policy_documents = [data.aws_iam_policy_document.archive_key_services.json]
+  tags             = var.tags
 }
 
-resource "aws_kms_alias" "archive" {
-  provider = aws.log_archive
+moved {
+  from = aws_kms_key.archive
+  to   = module.archive_key.aws_kms_key.this
+}
 
-  name          = "alias/${var.name_prefix}-log-archive"
-  target_key_id = aws_kms_key.archive.key_id
+moved {
+  from = aws_kms_alias.archive
+  to   = module.archive_key.aws_kms_alias.this
 }
 
 # --- Archive bucket (log-archive account) --------------------------------------
@@ -214,7 +207,7 @@ module "archive" {
   }
 
   name                       = local.archive_bucket
-  kms_key_arn                = aws_kms_key.archive.arn
+  kms_key_arn                = module.archive_key.arn
   access_log_bucket          = module.access_logs.id
   force_destroy              = var.force_destroy
   object_lock_retention_days = var.object_lock_retention_days
@@ -238,7 +231,7 @@ resource "aws_cloudtrail" "organization" {
   is_multi_region_trail         = true
   include_global_service_events = true
   enable_log_file_validation    = true
-  kms_key_id                    = aws_kms_key.archive.arn
+  kms_key_id                    = module.archive_key.arn
   tags                          = var.tags
 
   event_selector {
@@ -288,7 +281,7 @@ data "aws_iam_policy_document" "firehose" {
   statement {
     sid       = "EncryptWithTheArchiveKey"
     actions   = ["kms:Decrypt", "kms:GenerateDataKey"]
-    resources = [aws_kms_key.archive.arn]
+    resources = [module.archive_key.arn]
   }
 
   statement {
@@ -311,7 +304,7 @@ resource "aws_cloudwatch_log_group" "firehose" {
 
   name              = "/aws/kinesisfirehose/${var.name_prefix}-logs-archive"
   retention_in_days = 365
-  kms_key_id        = aws_kms_key.archive_logs.arn
+  kms_key_id        = module.archive_logs_key.arn
   tags              = var.tags
 }
 
@@ -324,47 +317,21 @@ resource "aws_cloudwatch_log_stream" "firehose" {
 
 # CloudWatch Logs encryption in the log-archive account needs a key that the
 # regional logs service may use; kept apart from the archive key on purpose.
-data "aws_iam_policy_document" "archive_logs_key" {
-  #checkov:skip=CKV_AWS_111:Key policy: Resource "*" is the key itself.
-  #checkov:skip=CKV_AWS_356:Key policy: Resource "*" is the key itself.
-  #checkov:skip=CKV_AWS_109:Key policy: the account root keeps administration of its own key (AWS default key policy).
-  statement {
-    sid       = "AccountAdministersTheKey"
-    actions   = ["kms:*"]
-    resources = ["*"]
-
-    principals {
-      type        = "AWS"
-      identifiers = ["arn:${local.partition}:iam::${local.archive_account}:root"]
-    }
+module "archive_logs_key" {
+  source = "../kms_key"
+  providers = {
+    aws = aws.log_archive
   }
 
-  statement {
-    sid       = "CloudWatchLogsOfThisAccount"
-    actions   = ["kms:Encrypt*", "kms:Decrypt*", "kms:ReEncrypt*", "kms:GenerateDataKey*", "kms:Describe*"]
-    resources = ["*"]
-
-    principals {
-      type        = "Service"
-      identifiers = ["logs.${var.region}.amazonaws.com"]
-    }
-
-    condition {
-      test     = "ArnLike"
-      variable = "kms:EncryptionContext:aws:logs:arn"
-      values   = ["arn:${local.partition}:logs:${var.region}:${local.archive_account}:*"]
-    }
-  }
+  description            = "${var.name_prefix}: CloudWatch Logs of the log-archive account"
+  alias                  = "${var.name_prefix}-log-archive-logs"
+  cloudwatch_logs_region = var.region
+  tags                   = var.tags
 }
 
-resource "aws_kms_key" "archive_logs" {
-  provider = aws.log_archive
-
-  description             = "${var.name_prefix}: CloudWatch Logs of the log-archive account"
-  enable_key_rotation     = true
-  deletion_window_in_days = 30
-  policy                  = data.aws_iam_policy_document.archive_logs_key.json
-  tags                    = var.tags
+moved {
+  from = aws_kms_key.archive_logs
+  to   = module.archive_logs_key.aws_kms_key.this
 }
 
 resource "aws_kinesis_firehose_delivery_stream" "logs" {
@@ -377,13 +344,13 @@ resource "aws_kinesis_firehose_delivery_stream" "logs" {
   server_side_encryption {
     enabled  = true
     key_type = "CUSTOMER_MANAGED_CMK"
-    key_arn  = aws_kms_key.archive.arn
+    key_arn  = module.archive_key.arn
   }
 
   extended_s3_configuration {
     role_arn            = aws_iam_role.firehose.arn
     bucket_arn          = module.archive.arn
-    kms_key_arn         = aws_kms_key.archive.arn
+    kms_key_arn         = module.archive_key.arn
     prefix              = "cloudwatch-logs/dt=!{timestamp:yyyy-MM-dd}/"
     error_output_prefix = "cloudwatch-logs-errors/!{firehose:error-output-type}/dt=!{timestamp:yyyy-MM-dd}/"
     buffering_size      = 5

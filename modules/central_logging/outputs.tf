@@ -10,7 +10,7 @@ output "archive_bucket_arn" {
 
 output "archive_kms_key_arn" {
   description = "KMS key encrypting the archive."
-  value       = aws_kms_key.archive.arn
+  value       = module.archive_key.arn
 }
 
 output "flow_logs_destination_arn" {

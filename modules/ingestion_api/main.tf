@@ -196,33 +196,45 @@ resource "aws_api_gateway_deployment" "this" {
   }
 }
 
-resource "aws_cloudwatch_log_group" "access" {
-  #checkov:skip=CKV_AWS_338:Retention is per environment from config/platform.yaml (prod 365 days); the group is also subscribed to the organisation's log archive.
-  name              = "/aws/apigateway/${var.names.api}/access"
-  retention_in_days = var.log_retention_days
-  kms_key_id        = var.kms_key_arn
-  tags              = var.tags
+module "access_logs" {
+  source = "../log_group"
+
+  name                         = "/aws/apigateway/${var.names.api}/access"
+  retention_days               = var.log_retention_days
+  kms_key_arn                  = var.kms_key_arn
+  subscription_destination_arn = var.log_subscription_destination_arn
+  tags                         = var.tags
 }
 
-resource "aws_cloudwatch_log_group" "execution" {
-  #checkov:skip=CKV_AWS_338:Retention is per environment from config/platform.yaml (prod 365 days); the group is also subscribed to the organisation's log archive.
-  # API Gateway writes execution logs (errors only) here; created up front to set retention and KMS.
-  name              = "API-Gateway-Execution-Logs_${aws_api_gateway_rest_api.this.id}/${var.stage_name}"
-  retention_in_days = var.log_retention_days
-  kms_key_id        = var.kms_key_arn
-  tags              = var.tags
+# API Gateway writes execution logs (errors only) here; created up front to set retention and KMS.
+module "execution_logs" {
+  source = "../log_group"
+
+  name                         = "API-Gateway-Execution-Logs_${aws_api_gateway_rest_api.this.id}/${var.stage_name}"
+  retention_days               = var.log_retention_days
+  kms_key_arn                  = var.kms_key_arn
+  subscription_destination_arn = var.log_subscription_destination_arn
+  tags                         = var.tags
 }
 
-resource "aws_cloudwatch_log_subscription_filter" "api" {
-  for_each = var.log_subscription_destination_arn == null ? {} : {
-    access    = aws_cloudwatch_log_group.access.name
-    execution = aws_cloudwatch_log_group.execution.name
-  }
+moved {
+  from = aws_cloudwatch_log_group.access
+  to   = module.access_logs.aws_cloudwatch_log_group.this
+}
 
-  name            = "central-archive"
-  log_group_name  = each.value
-  filter_pattern  = ""
-  destination_arn = var.log_subscription_destination_arn
+moved {
+  from = aws_cloudwatch_log_group.execution
+  to   = module.execution_logs.aws_cloudwatch_log_group.this
+}
+
+moved {
+  from = aws_cloudwatch_log_subscription_filter.api["access"]
+  to   = module.access_logs.aws_cloudwatch_log_subscription_filter.this[0]
+}
+
+moved {
+  from = aws_cloudwatch_log_subscription_filter.api["execution"]
+  to   = module.execution_logs.aws_cloudwatch_log_subscription_filter.this[0]
 }
 
 resource "aws_api_gateway_stage" "this" {
@@ -237,7 +249,7 @@ resource "aws_api_gateway_stage" "this" {
   tags                 = var.tags
 
   access_log_settings {
-    destination_arn = aws_cloudwatch_log_group.access.arn
+    destination_arn = module.access_logs.arn
     format = jsonencode({
       requestId        = "$context.requestId"
       extendedId       = "$context.extendedRequestId"
@@ -256,7 +268,7 @@ resource "aws_api_gateway_stage" "this" {
     })
   }
 
-  depends_on = [aws_api_gateway_account.this, aws_cloudwatch_log_group.execution]
+  depends_on = [aws_api_gateway_account.this, module.execution_logs]
 }
 
 resource "aws_api_gateway_method_settings" "all" {

@@ -56,5 +56,5 @@ output "function_log_group" {
 
 output "access_log_group" {
   description = "API access log group."
-  value       = aws_cloudwatch_log_group.access.name
+  value       = module.access_logs.name
 }

@@ -71,21 +71,24 @@ resource "aws_iam_role_policy" "this" {
   policy = data.aws_iam_policy_document.runtime.json
 }
 
-resource "aws_cloudwatch_log_group" "this" {
-  #checkov:skip=CKV_AWS_338:Retention is per environment from config/platform.yaml (prod 365 days); every group is also subscribed to the organisation's log archive, which keeps years.
-  name              = local.log_group_name
-  retention_in_days = var.log_retention_days
-  kms_key_id        = var.kms_key_arn
-  tags              = var.tags
+module "logs" {
+  source = "../log_group"
+
+  name                         = local.log_group_name
+  retention_days               = var.log_retention_days
+  kms_key_arn                  = var.kms_key_arn
+  subscription_destination_arn = var.log_subscription_destination_arn
+  tags                         = var.tags
 }
 
-resource "aws_cloudwatch_log_subscription_filter" "this" {
-  count = var.log_subscription_destination_arn == null ? 0 : 1
+moved {
+  from = aws_cloudwatch_log_group.this
+  to   = module.logs.aws_cloudwatch_log_group.this
+}
 
-  name            = "central-archive"
-  log_group_name  = aws_cloudwatch_log_group.this.name
-  filter_pattern  = ""
-  destination_arn = var.log_subscription_destination_arn
+moved {
+  from = aws_cloudwatch_log_subscription_filter.this
+  to   = module.logs.aws_cloudwatch_log_subscription_filter.this
 }
 
 resource "aws_lambda_function" "this" {
@@ -120,7 +123,7 @@ resource "aws_lambda_function" "this" {
 
   logging_config {
     log_format = "Text"
-    log_group  = aws_cloudwatch_log_group.this.name
+    log_group  = module.logs.name
   }
 
   dynamic "vpc_config" {

@@ -10,38 +10,9 @@ locals {
 # --- KMS: one customer-managed key per environment, rotated yearly ------------
 # It encrypts the environment's data at rest: DynamoDB, SQS, SNS, S3 (with
 # bucket keys, so KMS calls stay cheap), CloudWatch Logs, Glue, Athena results.
-data "aws_iam_policy_document" "key" {
+data "aws_iam_policy_document" "key_services" {
   #checkov:skip=CKV_AWS_111:Key policy: Resource "*" is the key itself.
   #checkov:skip=CKV_AWS_356:Key policy: Resource "*" is the key itself.
-  #checkov:skip=CKV_AWS_109:Key policy: the account root keeps administration of its own key (the AWS default key policy); IAM policies then grant use.
-  statement {
-    sid       = "AccountAdministersTheKey"
-    actions   = ["kms:*"]
-    resources = ["*"]
-
-    principals {
-      type        = "AWS"
-      identifiers = ["arn:${local.partition}:iam::${local.account_id}:root"]
-    }
-  }
-
-  statement {
-    sid       = "CloudWatchLogsOfThisAccount"
-    actions   = ["kms:Encrypt*", "kms:Decrypt*", "kms:ReEncrypt*", "kms:GenerateDataKey*", "kms:Describe*"]
-    resources = ["*"]
-
-    principals {
-      type        = "Service"
-      identifiers = ["logs.${var.region}.amazonaws.com"]
-    }
-
-    condition {
-      test     = "ArnLike"
-      variable = "kms:EncryptionContext:aws:logs:arn"
-      values   = ["arn:${local.partition}:logs:${var.region}:${local.account_id}:*"]
-    }
-  }
-
   statement {
     sid       = "AlarmAndEventServicesPublishToEncryptedTopics"
     actions   = ["kms:Decrypt", "kms:GenerateDataKey*"]
@@ -55,41 +26,34 @@ data "aws_iam_policy_document" "key" {
       identifiers = concat(["cloudwatch.amazonaws.com", "events.amazonaws.com"], var.key_service_principals)
     }
   }
-
-  dynamic "statement" {
-    for_each = length(var.key_user_principal_arns) > 0 ? [1] : []
-
-    content {
-      sid       = "CrossAccountUse"
-      actions   = ["kms:Encrypt", "kms:Decrypt", "kms:ReEncrypt*", "kms:GenerateDataKey*", "kms:DescribeKey"]
-      resources = ["*"]
-
-      principals {
-        type        = "AWS"
-        identifiers = var.key_user_principal_arns
-      }
-    }
-  }
 }
 
-resource "aws_kms_key" "this" {
-  description             = "${var.name_prefix}: data at rest (DynamoDB, SQS, SNS, S3, logs, Glue, Athena)"
-  enable_key_rotation     = true
-  rotation_period_in_days = 365
-  deletion_window_in_days = var.key_deletion_window_days
-  policy                  = data.aws_iam_policy_document.key.json
-  tags                    = var.tags
+module "key" {
+  source = "../kms_key"
+
+  description            = "${var.name_prefix}: data at rest (DynamoDB, SQS, SNS, S3, logs, Glue, Athena)"
+  alias                  = "${var.name_prefix}-data"
+  cloudwatch_logs_region = var.region
+  user_principal_arns    = var.key_user_principal_arns
+  policy_documents       = [data.aws_iam_policy_document.key_services.json]
+  deletion_window_days   = var.key_deletion_window_days
+  tags                   = var.tags
 }
 
-resource "aws_kms_alias" "this" {
-  name          = "alias/${var.name_prefix}-data"
-  target_key_id = aws_kms_key.this.key_id
+moved {
+  from = aws_kms_key.this
+  to   = module.key.aws_kms_key.this
+}
+
+moved {
+  from = aws_kms_alias.this
+  to   = module.key.aws_kms_alias.this
 }
 
 # --- SNS alert topic (encrypted) ----------------------------------------------
 resource "aws_sns_topic" "alerts" {
   name              = "${var.name_prefix}-alerts"
-  kms_master_key_id = aws_kms_key.this.arn
+  kms_master_key_id = module.key.arn
   tags              = var.tags
 }
 

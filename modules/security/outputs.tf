@@ -1,16 +1,16 @@
 output "kms_key_arn" {
   description = "ARN of the environment's data key (rotation enabled)."
-  value       = aws_kms_key.this.arn
+  value       = module.key.arn
 }
 
 output "kms_key_id" {
   description = "Key id of the environment's data key."
-  value       = aws_kms_key.this.key_id
+  value       = module.key.key_id
 }
 
 output "kms_alias" {
   description = "Alias of the data key."
-  value       = aws_kms_alias.this.name
+  value       = module.key.alias_name
 }
 
 output "alert_topic_arn" {

@@ -125,23 +125,25 @@ resource "aws_vpc_security_group_ingress_rule" "msk_iam" {
   cidr_ipv4         = each.value
 }
 
-resource "aws_cloudwatch_log_group" "msk" {
-  #checkov:skip=CKV_AWS_338:Retention is per environment from config/platform.yaml (prod 365 days); every group is also subscribed to the organisation's log archive, which keeps years.
-  count = local.msk_enabled ? 1 : 0
+module "msk_logs" {
+  source = "../log_group"
+  count  = local.msk_enabled ? 1 : 0
 
-  name              = "/aws/msk/${var.name_prefix}"
-  retention_in_days = var.log_retention_days
-  kms_key_id        = var.kms_key_arn
-  tags              = var.tags
+  name                         = "/aws/msk/${var.name_prefix}"
+  retention_days               = var.log_retention_days
+  kms_key_arn                  = var.kms_key_arn
+  subscription_destination_arn = var.log_subscription_destination_arn
+  tags                         = var.tags
 }
 
-resource "aws_cloudwatch_log_subscription_filter" "msk" {
-  count = local.msk_enabled && var.log_subscription_destination_arn != null ? 1 : 0
+moved {
+  from = aws_cloudwatch_log_group.msk[0]
+  to   = module.msk_logs[0].aws_cloudwatch_log_group.this
+}
 
-  name            = "central-archive"
-  log_group_name  = aws_cloudwatch_log_group.msk[0].name
-  filter_pattern  = ""
-  destination_arn = var.log_subscription_destination_arn
+moved {
+  from = aws_cloudwatch_log_subscription_filter.msk[0]
+  to   = module.msk_logs[0].aws_cloudwatch_log_subscription_filter.this[0]
 }
 
 resource "aws_msk_configuration" "this" {
@@ -211,7 +213,7 @@ resource "aws_msk_cluster" "this" {
     broker_logs {
       cloudwatch_logs {
         enabled   = true
-        log_group = aws_cloudwatch_log_group.msk[0].name
+        log_group = module.msk_logs[0].name
       }
     }
   }

@@ -5,9 +5,12 @@
 #   scripts/terraform/run.sh bootstrap           state bucket + KMS key (local state)
 #   scripts/terraform/run.sh org-plan|org-apply  terraform/org, then terraform/org-baseline
 #   scripts/terraform/run.sh plan|apply|destroy <env>
+#   scripts/terraform/run.sh check-env <env>     refuse an environment the configuration lacks
 #
 # Every root is initialised with its backend.hcl plus the state bucket and KMS
-# key (derived from the caller's account, or TF_STATE_BUCKET / TF_STATE_KMS_KEY),
+# key (derived from the caller's account, or TF_STATE_BUCKET / TF_STATE_KMS_KEY);
+# terraform/environment serves every environment, with its own state key
+# (envs/<env>/terraform.tfstate) and variables (-var environment=<env>, envs/<env>.tfvars),
 # planned to a file under build/terraform/, and that very plan is applied.
 # AUTO_APPROVE=1 skips the confirmation prompt (CI); without a terminal it is required.
 set -euo pipefail
@@ -26,12 +29,20 @@ usage() {
   cat >&2 <<USAGE
 usage: make plan ENV=<env> | make apply ENV=<env> | make destroy ENV=<env>
        make bootstrap | make org-plan | make org-apply
-environments: $(environments | tr '\n' ' ')
+environments: $(environments | paste -sd' ')
 USAGE
   exit 2
 }
 
-environments() { find "$TF_DIR/envs" -mindepth 1 -maxdepth 1 -type d -printf '%f\n' | sort; }
+python() { # the project's interpreter (make setup), else the system one
+  if [[ -x "$ROOT/.venv/bin/python" ]]; then "$ROOT/.venv/bin/python" "$@"; else python3 "$@"; fi
+}
+
+# The environments of config/platform.yaml, in file order: the one list there is.
+environments() {
+  (cd "$ROOT" && python -c 'from platform_core.config import load_config; print(*load_config().environments, sep="\n")') \
+    || die "could not read the environments of $CONFIG"
+}
 
 config_value() { # top-level scalar of config/platform.yaml
   sed -n "s/^$1:[[:space:]]*\\([^#[:space:]]*\\).*/\\1/p" "$CONFIG" | head -1
@@ -79,12 +90,13 @@ state_settings() {
   say "caller account $account, state bucket $STATE_BUCKET"
 }
 
-init_root() { # <dir>
+init_root() { # <dir> [extra -backend-config=... args]
   local dir="$1"
+  shift
   [[ -f "$dir/backend.hcl" ]] || die "$dir/backend.hcl is missing"
   say "terraform init ($dir)"
   terraform -chdir="$dir" init -input=false -reconfigure \
-    -backend-config=backend.hcl \
+    -backend-config=backend.hcl "$@" \
     -backend-config="bucket=$STATE_BUCKET" \
     -backend-config="kms_key_id=$STATE_KMS_KEY" \
     -backend-config="region=$REGION" >&2 \
@@ -116,10 +128,11 @@ apply_plan() { # <dir> <plan-file>
 }
 
 check_env() { # <env>
-  local env="${1:-}"
-  [[ -n "$env" ]] || { printf 'error: ENV is required, e.g. make plan ENV=dev\n' >&2; usage; }
-  [[ -d "$TF_DIR/envs/$env" ]] || die "unknown environment '$env': known environments are $(environments | tr '\n' ' ')"
-  grep -qE "^  $env:" "$CONFIG" || die "environment '$env' has a Terraform root but is not in config/platform.yaml environments"
+  local env="${1:-}" known
+  known="$(environments)"
+  [[ -n "$env" ]] || { printf 'error: ENV is required, e.g. make plan ENV=%s\n' "${known%%$'\n'*}" >&2; usage; }
+  grep -qxF -- "$env" <<<"$known" \
+    || die "unknown environment '$env': config/platform.yaml environments are $(paste -sd' ' <<<"$known")"
 }
 
 cmd_bootstrap() {
@@ -164,26 +177,30 @@ cmd_org() { # plan|apply
 cmd_env() { # plan|apply|destroy <env>
   local mode="$1" env="${2:-}"
   check_env "$env"
-  local dir="$TF_DIR/envs/$env"
+  local dir="$TF_DIR/environment"
   for artifact in "$ROOT/build/lambda/dependencies-layer.zip" "$ROOT/build/glue/glue_libs.zip"; do
     [[ -f "$artifact" ]] || die "${artifact#"$ROOT"/} is missing: run make package first (make plan/apply do)"
   done
+  # One working directory per environment, so switching ENV never mixes two states.
+  export TF_DATA_DIR="$dir/.terraform/env-$env"
   state_settings
-  init_root "$dir"
+  init_root "$dir" "-backend-config=key=envs/$env/terraform.tfstate"
+  local vars=(-var "state_bucket=$STATE_BUCKET" -var "environment=$env")
+  [[ -f "$dir/envs/$env.tfvars" ]] && vars+=(-var-file "envs/$env.tfvars")
   local plan
   case "$mode" in
     plan)
-      plan_root "$dir" "$env" -var "state_bucket=$STATE_BUCKET" >/dev/null
+      plan_root "$dir" "$env" "${vars[@]}" >/dev/null
       say "plan saved; make apply ENV=$env plans again and applies that plan"
       ;;
     apply)
-      plan="$(plan_root "$dir" "$env" -var "state_bucket=$STATE_BUCKET")"
+      plan="$(plan_root "$dir" "$env" "${vars[@]}")"
       confirm "Apply the plan above to $env"
       apply_plan "$dir" "$plan"
       terraform -chdir="$dir" output >&2
       ;;
     destroy)
-      plan="$(plan_root "$dir" "$env-destroy" -destroy -var "state_bucket=$STATE_BUCKET")"
+      plan="$(plan_root "$dir" "$env-destroy" -destroy "${vars[@]}")"
       confirm "DESTROY every resource of $env shown above" "$env"
       apply_plan "$dir" "$plan"
       ;;
@@ -192,6 +209,10 @@ cmd_env() { # plan|apply|destroy <env>
 
 main() {
   [[ $# -ge 1 ]] || usage
+  if [[ "$1" == check-env ]]; then
+    check_env "${2:-}"
+    return
+  fi
   require_terraform
   case "$1" in
     bootstrap) cmd_bootstrap ;;

@@ -14,7 +14,10 @@ For every configuration directory:
 - provider configurations: `provider = aws.X` and the values of a module's
   `providers` map name a provider alias this directory declares (a
   `provider` block with that alias, or a `configuration_aliases` entry), and
-  a module with `configuration_aliases` gets each of them, and only those.
+  a module with `configuration_aliases` gets each of them, and only those;
+- a `moved` block's `to` names a resource (or module call) that exists,
+  following module calls into their directories, and its `from` one that no
+  longer does (Terraform refuses a move whose source still exists).
 """
 
 from __future__ import annotations
@@ -37,6 +40,12 @@ from scripts.terraform.hcl import (
     load_configuration,
     relative,
 )
+
+# Blocks whose arguments are addresses, not expressions: checked by _check_moved.
+_ADDRESS_BLOCKS = {"moved", "removed"}
+# module.a["k"].module.b.aws_x.name[0]: module steps, then an optional (data.)type.name.
+_ADDRESS_STEP = re.compile(rf"module\.({NAME}){INDEX}\.?")
+_ADDRESS_RESOURCE = re.compile(rf"^((?:data\.)?\w+\.{NAME}){INDEX}$")
 
 # Module block arguments that Terraform interprets itself.
 _MODULE_META = {"source", "version", "count", "for_each", "depends_on", "providers"}
@@ -123,6 +132,8 @@ def _check_references(
     resources = {".".join(b.labels): b for b in config.of_kind("resource")}
     resources |= {"data." + ".".join(b.labels): b for b in config.of_kind("data")}
     for block, expression in config.expressions():
+        if block.kind in _ADDRESS_BLOCKS:
+            continue
         for match in _MODULE_REF.finditer(expression):
             count += 1
             name, index, output = match.groups()
@@ -171,10 +182,57 @@ def _check_provider_meta(config: Configuration) -> list[str]:
     return problems
 
 
+def _resolve(config: Configuration, address: str, load: Loader) -> bool | None:
+    """Whether an address names something declared (None: it goes through a registry module)."""
+    rest = address
+    while match := _ADDRESS_STEP.match(rest):
+        call = next((b for b in config.of_kind("module") if b.labels[0] == match.group(1)), None)
+        if call is None:
+            return False
+        source = str(call.body.get("source", ""))
+        if not _is_local(source):
+            return None
+        target = load(config, source)
+        if target is None:
+            return False
+        config, rest = target, rest[match.end() :]
+    if not rest:
+        return True
+    resource = _ADDRESS_RESOURCE.match(rest)
+    if resource is None:
+        return False
+    declared = {".".join(b.labels) for b in config.of_kind("resource")}
+    declared |= {"data." + ".".join(b.labels) for b in config.of_kind("data")}
+    return resource.group(1) in declared
+
+
+def _check_moved(config: Configuration, load: Loader) -> list[str]:
+    problems = []
+    for block in config.of_kind("moved"):
+        source, target = (_expression(block.body.get(k, "")) for k in ("from", "to"))
+        if _resolve(config, target, load) is False:
+            problems.append(f"{block.where}: moved to {target}, which is not declared")
+        if _resolve(config, source, load):
+            problems.append(f"{block.where}: moved from {source}, which is still declared")
+    return problems
+
+
+def _tfvars_files(config: Configuration) -> list[Path]:
+    """The directory's .tfvars files, and those of its subdirectories without .tf files (envs/<env>.tfvars)."""
+    found = []
+    for tfvars in config.path.rglob("*.tfvars"):
+        relative_path = tfvars.relative_to(config.path)
+        between = [config.path / p for p in relative_path.parents if p != Path(".")]
+        if ".terraform" in relative_path.parts or any(any(d.glob("*.tf")) for d in between):
+            continue
+        found.append(tfvars)
+    return sorted(found)
+
+
 def _check_tfvars(config: Configuration) -> list[str]:
     """Every variable a .tfvars file of the directory sets is declared there."""
     problems = []
-    for tfvars in sorted(config.path.glob("*.tfvars")):
+    for tfvars in _tfvars_files(config):
         try:
             assigned = hcl2.loads(tfvars.read_text(), serialization_options=OPTIONS)
         except Exception as exc:  # python-hcl2 raises lark errors of several types
@@ -204,6 +262,7 @@ def check_wiring(configs: list[Configuration]) -> tuple[list[str], str]:
         call_problems, modules = _check_calls(config, load)
         reference_problems, count = _check_references(config, modules)
         problems += call_problems + reference_problems + _check_provider_meta(config) + _check_tfvars(config)
+        problems += _check_moved(config, load)
         calls += len(modules)
         references += count
     # One problem reported once, even when the same line repeats the reference.

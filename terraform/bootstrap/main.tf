@@ -27,47 +27,22 @@ locals {
   state_bucket = "${local.project}-tfstate-${local.account_id}"
 }
 
-data "aws_iam_policy_document" "state_key" {
-  #checkov:skip=CKV_AWS_111:Key policy: Resource "*" is the key itself.
-  #checkov:skip=CKV_AWS_356:Key policy: Resource "*" is the key itself.
-  #checkov:skip=CKV_AWS_109:Key policy: the account root keeps administration of its own key (AWS default key policy).
-  statement {
-    sid       = "AccountAdministersTheKey"
-    actions   = ["kms:*"]
-    resources = ["*"]
+module "state_key" {
+  source = "../../modules/kms_key"
 
-    principals {
-      type        = "AWS"
-      identifiers = ["arn:${data.aws_partition.current.partition}:iam::${local.account_id}:root"]
-    }
-  }
-
-  dynamic "statement" {
-    for_each = length(var.state_reader_principal_arns) > 0 ? [1] : []
-
-    content {
-      sid       = "StateUsers"
-      actions   = ["kms:Encrypt", "kms:Decrypt", "kms:GenerateDataKey", "kms:DescribeKey"]
-      resources = ["*"]
-
-      principals {
-        type        = "AWS"
-        identifiers = var.state_reader_principal_arns
-      }
-    }
-  }
+  description         = "${local.project}: Terraform state"
+  alias               = "${local.project}-tfstate"
+  user_principal_arns = var.state_reader_principal_arns
 }
 
-resource "aws_kms_key" "state" {
-  description             = "${local.project}: Terraform state"
-  enable_key_rotation     = true
-  deletion_window_in_days = 30
-  policy                  = data.aws_iam_policy_document.state_key.json
+moved {
+  from = aws_kms_key.state
+  to   = module.state_key.aws_kms_key.this
 }
 
-resource "aws_kms_alias" "state" {
-  name          = "alias/${local.project}-tfstate"
-  target_key_id = aws_kms_key.state.key_id
+moved {
+  from = aws_kms_alias.state
+  to   = module.state_key.aws_kms_alias.this
 }
 
 module "access_logs" {
@@ -104,7 +79,7 @@ module "state" {
   source = "../../modules/s3_bucket"
 
   name              = local.state_bucket
-  kms_key_arn       = aws_kms_key.state.arn
+  kms_key_arn       = module.state_key.arn
   access_log_bucket = module.access_logs.id
   # Every state write is a version: keep 90 days of history to roll back a bad apply.
   noncurrent_version_expiration_days = 90

@@ -5,7 +5,7 @@ output "state_bucket" {
 
 output "state_kms_key_arn" {
   description = "KMS key of the state bucket (`kms_key_id` of the backends)."
-  value       = aws_kms_key.state.arn
+  value       = module.state_key.arn
 }
 
 output "region" {

@@ -32,11 +32,11 @@ from local_platform.kafka_broker import KafkaBroker
 from local_platform.pollers.wiring import FanoutPollers
 from local_platform.provision import queue_url
 from local_platform.runtime import Component, LocalPlatform
-from local_platform.traffic import IngestClient, TrafficGenerator
 from platform_core import naming
 from platform_core.aws import client
 from platform_core.envelope import Event
 from tests.fixtures.aws import isolated_config
+from tools.traffic import IngestClient, TrafficGenerator
 
 pytestmark = [pytest.mark.integration, pytest.mark.kafka]
 

@@ -13,12 +13,12 @@ from confluent_kafka.admin import AdminClient
 
 from local_platform.kafka_broker import KafkaBroker
 from local_platform.runtime import Component, LocalPlatform
-from local_platform.status import consumer_lag, count_topic_messages, health
-from local_platform.traffic import IngestClient, TrafficGenerator
 from platform_core import naming
 from platform_core.kafka_topics import ensure_topics
 from platform_core.local_state import read_state
 from tests.fixtures.aws import isolated_config
+from tools.status import consumer_lag, count_topic_messages, health
+from tools.traffic import IngestClient, TrafficGenerator
 
 pytestmark = [pytest.mark.integration, pytest.mark.kafka]
 

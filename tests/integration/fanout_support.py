@@ -22,7 +22,6 @@ from botocore.exceptions import ClientError
 from confluent_kafka import OFFSET_BEGINNING, Consumer, TopicPartition
 
 from local_platform.provision import provision, queue_url
-from local_platform.traffic import Kind, TrafficGenerator
 from platform_core import naming
 from platform_core.aws import client
 from platform_core.config import PlatformConfig
@@ -31,6 +30,7 @@ from platform_core.kafka import KafkaConnection
 from platform_core.registry import get_registry
 from platform_core.resources import Resources
 from tests.fixtures.aws import isolated_config
+from tools.traffic import Kind, TrafficGenerator
 
 RAW_PREFIX = f"{naming.ZONE_RAW}/"
 

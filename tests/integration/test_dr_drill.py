@@ -23,7 +23,6 @@ import pytest
 from local_platform.kafka_broker import KafkaBroker
 from local_platform.pollers.wiring import FanoutPollers
 from local_platform.provision import queue_url
-from local_platform.traffic import IngestClient, Kind, Sent, TrafficGenerator, batches
 from platform_core import naming
 from platform_core.aws import client
 from platform_core.envelope import Event
@@ -33,6 +32,7 @@ from scripts.dr.replay import Destination, Selection, partition_prefixes, replay
 from scripts.dr.restore_table import restore
 from tests.fixtures.aws import RunningGateway, running_gateway
 from tests.integration.fanout_support import drain_queue, fanout_resources, read_topic
+from tools.traffic import IngestClient, Kind, Sent, TrafficGenerator, batches
 
 pytestmark = [pytest.mark.integration, pytest.mark.kafka]
 

@@ -16,12 +16,12 @@ import pytest
 import requests
 
 from local_platform.provision import TTL_ATTRIBUTE, stream_arn
-from local_platform.traffic import TrafficGenerator
 from platform_core.aws import client
 from platform_core.config import ApiLimits
 from platform_core.envelope import Event
 from platform_core.resources import Resources
 from tests.fixtures.aws import RunningGateway, running_gateway
+from tools.traffic import TrafficGenerator
 
 pytestmark = pytest.mark.integration
 
@@ -249,8 +249,9 @@ def test_schema_discovery(ingest_gateway: RunningGateway) -> None:
     latest = requests.get(
         f"{ingest_gateway.url}/v1/schemas/orders.order_created", headers=headers, timeout=30
     )
+    newest = by_type["orders.order_created"]["versions"][-1]
     pinned = requests.get(
-        f"{ingest_gateway.url}/v1/schemas/orders.order_created/1", headers=headers, timeout=30
+        f"{ingest_gateway.url}/v1/schemas/orders.order_created/{newest}", headers=headers, timeout=30
     )
     assert latest.status_code == pinned.status_code == 200
     assert latest.headers["Content-Type"] == "application/schema+json"

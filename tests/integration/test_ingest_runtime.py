@@ -10,10 +10,10 @@ import pytest
 import requests
 
 from local_platform.runtime import LocalPlatform
-from local_platform.status import health
-from local_platform.traffic import TrafficGenerator
 from platform_core.local_state import read_state
 from tests.fixtures.aws import isolated_config
+from tools.status import health
+from tools.traffic import TrafficGenerator
 
 pytestmark = pytest.mark.integration
 

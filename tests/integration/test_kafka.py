@@ -13,12 +13,12 @@ from confluent_kafka.admin import AdminClient
 from lambdas.consumers.kafka_consumer import KafkaEventConsumer
 from lambdas.kafka_bridge.producer import KafkaPublisher, to_kafka_record
 from local_platform.kafka_broker import KafkaBroker
-from local_platform.traffic import TrafficGenerator
 from platform_core import naming
 from platform_core.config import get_config
 from platform_core.envelope import Event
 from platform_core.kafka_topics import ensure_topics
 from platform_core.registry import get_registry
+from tools.traffic import TrafficGenerator
 
 pytestmark = [pytest.mark.kafka]
 

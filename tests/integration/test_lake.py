@@ -26,7 +26,6 @@ from pyspark.sql import SparkSession
 from local_platform.lake import pipeline
 from local_platform.lake.generate import generate_events, put_objects, raw_objects
 from local_platform.lake.layout import MANIFEST_KEY, lake_root
-from local_platform.lake.report import console_summary
 from local_platform.provision import provision
 from local_platform.query.engine import LocalEngine
 from local_platform.query.lint import ATHENA_DIR
@@ -37,6 +36,7 @@ from platform_core.naming import lake_alerts_topic
 from platform_core.raw_zone import encode_lines
 from platform_core.resources import Resources
 from tests.fixtures.aws import isolated_config
+from tools.report import console_summary, write_report
 
 pytestmark = [pytest.mark.integration, pytest.mark.spark, pytest.mark.needs_glue, pytest.mark.needs_athena]
 
@@ -293,12 +293,13 @@ def test_first_run_curates_dedupes_quarantines_and_answers_every_kpi(lake: Lake,
     assert len([k for k in keys if k.startswith("curated/events/")]) == len(partitions)
     sample = next(p for p in (lake_root(lake.workdir) / "curated").rglob("*.parquet"))
     assert pq.ParquetFile(sample).metadata.row_group(0).column(0).compression == "ZSTD"
-    assert result.report_path is not None and "<svg" in result.report_path.read_text()
+    report = write_report(lake_root(lake.workdir), lake.workdir / "lake-report.html", result)
+    assert "<svg" in report.read_text()
 
     assert_kpis(lake)
-    summary = console_summary(result)
+    summary = console_summary(result, report)
     assert "check curated_matches_raw: passed" in summary and "order_funnel" in summary
-    assert f"KPI report: {result.report_path}" in summary
+    assert f"KPI report: {report}" in summary
     engine = LocalEngine(lake_root(lake.workdir))
     quarantined = engine.execute(
         "SELECT raw_line, reasons, team FROM quarantined_events ORDER BY raw_line"
@@ -318,13 +319,13 @@ def test_rerun_over_the_same_input_changes_nothing(lake: Lake, spark: SparkSessi
     state_before = curated_state(resources)
 
     # Nothing new: the manifest says so, and no object is touched.
-    result = pipeline.run_lake(resources, lake.workdir, spark=spark, report=False)
+    result = pipeline.run_lake(resources, lake.workdir, spark=spark)
     assert result.ok and result.new_raw_objects == 0 and not result.tables
     assert curated_state(resources) == state_before
 
     # Forget the manifest: every raw object is processed again, and deduplicated against the curated zone.
     client("s3").delete_object(Bucket=resources.curated_bucket, Key=MANIFEST_KEY)
-    result = pipeline.run_lake(resources, lake.workdir, spark=spark, report=False)
+    result = pipeline.run_lake(resources, lake.workdir, spark=spark)
     assert result.ok, result.error
     assert result.tables["events"].added == 0
     assert result.tables["rejected_events"].added == 0
@@ -373,7 +374,7 @@ def test_failed_run_leaves_curated_as_it_was_and_alerts(
     monkeypatch.setattr(
         pipeline, "client", lambda service: failing if service == "s3" else real_client(service)
     )
-    result = pipeline.run_lake(resources, lake.workdir, spark=spark, report=False)
+    result = pipeline.run_lake(resources, lake.workdir, spark=spark)
     monkeypatch.undo()
 
     assert not result.ok and "simulated network failure" in (result.error or "")
@@ -391,7 +392,7 @@ def test_failed_run_leaves_curated_as_it_was_and_alerts(
 def test_incremental_run_processes_only_the_new_objects(lake: Lake, spark: SparkSession) -> None:
     more = lake.pending
     new_objects = raw_objects(more, batch_size=100)
-    result = pipeline.run_lake(lake.resources, lake.workdir, spark=spark, report=False)
+    result = pipeline.run_lake(lake.resources, lake.workdir, spark=spark)
     assert result.ok, result.error
     assert result.new_raw_objects == len(new_objects)
     before = len(lake.events)
@@ -409,7 +410,7 @@ def test_checks_catch_a_duplicated_file_and_the_job_is_not_rerun(lake: Lake) -> 
         CopySource={"Bucket": resources.curated_bucket, "Key": key},
     )
     # No Spark session: nothing is new, so the job does not start; the checks see the corruption.
-    result = pipeline.run_lake(resources, lake.workdir, spark=object(), report=False)
+    result = pipeline.run_lake(resources, lake.workdir, spark=object())
     assert not result.ok
     failed = {c.name: c for c in result.checks if not c.passed}
     assert set(failed) == {"no_duplicate_event_ids", "curated_matches_raw"}

@@ -10,10 +10,10 @@ from typing import Any
 
 import pytest
 
-from local_platform.traffic import TrafficGenerator
 from platform_core.envelope import EventIn
 from platform_core.producer import EmitRejected, EmitUnavailable, EventProducer, derived_event_id
 from tests.fixtures.aws import RunningGateway
+from tools.traffic import TrafficGenerator
 
 pytestmark = pytest.mark.integration
 

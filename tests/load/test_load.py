@@ -15,8 +15,8 @@ import os
 import pytest
 from rich.console import Console
 
-from local_platform.load import LoadPlan, run
 from platform_core.config import get_config
+from tools.load import LoadPlan, run
 
 pytestmark = [pytest.mark.load]
 

@@ -269,11 +269,11 @@ def test_numbers_beyond_a_double_are_refused_not_stored_as_null(
 ) -> None:
     """Regression: 1e400 parsed to inf and was stored as null, which the payload schema forbids."""
     event = next(
-        e for e in team_events("documents", 40) if e["event_type"] == "notifications.notification_requested"
+        e for e in team_events("orders", 40) if e["event_type"] == "notifications.notification_requested"
     )
     text = json.dumps(event).replace('"variables": {', f'"variables": {{"amount": {number}, ', 1)
     assert f'"amount": {number}' in text
-    response = post_raw(ingest_gateway, "documents", text.encode())
+    response = post_raw(ingest_gateway, "orders", text.encode())
     body = assert_error(response, 400, "not valid JSON")
     assert "out of range" in body["reasons"][0]["message"]
     assert kept(ingest_gateway, response)["events"][0]["raw"] == text
@@ -282,12 +282,12 @@ def test_numbers_beyond_a_double_are_refused_not_stored_as_null(
 
 def test_large_but_finite_numbers_round_trip(ingest_gateway: RunningGateway) -> None:
     event = next(
-        e for e in team_events("documents", 40) if e["event_type"] == "notifications.notification_requested"
+        e for e in team_events("orders", 40) if e["event_type"] == "notifications.notification_requested"
     )
     text = json.dumps(event).replace(
         '"variables": {', '"variables": {"big": 1.5e308, "huge_int": 123456789012345678901234567890, ', 1
     )
-    assert post_raw(ingest_gateway, "documents", text.encode()).status_code == 202
+    assert post_raw(ingest_gateway, "orders", text.encode()).status_code == 202
     (item,) = table_items(ingest_gateway.resources)
     variables = json.loads(item["envelope"]["S"])["payload"]["variables"]
     assert variables["big"] == 1.5e308 and variables["huge_int"] == 123456789012345678901234567890

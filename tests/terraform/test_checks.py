@@ -328,7 +328,10 @@ def test_wiring_catches_the_planted_mistakes() -> None:
     _one(wiring, "module.children", "declares no configuration_aliases entry aws.extra")
     _one(wiring, "aws_sqs_queue.dlq", "provider aws.elsewhere is not configured here")
     _one(wiring, "broken/terraform.tfvars: sets 'bucket_name', which is not a declared variable")
-    assert len(wiring) == 14
+    _one(wiring, "moved to module.child.aws_sqs_queue.nowhere, which is not declared")
+    _one(wiring, "moved from aws_s3_bucket.data, which is still declared")
+    _one(wiring, "moved to aws_s3_bucket.renamed, which is not declared")
+    assert len(wiring) == 17
 
 
 def test_schema_catches_the_planted_mistakes() -> None:

@@ -18,12 +18,12 @@ from lambdas.fanout.retry import Backoff
 from lambdas.fanout.routing import Router
 from lambdas.fanout.service import FanoutService
 from lambdas.fanout.sinks import MANIFEST_PREFIX, OutMessage, RawZoneWriter, SqsSender, chunks
-from local_platform.traffic import TrafficGenerator
 from platform_core import naming
 from platform_core.config import get_config
 from platform_core.envelope import Event
 from platform_core.lambda_context import LocalLambdaContext
 from platform_core.raw_zone import batch_id, encode_lines
+from tools.traffic import TrafficGenerator
 
 NO_WAIT = Backoff(attempts=4, sleep=lambda _s: None)
 ARN = "arn:aws:dynamodb:eu-west-1:123456789012:table/t-dev-events/stream/2026-01-01T00:00:00.000"

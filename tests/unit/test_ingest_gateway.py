@@ -57,6 +57,8 @@ def test_routes_come_from_the_openapi_document() -> None:
         ("GET", "/v1/schemas"),
         ("GET", "/v1/schemas/{event_type}"),
         ("GET", "/v1/schemas/{event_type}/{version}"),
+        ("POST", "/v1/orders"),
+        ("GET", "/v1/orders/{order_id}"),
         ("POST", "/v1/documents"),
         ("GET", "/v1/documents/search"),
         ("GET", "/v1/documents/{document_id}"),

@@ -14,11 +14,11 @@ from lambdas.ingest import handler as handler_module
 from lambdas.ingest.handler import build_handler
 from lambdas.ingest.service import IngestService
 from lambdas.ingest.store import StoreUnavailable
-from local_platform.traffic import TrafficGenerator
 from platform_core.config import get_config
 from platform_core.lambda_context import LocalLambdaContext
 from platform_core.registry import get_registry
 from tests.unit.test_ingest_service import MemoryEvents, MemoryRejected
+from tools.traffic import TrafficGenerator
 
 FIXTURE = Path(__file__).resolve().parents[1] / "fixtures" / "data" / "apigw_rest_post_events.json"
 KEY_ID = "u1v2w3x4y5"  # requestContext.identity.apiKeyId in the fixture

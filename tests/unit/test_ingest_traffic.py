@@ -7,10 +7,10 @@ from decimal import Decimal
 
 import pytest
 
-from local_platform.traffic import Kind, TrafficGenerator, batches
 from platform_core.config import get_config
 from platform_core.envelope import EventIn
 from platform_core.registry import get_registry
+from tools.traffic import Kind, TrafficGenerator, batches
 
 
 def test_every_event_is_valid_and_sent_by_its_producer() -> None:
@@ -28,10 +28,14 @@ def test_an_order_lifecycle_is_consistent() -> None:
     generator = TrafficGenerator(3)
     flows = [generator.order_flow() for _ in range(40)]
     assert any(len(flow) == 3 for flow in flows), "some orders are cancelled"
+    rejected = [flow for flow in flows if flow[-1][1]["event_type"] == "orders.order_rejected"]
+    assert rejected and all(len(flow) == 2 for flow in rejected), "some orders are rejected, never reserved"
     for flow in flows:
         by_type = {event["event_type"]: event["payload"] for _, event in flow}
         created = by_type["orders.order_created"]
         assert {p["order_id"] for p in by_type.values()} == {created["order_id"]}
+        if "orders.order_rejected" in by_type:
+            continue
         ordered = {(line["sku"], line["quantity"]) for line in created["lines"]}
         assert {
             (line["sku"], line["quantity"]) for line in by_type["orders.stock_reserved"]["lines"]

@@ -12,11 +12,11 @@ import pytest
 from lambdas.kafka_bridge.bridge import Bridge
 from lambdas.kafka_bridge.handler import build_handler
 from lambdas.kafka_bridge.producer import KafkaPublisher, PoisonMessage, producer_config, to_kafka_record
-from local_platform.traffic import TrafficGenerator
 from platform_core.envelope import Event
 from platform_core.kafka import KafkaConnection
 from platform_core.lambda_context import LocalLambdaContext
 from platform_core.registry import get_registry
+from tools.traffic import TrafficGenerator
 
 
 class FakeError:

@@ -8,9 +8,9 @@ from pathlib import Path
 
 from glue_jobs.contract import athena_ddl, load_tables, tables_dir
 from local_platform.lake.generate import generate_events, raw_objects
-from local_platform.lake.report import _series, bar_chart, write_report
 from platform_core.config import get_config
 from platform_core.registry import SchemaRegistry
+from tools.report import _series, bar_chart, write_report
 
 
 def test_committed_ddl_is_generated_from_the_contracts() -> None:

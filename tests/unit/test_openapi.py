@@ -25,10 +25,10 @@ from lambdas.ingest.models import API_SCHEMAS_DIR, exported_schemas, render
 from lambdas.ingest.service import IngestService
 from lambdas.ingest.store import StoreUnavailable
 from local_platform.gateway import OPENAPI_PATH, LocalApiGateway, api_key_teams, generate_api_keys
-from local_platform.traffic import TrafficGenerator
 from platform_core.config import ApiLimits, get_config
 from platform_core.registry import get_registry
 from tests.unit.test_ingest_service import MemoryEvents, MemoryRejected
+from tools.traffic import TrafficGenerator
 
 DOCUMENT = yaml.safe_load(OPENAPI_PATH.read_text(encoding="utf-8"))
 BASE = OPENAPI_PATH.resolve().as_uri()
@@ -215,6 +215,8 @@ def test_the_document_paths_are_what_the_gateway_routes() -> None:
         "/v1/schemas",
         "/v1/schemas/{event_type}",
         "/v1/schemas/{event_type}/{version}",
+        "/v1/orders",
+        "/v1/orders/{order_id}",
         # The document service's routes (x-platform-function: documents-api).
         "/v1/documents",
         "/v1/documents/search",

@@ -12,9 +12,9 @@ from lambdas.order_processor.handler import build_handler
 from lambdas.order_processor.orders import NotYet, OrderState, Rejected, apply
 from lambdas.order_processor.service import OrderProcessor
 from lambdas.order_processor.store import Conflict, InMemoryOrderStore
-from local_platform.traffic import TrafficGenerator
 from platform_core.envelope import Event
 from platform_core.lambda_context import LocalLambdaContext
+from tools.traffic import TrafficGenerator
 
 
 def lifecycle(seed: int, cancelled: bool = False) -> dict[str, Event]:

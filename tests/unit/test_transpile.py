@@ -14,8 +14,8 @@ import pyarrow.parquet as pq
 import pytest
 
 from glue_jobs.contract import load_tables
-from local_platform.query.cli import main as query_main
 from local_platform.query.engine import LocalEngine, transpile
+from tools.query import main as query_main
 
 # What the Glue job writes for each contract type (Spark's Parquet types).
 ARROW_TYPES = {

@@ -15,26 +15,11 @@ provider "aws" {
 
 data "aws_caller_identity" "current" {}
 
-data "aws_iam_policy_document" "key" {
-  #checkov:skip=CKV_AWS_111:Key policy: Resource "*" is the key itself.
-  #checkov:skip=CKV_AWS_356:Key policy: Resource "*" is the key itself.
-  #checkov:skip=CKV_AWS_109:Key policy: the account root keeps administration of its own key (AWS default key policy).
-  statement {
-    sid       = "AccountAdministers"
-    actions   = ["kms:*"]
-    resources = ["*"]
+module "key" {
+  source = "../../../kms_key"
 
-    principals {
-      type        = "AWS"
-      identifiers = ["arn:aws:iam::${data.aws_caller_identity.current.account_id}:root"]
-    }
-  }
-}
-
-resource "aws_kms_key" "example" {
-  description         = "Example bucket key"
-  enable_key_rotation = true
-  policy              = data.aws_iam_policy_document.key.json
+  description = "Example bucket key"
+  alias       = "example-bucket"
 }
 
 module "access_logs" {
@@ -48,7 +33,7 @@ module "bucket" {
   source = "../.."
 
   name              = "example-data-${data.aws_caller_identity.current.account_id}"
-  kms_key_arn       = aws_kms_key.example.arn
+  kms_key_arn       = module.key.arn
   access_log_bucket = module.access_logs.id
   lifecycle_rules = [{
     id          = "archive"

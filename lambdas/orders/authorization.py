@@ -1,0 +1,152 @@
+"""Who is calling: a REQUEST authorizer's verdict from the request's credentials, and its reading by the API.
+
+Credentials, in this order:
+- `Authorization: Bearer <access token>`: a person signed in through an app
+  client of the user pool. The caller is the token's subject; its client is the
+  app client; its usage plan is the app client's (the authorizer returns that
+  client's API key as `usageIdentifierKey`, so API Gateway meters it).
+- `x-api-key: <key>`: a partner, when the key is one of the declared API
+  clients' keys; otherwise passed through as is (API Gateway checks it against
+  the usage plans, e.g. a team's ingest key), with no client: the orders API
+  refuses such callers, other routes decide for themselves.
+- nothing (or a refused token): "Unauthorized", which API Gateway answers 401.
+
+The policy allows every method of the stage, because API Gateway caches it
+per identity source for every route; what each route requires (a scope) is
+checked by the route's function from the context. The context carries only
+strings (API Gateway's rule): kind, client, subject, space-separated scopes.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import hmac
+from collections.abc import Mapping
+from dataclasses import dataclass
+from typing import Any
+
+from lambdas.orders.tokens import AccessTokenVerifier, TokenRejected
+from platform_core.config import ApiClient
+
+CUSTOMER, PARTNER, API_KEY = "customer", "partner", "api_key"
+
+
+class Unauthorized(Exception):
+    """No acceptable credentials: API Gateway answers 401 (the message must be exactly "Unauthorized")."""
+
+    def __init__(self, reason: str):
+        super().__init__("Unauthorized")
+        self.reason = reason
+
+
+@dataclass(frozen=True)
+class Caller:
+    kind: str  # customer | partner | api_key
+    client: str  # declared API client name ("" for a passed-through key)
+    subject: str
+    scopes: frozenset[str]
+
+    def context(self) -> dict[str, str]:
+        return {
+            "kind": self.kind,
+            "client": self.client,
+            "subject": self.subject,
+            "scopes": " ".join(sorted(self.scopes)),
+        }
+
+    @classmethod
+    def from_context(cls, context: Mapping[str, Any] | None) -> Caller | None:
+        """The caller an authorizer described (requestContext.authorizer), or None."""
+        if not context or context.get("kind") not in (CUSTOMER, PARTNER, API_KEY):
+            return None
+        return cls(
+            kind=str(context["kind"]),
+            client=str(context.get("client", "")),
+            subject=str(context.get("subject", "")),
+            scopes=frozenset(str(context.get("scopes", "")).split()),
+        )
+
+
+def _fingerprint(key: str) -> bytes:
+    return hashlib.sha256(key.encode()).digest()
+
+
+class ClientRegistry:
+    """The declared API clients with their usage-plan API keys (from the clients secret)."""
+
+    def __init__(self, declared: Mapping[str, ApiClient], keys: Mapping[str, str]):
+        missing = sorted(set(declared) - set(keys))
+        if missing:
+            raise ValueError(
+                f"no API key for the declared clients {', '.join(missing)} in the clients secret"
+            )
+        self._declared = dict(declared)
+        self._keys = dict(keys)
+        self._by_fingerprint = {_fingerprint(key): name for name, key in keys.items() if name in declared}
+
+    def partner(self, key: str) -> str | None:
+        name = self._by_fingerprint.get(_fingerprint(key))
+        if name is None or self._declared[name].credential != "api_key":
+            return None
+        return name if hmac.compare_digest(self._keys[name], key) else None
+
+    def usage_key(self, name: str) -> str:
+        return self._keys[name]
+
+    def scopes(self, name: str) -> frozenset[str]:
+        return frozenset(self._declared[name].scopes)
+
+    def is_token_client(self, name: str) -> bool:
+        return name in self._declared and self._declared[name].credential == "token"
+
+
+@dataclass(frozen=True)
+class Verdict:
+    caller: Caller
+    usage_key: str
+
+    def response(self, method_arn: str) -> dict[str, Any]:
+        """The authorizer's answer to API Gateway."""
+        arn, _, path = method_arn.partition("/")
+        stage = path.split("/", 1)[0]
+        return {
+            "principalId": f"{self.caller.kind}:{self.caller.client or '-'}:{self.caller.subject}",
+            "policyDocument": {
+                "Version": "2012-10-17",
+                "Statement": [
+                    {"Action": "execute-api:Invoke", "Effect": "Allow", "Resource": f"{arn}/{stage}/*/*"}
+                ],
+            },
+            "context": self.caller.context(),
+            "usageIdentifierKey": self.usage_key,
+        }
+
+
+class Authorizer:
+    def __init__(self, verifier: AccessTokenVerifier, clients: ClientRegistry):
+        self._verifier = verifier
+        self._clients = clients
+
+    def decide(self, headers: Mapping[str, str]) -> Verdict:
+        lower = {k.lower(): v for k, v in headers.items()}
+        authorization = lower.get("authorization", "")
+        if authorization:
+            scheme, _, token = authorization.partition(" ")
+            if scheme.lower() != "bearer" or not token.strip():
+                raise Unauthorized("the Authorization header is not a bearer token")
+            try:
+                access = self._verifier.verify(token.strip())
+            except TokenRejected as exc:
+                raise Unauthorized(f"token refused: {exc}") from exc
+            if not self._clients.is_token_client(access.client):
+                raise Unauthorized(f"{access.client} is not a token client")
+            scopes = access.scopes & self._clients.scopes(access.client)
+            caller = Caller(CUSTOMER, access.client, access.subject, scopes)
+            return Verdict(caller, self._clients.usage_key(access.client))
+        key = lower.get("x-api-key", "")
+        if key:
+            partner = self._clients.partner(key)
+            if partner is not None:
+                return Verdict(Caller(PARTNER, partner, partner, self._clients.scopes(partner)), key)
+            return Verdict(Caller(API_KEY, "", "", frozenset()), key)
+        raise Unauthorized("no credentials (Authorization: Bearer or x-api-key)")

@@ -1,0 +1,165 @@
+"""The events the orders team emits, built in one place, each with an id derived from its cause.
+
+An event's id is `derived_event_id(order_id, purpose)`: the API and the saga
+send the same ids when they run again for the same order, so the platform
+answers `duplicate` and nothing is announced twice.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from datetime import datetime, timedelta
+from decimal import Decimal
+from typing import Any
+
+from lambdas.orders.erp.port import SaleOrder
+from lambdas.orders.model import ORDER_CREATED, ORDER_CREATED_VERSION, PlacedOrder
+from lambdas.orders.saga import Rejection
+from platform_core.envelope import EventIn
+from platform_core.producer import derived_event_id
+
+SOURCE = "orders-service"
+STOCK_RESERVED = "orders.stock_reserved"
+ORDER_CONFIRMED = "orders.order_confirmed"
+ORDER_REJECTED = "orders.order_rejected"
+INVOICE_REQUESTED = "billing.invoice_requested"
+NOTIFICATION_REQUESTED = "notifications.notification_requested"
+# How long the ERP keeps a reservation announced as stock_reserved, for consumers' planning: Odoo
+# holds it until the delivery is done or cancelled, so this is the promise, not an expiry the ERP enforces.
+RESERVATION_PROMISE = timedelta(days=7)
+PAYMENT_TERMS_DAYS = 30
+WAREHOUSE = "WH"
+
+
+def _money(amount: Decimal, currency: str) -> dict[str, str]:
+    return {"amount": str(amount.quantize(Decimal("0.01"))), "currency": currency}
+
+
+def _rate(rate: Decimal) -> str:
+    return format(rate.normalize(), "f")
+
+
+def _event(order_id: str, event_type: str, version: str, at: datetime, payload: dict[str, Any]) -> EventIn:
+    return EventIn(
+        event_id=derived_event_id(order_id, event_type),
+        event_type=event_type,
+        schema_version=version,
+        occurred_at=at,
+        source=SOURCE,
+        payload=payload,
+    )
+
+
+def order_created(payload: Mapping[str, Any], at: datetime) -> EventIn:
+    return _event(str(payload["order_id"]), ORDER_CREATED, ORDER_CREATED_VERSION, at, dict(payload))
+
+
+def confirmation(order: PlacedOrder, sale_order: SaleOrder, at: datetime) -> list[EventIn]:
+    """stock_reserved, order_confirmed, then what confirmation asks of billing and notifications."""
+    reservation = sale_order.reservation.reference if sale_order.reservation else sale_order.name
+    currency = sale_order.currency
+    reserved = {
+        "order_id": order.order_id,
+        "reservation_id": reservation,
+        "warehouse_id": WAREHOUSE,
+        "lines": [{"sku": line.sku, "quantity": line.quantity} for line in sale_order.lines],
+        "expires_at": (at + RESERVATION_PROMISE).isoformat(),
+    }
+    confirmed = {
+        "order_id": order.order_id,
+        "client_order_ref": order.client_order_ref,
+        "customer_id": order.customer_id,
+        "sale_order": {"id": sale_order.id, "name": sale_order.name},
+        "reservation_id": reservation,
+        "lines": [
+            {
+                "sku": line.sku,
+                "description": line.name[:200],
+                "quantity": line.quantity,
+                "unit_price": _money(line.unit_price, currency),
+                "vat_rate": _rate(line.vat_rate),
+                "net": _money(line.net, currency),
+            }
+            for line in sale_order.lines
+        ],
+        "net": _money(sale_order.net, currency),
+        "tax": _money(sale_order.tax, currency),
+        "total": _money(sale_order.total, currency),
+        "confirmed_at": at.isoformat(),
+    }
+    return [
+        _event(order.order_id, STOCK_RESERVED, "1", at, reserved),
+        _event(order.order_id, ORDER_CONFIRMED, "1", at, confirmed),
+        invoice_request(order, sale_order, at),
+        _event(
+            order.order_id,
+            NOTIFICATION_REQUESTED,
+            "1",
+            at,
+            _notification(order, "order_confirmed", sale_order),
+        ),
+    ]
+
+
+def invoice_request(order: PlacedOrder, sale_order: SaleOrder, at: datetime) -> EventIn:
+    buyer = order.customer
+    payload: dict[str, Any] = {
+        "order_id": order.order_id,
+        "customer_id": order.customer_id,
+        "amount": _money(sale_order.total, sale_order.currency),
+        "payment_terms_days": PAYMENT_TERMS_DAYS,
+        "billing_country": buyer.address.country,
+    }
+    if buyer.vat:
+        payload["vat_id"] = buyer.vat
+    return _event(order.order_id, INVOICE_REQUESTED, "1", at, payload)
+
+
+def _notification(
+    order: PlacedOrder, template: str, sale_order: SaleOrder | None, detail: str = ""
+) -> dict[str, Any]:
+    variables: dict[str, Any] = {"order_id": order.order_id, "client_order_ref": order.client_order_ref}
+    if sale_order is not None:
+        variables["sale_order"] = sale_order.name
+        variables["total"] = str(sale_order.total.quantize(Decimal("0.01")))
+        variables["currency"] = sale_order.currency
+    if detail:
+        variables["reason"] = detail[:200]
+    return {
+        "notification_id": f"NTF-{order.order_id}-{template}"[:64],
+        "customer_id": order.customer_id,
+        "channel": "email",
+        "template": template,
+        "locale": order.locale.split("-")[0] if "-" in order.locale else order.locale,
+        "order_id": order.order_id,
+        "variables": variables,
+    }
+
+
+def rejection(
+    order: PlacedOrder, rejected: Rejection, compensations: tuple[tuple[str, str], ...], at: datetime
+) -> list[EventIn]:
+    payload: dict[str, Any] = {
+        "order_id": order.order_id,
+        "client_order_ref": order.client_order_ref,
+        "customer_id": order.customer_id,
+        "reason": rejected.reason.value,
+        "detail": rejected.detail[:500],
+        "compensations": [{"action": action, "reference": ref[:64]} for action, ref in compensations],
+        "total": _money(order.total, order.currency),
+        "rejected_at": at.isoformat(),
+    }
+    if rejected.shortages:
+        payload["shortages"] = [
+            {"sku": s.sku, "requested": s.requested, "available": s.available} for s in rejected.shortages
+        ]
+    return [
+        _event(order.order_id, ORDER_REJECTED, "1", at, payload),
+        _event(
+            order.order_id,
+            NOTIFICATION_REQUESTED,
+            "1",
+            at,
+            _notification(order, "order_rejected", None, rejected.reason.value),
+        ),
+    ]

@@ -1,4 +1,0 @@
-key          = "envs/dev/terraform.tfstate"
-region       = "eu-west-1"
-encrypt      = true
-use_lockfile = true

@@ -1,0 +1,67 @@
+"""Optional blocks of a service declaration: an authorizer's identity (scopes, API clients, usage plans), secrets."""
+
+from __future__ import annotations
+
+import re
+from pathlib import Path
+from typing import Any
+
+import pytest
+import yaml
+
+from platform_core.config import DEFAULT_CONFIG_PATH, ClientLimits, load_config
+
+AUTHORIZER = {
+    "team": "orders",
+    "description": "Verifies access tokens and API keys",
+    "handler": "lambdas.toy.authorizer.lambda_handler",
+    "trigger": {"type": "authorizer"},
+    "identity": {
+        "resource_server": "orders",
+        "scopes": {"read": "Read own orders", "write": "Place orders"},
+        "clients": {
+            "web-app": {"description": "The PWA", "credential": "token", "scopes": ["read", "write"]},
+            "partner-acme": {"description": "A partner", "credential": "api_key", "scopes": ["write"]},
+        },
+    },
+}
+
+
+def _with_authorizer(tmp_path: Path, **changes: Any) -> Path:
+    data = yaml.safe_load(DEFAULT_CONFIG_PATH.read_text())
+    service = yaml.safe_load(yaml.safe_dump(AUTHORIZER))
+    service.update(changes)
+    data["services"]["toy-authorizer"] = service
+    path = tmp_path / "platform.yaml"
+    path.write_text(yaml.safe_dump(data))
+    return path
+
+
+def test_an_authorizer_declares_its_clients_with_default_limits(tmp_path: Path) -> None:
+    service = load_config(_with_authorizer(tmp_path)).services["toy-authorizer"]
+    assert service.identity is not None
+    acme = service.identity.clients["partner-acme"]
+    assert acme.credential == "api_key"
+    assert acme.limits == ClientLimits(requests_per_minute=1000, burst=2000)
+    assert acme.limits.rate_per_second == pytest.approx(1000 / 60)
+
+
+def test_a_client_scope_must_be_declared(tmp_path: Path) -> None:
+    identity = yaml.safe_load(yaml.safe_dump(AUTHORIZER["identity"]))
+    identity["clients"]["partner-acme"]["scopes"] = ["delete"]
+    with pytest.raises(ValueError, match=re.escape("partner-acme: no scope 'delete'")):
+        load_config(_with_authorizer(tmp_path, identity=identity))
+
+
+def test_only_an_authorizer_has_an_identity(tmp_path: Path) -> None:
+    with pytest.raises(ValueError, match="only an authorizer"):
+        load_config(_with_authorizer(tmp_path, trigger={"type": "schedule", "expression": "rate(1 hour)"}))
+
+
+def test_a_service_declares_the_secrets_it_reads(tmp_path: Path) -> None:
+    secrets = {"toy-erp": {"description": "URL and API key of the ERP"}}
+    service = load_config(_with_authorizer(tmp_path, secrets=secrets)).services["toy-authorizer"]
+    assert service.secrets["toy-erp"].description == "URL and API key of the ERP"
+    from platform_core import naming
+
+    assert naming.service_secret("stockoss", "dev", "orders", "erp") == "stockoss-dev-orders-erp"

@@ -1,0 +1,312 @@
+"""`make status`: the health of a running local platform (`make up`), read from .local/platform.json.
+
+The same picture as the environment's CloudWatch dashboard (modules/observability),
+measured from outside the running process: whether it is alive; ingest per team
+(accepted events = items in the table, requests with rejected events = objects in
+the rejected zone, and their rates over a short sample); the depth of every queue
+(team queues and their DLQs, the Kafka outbox, the fan-out failure destination;
+a message in a DLQ is what the alarm fires on); the Kafka consumer lag of every
+team's group on its topics; the raw zone and the last lake (ETL) run; plus what
+each component wrote at start. Duplicates are counted only inside the platform
+process (the gateway's counters, the handler's EMF metrics): `make demo` and
+`make load` report them.
+
+Kafka lag: the local broker (Tansu) answers the offset queries
+(get_watermark_offsets, ListOffsets "latest") wrongly, while committed offsets
+(OffsetFetch) are right; so the end of each partition is measured by reading it
+with a throwaway consumer that commits nothing. Against a real cluster this is
+the same answer, only slower than asking.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import time
+import uuid
+from collections import Counter
+from collections.abc import Iterable
+from typing import Any
+
+import requests
+from confluent_kafka import OFFSET_BEGINNING, Consumer, ConsumerGroupTopicPartitions, TopicPartition
+from confluent_kafka.admin import AdminClient
+from rich.console import Console
+from rich.table import Table
+
+from platform_core import naming
+from platform_core.aws import client
+from platform_core.config import get_config
+from platform_core.kafka import KafkaConnection
+from platform_core.local_state import STATE_PATH, configure_local_aws_env, read_state
+from platform_core.local_state import is_alive as _alive  # tools.load imports it from here
+from platform_core.resources import Resources
+
+
+def count_items(table: str) -> int:
+    total = 0
+    for page in client("dynamodb").get_paginator("scan").paginate(TableName=table, Select="COUNT"):
+        total += int(page["Count"])
+    return total
+
+
+def count_objects(bucket: str, prefix: str = "") -> int:
+    total = 0
+    for page in client("s3").get_paginator("list_objects_v2").paginate(Bucket=bucket, Prefix=prefix):
+        total += int(page.get("KeyCount", 0))
+    return total
+
+
+def queue_depths(resources: Resources) -> dict[str, dict[str, int]]:
+    sqs = client("sqs")
+    names = [name for pair in resources.queues_with_dlq() for name in pair] + [resources.fanout_failure_queue]
+    depths = {}
+    for name in names:
+        url = sqs.get_queue_url(QueueName=name)["QueueUrl"]
+        attrs = sqs.get_queue_attributes(
+            QueueUrl=url,
+            AttributeNames=["ApproximateNumberOfMessages", "ApproximateNumberOfMessagesNotVisible"],
+        )["Attributes"]
+        depths[name] = {
+            "visible": int(attrs["ApproximateNumberOfMessages"]),
+            "in_flight": int(attrs["ApproximateNumberOfMessagesNotVisible"]),
+        }
+    return depths
+
+
+def items_per_team(table: str) -> Counter[str]:
+    counts: Counter[str] = Counter()
+    pages = client("dynamodb").get_paginator("scan").paginate(TableName=table, ProjectionExpression="team")
+    for page in pages:
+        counts.update(item.get("team", {}).get("S", "?") for item in page["Items"])
+    return counts
+
+
+def ingest_counts(resources: Resources) -> dict[str, dict[str, int]]:
+    """Per team: accepted events (items) and rejected-zone objects (requests with a rejected event)."""
+    items = items_per_team(resources.events_table)
+    return {
+        team: {
+            "accepted": items.get(team, 0),
+            "rejected_requests": count_objects(
+                resources.rejected_bucket, f"{naming.ZONE_REJECTED}/team={team}/"
+            ),
+        }
+        for team in resources.config.teams
+    }
+
+
+def ingest_rates(resources: Resources, sample_seconds: float) -> dict[str, dict[str, float]]:
+    """Counts now and `sample_seconds` later: totals and per-second rates, per team."""
+    first = ingest_counts(resources)
+    started = time.monotonic()
+    if sample_seconds <= 0:
+        return {
+            team: {**counts, "accepted_per_s": 0.0, "rejected_requests_per_s": 0.0}
+            for team, counts in first.items()
+        }
+    time.sleep(sample_seconds)
+    second = ingest_counts(resources)
+    elapsed = time.monotonic() - started
+    return {
+        team: {
+            **counts,
+            "accepted_per_s": round((counts["accepted"] - first[team]["accepted"]) / elapsed, 1),
+            "rejected_requests_per_s": round(
+                (counts["rejected_requests"] - first[team]["rejected_requests"]) / elapsed, 1
+            ),
+        }
+        for team, counts in second.items()
+    }
+
+
+def partition_ends(
+    settings: KafkaConnection, topics: Iterable[str], quiet_seconds: float = 1.0
+) -> dict[tuple[str, int], tuple[int, int]]:
+    """(topic, partition) -> (messages read, end offset), reading every partition to its end.
+
+    The end is "nothing more for `quiet_seconds`": the broker's own answer cannot
+    be trusted locally (see the module docstring). Commits nothing, joins no group.
+    """
+    consumer = Consumer(
+        {
+            **settings.client_config(),
+            "group.id": f"status-{uuid.uuid4().hex}",
+            "enable.auto.commit": False,
+            "enable.auto.offset.store": False,
+        }
+    )
+    ends: dict[tuple[str, int], tuple[int, int]] = {}
+    try:
+        assignment = []
+        for topic in topics:
+            metadata = consumer.list_topics(topic, timeout=10).topics.get(topic)
+            if metadata is None or metadata.error is not None:
+                continue
+            for partition in metadata.partitions:
+                ends[(topic, partition)] = (0, 0)
+                assignment.append(TopicPartition(topic, partition, OFFSET_BEGINNING))
+        if not assignment:
+            return ends
+        consumer.assign(assignment)
+        quiet_since = time.monotonic()
+        while time.monotonic() - quiet_since < quiet_seconds:
+            messages = [m for m in consumer.consume(1000, timeout=0.2) if m.error() is None]
+            if messages:
+                quiet_since = time.monotonic()
+            for message in messages:
+                key = (str(message.topic()), int(message.partition() or 0))
+                count, _ = ends[key]
+                ends[key] = (count + 1, int(message.offset() or 0) + 1)
+    finally:
+        consumer.close()
+    return ends
+
+
+def count_topic_messages(settings: KafkaConnection, topic: str) -> int:
+    return sum(count for count, _ in partition_ends(settings, [topic]).values())
+
+
+def consumer_lag(settings: KafkaConnection, groups: dict[str, list[str]]) -> list[dict[str, Any]]:
+    """Per (group, topic): committed offsets against the measured end of each partition."""
+    topics = sorted({topic for group_topics in groups.values() for topic in group_topics})
+    ends = partition_ends(settings, topics)
+    admin = AdminClient(settings.client_config())
+    rows = []
+    for group, group_topics in groups.items():
+        partitions = [TopicPartition(t, p) for (t, p) in ends if t in group_topics]
+        if not partitions:
+            continue
+        future = admin.list_consumer_group_offsets([ConsumerGroupTopicPartitions(group, partitions)])[group]
+        committed = {(tp.topic, tp.partition): tp.offset for tp in future.result().topic_partitions}
+        for topic in group_topics:
+            keys = [k for k in ends if k[0] == topic]
+            end = sum(ends[k][1] for k in keys)
+            # No commit yet (negative offset): the group would start at the beginning.
+            done = sum(max(0, committed.get(k, -1)) for k in keys)
+            rows.append({"group": group, "topic": topic, "end": end, "committed": done, "lag": end - done})
+    return rows
+
+
+def kafka_groups(resources: Resources) -> dict[str, list[str]]:
+    """Each subscribing team's consumer group and the topics of its Kafka subscriptions."""
+    config = resources.config
+    return {
+        naming.consumer_group(config.project, resources.env, team): [
+            naming.topic_name(resources.env, event_type) for event_type in spec.subscriptions.kafka
+        ]
+        for team, spec in config.teams.items()
+        if spec.subscriptions.kafka
+    }
+
+
+def lake_state(resources: Resources) -> dict[str, Any]:
+    """Raw objects, and the last committed lake run (its manifest) with what it has not seen yet."""
+    from local_platform.lake.layout import MANIFEST_KEY
+
+    s3 = client("s3")
+    raw_keys = {
+        item["Key"]: item["ETag"].strip('"')
+        for page in s3.get_paginator("list_objects_v2").paginate(
+            Bucket=resources.raw_bucket, Prefix=f"{naming.ZONE_RAW}/"
+        )
+        for item in page.get("Contents", [])
+    }
+    try:
+        manifest = json.loads(s3.get_object(Bucket=resources.curated_bucket, Key=MANIFEST_KEY)["Body"].read())
+    except s3.exceptions.NoSuchKey:
+        manifest = None
+    seen = manifest["objects"] if manifest else {}
+    return {
+        "raw_objects": len(raw_keys),
+        "last_run_id": manifest["run_id"] if manifest else None,
+        "last_run_at": manifest["committed_at"] if manifest else None,
+        "raw_objects_not_yet_processed": sum(1 for k, etag in raw_keys.items() if seen.get(k) != etag),
+    }
+
+
+def health(state: dict[str, Any], sample_seconds: float = 2.0) -> dict[str, Any]:
+    """The platform's health picture from its state file (talks to its AWS endpoint)."""
+    config = get_config().model_copy(update={"project": state["project"]})
+    resources = Resources(config, state["env"])
+    configure_local_aws_env(state["aws_endpoint_url"], state["region"])
+    try:
+        gateway_up = requests.get(f"{state['gateway_url']}/", timeout=2).status_code > 0
+    except requests.RequestException:
+        gateway_up = False
+    kafka = KafkaConnection(state["kafka_bootstrap"]) if state.get("kafka_bootstrap") else None
+    return {
+        "process_alive": _alive(int(state["pid"])),
+        "gateway_up": gateway_up,
+        "events_table_items": count_items(resources.events_table),
+        "rejected_objects": count_objects(resources.rejected_bucket),
+        "ingest": ingest_rates(resources, sample_seconds),
+        "queues": queue_depths(resources),
+        "kafka_lag": consumer_lag(kafka, kafka_groups(resources)) if kafka else [],
+        "lake": lake_state(resources),
+        "components": state.get("components", {}),
+    }
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(prog="python -m tools status", description=__doc__.split("\n\n")[0])
+    parser.add_argument(
+        "--sample", type=float, default=2.0, help="seconds between the two counts of the rates"
+    )
+    sample = parser.parse_args(argv).sample
+    console = Console()
+    state = read_state()
+    if state is None:
+        console.print(f"[yellow]No local platform is running[/] (no {STATE_PATH}); start one with `make up`.")
+        return 1
+    if not _alive(int(state["pid"])):
+        console.print(f"[red]The platform recorded in {STATE_PATH} (pid {state['pid']}) is not running.[/]")
+        return 1
+    picture = health(state, sample)
+    console.print(f"[bold]StockOSS local platform[/] (pid {state['pid']}, since {state['started_at']})")
+    console.print(
+        f"  gateway       {state['gateway_url']}  {'up' if picture['gateway_up'] else '[red]down[/]'}"
+    )
+    console.print(f"  AWS endpoint  {state['aws_endpoint_url']}")
+    console.print(f"  events table  {picture['events_table_items']} items")
+    console.print(f"  rejected zone {picture['rejected_objects']} objects")
+    ingest = Table(
+        "team",
+        "accepted (items)",
+        "accepted/s",
+        "requests with rejections",
+        "per s",
+        title=f"Ingest (rates over {sample:g}s)",
+    )
+    for team, counts in picture["ingest"].items():
+        ingest.add_row(
+            team,
+            str(counts["accepted"]),
+            str(counts["accepted_per_s"]),
+            str(counts["rejected_requests"]),
+            str(counts["rejected_requests_per_s"]),
+        )
+    console.print(ingest)
+    table = Table(
+        "queue", "visible", "in flight", title="Queues (a message in a DLQ or the failure queue is an alarm)"
+    )
+    for name, depth in picture["queues"].items():
+        alarming = (name.endswith("-dlq") or "failure" in name) and depth["visible"] + depth["in_flight"] > 0
+        style = "[red]" if alarming else ""
+        table.add_row(f"{style}{name}", str(depth["visible"]), str(depth["in_flight"]))
+    console.print(table)
+    lag = Table(
+        "consumer group", "topic", "end offset", "committed", "lag", title="Kafka consumer lag (measured)"
+    )
+    for row in picture["kafka_lag"]:
+        lag.add_row(row["group"], row["topic"], str(row["end"]), str(row["committed"]), str(row["lag"]))
+    console.print(lag)
+    lake = picture["lake"]
+    console.print(
+        f"  raw zone      {lake['raw_objects']} objects, {lake['raw_objects_not_yet_processed']} not yet in the curated zone"
+    )
+    console.print(f"  last ETL run  {lake['last_run_id'] or 'none yet'} at {lake['last_run_at'] or '-'}")
+    for name, component in picture["components"].items():
+        console.print(f"  {name}: {component}")
+    console.print("API keys (x-api-key): " + ", ".join(f"{t}={k}" for t, k in state["api_keys"].items()))
+    return 0
