@@ -24,9 +24,9 @@ from platform_core import naming
 from platform_core.aws import client
 from platform_core.events_table import ENVELOPE_ATTRIBUTE
 from platform_core.lambda_context import LocalLambdaContext
-from scripts.documents import hostile
 from tests.fixtures.aws import RunningGateway
 from tests.fixtures.documents import samples
+from tools.documents import hostile
 
 pytestmark = pytest.mark.integration
 

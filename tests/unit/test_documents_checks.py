@@ -8,8 +8,8 @@ from pathlib import Path
 import pytest
 
 from lambdas.documents.checks import JPEG, PDF, Limits, Refusal, RejectReason, check_size, inspect
-from scripts.documents import hostile
 from tests.fixtures.documents import samples
+from tools.documents import hostile
 
 MIB = 1024 * 1024
 

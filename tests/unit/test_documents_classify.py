@@ -9,8 +9,8 @@ import pytest
 
 from lambdas.documents.classify import DocumentClassifier, features
 from lambdas.documents.language import UNDETERMINED, LanguageDetector
-from scripts.documents import train
-from scripts.documents.corpus import generate
+from tools.documents import train
+from tools.documents.corpus import generate
 
 
 @pytest.fixture(scope="module")

@@ -9,7 +9,7 @@ from decimal import Decimal
 import pytest
 
 from lambdas.documents.fields import extract_invoice_fields, parse_amount, parse_date
-from scripts.documents.corpus import generate
+from tools.documents.corpus import generate
 
 
 def test_every_field_of_generated_invoices_and_credit_notes_is_found() -> None:
