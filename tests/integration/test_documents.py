@@ -2,9 +2,9 @@
 uploaded over HTTP to S3, S3's notification reaches the service's queue, the processor handler takes
 the real SQS messages, events go through the real ingest API; then search and retrieval per team.
 
-The service's resources are created here from its declaration in config/platform.yaml (tables,
-bucket, the notification to its queue, the team's API-key secret), as the local platform's
-provisioning and Terraform do.
+The service's resources are created from its declaration in config/platform.yaml (tables, bucket,
+the notification to its queue, the team's API-key secret) by tools/documents/local.py, as the local
+platform's provisioning and Terraform do.
 """
 
 from __future__ import annotations
@@ -12,178 +12,33 @@ from __future__ import annotations
 import hashlib
 import json
 from collections.abc import Iterator
-from dataclasses import dataclass, field
 from typing import Any
 
 import pytest
 import requests
 
-from lambdas.documents import api_handler, processor_handler
-from local_platform.gateway import ApiKey, rest_proxy_event
-from platform_core import naming
+from lambdas.documents import processor_handler
 from platform_core.aws import client
 from platform_core.events_table import ENVELOPE_ATTRIBUTE
 from platform_core.lambda_context import LocalLambdaContext
 from tests.fixtures.aws import RunningGateway
 from tests.fixtures.documents import samples
 from tools.documents import hostile
+from tools.documents.local import LocalDocumentService, handler_environment
 
 pytestmark = pytest.mark.integration
 
 ENV = "dev"
 
 
-@dataclass
-class DocumentsService:
-    gateway: RunningGateway
-    bucket: str
-    queue_url: str
-    documents_table: str
-    events: list[dict[str, Any]] = field(default_factory=list)
-
-    def api(
-        self,
-        method: str,
-        resource: str,
-        path: str,
-        team: str,
-        body: Any = None,
-        query: str = "",
-        **params: str,
-    ) -> tuple[int, dict[str, Any]]:
-        key: ApiKey = self.gateway.api_keys[team]
-        event = rest_proxy_event(
-            method,
-            resource,
-            path,
-            key=key,
-            headers=[("Content-Type", "application/json")],
-            body=json.dumps(body).encode() if body is not None else b"",
-            path_params=params or None,
-            query=query,
-        )
-        result = api_handler.lambda_handler(event, LocalLambdaContext("documents-api", "eu-west-1"))
-        return result["statusCode"], json.loads(result["body"])
-
-    def upload(
-        self, team: str, data: bytes, content_type: str, file_name: str, **extra: Any
-    ) -> tuple[int, dict[str, Any]]:
-        status, created = self.api(
-            "POST",
-            "/v1/documents",
-            "/v1/documents",
-            team,
-            {"file_name": file_name, "content_type": content_type, **extra},
-        )
-        if status != 201:
-            return status, created
-        upload = created["upload"]
-        response = requests.post(
-            upload["url"], data=upload["fields"], files={"file": (file_name, data, content_type)}, timeout=60
-        )
-        assert response.status_code in (200, 201, 204), response.text
-        return status, created
-
-    def process_inbox(self) -> list[dict[str, Any]]:
-        """Feed every message on the service's queue to the processor handler, as the event source mapping does."""
-        sqs = client("sqs")
-        failures = []
-        while True:
-            messages = sqs.receive_message(
-                QueueUrl=self.queue_url, MaxNumberOfMessages=1, WaitTimeSeconds=1, AttributeNames=["All"]
-            ).get("Messages", [])
-            if not messages:
-                return failures
-            event = {
-                "Records": [
-                    {
-                        "messageId": m["MessageId"],
-                        "receiptHandle": m["ReceiptHandle"],
-                        "body": m["Body"],
-                        "attributes": m.get("Attributes", {}),
-                        "messageAttributes": {},
-                        "md5OfBody": m["MD5OfBody"],
-                        "eventSource": "aws:sqs",
-                        "eventSourceARN": "arn:aws:sqs:eu-west-1:123456789012:inbox",
-                        "awsRegion": "eu-west-1",
-                    }
-                    for m in messages
-                ]
-            }
-            result = processor_handler.lambda_handler(
-                event, LocalLambdaContext("documents-processor", "eu-west-1")
-            )
-            failed = {f["itemIdentifier"] for f in result["batchItemFailures"]}
-            failures.extend(failed)
-            for m in messages:
-                if m["MessageId"] not in failed:
-                    sqs.delete_message(QueueUrl=self.queue_url, ReceiptHandle=m["ReceiptHandle"])
-
+class DocumentsService(LocalDocumentService):
     def stored_events(self, event_type: str) -> list[dict[str, Any]]:
         """The events the platform accepted (its events table), of one type."""
-        items = client("dynamodb").scan(TableName=self.gateway.resources.events_table)["Items"]
+        items = client("dynamodb").scan(TableName=self.events_table)["Items"]
         envelopes = [json.loads(item[ENVELOPE_ATTRIBUTE]["S"]) for item in items]
         return [e for e in envelopes if e["event_type"] == event_type]
 
-
-def _provision(gateway: RunningGateway, monkeypatch: pytest.MonkeyPatch) -> DocumentsService:
-    config = gateway.resources.config
-    project = config.project
-    processor = config.services["documents-processor"]
-    team = processor.team
-    dynamodb, s3, sqs = client("dynamodb"), client("s3"), client("sqs")
-    tables = {}
-    for short, table in processor.tables.items():
-        name = naming.service_table(project, ENV, team, short)
-        keys = [(table.hash_key, "HASH")] + ([(table.range_key, "RANGE")] if table.range_key else [])
-        dynamodb.create_table(
-            TableName=name,
-            BillingMode="PAY_PER_REQUEST",
-            KeySchema=[{"AttributeName": n, "KeyType": t} for n, t in keys],
-            AttributeDefinitions=[{"AttributeName": n, "AttributeType": "S"} for n, _ in keys],
-        )
-        tables[short] = name
-    bucket = naming.service_bucket(project, ENV, team, "documents")
-    s3.create_bucket(Bucket=bucket, CreateBucketConfiguration={"LocationConstraint": config.region})
-    queue_url = sqs.create_queue(QueueName=naming.service_queue(project, ENV, team, "documents-processor"))[
-        "QueueUrl"
-    ]
-    queue_arn = sqs.get_queue_attributes(QueueUrl=queue_url, AttributeNames=["QueueArn"])["Attributes"][
-        "QueueArn"
-    ]
-    trigger = processor.trigger
-    s3.put_bucket_notification_configuration(
-        Bucket=bucket,
-        NotificationConfiguration={
-            "QueueConfigurations": [
-                {
-                    "QueueArn": queue_arn,
-                    "Events": ["s3:ObjectCreated:*"],
-                    "Filter": {"Key": {"FilterRules": [{"Name": "prefix", "Value": trigger.prefix}]}},  # type: ignore[union-attr]
-                }
-            ]
-        },
-    )
-    secret = naming.team_api_key_secret(project, ENV, team)
-    client("secretsmanager").create_secret(Name=secret, SecretString=gateway.api_keys[team].value)
-    environment = {
-        "PLATFORM_ENV": ENV,
-        "TEAM": team,
-        "TABLE_DOCUMENTS": tables["documents"],
-        "TABLE_DOCUMENT_HASHES": tables["document-hashes"],
-        "BUCKET_DOCUMENTS": bucket,
-        "PLATFORM_API_URL": gateway.url,
-        "PLATFORM_API_KEY_SECRET": secret,
-        "API_KEY_TEAMS": json.dumps({k.key_id: k.team for k in gateway.api_keys.values()}),
-    }
-    for name, value in environment.items():
-        monkeypatch.setenv(name, value)
-    # Powertools reads POWERTOOLS_METRICS_NAMESPACE when the module is imported (the cold start in
-    # Lambda); the test imported it before this environment existed.
-    from platform_core.observability import metrics
-
-    monkeypatch.setattr(metrics.provider, "namespace", project)
-    return DocumentsService(gateway, bucket, queue_url, tables["documents"])
+    events_table: str = ""
 
 
 @pytest.fixture
@@ -191,11 +46,11 @@ def service(
     ingest_gateway: RunningGateway, monkeypatch: pytest.MonkeyPatch, tmp_path: Any
 ) -> Iterator[DocumentsService]:
     monkeypatch.setenv("TMPDIR", str(tmp_path))  # the search index cache of this test only
-    api_handler.documents_api.cache_clear()
-    processor_handler.document_processor.cache_clear()
-    yield _provision(ingest_gateway, monkeypatch)
-    api_handler.documents_api.cache_clear()
-    processor_handler.document_processor.cache_clear()
+    resources = ingest_gateway.resources
+    documents = DocumentsService(resources.config, ENV, ingest_gateway.url, ingest_gateway.api_keys)
+    documents.events_table = resources.events_table
+    with handler_environment(documents.provision()):
+        yield documents
 
 
 def test_an_uploaded_invoice_is_processed_searchable_and_retrievable(service: DocumentsService) -> None:
