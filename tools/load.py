@@ -344,8 +344,7 @@ class CpuMeter:
 
     Threads are grouped by name: the pollers (named after their functions), the
     fan-out's SQS sender pool, the ingest handler's DynamoDB write pool; the
-    handler itself runs in the gateway's short-lived request threads, so it is
-    measured where it runs (`metered`, thread CPU time around each invocation).
+    handlers themselves run in the functions' worker processes.
     """
 
     GROUPS = (
@@ -359,24 +358,9 @@ class CpuMeter:
 
     def __init__(self) -> None:
         self._processes: dict[str, psutil.Process] = {}
-        self.handler_cpu = 0.0
-        self.handler_calls = 0
         self._lock = threading.Lock()
         self._start: dict[str, float] = {}
         self._threads_start: dict[int, float] = {}
-
-    def metered(self, handler: LambdaHandler) -> LambdaHandler:
-        def invoke(event: dict[str, Any], context: Any) -> dict[str, Any]:
-            started = time.thread_time()
-            try:
-                return handler(event, context)
-            finally:
-                spent = time.thread_time() - started
-                with self._lock:
-                    self.handler_cpu += spent
-                    self.handler_calls += 1
-
-        return invoke
 
     def _process_cpu(self) -> dict[str, float]:
         result = {}
@@ -407,7 +391,7 @@ class CpuMeter:
                     break
         per_event = 1e6 / max(1, events)
         processes = {name: end[name] - self._start[name] for name in end}
-        functions = {"ingest handler (request threads)": self.handler_cpu, **groups} if in_process else {}
+        functions = dict(groups) if in_process else {}
         return {
             "events": events,
             "seconds": round(seconds, 1),
@@ -417,9 +401,6 @@ class CpuMeter:
             "platform_process_us_per_event": {
                 name: round(cpu * per_event, 1) for name, cpu in functions.items()
             },
-            "handler_us_per_request": round(self.handler_cpu / self.handler_calls * 1e6, 1)
-            if in_process and self.handler_calls
-            else None,
             "requests": requests_made,
         }
 
