@@ -51,7 +51,6 @@ FUNCTIONS = {
     "ingest": "lambdas/ingest",
     "fanout": "lambdas/fanout",
     "kafka_bridge": "lambdas/kafka_bridge",
-    "order_processor": "lambdas/order_processor",
 }
 # The Lambda runtime and architecture the layer is built for: python3.12 on x86_64 runs on
 # Amazon Linux 2023 (glibc 2.34), so manylinux wheels up to 2_34 load there. manylinux2014
