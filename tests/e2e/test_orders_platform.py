@@ -49,7 +49,9 @@ class Orders:
         )
 
     def token(self, subject: str = "cust-ann", client: str = "web-app") -> dict[str, str]:
-        return {"Authorization": f"Bearer {self.systems.issuer.access_token(subject, client, SCOPES)}"}
+        """A signed-in customer of the web app: its access token, with the app's (public) API key."""
+        token = self.systems.issuer.access_token(subject, client, SCOPES)
+        return {"Authorization": f"Bearer {token}", "x-api-key": self.platform.client_keys[client].value}
 
     def partner(self) -> dict[str, str]:
         return {"x-api-key": self.platform.client_keys["partner-demo"].value}
@@ -113,19 +115,37 @@ def test_an_order_the_stock_cannot_serve_is_rejected_and_released(orders: Orders
 
 @pytest.mark.parametrize(
     ("case", "status"),
-    [("nothing", 401), ("id_token", 401), ("expired", 401), ("team_key", 403), ("no_write_scope", 403)],
+    [
+        ("nothing", 401),
+        ("id_token", 401),
+        ("expired", 401),
+        ("team_key", 403),
+        ("no_write_scope", 403),
+        ("token_without_its_apps_key", 401),
+        ("token_with_the_partners_key", 401),
+    ],
 )
 def test_callers_the_authorizer_or_the_api_refuses(orders: Orders, case: str, status: int) -> None:
     issuer = orders.systems.issuer
+    app_key = {"x-api-key": orders.platform.client_keys["web-app"].value}
+    token = issuer.access_token("cust-ann", "web-app", SCOPES)
+    expired = issuer.access_token("cust-ann", "web-app", SCOPES, issued_at=time.time() - 7200)
     headers = {
         "nothing": {},
-        "id_token": {"Authorization": f"Bearer {issuer.id_token('cust-ann', 'web-app', 'a@example.com')}"},
-        "expired": {
-            "Authorization": f"Bearer {issuer.access_token('cust-ann', 'web-app', SCOPES, issued_at=time.time() - 7200)}"
+        "id_token": {
+            "Authorization": f"Bearer {issuer.id_token('cust-ann', 'web-app', 'a@example.com')}",
+            **app_key,
         },
+        "expired": {"Authorization": f"Bearer {expired}", **app_key},
         "team_key": {"x-api-key": orders.platform.api_keys["orders"].value},
         "no_write_scope": {
-            "Authorization": f"Bearer {issuer.access_token('cust-ann', 'web-app', ['orders/read'])}"
+            "Authorization": f"Bearer {issuer.access_token('cust-ann', 'web-app', ['orders/read'])}",
+            **app_key,
+        },
+        "token_without_its_apps_key": {"Authorization": f"Bearer {token}"},
+        "token_with_the_partners_key": {
+            "Authorization": f"Bearer {token}",
+            "x-api-key": orders.platform.client_keys["partner-demo"].value,
         },
     }[case]
     assert orders.place(headers, [("SKU-LAMP-LED", 1)]).status_code == status

@@ -59,16 +59,14 @@ def test_routes_come_from_the_openapi_document_with_their_function() -> None:
         ("GET", "/v1/schemas"),
         ("GET", "/v1/schemas/{event_type}"),
         ("GET", "/v1/schemas/{event_type}/{version}"),
-        ("POST", "/v1/orders"),
-        ("GET", "/v1/orders/{order_id}"),
-        ("POST", "/v1/documents"),
-        ("GET", "/v1/documents/search"),
-        ("GET", "/v1/documents/{document_id}"),
     }
     assert platform_routes <= set(routes)
     assert all(
         routes[route].function == "ingest" and routes[route].api_key_required for route in platform_routes
     )
+    for route in (("POST", "/v1/orders"), ("GET", "/v1/orders/{order_id}")):
+        assert routes[route].function == "orders-api" and routes[route].api_key_required
+        assert routes[route].authorizer is not None and routes[route].authorizer.function == "orders-authorizer"
 
 
 def test_generated_keys_look_like_api_gateway_keys() -> None:

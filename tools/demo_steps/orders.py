@@ -55,7 +55,12 @@ class OrdersDemo:
         self.placed: list[dict[str, Any]] = []  # what each order should become
 
     def customer(self, subject: str) -> dict[str, str]:
-        return {"Authorization": f"Bearer {self.systems.issuer.access_token(subject, 'web-app', SCOPES)}"}
+        """A signed-in customer of the web app: its access token, with the app's (public) API key."""
+        token = self.systems.issuer.access_token(subject, "web-app", SCOPES)
+        return {
+            "Authorization": f"Bearer {token}",
+            "x-api-key": self.ctx.platform.client_keys["web-app"].value,
+        }
 
     def partner(self) -> dict[str, str]:
         return {"x-api-key": self.ctx.platform.client_keys["partner-demo"].value}
