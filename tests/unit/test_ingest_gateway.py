@@ -66,7 +66,9 @@ def test_routes_come_from_the_openapi_document_with_their_function() -> None:
     )
     for route in (("POST", "/v1/orders"), ("GET", "/v1/orders/{order_id}")):
         assert routes[route].function == "orders-api" and routes[route].api_key_required
-        assert routes[route].authorizer is not None and routes[route].authorizer.function == "orders-authorizer"
+        assert (
+            routes[route].authorizer is not None and routes[route].authorizer.function == "orders-authorizer"
+        )
 
 
 def test_generated_keys_look_like_api_gateway_keys() -> None:
