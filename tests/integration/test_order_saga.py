@@ -249,17 +249,21 @@ def _with_warehouse(rig: SagaRig, wms: Any) -> Any:
 def test_the_warehouse_check_rejects_before_the_erp_is_touched(saga_rig: SagaRig) -> None:
     from local_platform.emulators.openwms import OpenWmsEmulator
 
+    tax = next(iter(saga_rig.odoo.db.records["account.tax"]))
+    saga_rig.odoo.db.add_product("SKU-GIFT-CARD", "Gift card", Decimal("25.00"), tax, 1000)  # the ERP's only
     with OpenWmsEmulator() as wms:
-        wms.add_product("SKU-DESK-180-X", "Not handled here", 0)  # another SKU: the desk itself has 200 units
         short = saga_rig.place([("SKU-SOFA-3P", 41)])  # the warehouse holds 40 available sofas
         state = _with_warehouse(saga_rig, wms).run(short)
         assert state.rejection is not None and state.rejection.reason is Reason.OUT_OF_STOCK
-        assert [(s.sku, s.requested, s.available) for s in state.rejection.shortages] == [
-            ("SKU-SOFA-3P", 41, 40)
-        ]
+        shortages = [(s.sku, s.requested, s.available) for s in state.rejection.shortages]
+        assert shortages == [("SKU-SOFA-3P", 41, 40)]
+        card = saga_rig.place([("SKU-GIFT-CARD", 1)])
+        state = _with_warehouse(saga_rig, wms).run(card)
+        assert state.rejection is not None and state.rejection.reason is Reason.UNKNOWN_PRODUCT
+        assert "the warehouse does not handle SKU-GIFT-CARD" in state.rejection.detail
         fine = saga_rig.place([("SKU-SOFA-3P", 2)])
         assert _with_warehouse(saga_rig, wms).run(fine).stage is Stage.CONFIRMED
-    assert [s["origin"] for s in saga_rig.odoo.db.sale_orders()] == [fine]  # none for the short order
+    assert [s["origin"] for s in saga_rig.odoo.db.sale_orders()] == [fine]  # none for the refused orders
 
 
 def test_an_invoice_issued_for_an_order_shows_on_its_timeline(saga_rig: SagaRig) -> None:
