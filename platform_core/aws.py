@@ -26,9 +26,10 @@ CLIENT_CONFIG = Config(
 
 
 def client(service: str) -> Any:
-    # Keyed by the endpoint and region too: in Lambda they never change, but a
-    # process that starts a second local platform (a new moto port) needs new clients.
-    return _client(service, os.environ.get("AWS_ENDPOINT_URL"), os.environ.get("AWS_DEFAULT_REGION"))
+    # Keyed by the endpoints and region too: in Lambda they never change, but a process that
+    # starts a second local platform (a new moto port, a new Invoke API) needs new clients.
+    endpoint = os.environ.get(f"AWS_ENDPOINT_URL_{service.upper()}") or os.environ.get("AWS_ENDPOINT_URL")
+    return _client(service, endpoint, os.environ.get("AWS_DEFAULT_REGION"))
 
 
 # One session per process: its loaders cache the endpoint rules and service models,
