@@ -48,3 +48,8 @@ def _session() -> boto3.session.Session:
 def _client(service: str, endpoint_url: str | None, region: str | None) -> Any:
     with _session_lock:
         return _session().client(service, config=CLIENT_CONFIG)  # type: ignore[call-overload]
+
+
+def session() -> boto3.session.Session:
+    """The process's boto3 session every client above is made from (e.g. to register botocore event hooks)."""
+    return _session()
