@@ -8,7 +8,6 @@ back in full and compared with what the configuration says it must hold.
 
 from __future__ import annotations
 
-import gzip
 import threading
 import uuid
 from collections import Counter
@@ -32,9 +31,8 @@ from platform_core.kafka import KafkaConnection
 from platform_core.registry import get_registry
 from platform_core.resources import Resources
 from tests.fixtures.aws import isolated_config
+from tools import sinks
 from tools.traffic import Kind, TrafficGenerator
-
-RAW_PREFIX = f"{naming.ZONE_RAW}/"
 
 
 def fanout_resources(visibility_timeout_seconds: int = 2, max_receive_count: int | None = None) -> Resources:
@@ -222,23 +220,6 @@ def read_topic(kafka: KafkaConnection, topic: str, expected: int, timeout: float
         consumer.close()
 
 
-def raw_zone_event_ids(resources: Resources) -> Counter[str]:
-    """How many times each event id is in the raw zone (and checks each object's partition)."""
-    s3 = client("s3")
-    counts: Counter[str] = Counter()
-    for page in s3.get_paginator("list_objects_v2").paginate(Bucket=resources.raw_bucket, Prefix=RAW_PREFIX):
-        for obj in page.get("Contents", []):
-            body = s3.get_object(Bucket=resources.raw_bucket, Key=obj["Key"])["Body"].read()
-            for line in gzip.decompress(body).decode().splitlines():
-                event = Event.model_validate_json(line)
-                # The object sits in the partition of every event it holds.
-                assert obj["Key"].startswith(
-                    naming.raw_key(event.team, event.received_at, "")[: -len(".jsonl.gz")]
-                )
-                counts[str(event.event_id)] += 1
-    return counts
-
-
 @dataclass
 class Delivered:
     queues: dict[str, Counter[str]] = field(default_factory=dict)  # team -> event id -> copies
@@ -260,8 +241,11 @@ def check_invariants(
     config = resources.config
     registry = get_registry()
     delivered = Delivered()
+    expected_by_sink = sinks.expected_ids(
+        config, resources.env, {i: e.event_type for i, e in accepted.items()}
+    )
     for team in config.sqs_subscriber_teams:
-        expected = {i for i, e in accepted.items() if team in config.sqs_subscribers(e.event_type)}
+        expected = expected_by_sink[sinks.queue_sink(team)]
         messages = (collected or {}).get(team, []) + drain_queue(resources.team_queue(team))
         got: Counter[str] = Counter()
         for message in messages:
@@ -279,7 +263,7 @@ def check_invariants(
         delivered.queues[team] = got
     for event_type in config.kafka_event_types:
         topic = naming.topic_name(resources.env, event_type)
-        expected = {i for i, e in accepted.items() if e.event_type == event_type}
+        expected = expected_by_sink[sinks.topic_sink(resources.env, event_type)]
         got = Counter()
         for message in read_topic(kafka, topic, len(expected)):
             event = Event.model_validate_json(message.value())
@@ -294,8 +278,10 @@ def check_invariants(
             f"{topic}: missing {len(expected - set(got))}, unexpected {len(set(got) - expected)}"
         )
         delivered.topics[topic] = got
-    delivered.raw = raw_zone_event_ids(resources)
-    assert set(delivered.raw) == set(accepted), (
+    raw = sinks.read_raw_zone(resources)
+    assert not raw.misplaced, f"events outside their partition in {raw.misplaced}"
+    delivered.raw = raw.copies
+    assert set(delivered.raw) == expected_by_sink[sinks.RAW_ZONE], (
         f"raw zone: missing {len(set(accepted) - set(delivered.raw))}, unexpected {len(set(delivered.raw) - set(accepted))}"
     )
     duplicated = {i: n for i, n in delivered.raw.items() if n != 1}

@@ -59,6 +59,11 @@ def test_routes_come_from_the_openapi_document_with_their_function() -> None:
         ("GET", "/v1/schemas"),
         ("GET", "/v1/schemas/{event_type}"),
         ("GET", "/v1/schemas/{event_type}/{version}"),
+        ("POST", "/v1/orders"),
+        ("GET", "/v1/orders/{order_id}"),
+        ("POST", "/v1/documents"),
+        ("GET", "/v1/documents/search"),
+        ("GET", "/v1/documents/{document_id}"),
     }
     assert platform_routes <= set(routes)
     assert all(

@@ -219,4 +219,8 @@ def test_the_document_paths_are_what_the_gateway_routes() -> None:
         "/v1/schemas/{event_type}/{version}",
         "/v1/orders",
         "/v1/orders/{order_id}",
+        # The document service's routes (x-platform-function: documents-api).
+        "/v1/documents",
+        "/v1/documents/search",
+        "/v1/documents/{document_id}",
     }
