@@ -6,9 +6,9 @@ from __future__ import annotations
 import json
 
 import yaml
-from lambdas.orders.placing import READ, WRITE
 
 from lambdas.orders.model import request_schema
+from lambdas.orders.placing import READ, WRITE
 from local_platform.gateway import OPENAPI_PATH
 from platform_core.config import get_config
 from platform_core.registry import get_registry
