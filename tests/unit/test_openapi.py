@@ -28,6 +28,7 @@ from local_platform.functions.in_process import InProcessFunction
 from local_platform.gateway import OPENAPI_PATH, LocalApiGateway, api_key_teams, generate_api_keys
 from platform_core.config import ApiLimits, get_config
 from platform_core.registry import get_registry
+from tests.fixtures.gateway import functions_with
 from tests.unit.test_ingest_service import MemoryEvents, MemoryRejected
 from tools.traffic import TrafficGenerator
 
@@ -122,7 +123,7 @@ def api() -> Iterator[tuple[str, dict[str, str], Switchable]]:
     }
     limits["documents"] = ApiLimits(rate_limit=0.01, burst_limit=1, quota_per_day=10)
     function = InProcessFunction(handler, name="ingest")
-    with LocalApiGateway(lambda name: function, keys, limits, region=config.region) as gateway:
+    with LocalApiGateway(functions_with(function), keys, limits, region=config.region) as gateway:
         yield gateway.url, {team: key.value for team, key in keys.items()}, store
 
 
