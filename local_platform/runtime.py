@@ -118,12 +118,20 @@ class LocalPlatform:
             self._write_state()
 
     def ingest_handler(self) -> LambdaHandler:
-        """The ingest handler over a service built from this platform's Lambda environment."""
-        from lambdas.ingest.handler import build_handler
+        """The ingest function hosted in this process, over this platform's resources and API keys."""
+        from lambdas.ingest import handler as ingest
         from lambdas.ingest.service import IngestService
+        from lambdas.ingest.settings import IngestSettings
+        from platform_core.dependencies import hosted
 
-        environment = self.lambda_environment("ingest")
-        return build_handler(lambda: IngestService.from_environment(environment, config=self.config))
+        settings = IngestSettings(
+            platform_env=self.env,
+            events_table=self.resources.events_table,
+            rejected_bucket=self.resources.rejected_bucket,
+            api_key_teams=api_key_teams(self.api_keys),
+        )
+        service = IngestService.from_settings(settings, config=self.config)
+        return hosted(ingest.lambda_handler, {ingest.ingest_service: service})
 
     # -- lifecycle -----------------------------------------------------------
 

@@ -30,11 +30,12 @@ from collections.abc import Callable
 from dataclasses import asdict, dataclass
 from typing import Any
 
-from lambdas.fanout.handler import build_handler
+from lambdas.fanout import handler as fanout
 from lambdas.fanout.service import FanoutService
 from lambdas.fanout.sinks import RawZoneWriter, SqsSender
 from platform_core.aws import client
 from platform_core.config import get_config
+from platform_core.dependencies import hosted
 from platform_core.lambda_context import LocalLambdaContext
 from platform_core.records import stream_record_for_lambda
 from platform_core.resources import Resources
@@ -179,7 +180,7 @@ def fanout_handler(resources: Resources) -> Handler:
         SqsSender(client("sqs")),
         RawZoneWriter(client("s3"), resources.raw_bucket),
     )
-    return build_handler(lambda: service)
+    return hosted(fanout.lambda_handler, {fanout.fanout_service: service})
 
 
 def main(argv: list[str] | None = None) -> int:

@@ -16,11 +16,11 @@ from collections.abc import Callable
 from functools import cached_property
 from typing import Any
 
-from lambdas.fanout.handler import build_handler as build_fanout
+from lambdas.fanout import handler as fanout
 from lambdas.fanout.service import FanoutService
 from lambdas.fanout.sinks import RawZoneWriter, SqsSender
+from lambdas.kafka_bridge import handler as kafka_bridge
 from lambdas.kafka_bridge.bridge import Bridge
-from lambdas.kafka_bridge.handler import build_handler as build_bridge
 from lambdas.kafka_bridge.producer import DEFAULT_DELIVERY_TIMEOUT_MS, KafkaPublisher
 from lambdas.order_processor.handler import build_handler as build_order_processor
 from lambdas.order_processor.service import OrderProcessor
@@ -29,6 +29,7 @@ from local_platform.pollers.sqs import SqsMapping, SqsPoller
 from local_platform.pollers.stream import StreamMapping, StreamPoller
 from local_platform.provision import queue_url, stream_arn
 from platform_core.aws import client
+from platform_core.dependencies import hosted
 from platform_core.kafka import KafkaConnection
 from platform_core.registry import get_registry
 from platform_core.resources import Resources
@@ -45,7 +46,7 @@ def fanout_handler(resources: Resources, sqs: Any = None, s3: Any = None) -> Han
         SqsSender(sqs or client("sqs")),
         RawZoneWriter(s3 or client("s3"), resources.raw_bucket),
     )
-    return build_fanout(lambda: service)
+    return hosted(fanout.lambda_handler, {fanout.fanout_service: service})
 
 
 def bridge_handler(
@@ -56,7 +57,7 @@ def bridge_handler(
 ) -> Handler:
     publisher = publisher or KafkaPublisher(kafka, delivery_timeout_ms)
     bridge = Bridge(resources.project, resources.env, get_registry(), publisher)
-    return build_bridge(lambda: bridge)
+    return hosted(kafka_bridge.lambda_handler, {kafka_bridge.kafka_bridge: bridge})
 
 
 def order_processor_handler(resources: Resources) -> Handler:
