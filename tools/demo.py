@@ -225,8 +225,12 @@ def check_stores(ctx: DemoContext) -> None:
 def service_steps(config: PlatformConfig) -> list[Step]:
     """The steps of every declared service that has a module in tools/demo_steps, in declaration order."""
     steps: list[Step] = []
+    seen: set[str] = set()
     for service in config.services.values():
         module_name = f"{demo_steps.__name__}.{service.package.rsplit('.', 1)[-1]}"
+        if module_name in seen:
+            continue  # services sharing a package (e.g. an API and its processor) share its steps
+        seen.add(module_name)
         try:
             module = importlib.import_module(module_name)
         except ModuleNotFoundError as exc:

@@ -55,8 +55,7 @@ from rich.console import Console
 from rich.live import Live
 from rich.table import Table
 
-from local_platform.gateway import LambdaHandler
-from local_platform.pollers.wiring import FanoutPollers
+from local_platform.pollers.wiring import Triggers
 from local_platform.runtime import LocalPlatform
 from platform_core.config import ROOT, PlatformConfig, get_config
 from platform_core.local_state import running_state
@@ -345,8 +344,7 @@ class CpuMeter:
 
     Threads are grouped by name: the pollers (named after their functions), the
     fan-out's SQS sender pool, the ingest handler's DynamoDB write pool; the
-    handler itself runs in the gateway's short-lived request threads, so it is
-    measured where it runs (`metered`, thread CPU time around each invocation).
+    handlers themselves run in the functions' worker processes.
     """
 
     GROUPS = (
@@ -360,24 +358,9 @@ class CpuMeter:
 
     def __init__(self) -> None:
         self._processes: dict[str, psutil.Process] = {}
-        self.handler_cpu = 0.0
-        self.handler_calls = 0
         self._lock = threading.Lock()
         self._start: dict[str, float] = {}
         self._threads_start: dict[int, float] = {}
-
-    def metered(self, handler: LambdaHandler) -> LambdaHandler:
-        def invoke(event: dict[str, Any], context: Any) -> dict[str, Any]:
-            started = time.thread_time()
-            try:
-                return handler(event, context)
-            finally:
-                spent = time.thread_time() - started
-                with self._lock:
-                    self.handler_cpu += spent
-                    self.handler_calls += 1
-
-        return invoke
 
     def _process_cpu(self) -> dict[str, float]:
         result = {}
@@ -408,7 +391,7 @@ class CpuMeter:
                     break
         per_event = 1e6 / max(1, events)
         processes = {name: end[name] - self._start[name] for name in end}
-        functions = {"ingest handler (request threads)": self.handler_cpu, **groups} if in_process else {}
+        functions = dict(groups) if in_process else {}
         return {
             "events": events,
             "seconds": round(seconds, 1),
@@ -418,9 +401,6 @@ class CpuMeter:
             "platform_process_us_per_event": {
                 name: round(cpu * per_event, 1) for name, cpu in functions.items()
             },
-            "handler_us_per_request": round(self.handler_cpu / self.handler_calls * 1e6, 1)
-            if in_process and self.handler_calls
-            else None,
             "requests": requests_made,
         }
 
@@ -431,9 +411,6 @@ class MeteredPlatform(LocalPlatform):
     def __init__(self, config: PlatformConfig, meter: CpuMeter):
         super().__init__(config, state_path=None)
         self._meter = meter
-
-    def ingest_handler(self) -> LambdaHandler:
-        return self._meter.metered(super().ingest_handler())
 
 
 def child_processes(pid: int) -> dict[str, int]:
@@ -460,9 +437,12 @@ def soak_report(platform: LocalPlatform, accepted: Counter[str], timeout: float)
     expected = sinks.expected_counts(resources.config, resources.env, accepted)
     sinks.wait_until_delivered(resources, expected, timeout)
     # Stopped first, so what the consumers took and what their queues hold are read at one moment.
-    fanout = sinks.component(platform, FanoutPollers)
-    if fanout is not None:
-        fanout.orders.stop()
+    triggers = sinks.component(platform, Triggers)
+    if triggers is not None:
+        for team in resources.config.sqs_subscriber_teams:
+            service = triggers.queue_consumer(team)
+            if service is not None:
+                triggers.poller(service).stop()
     held = sinks.observe(resources, sinks.broker_connection(platform), sinks.consumed_from_queues(platform))
     counts = sinks.account(resources.config, resources.env, expected, held)
     return {

@@ -25,7 +25,8 @@ from typing import TypeVar
 from rich.table import Table
 
 from local_platform.kafka_broker import KafkaBroker
-from local_platform.pollers.wiring import ORDERS_TEAM, FanoutPollers
+from local_platform.pollers.sqs import SqsPoller
+from local_platform.pollers.wiring import Triggers
 from local_platform.runtime import LocalPlatform
 from platform_core import naming
 from platform_core.aws import client
@@ -223,10 +224,17 @@ def broker_connection(platform: LocalPlatform) -> KafkaConnection | None:
 
 def consumed_from_queues(platform: LocalPlatform) -> dict[str, int]:
     """Team -> messages the local platform's queue consumers took off (deleted from) the team's queue."""
-    fanout = component(platform, FanoutPollers)
-    if fanout is None:
+    triggers = component(platform, Triggers)
+    if triggers is None:
         return {}
-    return {ORDERS_TEAM: fanout.orders.stats.messages_deleted}
+    consumed: dict[str, int] = {}
+    for team in platform.config.sqs_subscriber_teams:
+        service = triggers.queue_consumer(team)
+        if service is not None:
+            poller = triggers.poller(service)
+            assert isinstance(poller, SqsPoller)
+            consumed[team] = poller.stats.messages_deleted
+    return consumed
 
 
 # -- the comparison -------------------------------------------------------------------------------

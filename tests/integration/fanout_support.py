@@ -11,7 +11,7 @@ from __future__ import annotations
 import threading
 import uuid
 from collections import Counter
-from collections.abc import Iterable
+from collections.abc import Callable, Iterable
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
@@ -24,6 +24,7 @@ from local_platform.provision import provision, queue_url
 from platform_core import naming
 from platform_core.aws import client
 from platform_core.config import PlatformConfig
+from platform_core.dependencies import hosted
 from platform_core.envelope import Event
 from platform_core.kafka import KafkaConnection
 from platform_core.registry import get_registry
@@ -285,3 +286,87 @@ def check_invariants(
     duplicated = {i: n for i, n in delivered.raw.items() if n != 1}
     assert not duplicated, f"raw zone holds {len(duplicated)} events more than once"
     return delivered
+
+
+# -- the fan-out side run in this process, for tests that inject faults into the handlers' clients --
+
+Handler = Callable[[dict[str, Any], Any], dict[str, Any]]
+
+
+def fanout_handler(resources: Resources, sqs: Any = None, s3: Any = None) -> Handler:
+    """The fan-out handler over these resources, its clients injectable (e.g. with botocore fault hooks)."""
+    from lambdas.fanout import handler as fanout
+    from lambdas.fanout.service import FanoutService
+    from lambdas.fanout.sinks import RawZoneWriter, SqsSender
+
+    service = FanoutService(
+        resources.config,
+        resources.env,
+        SqsSender(sqs or client("sqs")),
+        RawZoneWriter(s3 or client("s3"), resources.raw_bucket),
+    )
+    return hosted(fanout.lambda_handler, {fanout.fanout_service: service})
+
+
+def _bridge_handler(resources: Resources, publisher: Any) -> Handler:
+    from lambdas.kafka_bridge import handler as kafka_bridge
+    from lambdas.kafka_bridge.bridge import Bridge
+
+    bridge = Bridge(resources.project, resources.env, get_registry(), publisher)
+    return hosted(kafka_bridge.lambda_handler, {kafka_bridge.kafka_bridge: bridge})
+
+
+def _event_consumer(event: dict[str, Any], context: Any) -> dict[str, Any]:
+    """A team's queue consumer reduced to its contract: a message that is not a platform event fails."""
+    failures = []
+    for record in event["Records"]:
+        try:
+            Event.model_validate_json(record["body"])
+        except ValueError:
+            failures.append({"itemIdentifier": record["messageId"]})
+    return {"batchItemFailures": failures}
+
+
+class FanoutPollers:
+    """The platform's pollers (the same event source mapping code) in front of handlers run in this
+    process: the stream -> fan-out, the Kafka outbox -> bridge, the orders queue -> a consumer that
+    fails what is not a platform event."""
+
+    def __init__(
+        self,
+        resources: Resources,
+        kafka: KafkaConnection | None = None,
+        delivery_timeout_ms: int = 10_000,
+        fanout: Handler | None = None,
+    ):
+        from lambdas.kafka_bridge.producer import KafkaPublisher
+        from local_platform.functions.in_process import InProcessFunction
+        from local_platform.pollers.sqs import SqsMapping, SqsPoller
+        from local_platform.pollers.stream import StreamMapping, StreamPoller
+        from local_platform.provision import stream_arn
+        from platform_core.resources import FANOUT, KAFKA_BRIDGE
+
+        config, region = resources.config, resources.config.region
+        self.stream = StreamPoller(
+            stream_arn(resources),
+            InProcessFunction(fanout or fanout_handler(resources), name=resources.function_name(FANOUT)),
+            StreamMapping.from_config(config),
+            queue_url(resources.fanout_failure_queue),
+            region=region,
+        )
+        self._publisher = KafkaPublisher(kafka, delivery_timeout_ms) if kafka is not None else None
+        if self._publisher is not None:
+            bridge = InProcessFunction(
+                _bridge_handler(resources, self._publisher), name=resources.function_name(KAFKA_BRIDGE)
+            )
+            self.outbox = SqsPoller(
+                resources.outbox_queue, bridge, SqsMapping.from_config(config), region=region
+            )
+        orders = InProcessFunction(_event_consumer, name="orders-consumer")
+        self.orders = SqsPoller(
+            resources.team_queue("orders"), orders, SqsMapping(batch_size=10), region=region
+        )
+
+    def close(self) -> None:
+        if self._publisher is not None:
+            self._publisher.close()
