@@ -9,7 +9,7 @@ output "buckets" {
 }
 
 output "shared" {
-  description = "Names of the environment's shared resources (events_table, outbox_queue, outbox_dlq, fanout_failure_queue, ingest_function, fanout_function, kafka_bridge, api, glue_database, glue_job, lake_state_machine, alerts_topic, dependencies_layer, s3_access_logs, artifacts_bucket)."
+  description = "Names of the environment's shared resources (events_table, outbox_queue, outbox_dlq, fanout_failure_queue, ingest_function, fanout_function, kafka_bridge, glue_database, glue_job, lake_state_machine, alerts_topic, dependencies_layer, s3_access_logs, artifacts_bucket)."
   value       = local.shared
 }
 
@@ -56,4 +56,34 @@ output "topics" {
 output "prefixes" {
   description = "S3 key prefixes of the lake zones."
   value       = local.prefixes
+}
+
+output "team_api_key_secrets" {
+  description = "Team name => the Secrets Manager secret holding its API key (<project>-<env>-<team>-api-key), read by its services that emit events."
+  value       = local.team_api_key_secrets
+}
+
+output "services" {
+  description = "Service name => its names: function (also its role and log group), tables, buckets and secrets (short name => name), inbox_queue and inbox_dlq (s3 triggers), consumer_group (kafka triggers, one group per topic: <consumer_group>.<event type>), api_key_secret (its team's, when it emits), extras_layer (the layer of its packaging.extras)."
+  value       = local.services
+}
+
+output "service_environments" {
+  description = "Service name => the environment variables of its function: PLATFORM_ENV, POWERTOOLS_SERVICE_NAME, POWERTOOLS_METRICS_NAMESPACE, TEAM, TABLE_<X> and BUCKET_<X> of its own and its `uses` services' tables and buckets, SECRET_<X>, PLATFORM_API_KEY_SECRET and PLATFORM_API_URL when it emits, then its declared environment."
+  value       = local.service_environments
+}
+
+output "rest_apis" {
+  description = "REST API key (api_definition: ingestion, public) => its name (<project>-<env>-<key>-api)."
+  value       = local.rest_apis
+}
+
+output "api_client_keys" {
+  description = "Authorizer client => its API key name (<project>-<env>-<client>-client-key)."
+  value       = local.api_client_keys
+}
+
+output "api_client_usage_plans" {
+  description = "Authorizer client => its usage plan name (<project>-<env>-<client>-client-usage-plan)."
+  value       = local.api_client_usage_plans
 }

@@ -50,6 +50,8 @@ variable "lifecycle_rules" {
     prefix          = optional(string, "")
     transitions     = optional(list(object({ days = number, storage_class = string })), [])
     expiration_days = optional(number)
+    # Noncurrent versions under the prefix go after this many days (the bucket-wide rule still applies).
+    noncurrent_expiration_days = optional(number)
   }))
   default = []
 
@@ -76,6 +78,22 @@ variable "policy_documents" {
   description = "Extra bucket policy documents (JSON) merged with the TLS-only statement, e.g. service-principal delivery grants."
   type        = list(string)
   default     = []
+}
+
+variable "queue_notifications" {
+  description = "Object events sent to SQS queues: [{queue_arn, events (e.g. [\"s3:ObjectCreated:*\"]), prefix, suffix}]. The queue's policy must already let this bucket send (create it first)."
+  type = list(object({
+    queue_arn = string
+    events    = list(string)
+    prefix    = optional(string, "")
+    suffix    = optional(string, "")
+  }))
+  default = []
+
+  validation {
+    condition     = alltrue(flatten([for n in var.queue_notifications : [for e in n.events : startswith(e, "s3:")]]))
+    error_message = "queue_notifications events are S3 event types (s3:ObjectCreated:*, ...)."
+  }
 }
 
 variable "eventbridge_notifications" {
