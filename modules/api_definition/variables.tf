@@ -18,13 +18,13 @@ variable "function_arns" {
   }
 }
 
-variable "name_prefix" {
-  description = "<project>-<env>: the APIs are titled <prefix>-ingestion-api and <prefix>-public-api."
+variable "name" {
+  description = "The API's title (its name, naming `shared.api`)."
   type        = string
 
   validation {
-    condition     = can(regex("^[a-z][a-z0-9-]{2,40}$", var.name_prefix))
-    error_message = "name_prefix must be lowercase letters, digits and hyphens."
+    condition     = can(regex("^[A-Za-z0-9_-]{1,128}$", var.name))
+    error_message = "name must be 1-128 letters, digits, _ and -."
   }
 }
 

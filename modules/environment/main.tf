@@ -53,7 +53,7 @@ module "names" {
     }
   }
   api_clients = keys(local.api_clients)
-  api_url     = module.apis["ingestion"].invoke_url
+  api_url     = module.rest_api.invoke_url
 }
 
 # --- Security and IAM ------------------------------------------------------------------
@@ -192,7 +192,7 @@ module "shared" {
   tags                        = local.tags
 }
 
-# --- The REST APIs, from api/openapi.yaml -------------------------------------------------
+# --- The REST API, from api/openapi.yaml --------------------------------------------------
 locals {
   # Every function a route or an authorizer can name: the ingest function and the services.
   function_names = merge(
@@ -206,7 +206,7 @@ module "api" {
 
   openapi_yaml  = file("${var.repo_root}/api/openapi.yaml")
   function_arns = { for key, name in local.function_names : key => "arn:${local.partition}:lambda:${local.region}:${local.account_id}:function:${name}" }
-  name_prefix   = module.names.prefix
+  name          = module.names.shared.api
   region        = local.region
   partition     = local.partition
 }
@@ -220,35 +220,35 @@ module "api_gateway_account" {
   tags                     = local.tags
 }
 
-module "apis" {
-  source   = "../rest_api"
-  for_each = module.api.apis
+module "rest_api" {
+  source = "../rest_api"
 
-  name = module.names.rest_apis[each.key]
-  description = each.key == "ingestion" ? "${module.names.prefix}: the teams' events and schemas (a usage plan per team key)" : (
-    "${module.names.prefix}: the services' routes behind an authorizer (a usage plan per client)"
+  name        = module.names.shared.api
+  description = "${module.names.prefix}: the teams' events and schemas, and the services' routes (api/openapi.yaml)"
+  body        = module.api.body
+  # A usage plan per team (its key) and per client of a service's authorizer.
+  clients = merge(
+    {
+      for team, t in module.config.teams : team => {
+        description   = "team ${team} (config/platform.yaml teams.${team}.api)"
+        key_name      = module.names.team_api_keys[team]
+        plan_name     = module.names.team_usage_plans[team]
+        rate_limit    = t.api.rate_limit
+        burst_limit   = t.api.burst_limit
+        quota_per_day = t.api.quota_per_day
+      }
+    },
+    {
+      for client, c in local.api_clients : client => {
+        description   = "client ${client} of ${c.service} (${c.description})"
+        key_name      = module.names.api_client_keys[client]
+        plan_name     = module.names.api_client_usage_plans[client]
+        rate_limit    = c.requests_per_minute / 60
+        burst_limit   = c.burst
+        quota_per_day = null
+      }
+    },
   )
-  body = each.value.body
-  # Teams on the ingestion API, the authorizers' clients on the public one.
-  clients = each.key == "ingestion" ? {
-    for team, t in module.config.teams : team => {
-      description   = "team ${team} (config/platform.yaml teams.${team}.api)"
-      key_name      = module.names.team_api_keys[team]
-      plan_name     = module.names.team_usage_plans[team]
-      rate_limit    = t.api.rate_limit
-      burst_limit   = t.api.burst_limit
-      quota_per_day = t.api.quota_per_day
-    }
-    } : {
-    for client, c in local.api_clients : client => {
-      description   = "client ${client} of ${c.service} (${c.description})"
-      key_name      = module.names.api_client_keys[client]
-      plan_name     = module.names.api_client_usage_plans[client]
-      rate_limit    = c.requests_per_minute / 60
-      burst_limit   = c.burst
-      quota_per_day = null
-    }
-  }
   kms_key_arn                      = module.security.kms_key_arn
   log_retention_days               = local.env.log_retention_days
   log_subscription_destination_arn = var.log_subscription_destination_arn
@@ -275,16 +275,16 @@ module "ingestion_api" {
   source = "../ingestion_api"
 
   names              = module.names.shared
-  team_api_key_ids   = module.apis["ingestion"].api_key_ids
+  team_api_key_ids   = module.rest_api.api_key_ids
   lambda_environment = local.lambda_environment
   artifact           = module.shared.function_artifacts["ingest"]
   layers             = [module.shared.layer_arn]
   api = {
-    execution_arn = module.apis["ingestion"].execution_arn
-    routes        = [for r in module.api.function_routes["ingest"] : { method = r.method, path = r.path }]
+    execution_arn = module.rest_api.execution_arn
+    routes        = module.api.function_routes["ingest"]
   }
   team_api_key_secrets             = { for team in module.config.emitting_teams : team => module.names.team_api_key_secrets[team] }
-  team_api_key_values              = module.apis["ingestion"].api_key_values
+  team_api_key_values              = module.rest_api.api_key_values
   rejected_bucket_arn              = module.data_lake.bucket_arns["rejected"]
   kms_key_arn                      = module.security.kms_key_arn
   point_in_time_recovery           = local.env.point_in_time_recovery
@@ -359,12 +359,12 @@ module "services" {
     auth_secret_arn   = var.kafka_auth_secret_arn
   }
   api = contains(["api", "authorizer"], local.services[each.key].trigger.type) ? {
-    execution_arn = module.apis[local.services[each.key].trigger.type == "authorizer" ? module.api.authorizers[each.key] : module.api.function_routes[each.key][0].api].execution_arn
-    routes        = [for r in try(module.api.function_routes[each.key], []) : { method = r.method, path = r.path }]
+    execution_arn = module.rest_api.execution_arn
+    routes        = try(module.api.function_routes[each.key], [])
   } : null
-  client_api_keys                  = local.services[each.key].identity == null ? {} : { for client, c in local.api_clients : client => module.apis["public"].api_key_values[client] if c.service == each.key }
+  client_api_keys                  = local.services[each.key].identity == null ? {} : { for client, c in local.api_clients : client => module.rest_api.api_key_values[client] if c.service == each.key }
   identity_callback_urls           = var.identity_callback_urls
-  ingest_api_execution_arn         = length(local.services[each.key].emits) > 0 ? module.apis["ingestion"].execution_arn : null
+  ingest_api_execution_arn         = length(local.services[each.key].emits) > 0 ? module.rest_api.execution_arn : null
   sqs                              = module.config.sqs
   reserve_concurrency              = var.reserve_lambda_concurrency
   point_in_time_recovery           = local.env.point_in_time_recovery
@@ -401,7 +401,7 @@ module "observability" {
   metrics_namespace  = local.project
   alarms_enabled     = local.env.alarms_enabled
   alert_topic_arn    = module.security.alert_topic_arn
-  apis               = { for k, api in module.apis : k => { name = api.name, stage = api.stage_name } }
+  apis               = { api = { name = module.rest_api.name, stage = module.rest_api.stage_name } }
   functions          = local.function_name_outputs
   queues             = merge(module.event_fanout.queue_names, { for name, s in module.services : "${name}-inbox" => s.inbox_queue_name if s.inbox_queue_name != null })
   dead_letter_queues = local.dead_letter_queues
@@ -435,50 +435,50 @@ module "team_access" {
 
 # --- Where earlier versions of this module kept what is now elsewhere --------------------------
 # The REST API moved from ingestion_api (routes as resources) to rest_api (routes from the
-# OpenAPI body); its id, stage, keys and plans are kept.
+# OpenAPI body); its id, stage, keys and plans are kept (the log groups are renamed with it).
 moved {
   from = module.ingestion_api.aws_api_gateway_rest_api.this
-  to   = module.apis["ingestion"].aws_api_gateway_rest_api.this
+  to   = module.rest_api.aws_api_gateway_rest_api.this
 }
 
 moved {
   from = module.ingestion_api.aws_api_gateway_deployment.this
-  to   = module.apis["ingestion"].aws_api_gateway_deployment.this
+  to   = module.rest_api.aws_api_gateway_deployment.this
 }
 
 moved {
   from = module.ingestion_api.aws_api_gateway_stage.this
-  to   = module.apis["ingestion"].aws_api_gateway_stage.this
+  to   = module.rest_api.aws_api_gateway_stage.this
 }
 
 moved {
   from = module.ingestion_api.aws_api_gateway_method_settings.all
-  to   = module.apis["ingestion"].aws_api_gateway_method_settings.all
+  to   = module.rest_api.aws_api_gateway_method_settings.all
 }
 
 moved {
   from = module.ingestion_api.aws_api_gateway_api_key.team
-  to   = module.apis["ingestion"].aws_api_gateway_api_key.this
+  to   = module.rest_api.aws_api_gateway_api_key.this
 }
 
 moved {
   from = module.ingestion_api.aws_api_gateway_usage_plan.team
-  to   = module.apis["ingestion"].aws_api_gateway_usage_plan.this
+  to   = module.rest_api.aws_api_gateway_usage_plan.this
 }
 
 moved {
   from = module.ingestion_api.aws_api_gateway_usage_plan_key.team
-  to   = module.apis["ingestion"].aws_api_gateway_usage_plan_key.this
+  to   = module.rest_api.aws_api_gateway_usage_plan_key.this
 }
 
 moved {
   from = module.ingestion_api.aws_cloudwatch_log_group.access
-  to   = module.apis["ingestion"].module.access_logs.aws_cloudwatch_log_group.this
+  to   = module.rest_api.module.access_logs.aws_cloudwatch_log_group.this
 }
 
 moved {
   from = module.ingestion_api.aws_cloudwatch_log_group.execution
-  to   = module.apis["ingestion"].module.execution_logs.aws_cloudwatch_log_group.this
+  to   = module.rest_api.module.execution_logs.aws_cloudwatch_log_group.this
 }
 
 moved {

@@ -1,27 +1,22 @@
 output "api_invoke_url" {
-  description = "Base URL of the ingestion API (POST <url>/v1/events)."
-  value       = module.apis["ingestion"].invoke_url
-}
-
-output "api_invoke_urls" {
-  description = "REST API key (ingestion, public) => base URL of its stage."
-  value       = { for k, api in module.apis : k => api.invoke_url }
+  description = "Base URL of the REST API (POST <url>/v1/events, and every route of api/openapi.yaml)."
+  value       = module.rest_api.invoke_url
 }
 
 output "api_key_ids" {
   description = "Team => API key id."
-  value       = module.apis["ingestion"].api_key_ids
+  value       = module.rest_api.api_key_ids
 }
 
 output "api_key_values" {
   description = "Team => API key value (hand each team its own)."
-  value       = module.apis["ingestion"].api_key_values
+  value       = module.rest_api.api_key_values
   sensitive   = true
 }
 
 output "client_api_key_values" {
   description = "Client of a service's authorizer => its API key value (hand partners theirs; token clients never see theirs)."
-  value       = try(module.apis["public"].api_key_values, {})
+  value       = { for client in keys(local.api_clients) : client => module.rest_api.api_key_values[client] }
   sensitive   = true
 }
 

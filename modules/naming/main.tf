@@ -26,6 +26,7 @@ locals {
     ingest_function      = "${local.prefix}-ingest"
     fanout_function      = "${local.prefix}-fanout"
     kafka_bridge         = "${local.prefix}-kafka-bridge"
+    api                  = "${local.prefix}-api"
     glue_database        = replace("${local.prefix}-lake", "-", "_")
     glue_job             = "${local.prefix}-raw-to-curated"
     lake_state_machine   = "${local.prefix}-lake-pipeline"
@@ -42,8 +43,7 @@ locals {
   team_vpcs       = { for t in var.teams : t => "${local.prefix}-${t}-vpc" }
   team_workgroups = { for t in var.teams : t => "${local.prefix}-${t}-analytics" }
   team_api_keys   = { for t in var.teams : t => "${local.prefix}-${t}-api-key" }
-  # The REST APIs (modules/api_definition): the teams' (x-api-key) and the clients' (authorizers).
-  rest_apis              = { ingestion = "${local.prefix}-ingestion-api", public = "${local.prefix}-public-api" }
+  # The clients of the services' authorizers, each with its key and usage plan on the REST API.
   api_client_keys        = { for c in var.api_clients : c => "${local.prefix}-${c}-client-key" }
   api_client_usage_plans = { for c in var.api_clients : c => "${local.prefix}-${c}-client-usage-plan" }
   # Secrets Manager: the team's API key, for its services that emit events (same name as the key).

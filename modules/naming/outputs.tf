@@ -9,7 +9,7 @@ output "buckets" {
 }
 
 output "shared" {
-  description = "Names of the environment's shared resources (events_table, outbox_queue, outbox_dlq, fanout_failure_queue, ingest_function, fanout_function, kafka_bridge, glue_database, glue_job, lake_state_machine, alerts_topic, dependencies_layer, s3_access_logs, artifacts_bucket)."
+  description = "Names of the environment's shared resources (events_table, outbox_queue, outbox_dlq, fanout_failure_queue, ingest_function, fanout_function, kafka_bridge, api, glue_database, glue_job, lake_state_machine, alerts_topic, dependencies_layer, s3_access_logs, artifacts_bucket)."
   value       = local.shared
 }
 
@@ -73,17 +73,12 @@ output "service_environments" {
   value       = local.service_environments
 }
 
-output "rest_apis" {
-  description = "REST API key (api_definition: ingestion, public) => its name (<project>-<env>-<key>-api)."
-  value       = local.rest_apis
-}
-
 output "api_client_keys" {
-  description = "Authorizer client => its API key name (<project>-<env>-<client>-client-key)."
+  description = "Client of a service's authorizer => its API key name (<project>-<env>-<client>-client-key)."
   value       = local.api_client_keys
 }
 
 output "api_client_usage_plans" {
-  description = "Authorizer client => its usage plan name (<project>-<env>-<client>-client-usage-plan)."
+  description = "Client of a service's authorizer => its usage plan name (<project>-<env>-<client>-client-usage-plan)."
   value       = local.api_client_usage_plans
 }

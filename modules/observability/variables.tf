@@ -44,7 +44,7 @@ variable "alert_topic_arn" {
 }
 
 variable "apis" {
-  description = "REST API key (ingestion, public) => {name, stage} (the ApiName and Stage dimensions): requests, errors and latency on the dashboard, a 5xx-rate and a p95-latency alarm each."
+  description = "REST API key => {name, stage} (the ApiName and Stage dimensions): requests, errors and latency on the dashboard, a 5xx-rate and a p95-latency alarm each."
   type        = map(object({ name = string, stage = string }))
 
   validation {

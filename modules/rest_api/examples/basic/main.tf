@@ -13,25 +13,26 @@ provider "aws" {
   region = "eu-west-1"
 }
 
-# The REST APIs of api/openapi.yaml (here only the ingestion one), with one team's key and plan.
+# The REST API of api/openapi.yaml, with one team's key and plan.
 module "definition" {
   source = "../../../api_definition"
 
   openapi_yaml = file("${path.module}/../../../../api/openapi.yaml")
-  name_prefix  = "stockoss-dev"
+  name         = "stockoss-dev-api"
   region       = "eu-west-1"
   function_arns = {
     ingest            = "arn:aws:lambda:eu-west-1:123456789012:function:stockoss-dev-ingest"
     orders-api        = "arn:aws:lambda:eu-west-1:123456789012:function:stockoss-dev-orders-orders-api"
     orders-authorizer = "arn:aws:lambda:eu-west-1:123456789012:function:stockoss-dev-orders-orders-authorizer"
+    documents-api     = "arn:aws:lambda:eu-west-1:123456789012:function:stockoss-dev-documents-documents-api"
   }
 }
 
 module "api" {
   source = "../.."
 
-  name = "stockoss-dev-ingestion-api"
-  body = module.definition.apis["ingestion"].body
+  name = "stockoss-dev-api"
+  body = module.definition.body
   clients = {
     orders = {
       description   = "team orders"
