@@ -41,19 +41,7 @@ module "names" {
   teams       = module.config.team_names
   event_types = module.config.kafka_event_types
   account_id  = local.account_id
-  services = {
-    for name, s in module.config.services : name => {
-      team        = s.team
-      tables      = keys(s.tables)
-      buckets     = keys(s.buckets)
-      secrets     = keys(s.secrets)
-      uses        = s.uses
-      emits       = s.emits
-      environment = s.environment
-    }
-  }
   api_clients = keys(local.api_clients)
-  api_url     = module.rest_api.invoke_url
 }
 
 # --- Security and IAM ------------------------------------------------------------------
@@ -174,7 +162,7 @@ module "shared" {
   extra_layers = {
     for name, s in local.services : name => {
       artifact   = "${name}-extras-layer.zip"
-      layer_name = module.names.services[name].extras_layer
+      layer_name = module.service_specs.services[name].names.extras_layer
     } if s.packaging.type == "zip" && length(s.packaging.extras) > 0
   }
   workgroups                  = merge(module.names.team_workgroups, { platform = "${module.names.prefix}-platform-analytics" })
@@ -197,7 +185,7 @@ locals {
   # Every function a route or an authorizer can name: the ingest function and the services.
   function_names = merge(
     { ingest = module.names.shared.ingest_function },
-    { for name, s in module.names.services : name => s.function },
+    module.service_specs.function_names,
   )
 }
 
@@ -326,36 +314,44 @@ module "event_fanout" {
 }
 
 # --- The teams' services: one module instance per entry of `services` in the config -------
+module "service_specs" {
+  source = "../service_specs"
+
+  config_yaml = var.config_yaml
+  environment = var.environment
+  account_id  = local.account_id
+  partition   = local.partition
+  api_url     = module.rest_api.invoke_url
+  arns = {
+    kms_key            = module.security.kms_key_arn
+    api_execution      = module.rest_api.execution_arn
+    kafka_cluster      = module.shared.kafka.cluster_arn
+    kafka_topic_prefix = module.shared.kafka.topic_arn_prefix
+    kafka_group_prefix = module.shared.kafka.group_arn_prefix
+    kafka_auth_secret  = var.kafka_auth_secret_arn
+  }
+}
+
 module "services" {
   source   = "../platform_service"
   for_each = toset(module.config.service_names)
 
   name        = each.key
-  service     = local.services[each.key]
-  names       = module.names.services[each.key]
-  environment = module.names.service_environments[each.key]
-  used = {
-    for other in local.services[each.key].uses : other => {
-      tables  = module.names.services[other].tables
-      buckets = module.names.services[other].buckets
-    }
-  }
-  artifact  = local.services[each.key].packaging.type == "zip" ? module.shared.function_artifacts[each.key] : null
-  image_uri = local.services[each.key].packaging.type == "image" ? try(trimspace(file("${local.images_dir}/${each.key}.uri")), null) : null
+  service     = module.service_specs.services[each.key].declaration
+  names       = module.service_specs.services[each.key].names
+  environment = module.service_specs.services[each.key].environment
+  statements  = module.service_specs.services[each.key].statements
+  topics      = module.service_specs.services[each.key].topics
+  team_queue  = module.service_specs.services[each.key].team_queue
+  artifact    = local.services[each.key].packaging.type == "zip" ? module.shared.function_artifacts[each.key] : null
+  image_uri   = local.services[each.key].packaging.type == "image" ? try(trimspace(file("${local.images_dir}/${each.key}.uri")), null) : null
   layers = concat(
     [module.shared.layer_arn],
     length(local.services[each.key].packaging.extras) > 0 ? [module.shared.extra_layer_arns[each.key]] : [],
   )
-  team_queue = contains(module.config.sqs_subscriber_teams, local.services[each.key].team) ? {
-    arn  = module.event_fanout.queue_arns[local.services[each.key].team]
-    name = module.event_fanout.queue_names[local.services[each.key].team]
-  } : null
-  topics = { for et in local.services[each.key].trigger.event_types : et => module.names.topics[et] }
   kafka = {
     bootstrap_servers = module.shared.kafka.bootstrap_servers
     cluster_arn       = module.shared.kafka.cluster_arn
-    topic_arn_prefix  = module.shared.kafka.topic_arn_prefix
-    group_arn_prefix  = module.shared.kafka.group_arn_prefix
     auth_secret_arn   = var.kafka_auth_secret_arn
   }
   api = contains(["api", "authorizer"], local.services[each.key].trigger.type) ? {
@@ -364,7 +360,6 @@ module "services" {
   } : null
   client_api_keys                  = local.services[each.key].identity == null ? {} : { for client, c in local.api_clients : client => module.rest_api.api_key_values[client] if c.service == each.key }
   identity_callback_urls           = var.identity_callback_urls
-  ingest_api_execution_arn         = length(local.services[each.key].emits) > 0 ? module.rest_api.execution_arn : null
   sqs                              = module.config.sqs
   reserve_concurrency              = var.reserve_lambda_concurrency
   point_in_time_recovery           = local.env.point_in_time_recovery

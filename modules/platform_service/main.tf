@@ -1,7 +1,8 @@
 # One declared service (config/platform.yaml `services.<name>`): its function, least-privilege
-# role, trigger, tables, buckets and secrets. Everything comes from the declaration, normalised
-# by platform_config, and the names from naming: modules/environment instantiates this module
-# once per service with for_each. A new kind of infrastructure a service needs is a new field
+# role, trigger, tables, buckets and secrets. Everything comes from its spec (service_specs:
+# the declaration normalised by platform_config, the names and environment from naming, the
+# role's statements from service_policy): modules/environment instantiates this module once
+# per service with for_each. A new kind of infrastructure a service needs is a new field
 # of the declaration (platform_core/config.py Service), normalised in platform_config, and the
 # resources for it here.
 data "aws_caller_identity" "current" {}
@@ -116,30 +117,10 @@ resource "aws_secretsmanager_secret" "this" {
 }
 
 # --- The function and its role --------------------------------------------------------------
-module "policy" {
-  source = "../service_policy"
-
-  service = var.service
-  names   = var.names
-  used    = var.used
-  topics  = var.topics
-  arns = {
-    partition            = local.partition
-    region               = local.region
-    account_id           = local.account_id
-    kms_key              = var.kms_key_arn
-    team_queue           = try(var.team_queue.arn, null)
-    kafka_cluster        = try(var.kafka.cluster_arn, null)
-    kafka_topic_prefix   = try(var.kafka.topic_arn_prefix, null)
-    kafka_group_prefix   = try(var.kafka.group_arn_prefix, null)
-    kafka_auth_secret    = try(var.kafka.auth_secret_arn, null)
-    ingest_api_execution = var.ingest_api_execution_arn
-  }
-}
-
+# The role's statements come from service_policy (through service_specs), where they are tested.
 data "aws_iam_policy_document" "runtime" {
   dynamic "statement" {
-    for_each = module.policy.statements
+    for_each = var.statements
 
     content {
       sid       = statement.value.sid

@@ -18,11 +18,6 @@ output "log_group_name" {
   value       = module.function.log_group_name
 }
 
-output "policy_statements" {
-  description = "The Allow statements of the role, besides logs and X-Ray: [{sid, actions, resources}]."
-  value       = module.policy.statements
-}
-
 output "table_arns" {
   description = "Short name => ARN of the service's tables."
   value       = { for k, t in aws_dynamodb_table.this : k => t.arn }

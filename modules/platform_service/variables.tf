@@ -9,7 +9,7 @@ variable "name" {
 }
 
 variable "service" {
-  description = "The service's declaration as platform_config normalises it (`services[<name>]`): every optional field present."
+  description = "The service's declaration as platform_config normalises it (service_specs `services[<name>].declaration`): every optional field present."
   type = object({
     team        = string
     description = string
@@ -84,7 +84,7 @@ variable "service" {
 }
 
 variable "names" {
-  description = "The service's names (naming `services[<name>]`): function (also its role, log group and schedule), tables, buckets, secrets, inbox_queue, inbox_dlq, consumer_group, api_key_secret."
+  description = "The service's names (service_specs `services[<name>].names`, from naming): function (also its role, log group and schedule), tables, buckets, secrets, inbox_queue, inbox_dlq, consumer_group, api_key_secret."
   type = object({
     function       = string
     tables         = map(string)
@@ -98,7 +98,7 @@ variable "names" {
 }
 
 variable "environment" {
-  description = "The function's environment variables (naming `service_environments[<name>]`: the contract of every declared function)."
+  description = "The function's environment variables (service_specs `services[<name>].environment`, from naming: the contract of every declared function)."
   type        = map(string)
 
   validation {
@@ -107,10 +107,14 @@ variable "environment" {
   }
 }
 
-variable "used" {
-  description = "Service name => {tables, buckets} (short name => name) of each service this one `uses`: its role may read and write them."
-  type        = map(object({ tables = map(string), buckets = map(string) }))
-  default     = {}
+variable "statements" {
+  description = "The Allow statements of the function's role besides logs and X-Ray (service_specs `services[<name>].statements`, from service_policy): [{sid, actions, resources}]."
+  type        = list(object({ sid = string, actions = list(string), resources = list(string) }))
+
+  validation {
+    condition     = alltrue([for st in var.statements : !contains(st.resources, "*") || st.sid == "MskPollerNetworkInterfaces"])
+    error_message = "No statement of a service's role names Resource \"*\" (but the MSK poller's network interfaces, which take no ARN)."
+  }
 }
 
 variable "artifact" {
@@ -164,12 +168,10 @@ variable "topics" {
 }
 
 variable "kafka" {
-  description = "The platform's Kafka connection for a kafka trigger: bootstrap_servers, and on MSK cluster_arn with topic_arn_prefix and group_arn_prefix; for an external cluster with SASL/SCRAM, auth_secret_arn (a Secrets Manager secret {username, password})."
+  description = "The platform's Kafka connection for a kafka trigger: bootstrap_servers, cluster_arn on MSK, and for an external cluster with SASL/SCRAM auth_secret_arn (a Secrets Manager secret {username, password})."
   type = object({
     bootstrap_servers = string
     cluster_arn       = optional(string)
-    topic_arn_prefix  = optional(string)
-    group_arn_prefix  = optional(string)
     auth_secret_arn   = optional(string)
   })
   default = null
@@ -205,12 +207,6 @@ variable "identity_callback_urls" {
     condition     = length(var.identity_callback_urls) > 0 && alltrue([for u in var.identity_callback_urls : can(regex("^(https://|http://localhost)", u))])
     error_message = "identity_callback_urls must be https URLs (http only for localhost)."
   }
-}
-
-variable "ingest_api_execution_arn" {
-  description = "Execution ARN of the platform's ingest API: a service that emits may call POST /v1/events (null when it does not emit)."
-  type        = string
-  default     = null
 }
 
 variable "sqs" {
