@@ -332,6 +332,15 @@ module "service_specs" {
   }
 }
 
+# One SES identity per domain the services send e-mail from.
+module "mail_domains" {
+  source   = "../mail_domain"
+  for_each = toset(module.config.mail_domains)
+
+  domain = each.key
+  tags   = local.tags
+}
+
 module "services" {
   source   = "../platform_service"
   for_each = toset(module.config.service_names)

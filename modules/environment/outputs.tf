@@ -124,3 +124,8 @@ output "team_access_role_arns" {
   description = "Team => ARN of its team-access role (its own queue, workgroup and prefixes only)."
   value       = module.team_access.role_arns
 }
+
+output "mail_dns_records" {
+  description = "DKIM CNAME records to publish for the domains the services send e-mail from (name => value)."
+  value       = merge([for d in module.mail_domains : d.dkim_records]...)
+}

@@ -68,12 +68,15 @@ locals {
       consumer_group = "${local.prefix}-${s.team}-consumer-${name}"
       api_key_secret = "${local.prefix}-${s.team}-api-key"
       extras_layer   = "${local.prefix}-${s.team}-${name}-extras"
+      # SES configuration set of a service that sends e-mail.
+      mail_configuration_set = "${local.prefix}-${s.team}-${name}-mail"
     }
   }
 
   # The environment contract of a declared function (platform_core/resources.py
   # function_environment): the platform's, its own and its `uses` services' tables and buckets,
-  # its secrets, the ingest API when it emits, then what it declares itself.
+  # its secrets, the ingest API when it emits, its sender when it sends e-mail, then what it
+  # declares itself.
   service_environments = {
     for name, s in var.services : name => tomap(merge(
       {
@@ -93,6 +96,7 @@ locals {
         { PLATFORM_API_KEY_SECRET = local.services[name].api_key_secret },
         var.api_url == null ? {} : { PLATFORM_API_URL = var.api_url },
       ),
+      s.mail_from == null ? {} : { MAIL_FROM = s.mail_from, MAIL_CONFIGURATION_SET = local.services[name].mail_configuration_set },
       s.environment,
     ))
   }

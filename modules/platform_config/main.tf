@@ -172,6 +172,11 @@ locals {
         extras          = tolist(try(s.packaging.extras, []))
         debian_packages = tolist(try(s.packaging.debian_packages, []))
       }
+      mail = try(s.mail, null) == null ? null : {
+        from_address = s.mail.from_address
+        reply_to     = try(s.mail.reply_to, null)
+        domain       = split("@", s.mail.from_address)[1]
+      }
       identity = try(s.identity, null) == null ? null : {
         resource_server      = s.identity.resource_server
         scopes               = { for k, v in s.identity.scopes : k => tostring(v) }
@@ -189,6 +194,8 @@ locals {
     }
   }
   service_names = sort(keys(local.services))
+  # Domains the services send e-mail from (one SES identity each, whoever sends from it).
+  mail_domains = distinct([for name in local.service_names : local.services[name].mail.domain if local.services[name].mail != null])
   # Teams whose services send events through the ingest API: each gets an API-key secret.
   emitting_teams = distinct([for name in local.service_names : local.services[name].team if length(local.services[name].emits) > 0])
 

@@ -80,7 +80,9 @@ module "bucket" {
   access_log_bucket          = var.access_log_bucket
   force_destroy              = var.force_destroy
   object_lock_retention_days = coalesce(each.value.object_lock_days, 0)
-  eventbridge_notifications  = false
+  # What a service locks (invoices kept by law) nobody may delete early; the local platform too.
+  object_lock_mode          = "COMPLIANCE"
+  eventbridge_notifications = false
   lifecycle_rules = concat(
     each.value.expiration_days == null ? [] : [{ id = "expire", prefix = "", expiration_days = each.value.expiration_days }],
     [
@@ -126,6 +128,16 @@ data "aws_iam_policy_document" "runtime" {
       sid       = statement.value.sid
       actions   = statement.value.actions
       resources = statement.value.resources
+
+      dynamic "condition" {
+        for_each = statement.value.conditions
+
+        content {
+          test     = condition.value.test
+          variable = condition.value.variable
+          values   = condition.value.values
+        }
+      }
     }
   }
 }
@@ -585,6 +597,48 @@ resource "aws_secretsmanager_secret_version" "api_clients" {
     precondition {
       condition     = contains(keys(var.service.secrets), "api-clients") && alltrue([for name in keys(local.identity.clients) : contains(keys(var.client_api_keys), name)])
       error_message = "An authorizer with an identity declares a secret `api-clients` (its clients' usage-plan keys), and every client needs its API key (client_api_keys)."
+    }
+  }
+}
+
+# --- E-mail: the service's SES configuration set (the domain's identity is the environment's) -------
+# Bounces, complaints, deliveries and rejections go to the account's default EventBridge bus,
+# where whoever follows deliveries subscribes; TLS is required to the receiving servers.
+resource "aws_sesv2_configuration_set" "this" {
+  count = var.service.mail == null ? 0 : 1
+
+  configuration_set_name = var.names.mail_configuration_set
+  tags                   = local.tags
+
+  delivery_options {
+    tls_policy = "REQUIRE"
+  }
+
+  reputation_options {
+    reputation_metrics_enabled = true
+  }
+
+  sending_options {
+    sending_enabled = true
+  }
+
+  suppression_options {
+    suppressed_reasons = ["BOUNCE", "COMPLAINT"]
+  }
+}
+
+resource "aws_sesv2_configuration_set_event_destination" "this" {
+  count = var.service.mail == null ? 0 : 1
+
+  configuration_set_name = aws_sesv2_configuration_set.this[0].configuration_set_name
+  event_destination_name = "eventbridge"
+
+  event_destination {
+    enabled              = true
+    matching_event_types = ["SEND", "DELIVERY", "BOUNCE", "COMPLAINT", "REJECT", "DELIVERY_DELAY"]
+
+    event_bridge_destination {
+      event_bus_arn = "arn:${local.partition}:events:${local.region}:${local.account_id}:event-bus/default"
     }
   }
 }

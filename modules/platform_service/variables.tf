@@ -48,6 +48,7 @@ variable "service" {
     environment = map(string)
     emits       = list(string)
     packaging   = object({ type = string, extras = list(string), debian_packages = list(string) })
+    mail        = optional(object({ from_address = string, reply_to = string, domain = string }))
     identity = optional(object({
       resource_server      = string
       scopes               = map(string)
@@ -86,14 +87,15 @@ variable "service" {
 variable "names" {
   description = "The service's names (service_specs `services[<name>].names`, from naming): function (also its role, log group and schedule), tables, buckets, secrets, inbox_queue, inbox_dlq, consumer_group, api_key_secret."
   type = object({
-    function       = string
-    tables         = map(string)
-    buckets        = map(string)
-    secrets        = map(string)
-    inbox_queue    = string
-    inbox_dlq      = string
-    consumer_group = string
-    api_key_secret = string
+    function               = string
+    tables                 = map(string)
+    buckets                = map(string)
+    secrets                = map(string)
+    inbox_queue            = string
+    inbox_dlq              = string
+    consumer_group         = string
+    api_key_secret         = string
+    mail_configuration_set = string
   })
 }
 
@@ -108,8 +110,13 @@ variable "environment" {
 }
 
 variable "statements" {
-  description = "The Allow statements of the function's role besides logs and X-Ray (service_specs `services[<name>].statements`, from service_policy): [{sid, actions, resources}]."
-  type        = list(object({ sid = string, actions = list(string), resources = list(string) }))
+  description = "The Allow statements of the function's role besides logs and X-Ray (service_specs `services[<name>].statements`, from service_policy): [{sid, actions, resources, conditions}]."
+  type = list(object({
+    sid        = string
+    actions    = list(string)
+    resources  = list(string)
+    conditions = optional(list(object({ test = string, variable = string, values = list(string) })), [])
+  }))
 
   validation {
     condition     = alltrue([for st in var.statements : !contains(st.resources, "*") || st.sid == "MskPollerNetworkInterfaces"])

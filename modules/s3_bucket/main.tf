@@ -56,7 +56,7 @@ resource "aws_s3_bucket_object_lock_configuration" "this" {
 
   rule {
     default_retention {
-      mode = "GOVERNANCE"
+      mode = var.object_lock_mode
       days = var.object_lock_retention_days
     }
   }

@@ -43,6 +43,17 @@ variable "object_lock_retention_days" {
   }
 }
 
+variable "object_lock_mode" {
+  description = "Object Lock retention mode: GOVERNANCE (users with s3:BypassGovernanceRetention may shorten it) or COMPLIANCE (nobody can, not even the account root, until the retention ends)."
+  type        = string
+  default     = "GOVERNANCE"
+
+  validation {
+    condition     = contains(["GOVERNANCE", "COMPLIANCE"], var.object_lock_mode)
+    error_message = "object_lock_mode must be GOVERNANCE or COMPLIANCE."
+  }
+}
+
 variable "lifecycle_rules" {
   description = "Lifecycle rules: id, prefix (\"\" for the whole bucket), transitions [{days, storage_class}], expiration_days (null keeps objects). Every bucket also aborts incomplete multipart uploads after 7 days and expires noncurrent versions after noncurrent_version_expiration_days."
   type = list(object({

@@ -1,7 +1,8 @@
 # The least-privilege statements of one declared service's execution role, as data: what its
 # declaration grants by itself (its tables and buckets and those of the services it uses, its
-# secrets, its trigger, the ingest API and its team's API key when it emits, the data key) and
-# the extra permissions it declares. Provider-free, so the statements are tested offline
+# secrets, its trigger, the ingest API and its team's API key when it emits, SES from its sender
+# address when it sends e-mail, the data key) and the extra permissions it declares. A statement
+# has `conditions` ([{test, variable, values}]) only where it needs them. Provider-free, so the statements are tested offline
 # (tests/) and listed by the services check; modules/platform_service renders them.
 locals {
   p       = var.arns.partition
@@ -90,6 +91,16 @@ locals {
         resources = ["${var.arns.ingest_api_execution}/*/POST/v1/events"]
       },
     ],
+    local.service.mail == null ? [] : [{
+      sid     = "SendMailAsItsSender"
+      actions = ["ses:SendEmail", "ses:SendRawEmail"]
+      resources = [
+        "arn:${local.p}:ses:${local.region}:${local.account}:identity/${local.service.mail.domain}",
+        "arn:${local.p}:ses:${local.region}:${local.account}:configuration-set/${var.names.mail_configuration_set}",
+      ]
+      # From its declared address only, whatever else the domain's identity allows.
+      conditions = [{ test = "StringEquals", variable = "ses:FromAddress", values = [local.service.mail.from_address] }]
+    }],
     [{
       sid       = "UseTheDataKey"
       actions   = ["kms:Decrypt", "kms:GenerateDataKey"]

@@ -1,9 +1,10 @@
 variable "service" {
-  description = "The service's declaration (platform_config `services[<name>]`): its trigger, emits and permissions are read."
+  description = "The service's declaration (platform_config `services[<name>]`): its trigger, emits, permissions and mail are read."
   type = object({
     trigger     = object({ type = string })
     emits       = list(string)
     permissions = list(object({ actions = list(string), resources = list(string) }))
+    mail        = optional(object({ from_address = string, domain = string }))
   })
 
   validation {
@@ -27,12 +28,13 @@ variable "service" {
 variable "names" {
   description = "The service's names (naming `services[<name>]`): tables, buckets, secrets, inbox_queue, consumer_group, api_key_secret."
   type = object({
-    tables         = map(string)
-    buckets        = map(string)
-    secrets        = map(string)
-    inbox_queue    = string
-    consumer_group = string
-    api_key_secret = string
+    tables                 = map(string)
+    buckets                = map(string)
+    secrets                = map(string)
+    inbox_queue            = string
+    consumer_group         = string
+    api_key_secret         = string
+    mail_configuration_set = optional(string)
   })
 }
 

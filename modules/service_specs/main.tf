@@ -28,6 +28,7 @@ module "names" {
       uses        = s.uses
       emits       = s.emits
       environment = s.environment
+      mail_from   = try(s.mail.from_address, null)
     }
   }
   api_url = var.api_url

@@ -130,3 +130,34 @@ run "a_queue_trigger_needs_the_team_queue" {
 
   expect_failures = [output.statements]
 }
+
+run "a_service_that_sends_mail_sends_from_its_address_only" {
+  command = plan
+
+  variables {
+    service = {
+      trigger     = { type = "schedule" }
+      emits       = []
+      permissions = []
+      mail        = { from_address = "factures@stockoss.example.com", domain = "stockoss.example.com" }
+    }
+    names = {
+      tables                 = {}
+      buckets                = {}
+      secrets                = {}
+      inbox_queue            = "stockoss-dev-billing-invoices-inbox"
+      consumer_group         = "stockoss-dev-billing-consumer-invoices"
+      api_key_secret         = "stockoss-dev-billing-api-key"
+      mail_configuration_set = "stockoss-dev-billing-invoices-mail"
+    }
+  }
+
+  assert {
+    condition     = [for s in output.statements : s.resources if s.sid == "SendMailAsItsSender"][0] == ["arn:aws:ses:eu-west-1:123456789012:identity/stockoss.example.com", "arn:aws:ses:eu-west-1:123456789012:configuration-set/stockoss-dev-billing-invoices-mail"]
+    error_message = "its domain's identity and its configuration set"
+  }
+  assert {
+    condition     = [for s in output.statements : s.conditions if s.sid == "SendMailAsItsSender"][0] == [{ test = "StringEquals", variable = "ses:FromAddress", values = ["factures@stockoss.example.com"] }]
+    error_message = "from its declared address only"
+  }
+}
