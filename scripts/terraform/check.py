@@ -11,6 +11,7 @@ docs/terraform-checks.md for what each one proves):
   iam       no Allow of `*`/`service:*` actions or `*` resources but the listed exceptions (iam_check.py)
   checkov   checkov --skip-download on terraform/ and modules/, zero failed checks
   docs      every module README's generated part matches the code (docs.py; make tf-docs rewrites)
+  asl       every Step Functions definition, rendered as Terraform would, against asl-validator (asl.py)
   services  every declared service's spec as Terraform evaluates it (modules/service_specs), checked
             against platform_core's names and environments, api/openapi.yaml and the IAM rules
             (services.py); --config <file> evaluates another configuration, --only services alone
@@ -35,16 +36,15 @@ from typing import Any
 
 import yaml
 
+from scripts.terraform.asl import check_state_machines
 from scripts.terraform.docs import sync as sync_module_docs
-from scripts.terraform.hcl import BLOCK, REPO_ROOT, TERRAFORM_ROOTS, Configuration, load_all, relative
+from scripts.terraform.hcl import REPO_ROOT, TERRAFORM_ROOTS, Configuration, load_all, provider_free, relative
 from scripts.terraform.iam_check import check_iam
 from scripts.terraform.schema_check import check_schema, load_schema
 from scripts.terraform.services import check_services
 from scripts.terraform.wiring import check_wiring
 
 CHECKOV = REPO_ROOT / ".venv-checkov" / "bin" / "checkov"
-# Types served by Terraform's built-in provider: no download needed.
-_BUILTIN_TYPES = {"terraform_data", "terraform_remote_state"}
 
 
 @dataclass
@@ -82,33 +82,6 @@ def check_fmt(root: Path) -> Result:
             unformatted = proc.stdout.split() or [proc.stderr.strip()]
             result.problems += [f"{f}: not formatted (run terraform fmt -recursive)" for f in unformatted]
     return result
-
-
-def provider_free(
-    config: Configuration, configs: dict[Path, Configuration], seen: frozenset[Path] = frozenset()
-) -> bool:
-    """Whether a configuration, with its local submodules, needs no provider plugin."""
-    for block in config.blocks:
-        if block.kind == "provider":
-            return False
-        if block.kind in ("resource", "data", "ephemeral") and block.labels[0] not in _BUILTIN_TYPES:
-            return False
-        if block.kind == "terraform" and any(
-            name != BLOCK for providers in block.body.get("required_providers", []) for name in providers
-        ):
-            return False
-        if block.kind == "module":
-            source = str(block.body.get("source", ""))
-            if not source.startswith(("./", "../")):
-                return False  # a registry module is downloaded: not offline either
-            child = (config.path / source).resolve()
-            if (
-                child in seen
-                or child not in configs
-                or not provider_free(configs[child], configs, seen | {child})
-            ):
-                return False
-    return True
 
 
 def check_module_tests(root: Path, configs: list[Configuration]) -> list[Result]:
@@ -230,7 +203,7 @@ def _checkov_where(check: dict[str, Any]) -> str:
     return f"{check.get('repo_file_path', check['file_path']).lstrip('/')}:{first_line}: {check['resource']}"
 
 
-CHECKS = ("fmt", "test", "wiring", "schema", "iam", "docs", "services", "checkov")
+CHECKS = ("fmt", "test", "wiring", "schema", "iam", "asl", "docs", "services", "checkov")
 
 
 def run(
@@ -242,7 +215,7 @@ def run(
     wanted = set(only or CHECKS) - (set() if with_checkov else {"checkov"})
     # checkov is the slow one: it runs alongside the others.
     checkov = start_checkov(root) if "checkov" in wanted else None
-    configs = load_all(root) if wanted & {"test", "wiring", "schema", "iam"} else []
+    configs = load_all(root) if wanted & {"test", "wiring", "schema", "iam", "asl"} else []
     results = []
     if "fmt" in wanted:
         results.append(check_fmt(root))
@@ -257,6 +230,9 @@ def run(
     if "iam" in wanted:
         iam_problems, iam_summary = check_iam(configs, root)
         results.append(Result("iam", iam_problems, iam_summary))
+    if "asl" in wanted:
+        asl_problems, asl_summary = check_state_machines(configs)
+        results.append(Result("state machines", asl_problems, asl_summary))
     if "docs" in wanted:
         docs_problems, docs_summary = sync_module_docs(root)
         results.append(Result("module docs", docs_problems, docs_summary))
