@@ -142,7 +142,7 @@ variable "image_uri" {
 
   validation {
     condition     = var.service.packaging.type == "image" ? var.image_uri != null : var.artifact != null
-    error_message = "A zip service needs its artifact, an image service its image_uri (build/images/<service>.uri, written by make package)."
+    error_message = "A zip service needs its artifact; an image service its image_uri (build/images/<service>.uri, written by make package once its repository exists: the first time, apply with -target=module.platform.module.services[\"<service>\"].aws_ecr_repository.this, then make package, then make apply)."
   }
 }
 
