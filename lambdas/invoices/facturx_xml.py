@@ -158,7 +158,7 @@ def notes(invoice: Invoice) -> list[tuple[str, str]]:
     ]
     if invoice.buyer.kind == "business":
         result += [
-            ("PMD", f"Late payment penalties: {seller.late_payment_rate}"),
+            ("PMD", "Late payment penalties: three times the French legal interest rate"),
             ("PMT", f"Fixed compensation for recovery costs: {seller.recovery_fee}"),
             ("AAB", "No discount for early payment"),
         ]
