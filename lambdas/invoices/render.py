@@ -82,9 +82,8 @@ class Renderer:
         )
 
     def html(self, invoice: Invoice) -> str:
-        locale = invoice.locale if invoice.locale in LOCALES else "en"
-        m = messages(locale)
-        helpers = _Formatters(locale, invoice.currency)
+        helpers = Formatters(invoice.locale, invoice.currency)
+        m = messages(helpers.locale)
         return self._template.render(
             invoice=invoice,
             seller=invoice.seller,
@@ -127,9 +126,11 @@ def _fmt(template: str, **values: Any) -> str:
     return template.format(**values)
 
 
-class _Formatters:
+class Formatters:
+    """Babel's formatting of one locale (an unknown one falls back to English) and currency."""
+
     def __init__(self, locale: str, currency: str):
-        self.locale = locale
+        self.locale = locale if locale in LOCALES else "en"
         self.currency = currency
 
     def money(self, amount: Decimal, currency: str | None = None) -> str:
@@ -149,7 +150,7 @@ class _Formatters:
         return str(Locale.parse(self.locale).territories.get(code, code))
 
 
-def mentions(invoice: Invoice, m: dict[str, str], f: _Formatters) -> list[str]:
+def mentions(invoice: Invoice, m: dict[str, str], f: Formatters) -> list[str]:
     """The legal mentions this invoice needs, in its locale, in the order they are printed."""
     seller = invoice.seller
     result: list[str] = []
