@@ -11,6 +11,7 @@ pytest_plugins = [
     "tests.fixtures.kafka",
     "tests.fixtures.orders",
     "tests.fixtures.spark",
+    "tests.fixtures.documents",
 ]
 
 # What LocalStack's free edition lacks. With AWS_ENDPOINT_URL set by the user

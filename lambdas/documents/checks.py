@@ -19,6 +19,7 @@ import zlib
 from dataclasses import dataclass
 from enum import StrEnum
 from pathlib import Path
+from typing import cast
 
 import pikepdf
 import puremagic
@@ -240,7 +241,7 @@ def _inspect_pdf(path: Path, limits: Limits) -> int:
 
 def _check_attachments(pdf: pikepdf.Pdf, pages: int) -> None:
     for name, spec in pdf.attachments.items():
-        stream = spec.get_file().obj
+        stream = cast(pikepdf.Stream, spec.get_file().obj)
         head = _decoded_head(stream, 16)
         for signature, kind in _ARCHIVE_SIGNATURES.items():
             if head.startswith(signature):

@@ -1,5 +1,5 @@
 """Document type: a small linear model (TF-IDF over words and word pairs, multinomial logistic
-regression) trained offline by `python -m scripts.documents.train` and shipped as JSON weights.
+regression) trained offline by `python -m tools.documents.train` and shipped as JSON weights.
 
 Inference here is the model's own arithmetic (term counts -> sublinear TF x IDF -> L2 norm -> scores
 -> softmax) over the exported vocabulary, so the Lambda needs neither scikit-learn nor NumPy; a test

@@ -17,7 +17,7 @@ from dataclasses import dataclass
 import pikepdf
 from PIL import Image
 
-from scripts.documents.render import text_pdf
+from tools.documents.render import text_pdf
 
 MIB = 1024 * 1024
 _SAMPLE = ("INVOICE", "Invoice no. INV-2026-000001", "Total due: EUR 120.00")

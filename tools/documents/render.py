@@ -94,7 +94,7 @@ def _degrade(image: Image.Image, style: ScanStyle, rng: np.random.Generator) -> 
     if style.blur:
         image = image.filter(ImageFilter.GaussianBlur(style.blur))
     if style.noise_sigma or style.speckle_ratio:
-        pixels = np.asarray(image, dtype=np.float32)
+        pixels = np.asarray(image, dtype=np.float64)
         if style.noise_sigma:
             pixels = pixels + rng.normal(0.0, style.noise_sigma, pixels.shape)
         if style.speckle_ratio:

@@ -1,7 +1,7 @@
 """Train the document classifier and write its weights and its evaluation, reproducibly and offline.
 
-    python -m scripts.documents.train            # writes the model, the evaluation set and the scores
-    python -m scripts.documents.train --check    # fails if the committed files differ from a fresh run
+    python -m tools.documents.train            # writes the model, the evaluation set and the scores
+    python -m tools.documents.train --check    # fails if the committed files differ from a fresh run
 
 The training set and the held-out evaluation set are generated from two different seeds (the
 evaluation set is committed as JSON Lines, readable and diffable, beside its scores); half of the
@@ -26,7 +26,7 @@ from sklearn.linear_model import LogisticRegression
 from sklearn.metrics import accuracy_score, classification_report, f1_score
 
 from lambdas.documents.classify import MODEL_PATH, features
-from scripts.documents.corpus import DOCUMENT_TYPES, GeneratedDocument, generate
+from tools.documents.corpus import DOCUMENT_TYPES, GeneratedDocument, generate
 
 DATA_DIR = Path(__file__).with_name("data")
 EVALUATION_SET = DATA_DIR / "evaluation.jsonl"
@@ -164,9 +164,7 @@ def main(argv: list[str] | None = None) -> int:
             str(path) for path, content in files.items() if not path.exists() or path.read_text() != content
         ]
         if stale:
-            print(
-                "train: stale (run python -m scripts.documents.train): " + ", ".join(stale), file=sys.stderr
-            )
+            print("train: stale (run python -m tools.documents.train): " + ", ".join(stale), file=sys.stderr)
             return 1
         print("train: the committed model, evaluation set and scores are what training gives")
         return 0

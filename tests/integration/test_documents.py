@@ -1,0 +1,229 @@
+"""The document service end to end against the moto server: the API issues a presigned POST, the file is
+uploaded over HTTP to S3, S3's notification reaches the service's queue, the processor handler takes
+the real SQS messages, events go through the real ingest API; then search and retrieval per team.
+
+The service's resources are created from its declaration in config/platform.yaml (tables, bucket,
+the notification to its queue, the team's API-key secret) by tools/documents/local.py, as the local
+platform's provisioning and Terraform do.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+from collections.abc import Iterator
+from typing import Any
+
+import pytest
+import requests
+
+from lambdas.documents import processor_handler
+from platform_core.aws import client
+from platform_core.events_table import ENVELOPE_ATTRIBUTE
+from platform_core.lambda_context import LocalLambdaContext
+from tests.fixtures.aws import RunningGateway
+from tests.fixtures.documents import samples
+from tools.documents import hostile
+from tools.documents.local import LocalDocumentService, handler_environment
+
+pytestmark = pytest.mark.integration
+
+ENV = "dev"
+
+
+class DocumentsService(LocalDocumentService):
+    def stored_events(self, event_type: str) -> list[dict[str, Any]]:
+        """The events the platform accepted (its events table), of one type."""
+        items = client("dynamodb").scan(TableName=self.events_table)["Items"]
+        envelopes = [json.loads(item[ENVELOPE_ATTRIBUTE]["S"]) for item in items]
+        return [e for e in envelopes if e["event_type"] == event_type]
+
+    events_table: str = ""
+
+
+@pytest.fixture
+def service(
+    ingest_gateway: RunningGateway, monkeypatch: pytest.MonkeyPatch, tmp_path: Any
+) -> Iterator[DocumentsService]:
+    monkeypatch.setenv("TMPDIR", str(tmp_path))  # the search index cache of this test only
+    resources = ingest_gateway.resources
+    documents = DocumentsService(resources.config, ENV, ingest_gateway.url, ingest_gateway.api_keys)
+    documents.events_table = resources.events_table
+    with handler_environment(documents.provision()):
+        yield documents
+
+
+def test_an_uploaded_invoice_is_processed_searchable_and_retrievable(service: DocumentsService) -> None:
+    sample = samples()["invoice-text.pdf"]
+    status, created = service.upload(
+        "billing", sample.data, sample.content_type, "facture.pdf", order_id="ORD-1"
+    )
+    assert status == 201
+    fields = created["upload"]["fields"]
+    policy = json.loads(__import__("base64").b64decode(fields["policy"]))
+    assert ["content-length-range", 1, 52428800] in policy["conditions"]
+    assert {"Content-Type": "application/pdf"} in policy["conditions"]
+    assert created["upload"]["fields"]["key"] == f"inbox/billing/{created['document_id']}"
+
+    assert service.process_inbox() == []
+
+    status, document = service.api(
+        "GET",
+        "/v1/documents/{document_id}",
+        f"/v1/documents/{created['document_id']}",
+        "billing",
+        document_id=created["document_id"],
+    )
+    assert status == 200
+    assert (document["status"], document["document_type"], document["language"]) == (
+        "processed",
+        "invoice",
+        "fr",
+    )
+    assert document["fields"]["invoice_number"] == sample.source.fields["invoice_number"]
+    assert document["fields"]["iban"] == sample.source.fields["iban"]
+    assert document["sha256"] == hashlib.sha256(sample.data).hexdigest()
+    assert requests.get(document["download_url"], timeout=30).content == sample.data
+
+    number = sample.source.fields["invoice_number"]
+    status, found = service.api(
+        "GET",
+        "/v1/documents/search",
+        "/v1/documents/search",
+        "billing",
+        query=f"q={number}&type=invoice&language=fr",
+    )
+    assert status == 200 and [h["document_id"] for h in found["hits"]] == [created["document_id"]]
+    assert "<mark>" in found["hits"][0]["snippet"]
+
+    [processed] = service.stored_events("documents.document_processed")
+    assert processed["payload"]["document_id"] == created["document_id"]
+    assert processed["payload"]["owner_team"] == "billing" and processed["payload"]["order_id"] == "ORD-1"
+    assert len(service.stored_events("documents.document_uploaded")) == 1
+
+
+def test_another_team_can_neither_search_nor_read_a_teams_documents(service: DocumentsService) -> None:
+    sample = samples()["invoice-text.pdf"]
+    _, created = service.upload("billing", sample.data, sample.content_type, "facture.pdf")
+    service.process_inbox()
+    word = sample.source.fields["invoice_number"]
+    _, own = service.api("GET", "/v1/documents/search", "/v1/documents/search", "billing", query=f"q={word}")
+    _, other = service.api("GET", "/v1/documents/search", "/v1/documents/search", "orders", query=f"q={word}")
+    assert len(own["hits"]) == 1 and other["hits"] == []
+    status, _ = service.api(
+        "GET",
+        "/v1/documents/{document_id}",
+        f"/v1/documents/{created['document_id']}",
+        "orders",
+        document_id=created["document_id"],
+    )
+    assert status == 404
+
+
+def test_an_exact_duplicate_returns_the_existing_document_and_is_not_processed_twice(
+    service: DocumentsService,
+) -> None:
+    sample = samples()["invoice-text.pdf"]
+    _, first = service.upload("billing", sample.data, sample.content_type, "a.pdf")
+    service.process_inbox()
+    _, second = service.upload("billing", sample.data, sample.content_type, "copy.pdf")
+    service.process_inbox()
+    _, copy = service.api(
+        "GET",
+        "/v1/documents/{document_id}",
+        f"/v1/documents/{second['document_id']}",
+        "billing",
+        document_id=second["document_id"],
+    )
+    assert (copy["status"], copy["duplicate_of"]) == ("duplicate", first["document_id"])
+    assert len(service.stored_events("documents.document_processed")) == 1
+    # Declaring the hash up front returns the existing document without an upload.
+    status, known = service.api(
+        "POST",
+        "/v1/documents",
+        "/v1/documents",
+        "billing",
+        {
+            "file_name": "again.pdf",
+            "content_type": "application/pdf",
+            "sha256": hashlib.sha256(sample.data).hexdigest(),
+        },
+    )
+    assert (status, known["document_id"], known["duplicate"]) == (200, first["document_id"], True)
+    assert "upload" not in known
+    # Another team uploading the same bytes has its own document.
+    service.upload("orders", sample.data, sample.content_type, "a.pdf")
+    service.process_inbox()
+    assert len(service.stored_events("documents.document_processed")) == 2
+
+
+def test_a_file_over_50_mib_that_reaches_the_inbox_is_rejected_and_kept(service: DocumentsService) -> None:
+    """moto does not enforce POST policy conditions (S3 does): the processor enforces the limit again."""
+    data = hostile.pdf_of_exact_size(50 * 1024 * 1024 + 1)
+    status, _ = service.upload("billing", data, "application/pdf", "big.pdf")
+    assert status == 201
+    service.process_inbox()
+    [rejected] = service.stored_events("documents.document_rejected")
+    assert rejected["payload"]["reason"] == "too_large" and rejected["payload"]["size_bytes"] == len(data)
+    key = rejected["payload"]["rejected_uri"].split("/", 3)[3]
+    assert client("s3").head_object(Bucket=service.bucket, Key=key)["ContentLength"] == len(data)
+    assert service.stored_events("documents.document_uploaded") == []
+
+
+def test_a_declared_size_over_the_limit_or_a_type_not_accepted_is_refused_at_once(
+    service: DocumentsService,
+) -> None:
+    status, body = service.api(
+        "POST",
+        "/v1/documents",
+        "/v1/documents",
+        "billing",
+        {"file_name": "a.pdf", "content_type": "application/pdf", "size_bytes": 50 * 1024 * 1024 + 1},
+    )
+    assert status == 413 and "limit" in body["message"]
+    status, _ = service.api(
+        "POST",
+        "/v1/documents",
+        "/v1/documents",
+        "billing",
+        {"file_name": "a.zip", "content_type": "application/zip"},
+    )
+    assert status == 415
+
+
+@pytest.mark.parametrize("name", ["encrypted", "pdf-zip-polyglot", "png-declared-pdf"])
+def test_a_bad_file_is_rejected_with_its_reason_and_kept_in_the_rejected_zone(
+    service: DocumentsService, name: str
+) -> None:
+    bad = next(h for h in hostile.HOSTILE if h.name == name)
+    data = bad.make()
+    _, created = service.upload("billing", data, bad.declared_type, bad.file_name)
+    assert service.process_inbox() == []
+    [rejected] = service.stored_events("documents.document_rejected")
+    assert rejected["payload"]["reason"] == bad.reason
+    key = f"rejected/billing/{created['document_id']}/"
+    s3 = client("s3")
+    assert s3.get_object(Bucket=service.bucket, Key=key + "original")["Body"].read() == data
+    reason = json.loads(s3.get_object(Bucket=service.bucket, Key=key + "reason.json")["Body"].read())
+    assert reason["reason"] == bad.reason
+    assert s3.list_objects_v2(Bucket=service.bucket, Prefix="inbox/").get("KeyCount", 0) == 0
+
+
+def test_a_redelivered_notification_sends_no_second_event(service: DocumentsService) -> None:
+    sample = samples()["invoice-text.pdf"]
+    service.upload("billing", sample.data, sample.content_type, "a.pdf")
+    sqs = client("sqs")
+    while True:  # S3 sends an s3:TestEvent when the notification is configured: skip it
+        [message] = sqs.receive_message(QueueUrl=service.queue_url, WaitTimeSeconds=1)["Messages"]
+        sqs.delete_message(QueueUrl=service.queue_url, ReceiptHandle=message["ReceiptHandle"])
+        if "Records" in json.loads(message["Body"]):
+            body = message["Body"]
+            break
+    from tests.fixtures.documents import sqs_event
+
+    for _ in range(2):
+        processor_handler.lambda_handler(
+            sqs_event([body]), LocalLambdaContext("documents-processor", "eu-west-1")
+        )
+    assert len(service.stored_events("documents.document_processed")) == 1
+    assert len(service.stored_events("documents.document_uploaded")) == 1
