@@ -161,7 +161,7 @@ def mentions(invoice: Invoice, m: dict[str, str], f: Formatters) -> list[str]:
         result.append(m["reverse_charge_services"])
     if "G" in codes:
         result.append(m["export_goods"])
-    if "O" in codes:
+    if "E" in codes:
         result.append(m["outside_scope"])
     if invoice.regime == "eu_distance_sale":
         result.append(_fmt(m["distance_sale"], country=f.country(invoice.tax_country)))

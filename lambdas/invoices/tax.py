@@ -11,8 +11,8 @@ The regime says why a rate applies (France first, EU-ready):
   or reverse-charged services (AE), with their mentions;
 - EU consumer elsewhere: the destination's rates when the entity sells over the distance-selling
   threshold (declared through the OSS), the seller's own otherwise;
-- outside the EU: exempt export of goods (G); services to a business are outside the scope (O),
-  to a consumer taxed as domestic.
+- outside the EU: exempt export of goods (G); services to a business are not subject to French
+  VAT (stated as E with the reason), to a consumer taxed as domestic.
 """
 
 from __future__ import annotations
@@ -45,7 +45,12 @@ EXEMPTIONS: dict[CategoryCode, tuple[str, str]] = {
     "K": ("VATEX-EU-IC", "Intra-Community supply of goods, exempt (Article 138 of Directive 2006/112/EC)"),
     "AE": ("VATEX-EU-AE", "Reverse charge (Article 196 of Directive 2006/112/EC)"),
     "G": ("VATEX-EU-G", "Export outside the EU, exempt (Article 146 of Directive 2006/112/EC)"),
-    "O": ("VATEX-EU-O", "Not subject to VAT: services supplied outside the EU"),
+    # EN 16931's "O" (outside the scope) forbids a seller VAT id and any other category (BR-O-02, BR-O-11),
+    # so a VAT-registered seller states services to a business outside the EU as exempt with the reason.
+    "E": (
+        "",
+        "Not subject to French VAT: services to a business established outside the EU (CGI art. 259-1)",
+    ),
 }
 
 
@@ -100,7 +105,7 @@ def _category(
         if nature == "goods":
             return "G", ZERO
         if buyer_is_business:
-            return "O", ZERO
+            return "E", ZERO
     return ("Z" if rate == ZERO else "S"), rate
 
 
@@ -218,7 +223,7 @@ def _breakdown(lines: list[InvoiceLine], units: int) -> tuple[VatSubtotal, ...]:
                 rate=rate,
                 taxable=taxable,
                 tax=round_money(taxable * rate / HUNDRED, units),
-                exemption_code=exemption[0] if exemption else None,
+                exemption_code=(exemption[0] or None) if exemption else None,
                 exemption_reason=exemption[1] if exemption else None,
             )
         )
