@@ -64,6 +64,7 @@ class S3DocumentStore:
             Body=pdf,
             ContentType="application/pdf",
             ServerSideEncryption="aws:kms",
+            ChecksumAlgorithm="SHA256",
             ChecksumSHA256=base64.b64encode(hashlib.sha256(pdf).digest()).decode("ascii"),
             ObjectLockMode="COMPLIANCE",
             ObjectLockRetainUntilDate=datetime.combine(until, time(0, 0), tzinfo=UTC),

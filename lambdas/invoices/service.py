@@ -165,7 +165,7 @@ class InvoiceService:
                 invoice_id=invoice_id,
                 issued_at=issued_at,
                 issue_date=issue_date,
-                euro_rate=lambda currency, day: self._rates().rate(currency, day),
+                euro_rate=lambda currency, at: self._rates().rate(currency, at),
                 credited=credited,
             )
         except RatesNotLoaded as exc:

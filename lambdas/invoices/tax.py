@@ -117,11 +117,11 @@ def build_invoice(
     invoice_id: str,
     issued_at: datetime,
     issue_date: date,
-    euro_rate: Callable[[str, date], tuple[Decimal, date]] | None = None,
+    euro_rate: Callable[[str, datetime], tuple[Decimal, date]] | None = None,
     credited: CreditedInvoice | None = None,
 ) -> Invoice:
-    """The complete document for a request, numbered. `euro_rate(currency, day)` gives the reference
-    rate (units per euro) and its date; it is only asked for when VAT is due in another currency."""
+    """The complete document for a request, numbered. `euro_rate(currency, at)` gives the reference
+    rate (units per euro) published by `at` and its date; asked only when VAT is due in another currency."""
     entity = config.entities.get(request.seller_entity)
     if entity is None:
         raise TaxRefused(f"no legal entity {request.seller_entity!r} in the billing configuration")
@@ -162,7 +162,7 @@ def build_invoice(
     if request.currency != "EUR" and tax_total != ZERO:
         if euro_rate is None:
             raise TaxRefused(f"VAT in {request.currency} needs a euro reference rate")
-        exchange_rate, rate_date = euro_rate(request.currency, issue_date)
+        exchange_rate, rate_date = euro_rate(request.currency, issued_at)
         euro_vat = EuroVat(
             amount=round_money(tax_total / exchange_rate, 2),
             exchange_rate=exchange_rate,
