@@ -19,6 +19,7 @@ from lambdas.invoices.legal import get_billing_config
 from lambdas.invoices.mail_transport import SmtpMailer
 from lambdas.invoices.service import InvoiceService, NotYet, Rejected
 from lambdas.invoices.store import DynamoInvoiceStore
+from local_platform.emulators.mail_sink import MailSink
 from platform_core.events_table import ENVELOPE_ATTRIBUTE
 from platform_core.mail import Mailer, OutgoingMail
 from platform_core.producer import EventProducer
@@ -27,7 +28,6 @@ from tests.fixtures.invoices import (
     BUSINESS_US,
     ISSUED_AT,
     InvoiceResources,
-    SmtpServer,
     credit_note_request,
     in_currency,
     invoice_request,
@@ -85,7 +85,7 @@ def test_a_request_becomes_a_stored_locked_pdf_an_event_and_one_email(
     aws_endpoint_url: str,
     invoice_resources: InvoiceResources,
     ingest_gateway: RunningGateway,
-    smtp_server: SmtpServer,
+    smtp_server: MailSink,
 ) -> None:
     body = request_event(in_currency(invoice_request("ORD-1"), "USD"))
     outcome = issuing().handle(body)
@@ -119,7 +119,7 @@ def test_a_request_becomes_a_stored_locked_pdf_an_event_and_one_email(
 
 
 def test_a_mail_provider_outage_is_retried_and_sends_once(
-    issuing, smtp_server: SmtpServer, aws_endpoint_url: str, invoice_resources: InvoiceResources
+    issuing, smtp_server: MailSink, aws_endpoint_url: str, invoice_resources: InvoiceResources
 ) -> None:
     body = request_event(invoice_request("ORD-2"))
     down = SmtpMailer("smtp://127.0.0.1:9")  # nothing listens there
@@ -137,8 +137,8 @@ def test_a_mail_provider_outage_is_retried_and_sends_once(
     assert issuing().handle(body).number == "F-2026-000001"  # still the one invoice
 
 
-def test_a_refused_address_is_recorded_and_never_retried(issuing, smtp_server: SmtpServer) -> None:
-    smtp_server.sink.refuse.add("compta@martin.example")
+def test_a_refused_address_is_recorded_and_never_retried(issuing, smtp_server: MailSink) -> None:
+    smtp_server.refused.add("compta@martin.example")
     body = request_event(invoice_request("ORD-3"))
     assert issuing().handle(body).mail == "refused"
     assert issuing().handle(body).mail == "refused"
@@ -146,7 +146,7 @@ def test_a_refused_address_is_recorded_and_never_retried(issuing, smtp_server: S
 
 
 def test_a_worker_that_dies_while_sending_is_taken_over_after_its_lease(
-    issuing, smtp_server: SmtpServer
+    issuing, smtp_server: MailSink
 ) -> None:
     clock = {"now": 1_000.0}
 
