@@ -39,6 +39,7 @@ from types import FrameType
 from typing import Any, Protocol, runtime_checkable
 
 from local_platform.aws_endpoint import aws_endpoint
+from local_platform.emulators.mail_sink import MailSink
 from local_platform.functions.invoke_api import LambdaApi
 from local_platform.functions.runtime import FunctionRuntime, write_config
 from local_platform.functions.spec import Function
@@ -72,8 +73,9 @@ class Component(Protocol):
 
 
 def default_components() -> list[Component]:
-    """Started in this order, stopped in reverse: the broker (the triggers need its topics), the triggers."""
-    return [KafkaBroker(), Triggers()]
+    """Started in this order, stopped in reverse: the broker (the triggers need its topics), the mail
+    sink (services that send e-mail get its URL before their first invocation), the triggers."""
+    return [KafkaBroker(), MailSink(), Triggers()]
 
 
 class LocalPlatform:

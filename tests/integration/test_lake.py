@@ -226,6 +226,11 @@ def normalise(value: Any) -> Any:
     return value
 
 
+# Named queries over payloads this lake's generated traffic does not carry, each checked against
+# independent answers by its own test (billing's invoices: tests/unit/test_invoice_kpis.py).
+CHECKED_ELSEWHERE = {"invoiced_revenue_by_day", "vat_collected_by_rate", "order_to_invoice_days"}
+
+
 def assert_kpis(lake: Lake) -> None:
     engine = LocalEngine(lake_root(lake.workdir))
     try:
@@ -235,7 +240,7 @@ def assert_kpis(lake: Lake) -> None:
     finally:
         engine.close()
     want = expected(lake)
-    assert set(actual) == set(want) | {"ingest_latency_p95"}, "every named query is checked"
+    assert set(actual) == set(want) | {"ingest_latency_p95"} | CHECKED_ELSEWHERE, "every named query is checked"
     for name, rows in want.items():
         assert rows, f"{name}: the generated data must give the query something to answer"
         got = [{k: normalise(v) for k, v in row.items()} for row in actual[name]]
