@@ -230,7 +230,9 @@ def assert_kpis(lake: Lake) -> None:
         engine.close()
     want = expected(lake)
     # The document service's KPIs are checked on its own events in tests/integration/test_documents_athena.py.
-    documents = {p.stem for p in (ATHENA_DIR / "queries").glob("documents_*.sql")} - {"documents_uploaded_by_type"}
+    documents = {p.stem for p in (ATHENA_DIR / "queries").glob("documents_*.sql")} - {
+        "documents_uploaded_by_type"
+    }
     assert set(actual) == set(want) | {"ingest_latency_p95"} | documents, "every named query is checked"
     for name, rows in want.items():
         assert rows, f"{name}: the generated data must give the query something to answer"
