@@ -117,3 +117,19 @@ def test_the_openapi_request_body_is_the_model_and_the_contract() -> None:
     }
     for name in ("createDocumentUpload", "searchDocuments", "getDocument"):
         assert operations[name]["x-platform-function"] == "documents-api"
+
+
+def test_the_api_function_needs_none_of_the_processors_native_libraries() -> None:
+    """documents-api is a zip over the platform's layer: importing it loads no PDF, image or OCR library."""
+    import subprocess
+    import sys
+
+    probe = (
+        "import sys, lambdas.documents.api_handler; "
+        "print(sorted({m.split('.')[0] for m in sys.modules} & "
+        "{'pikepdf', 'PIL', 'tesserocr', 'pypdfium2', 'lingua', 'puremagic', 'stdnum', 'babel', 'numpy'}))"
+    )
+    loaded = subprocess.run(
+        [sys.executable, "-c", probe], check=True, capture_output=True, text=True
+    ).stdout.strip()
+    assert loaded == "[]"
