@@ -8,7 +8,7 @@ export TF_CLI_CONFIG_FILE ?= /dev/null
 export PYTHONDONTWRITEBYTECODE := 1
 
 .PHONY: help setup test test-slow test-localstack lint demo up status query bench load load-test soak package \
-        plan apply destroy bootstrap org-plan org-apply tf-check clean
+        plan apply destroy bootstrap org-plan org-apply tf-check tf-docs clean
 
 help: ## List the targets
 	@grep -hE '^[a-zA-Z_ -]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  %-16s %s\n", $$1, $$2}'
@@ -63,6 +63,9 @@ package: setup ## Build the Lambda zips (reproducible) into build/lambda/
 
 tf-check: setup ## Terraform offline checks only
 	$(PY) -m scripts.terraform.check
+
+tf-docs: setup ## Rewrite the generated part of every module README (inputs, outputs, resources) from the code
+	$(PY) -m scripts.terraform.docs
 
 # --- AWS (needs credentials) -------------------------------------------------
 plan apply destroy: setup ## Terraform for one environment of config/platform.yaml: make plan ENV=dev (apply/destroy apply the saved plan)

@@ -225,7 +225,7 @@ def _lifted(config: PlatformConfig) -> PlatformConfig:
 
 def end_to_end(orders: int = 170) -> dict[str, Any]:
     from local_platform.runtime import LocalPlatform
-    from tools.demo_steps.fanout import raw_zone, wait_for_empty
+    from tools import sinks
     from tools.traffic import IngestClient
 
     by_team: dict[str, list[dict[str, Any]]] = {}
@@ -241,12 +241,10 @@ def end_to_end(orders: int = 170) -> dict[str, Any]:
                 response.raise_for_status()
             client.close()
         ingested = time.perf_counter() - started
-        deadline = time.monotonic() + 600
-        while sum(len(ids) for ids in raw_zone(platform.resources).values()) < total:
-            if time.monotonic() > deadline:
-                raise TimeoutError("the fan-out did not archive every event within 10 minutes")
-            time.sleep(0.5)
-        wait_for_empty(platform.resources.outbox_queue)
+        if not sinks.wait_until_delivered(platform.resources, {sinks.RAW_ZONE: total}, 600, poll_seconds=0.5):
+            raise TimeoutError(
+                "the fan-out did not archive every event and empty the outbox within 10 minutes"
+            )
         elapsed = time.perf_counter() - started
     return {
         "events": total,

@@ -53,12 +53,11 @@ KINDS = ("job", "naive", "duckdb")
 
 
 def _templates(seed: int) -> list[str]:
-    from local_platform.lake.generate import generate_events
+    from tools.traffic import lake_events
 
     # Real, schema-valid events; the bulk is these with fresh ids and times.
     return [
-        e.to_json()
-        for e in generate_events(5_000, datetime(2026, 1, 1, tzinfo=UTC), timedelta(hours=1), seed)
+        e.to_json() for e in lake_events(5_000, datetime(2026, 1, 1, tzinfo=UTC), timedelta(hours=1), seed)
     ]
 
 

@@ -1,19 +1,31 @@
-"""A local stand-in for API Gateway (REST API, Lambda proxy integration, usage plans).
+"""A local stand-in for API Gateway (REST API, Lambda proxy integration, authorizers, usage plans).
 
-An HTTP server on 127.0.0.1 that does what API Gateway does in front of the
-ingest Lambda: resolves the route (the paths of api/openapi.yaml), checks the
-`x-api-key` header (401 when missing, 403 when unknown; API Gateway itself
-answers 403 for both), applies each team's usage plan from
-config/platform.yaml (token bucket of `rate_limit`/`burst_limit`, daily
-`quota_per_day`; 429 with Retry-After), builds the proxy event in the
-documented version 1.0 shape, invokes the real handler with a Lambda context
-object and returns its response (502 if the function fails, as API Gateway does).
+An HTTP server on 127.0.0.1 that does what API Gateway does with the REST API
+defined by api/openapi.yaml:
 
-Requests are received concurrently (rate limiting and key checks included),
-but the handler runs one invocation at a time, like one Lambda execution
-environment. That is also a must in one Python process: powertools' event
-handler keeps the current event in class-level state, so two concurrent
-invocations would read each other's request.
+- routes: every operation of the document, invoking the function its
+  `x-platform-function` names (`ingest`, or a declared service); path
+  parameters and query strings reach it in the REST proxy event (version 1.0);
+- security, per operation (else the document's): `apiKey` requires the
+  `x-api-key` header (401 when missing, 403 when unknown; API Gateway itself
+  answers 403 for both); a REQUEST Lambda authorizer (a security scheme with
+  `x-amazon-apigateway-authorizer` and the `x-platform-function` of the
+  authorizer service) is called with the identity sources it declares (401
+  without them), its policy is evaluated against the method ARN (Deny or no
+  Allow: 403), its result is cached per identity source for
+  `authorizerResultTtlInSeconds`, and its principal and context reach the
+  integration under `requestContext.authorizer`;
+- usage plans: the key's token bucket (`rate_limit`/`burst_limit`) and daily
+  quota; with `x-amazon-apigateway-api-key-source: AUTHORIZER` the key is the
+  authorizer's `usageIdentifierKey`, so token clients get their plan too (429
+  with Retry-After);
+- the function's answer: its proxy response; 502 when it fails, 504 when it
+  times out, 500 when Lambda throttles it (reserved concurrency), as API
+  Gateway answers.
+
+Requests are handled concurrently: each invocation runs in one of the
+function's execution environments (local_platform/functions/), up to the
+function's reserved concurrency.
 """
 
 from __future__ import annotations
@@ -22,7 +34,6 @@ import base64
 import json
 import logging
 import math
-import re
 import secrets
 import socket
 import string
@@ -34,23 +45,21 @@ from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
-from pathlib import Path
 from typing import Any
 from urllib.parse import parse_qs, unquote, urlsplit
 
-import yaml
-
+from local_platform.authorizer import Authorizer, AuthorizerFailed, Denied, Grant, Unauthorized
 from local_platform.aws_endpoint import MOTO_ACCOUNT_ID
-from platform_core.config import ROOT, ApiLimits
-from platform_core.lambda_context import LocalLambdaContext
+from local_platform.functions.spec import Function, Throttled
+from local_platform.routes import OPENAPI_PATH, ApiDefinition, Route, load_api, routes_from_openapi
+from platform_core.config import ApiLimits
 
 log = logging.getLogger(__name__)
-OPENAPI_PATH = ROOT / "api" / "openapi.yaml"
 MAX_PAYLOAD_BYTES = 10 * 1024 * 1024  # API Gateway's own request payload limit
-LambdaHandler = Callable[[dict[str, Any], Any], dict[str, Any]]
+FunctionResolver = Callable[[str], Function]
+LOCAL_API_ID = "local"
 
-# The ingest function's timeout in Terraform: API Gateway's 29 s integration limit.
-INGEST_TIMEOUT_SECONDS = 29.0
+__all__ = ["OPENAPI_PATH", "ApiKey", "LocalApiGateway", "Route", "routes_from_openapi"]
 
 
 # -- API keys -----------------------------------------------------------------
@@ -123,34 +132,12 @@ class DailyQuota:
             return True
 
 
-# -- routes -----------------------------------------------------------------------
-
-
-@dataclass(frozen=True)
-class Route:
-    method: str
-    resource: str  # API Gateway resource path, e.g. /v1/schemas/{event_type}
-    pattern: re.Pattern[str]
-
-
-def routes_from_openapi(path: Path = OPENAPI_PATH) -> list[Route]:
-    """The API's resources and methods, read from the OpenAPI document (the one definition of the API)."""
-    document = yaml.safe_load(path.read_text(encoding="utf-8"))
-    routes = []
-    for resource, operations in document["paths"].items():
-        regex = re.sub(r"\\{(\w+)\\}", r"(?P<\1>[^/]+)", re.escape(resource))
-        for method in operations:
-            if method in ("get", "post", "put", "patch", "delete", "head", "options"):
-                routes.append(Route(method.upper(), resource, re.compile(f"^{regex}$")))
-    return routes
-
-
 def rest_proxy_event(
     method: str,
     resource: str,
     path: str,
     *,
-    key: ApiKey,
+    key: ApiKey | None,
     headers: Sequence[tuple[str, str]] = (),
     body: bytes = b"",
     path_params: dict[str, str] | None = None,
@@ -158,6 +145,7 @@ def rest_proxy_event(
     source_ip: str = "127.0.0.1",
     stage: str = "local",
     request_id: str | None = None,
+    authorizer: Mapping[str, Any] | None = None,
 ) -> dict[str, Any]:
     """The REST API proxy event, version 1.0 format, as API Gateway documents it."""
     multi_headers: dict[str, list[str]] = {}
@@ -203,8 +191,8 @@ def rest_proxy_event(
                 "accountId": None,
                 "cognitoIdentityId": None,
                 "caller": None,
-                "apiKey": key.value,
-                "apiKeyId": key.key_id,
+                "apiKey": key.value if key else None,
+                "apiKeyId": key.key_id if key else None,
                 "principalOrgId": None,
                 "sourceIp": source_ip,
                 "cognitoAuthenticationType": None,
@@ -216,7 +204,8 @@ def rest_proxy_event(
                 "clientCert": None,
             },
             "domainName": host,
-            "apiId": "local",
+            "apiId": LOCAL_API_ID,
+            **({"authorizer": dict(authorizer)} if authorizer is not None else {}),
         },
         "body": text if body else None,
         "isBase64Encoded": is_base64,
@@ -238,32 +227,101 @@ class _Server(ThreadingHTTPServer):
     daemon_threads = True
 
 
+JSON_TYPE = ("Content-Type", "application/json")
+
+
+@dataclass(frozen=True)
+class _Request:
+    method: str
+    target: str
+    headers: list[tuple[str, str]]
+    body: bytes
+    source_ip: str
+    request_id: str
+
+    @property
+    def path(self) -> str:
+        return unquote(urlsplit(self.target).path)
+
+    @property
+    def query(self) -> str:
+        return urlsplit(self.target).query
+
+    @property
+    def base_headers(self) -> list[tuple[str, str]]:
+        return [("x-amzn-RequestId", self.request_id)]
+
+    def header(self, name: str) -> str | None:
+        return next((v for k, v in self.headers if k.lower() == name.lower()), None)
+
+
+class _Refused(Exception):
+    """The gateway answers itself (authentication, authorization, usage plan), without the function."""
+
+    def __init__(
+        self,
+        status: int,
+        body: dict[str, Any],
+        headers: Sequence[tuple[str, str]] = (),
+        owner: str | None = None,
+    ):
+        self.status = status
+        self.body = json.dumps(body).encode()
+        self.headers = list(headers)
+        self.owner = owner
+
+
+class _LazyFunction:
+    """A function resolved at its first use (the gateway starts before the functions' environments)."""
+
+    def __init__(self, functions: FunctionResolver, name: str):
+        self._functions = functions
+        self._name = name
+
+    @property
+    def spec(self) -> Any:
+        return self._functions(self._name).spec
+
+    def invoke(self, event: Any, *, wait: bool = True, request_id: str | None = None) -> Any:
+        return self._functions(self._name).invoke(event, wait=wait, request_id=request_id)
+
+    def status(self) -> dict[str, Any]:
+        return self._functions(self._name).status()
+
+    def close(self) -> None:
+        pass
+
+
 class LocalApiGateway:
     def __init__(
         self,
-        handler: LambdaHandler,
+        functions: FunctionResolver,
         keys: Mapping[str, ApiKey],
         limits: Mapping[str, ApiLimits],
         *,
         region: str,
         stage: str = "local",
-        function_name: str = "ingest",
         host: str = "127.0.0.1",
         port: int = 0,
-        routes: list[Route] | None = None,
+        api: ApiDefinition | None = None,
         clock: Callable[[], float] = time.monotonic,
     ):
+        """functions: a function by its `x-platform-function` name; keys: API keys by owner (a team,
+        or an API client); limits: the usage plan of each owner."""
         self._by_value = {key.value: key for key in keys.values()}
         self._buckets = {
             team: TokenBucket(plan.rate_limit, plan.burst_limit, clock) for team, plan in limits.items()
         }
         self._quotas = {team: DailyQuota(plan.quota_per_day) for team, plan in limits.items()}
-        self._routes = routes if routes is not None else routes_from_openapi()
+        self._api = api if api is not None else load_api()
+        self._routes = list(self._api.routes)
         self._region = region
         self._stage = stage
-        self._function_name = function_name
-        self._handler = handler
-        self._invoke_lock = threading.Lock()
+        self._functions = functions
+        self._authorizers = {
+            name: Authorizer(scheme, _LazyFunction(functions, scheme.function), clock)
+            for name, scheme in self._api.authorizers.items()
+        }
         self._stats: dict[str, Counter[int]] = {team: Counter() for team in limits}
         self._stats_lock = threading.Lock()
         self._server = _Server((host, port), self._request_handler_class())
@@ -297,88 +355,168 @@ class LocalApiGateway:
         self.stop()
 
     def stats(self) -> dict[str, dict[int, int]]:
-        """Responses per team and status code, including the gateway's own 429s."""
+        """Responses per key owner and status code, including the gateway's own 429s."""
         with self._stats_lock:
             return {team: dict(counts) for team, counts in self._stats.items()}
+
+    def authorizer_stats(self) -> dict[str, dict[str, int]]:
+        return {name: dict(authorizer.stats) for name, authorizer in self._authorizers.items()}
 
     def _count(self, team: str, status: int) -> None:
         with self._stats_lock:
             self._stats.setdefault(team, Counter())[status] += 1
+
+    def method_arn(self, method: str, resource_path: str) -> str:
+        return (
+            f"arn:aws:execute-api:{self._region}:{MOTO_ACCOUNT_ID}:{LOCAL_API_ID}/{self._stage}/"
+            f"{method}/{resource_path.lstrip('/')}"
+        )
 
     # -- one request ---------------------------------------------------------
 
     def handle(
         self, method: str, target: str, headers: list[tuple[str, str]], body: bytes, source_ip: str
     ) -> tuple[int, list[tuple[str, str]], bytes]:
-        request_id = str(uuid.uuid4())
-        base_headers = [("x-amzn-RequestId", request_id)]
-        json_type = ("Content-Type", "application/json")
-        url = urlsplit(target)
-        path = unquote(url.path)
-        route, path_params, allowed = self._match(method, path)
+        request = _Request(method, target, headers, body, source_ip, str(uuid.uuid4()))
+        route, path_params, allowed = self._match(method, request.path)
         if route is None:
-            # API Gateway answers 403 "Missing Authentication Token" here; a clear 404/405 helps more locally.
-            status = 405 if allowed else 404
-            message = f"{method} is not allowed on {path}" if allowed else f"no resource {path}"
-            headers_out = [*base_headers, json_type]
-            if allowed:  # RFC 9110: a 405 lists the methods the resource supports
-                methods = sorted({r.method for r in self._routes if r.pattern.match(path)})
-                headers_out.append(("Allow", ", ".join(methods)))
-            return status, headers_out, _error_body(message, request_id)
-
-        header_map = {name.lower(): value for name, value in headers}
-        api_key = header_map.get("x-api-key")
-        if not api_key:
-            return (
-                401,
-                [*base_headers, json_type],
-                _error_body("missing API key (x-api-key header)", request_id),
-            )
-        key = self._by_value.get(api_key)
-        if key is None:
-            return 403, [*base_headers, json_type], _error_body("Forbidden", request_id)
-        wait = self._buckets[key.team].take() if key.team in self._buckets else 0.0
-        if wait or (key.team in self._quotas and not self._quotas[key.team].take()):
-            self._count(key.team, 429)
-            retry_after = str(max(1, math.ceil(wait))) if wait else "3600"
-            message = "Too Many Requests" if wait else "Limit Exceeded"
-            return (
-                429,
-                [*base_headers, json_type, ("Retry-After", retry_after)],
-                _error_body(message, request_id),
-            )
+            return self._no_route(request, allowed)
+        try:
+            grant, latency = self._authorize(route, request, path_params)
+            key = self._api_key(route, request, grant)
+            owner = key.team if key else None
+            if owner is not None:
+                self._throttle(owner)
+        except _Refused as refused:
+            if refused.owner is not None:
+                self._count(refused.owner, refused.status)
+            return refused.status, [*request.base_headers, JSON_TYPE, *refused.headers], refused.body
         if len(body) > MAX_PAYLOAD_BYTES:
-            self._count(key.team, 413)
-            return 413, [*base_headers, json_type], _error_body("Request Too Long", request_id)
-
+            self._count(owner or "-", 413)
+            return (
+                413,
+                [*request.base_headers, JSON_TYPE],
+                _error_body("Request Too Long", request.request_id),
+            )
         event = rest_proxy_event(
             method,
             route.resource,
-            path,
+            request.path,
             key=key,
             headers=headers,
             body=body,
             path_params=path_params,
-            query=url.query,
+            query=request.query,
             source_ip=source_ip,
             stage=self._stage,
-            request_id=request_id,
+            request_id=request.request_id,
+            authorizer=grant.request_context(latency) if grant else None,
         )
+        status, response_headers, response_body = self._integrate(route, event, request.request_id)
+        self._count(owner or "-", status)
+        return status, [*request.base_headers, *response_headers], response_body
+
+    def _no_route(self, request: _Request, allowed: bool) -> tuple[int, list[tuple[str, str]], bytes]:
+        # API Gateway answers 403 "Missing Authentication Token" here; a clear 404/405 helps more locally.
+        status = 405 if allowed else 404
+        message = (
+            f"{request.method} is not allowed on {request.path}" if allowed else f"no resource {request.path}"
+        )
+        headers_out = [*request.base_headers, JSON_TYPE]
+        if allowed:  # RFC 9110: a 405 lists the methods the resource supports
+            methods = sorted({r.method for r in self._routes if r.pattern.match(request.path)})
+            headers_out.append(("Allow", ", ".join(methods)))
+        return status, headers_out, _error_body(message, request.request_id)
+
+    def _authorize(
+        self, route: Route, request: _Request, path_params: dict[str, str]
+    ) -> tuple[Grant | None, int]:
+        if route.authorizer is None:
+            return None, 0
+        authorizer = self._authorizers[route.authorizer.name]
+        started = time.monotonic()
+        event = rest_proxy_event(
+            request.method,
+            route.resource,
+            request.path,
+            key=None,
+            headers=request.headers,
+            path_params=path_params,
+            query=request.query,
+            source_ip=request.source_ip,
+            stage=self._stage,
+            request_id=request.request_id,
+        )
+        method_arn = self.method_arn(request.method, route.resource)
+        event = {
+            "type": "REQUEST",
+            "methodArn": method_arn,
+            **{k: v for k, v in event.items() if k != "body"},
+        }
         try:
-            with self._invoke_lock:
-                result = self._handler(
-                    event,
-                    LocalLambdaContext(
-                        self._function_name, self._region, timeout_seconds=INGEST_TIMEOUT_SECONDS
-                    ),
+            identity = authorizer.identity(event["headers"], event["queryStringParameters"] or {})
+            grant = authorizer.authorize(identity, event, method_arn)
+        except Unauthorized:
+            raise _Refused(401, {"message": "Unauthorized"}) from None
+        except Denied:
+            message = "User is not authorized to access this resource with an explicit deny"
+            raise _Refused(403, {"Message": message}) from None
+        except AuthorizerFailed:
+            log.exception(
+                "the authorizer %s failed for request %s", route.authorizer.name, request.request_id
+            )
+            raise _Refused(
+                500, {"message": None}, headers=[("x-amzn-ErrorType", "AuthorizerConfigurationException")]
+            ) from None
+        return grant, int((time.monotonic() - started) * 1000)
+
+    def _api_key(self, route: Route, request: _Request, grant: Grant | None) -> ApiKey | None:
+        """The key whose usage plan meters the request: the authorizer's usageIdentifierKey, else the
+        x-api-key header of a route that requires one."""
+        if grant is not None and (grant.usage_identifier_key or self._api.api_key_source == "AUTHORIZER"):
+            value = grant.usage_identifier_key
+            if not value:
+                raise _Refused(403, {"message": "Forbidden", "request_id": request.request_id})
+        elif route.api_key_required:
+            value = request.header("x-api-key")
+            if not value:
+                raise _Refused(
+                    401, {"message": "missing API key (x-api-key header)", "request_id": request.request_id}
                 )
-            status, response_headers, response_body = self._from_proxy_result(result)
-        except Exception:
+        else:
+            return None
+        key = self._by_value.get(value)
+        if key is None:
+            raise _Refused(403, {"message": "Forbidden", "request_id": request.request_id})
+        return key
+
+    def _throttle(self, owner: str) -> None:
+        wait = self._buckets[owner].take() if owner in self._buckets else 0.0
+        if wait or (owner in self._quotas and not self._quotas[owner].take()):
+            retry_after = str(max(1, math.ceil(wait))) if wait else "3600"
+            message = "Too Many Requests" if wait else "Limit Exceeded"
+            raise _Refused(429, {"message": message}, headers=[("Retry-After", retry_after)], owner=owner)
+
+    def _integrate(
+        self, route: Route, event: dict[str, Any], request_id: str
+    ) -> tuple[int, list[tuple[str, str]], bytes]:
+        """Invoke the route's function (a synchronous Invoke: throttled, not queued, over its concurrency)."""
+        try:
+            invocation = self._functions(route.function).invoke(event, wait=False, request_id=request_id)
+        except Throttled:
+            log.warning("%s is throttled (reserved concurrency) for request %s", route.function, request_id)
+            return 500, [JSON_TYPE], _error_body("Internal server error")
+        if invocation.error_type == "Sandbox.Timedout":
+            return 504, [JSON_TYPE], _error_body("Endpoint request timed out")
+        if invocation.failed:
             # A function error is a platform fault: API Gateway answers 502 and the logs say why.
-            log.exception("the function failed for request %s", request_id)
-            status, response_headers, response_body = 502, [json_type], _error_body("Internal server error")
-        self._count(key.team, status)
-        return status, [*base_headers, *response_headers], response_body
+            log.error("%s failed for request %s: %s", route.function, request_id, invocation.error_message)
+            return 502, [JSON_TYPE], _error_body("Internal server error")
+        try:
+            return self._from_proxy_result(invocation.payload)
+        except ValueError:
+            log.exception("%s answered no proxy response for request %s", route.function, request_id)
+            return 502, [JSON_TYPE], _error_body("Internal server error")
 
     def _match(self, method: str, path: str) -> tuple[Route | None, dict[str, str], bool]:
         allowed = False

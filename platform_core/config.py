@@ -267,6 +267,19 @@ class ServiceSecret(_Strict):
     description: str = Field(min_length=1)
 
 
+class MailSender(_Strict):
+    """E-mail a service sends. In AWS: an SES v2 domain identity for the sender's domain (DKIM) and a
+    configuration set publishing bounces, complaints and deliveries, the role allowed to send from this
+    address only. Locally: the SMTP mail sink. The function gets MAIL_FROM and MAIL_CONFIGURATION_SET."""
+
+    from_address: str = Field(pattern=r"^[A-Za-z0-9._%+-]+@[A-Za-z0-9.-]+\.[A-Za-z]{2,}$")
+    reply_to: str | None = Field(default=None, pattern=r"^[A-Za-z0-9._%+-]+@[A-Za-z0-9.-]+\.[A-Za-z]{2,}$")
+
+    @property
+    def domain(self) -> str:
+        return self.from_address.rsplit("@", 1)[1]
+
+
 class Service(_Strict):
     """One Lambda a team runs on the platform. Everything else (packaging, Terraform, the local
     runtime, status, the demo) is derived from this declaration."""
@@ -291,6 +304,8 @@ class Service(_Strict):
     secrets: dict[str, ServiceSecret] = {}
     # An authorizer's user pool, scopes and API clients (only with an `authorizer` trigger).
     identity: Identity | None = None
+    # The sender address and SES identity of a service that sends e-mail.
+    mail: MailSender | None = None
 
     @property
     def package(self) -> str:

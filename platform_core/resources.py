@@ -1,8 +1,8 @@
 """Every AWS resource name of one environment, derived from the platform configuration.
 
 Terraform creates the same resources (with the account id appended to bucket
-names) and passes the names to the Lambdas as the environment variables that
-`lambda_environment()` returns here.
+names) and gives each function the environment `function_environment()` returns
+here; the local runtime gives its execution environments exactly the same.
 """
 
 from __future__ import annotations
@@ -10,7 +10,14 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 from platform_core import naming
-from platform_core.config import PlatformConfig
+from platform_core.config import PlatformConfig, Service
+
+# The platform's own functions (not declared services): API Gateway's integration, the stream's
+# consumer, the outbox's consumer. Their names are <project>-<env>-<function>.
+INGEST = "ingest"
+FANOUT = "fanout"
+KAFKA_BRIDGE = "kafka-bridge"
+PLATFORM_FUNCTIONS = (INGEST, FANOUT, KAFKA_BRIDGE)
 
 
 @dataclass(frozen=True)
@@ -74,11 +81,6 @@ class Resources:
     def fanout_failure_queue(self) -> str:
         return naming.fanout_failure_queue(self.project, self.env)
 
-    @property
-    def orders_table(self) -> str:
-        """The orders team's order state (its reference consumer's own table, not a platform one)."""
-        return naming.resource_name(self.project, self.env, "order-state", "orders")
-
     def queues_with_dlq(self) -> list[tuple[str, str]]:
         """(queue, its DLQ) for every subscribing team and for the Kafka outbox."""
         pairs = [(self.team_queue(t), self.team_dlq(t)) for t in self.config.sqs_subscriber_teams]
@@ -93,7 +95,7 @@ class Resources:
         }
 
     def lambda_environment(self) -> dict[str, str]:
-        """The environment variables the Lambdas read (Terraform sets the same names)."""
+        """What every platform function reads (Terraform's `lambda_environment` local sets the same names)."""
         return {
             "PLATFORM_ENV": self.env,
             "EVENTS_TABLE": self.events_table,
@@ -101,6 +103,93 @@ class Resources:
             "REJECTED_BUCKET": self.rejected_bucket,
             "CURATED_BUCKET": self.curated_bucket,
             "OUTBOX_QUEUE_NAME": self.outbox_queue,
-            "ORDERS_TABLE": self.orders_table,
             "POWERTOOLS_METRICS_NAMESPACE": self.project,
         }
+
+    # -- functions: the platform's own and the declared services -------------------------------
+
+    @property
+    def functions(self) -> tuple[str, ...]:
+        """Every function of the environment: the platform's, then the declared services in config order."""
+        return (*PLATFORM_FUNCTIONS, *self.config.services)
+
+    def service(self, name: str) -> Service:
+        service = self.config.services.get(name)
+        if service is None:
+            known = ", ".join(self.config.services) or "none"
+            raise KeyError(f"no service {name!r} in the configuration (declared: {known})")
+        return service
+
+    def function_name(self, function: str) -> str:
+        """The Lambda function name of a platform function or a declared service."""
+        if function in PLATFORM_FUNCTIONS:
+            return naming.resource_name(self.project, self.env, function)
+        return naming.service_function(self.project, self.env, self.service(function).team, function)
+
+    def service_tables(self, name: str) -> dict[str, str]:
+        """Short name -> table name of the tables a service declares."""
+        service = self.service(name)
+        return {
+            short: naming.service_table(self.project, self.env, service.team, short)
+            for short in service.tables
+        }
+
+    def service_buckets(self, name: str) -> dict[str, str]:
+        """Short name -> bucket name of the buckets a service declares."""
+        service = self.service(name)
+        return {
+            short: naming.service_bucket(self.project, self.env, service.team, short, self.account_id)
+            for short in service.buckets
+        }
+
+    def service_secrets(self, name: str) -> dict[str, str]:
+        """Short name -> Secrets Manager secret name of the secrets a service declares."""
+        service = self.service(name)
+        return {
+            short: naming.service_secret(self.project, self.env, service.team, short)
+            for short in service.secrets
+        }
+
+    def service_queue(self, name: str) -> str:
+        """The queue S3 notifications feed, for a service with an `s3` trigger (its DLQ: service_dlq)."""
+        return naming.service_queue(self.project, self.env, self.service(name).team, name)
+
+    def service_dlq(self, name: str) -> str:
+        return naming.service_dlq(self.project, self.env, self.service(name).team, name)
+
+    def team_api_key_secret(self, team: str) -> str:
+        return naming.team_api_key_secret(self.project, self.env, team)
+
+    def function_environment(self, function: str, *, api_url: str | None = None) -> dict[str, str]:
+        """The environment variables of a function, exactly as Terraform sets them.
+
+        A declared service gets PLATFORM_ENV, POWERTOOLS_SERVICE_NAME, POWERTOOLS_METRICS_NAMESPACE,
+        TEAM, TABLE_<SHORT> and BUCKET_<SHORT> for its own tables and buckets and those of the
+        services it `uses`, SECRET_<SHORT> for its own secrets, PLATFORM_API_URL (`api_url`, the stage URL) and PLATFORM_API_KEY_SECRET
+        when it emits events, then its declared `environment`. A platform function gets
+        `lambda_environment()` and its POWERTOOLS_SERVICE_NAME; what only exists once deployed
+        (the ingest's API_KEY_TEAMS, the bridge's Kafka cluster) is added by whoever deploys it.
+        """
+        if function in PLATFORM_FUNCTIONS:
+            return {**self.lambda_environment(), "POWERTOOLS_SERVICE_NAME": function}
+        service = self.service(function)
+        environment = {
+            "PLATFORM_ENV": self.env,
+            "POWERTOOLS_SERVICE_NAME": function,
+            "POWERTOOLS_METRICS_NAMESPACE": self.project,
+            "TEAM": service.team,
+        }
+        for owner in (function, *service.uses):
+            for short, table in self.service_tables(owner).items():
+                environment[f"TABLE_{naming.env_var_suffix(short)}"] = table
+            for short, bucket in self.service_buckets(owner).items():
+                environment[f"BUCKET_{naming.env_var_suffix(short)}"] = bucket
+        for short, secret in self.service_secrets(function).items():
+            environment[f"SECRET_{naming.env_var_suffix(short)}"] = secret
+        if service.emits:
+            if not api_url:
+                raise ValueError(f"service {function} emits events: its environment needs the API's URL")
+            environment["PLATFORM_API_URL"] = api_url
+            environment["PLATFORM_API_KEY_SECRET"] = self.team_api_key_secret(service.team)
+        environment.update(service.environment)
+        return environment

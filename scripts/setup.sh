@@ -39,6 +39,21 @@ if [ -n "$missing_tesseract" ]; then
   DEBIAN_FRONTEND=noninteractive $SUDO apt-get install -y -qq --no-install-recommends $missing_tesseract
 fi
 
+# Pango, HarfBuzz and the DejaVu fonts: WeasyPrint's native libraries for the invoice service's PDFs
+# (the same packages its Lambda image carries, from its declaration in config/platform.yaml).
+PDF_PACKAGES="libpango-1.0-0 libpangoft2-1.0-0 libharfbuzz-subset0 fonts-dejavu-core"
+missing_pdf=""
+for package in $PDF_PACKAGES; do
+  dpkg-query -W -f='${Status}' "$package" 2>/dev/null | grep -q "install ok installed" || missing_pdf="$missing_pdf $package"
+done
+if [ -n "$missing_pdf" ]; then
+  echo "setup: installing$missing_pdf (PDF rendering for the invoice service)"
+  SUDO=""; [ "$(id -u)" -eq 0 ] || SUDO="sudo"
+  $SUDO apt-get update -qq
+  # shellcheck disable=SC2086
+  DEBIAN_FRONTEND=noninteractive $SUDO apt-get install -y -qq --no-install-recommends $missing_pdf
+fi
+
 # checkov (the Terraform security scan in `make test`) lives in its own venv:
 # its dependency pins would fight the project's.
 CHECKOV_VENV=.venv-checkov

@@ -55,11 +55,11 @@ from rich.console import Console
 from rich.live import Live
 from rich.table import Table
 
-from local_platform.gateway import LambdaHandler
-from local_platform.kafka_broker import KafkaBroker
+from local_platform.pollers.wiring import Triggers
 from local_platform.runtime import LocalPlatform
 from platform_core.config import ROOT, PlatformConfig, get_config
 from platform_core.local_state import running_state
+from tools import sinks
 from tools.traffic import Kind, TrafficGenerator
 
 LOCALHOST = ("127.0.0.1", "localhost")
@@ -344,8 +344,7 @@ class CpuMeter:
 
     Threads are grouped by name: the pollers (named after their functions), the
     fan-out's SQS sender pool, the ingest handler's DynamoDB write pool; the
-    handler itself runs in the gateway's short-lived request threads, so it is
-    measured where it runs (`metered`, thread CPU time around each invocation).
+    handlers themselves run in the functions' worker processes.
     """
 
     GROUPS = (
@@ -359,24 +358,9 @@ class CpuMeter:
 
     def __init__(self) -> None:
         self._processes: dict[str, psutil.Process] = {}
-        self.handler_cpu = 0.0
-        self.handler_calls = 0
         self._lock = threading.Lock()
         self._start: dict[str, float] = {}
         self._threads_start: dict[int, float] = {}
-
-    def metered(self, handler: LambdaHandler) -> LambdaHandler:
-        def invoke(event: dict[str, Any], context: Any) -> dict[str, Any]:
-            started = time.thread_time()
-            try:
-                return handler(event, context)
-            finally:
-                spent = time.thread_time() - started
-                with self._lock:
-                    self.handler_cpu += spent
-                    self.handler_calls += 1
-
-        return invoke
 
     def _process_cpu(self) -> dict[str, float]:
         result = {}
@@ -407,7 +391,7 @@ class CpuMeter:
                     break
         per_event = 1e6 / max(1, events)
         processes = {name: end[name] - self._start[name] for name in end}
-        functions = {"ingest handler (request threads)": self.handler_cpu, **groups} if in_process else {}
+        functions = dict(groups) if in_process else {}
         return {
             "events": events,
             "seconds": round(seconds, 1),
@@ -417,9 +401,6 @@ class CpuMeter:
             "platform_process_us_per_event": {
                 name: round(cpu * per_event, 1) for name, cpu in functions.items()
             },
-            "handler_us_per_request": round(self.handler_cpu / self.handler_calls * 1e6, 1)
-            if in_process and self.handler_calls
-            else None,
             "requests": requests_made,
         }
 
@@ -430,9 +411,6 @@ class MeteredPlatform(LocalPlatform):
     def __init__(self, config: PlatformConfig, meter: CpuMeter):
         super().__init__(config, state_path=None)
         self._meter = meter
-
-    def ingest_handler(self) -> LambdaHandler:
-        return self._meter.metered(super().ingest_handler())
 
 
 def child_processes(pid: int) -> dict[str, int]:
@@ -453,65 +431,82 @@ def child_processes(pid: int) -> dict[str, int]:
 # -- soak: counts at every sink ---------------------------------------------------------------
 
 
-def expected_sinks(config: PlatformConfig, env: str, accepted: Counter[str]) -> dict[str, int]:
-    from platform_core import naming
-
-    expected: dict[str, int] = {
-        "events table items": sum(accepted.values()),
-        "raw zone events": sum(accepted.values()),
-    }
-    for team in config.sqs_subscriber_teams:
-        expected[f"queue {team}"] = sum(n for t, n in accepted.items() if team in config.sqs_subscribers(t))
-    for event_type in config.kafka_event_types:
-        expected[f"topic {naming.topic_name(env, event_type)}"] = accepted.get(event_type, 0)
-    expected["fan-out failure queue"] = 0
-    return expected
-
-
-def observed_sinks(platform: LocalPlatform, expected: dict[str, int], timeout: float) -> dict[str, int]:
-    """What each sink holds, once the fan-out side has caught up (or the timeout passed)."""
-    from local_platform.pollers.wiring import FanoutPollers
-    from platform_core import naming
-    from tools.demo_steps.fanout import raw_zone
-    from tools.status import count_items, count_topic_messages, queue_depths
-
+def soak_report(platform: LocalPlatform, accepted: Counter[str], timeout: float) -> dict[str, Any]:
+    """Every sink against what the accepted events (event type -> count) must have put there."""
     resources = platform.resources
-    components: list[object] = list(platform.components)
-    [fanout] = [c for c in components if isinstance(c, FanoutPollers)]
-    [broker] = [c for c in components if isinstance(c, KafkaBroker)]
-    deadline = time.monotonic() + timeout
-    while True:
-        items = count_items(resources.events_table)
-        raw = sum(len(ids) for ids in raw_zone(resources).values())
-        depths = queue_depths(resources)
-        outbox = depths[resources.outbox_queue]
-        # The orders queue need not drain: what it holds, in flight or not, counts as delivered.
-        settled = outbox["visible"] + outbox["in_flight"] == 0
-        if (items, raw) == (expected["events table items"], expected["raw zone events"]) and settled:
-            break
-        if time.monotonic() > deadline:
-            break
-        time.sleep(2)
-    # Stopped, so what it consumed and what the queue holds are read at one moment.
-    fanout.orders.stop()
-    depths = queue_depths(resources)
-    observed = {"events table items": items, "raw zone events": raw}
-    for team in resources.config.sqs_subscriber_teams:
-        queue, dlq = depths[resources.team_queue(team)], depths[resources.team_dlq(team)]
-        held = queue["visible"] + queue["in_flight"] + dlq["visible"] + dlq["in_flight"]
-        if team == "orders":
-            held += fanout.orders.stats.messages_deleted  # what the order processor consumed
-        observed[f"queue {team}"] = held
-    settings = broker.settings()
-    for event_type in resources.config.kafka_event_types:
-        topic = naming.topic_name(resources.env, event_type)
-        observed[f"topic {topic}"] = count_topic_messages(settings, topic)
-    failure = depths[resources.fanout_failure_queue]
-    observed["fan-out failure queue"] = failure["visible"] + failure["in_flight"]
-    return observed
+    expected = sinks.expected_counts(resources.config, resources.env, accepted)
+    sinks.wait_until_delivered(resources, expected, timeout)
+    # Stopped first, so what the consumers took and what their queues hold are read at one moment.
+    triggers = sinks.component(platform, Triggers)
+    if triggers is not None:
+        for team in resources.config.sqs_subscriber_teams:
+            service = triggers.queue_consumer(team)
+            if service is not None:
+                triggers.poller(service).stop()
+    held = sinks.observe(resources, sinks.broker_connection(platform), sinks.consumed_from_queues(platform))
+    counts = sinks.account(resources.config, resources.env, expected, held)
+    return {
+        "sinks": {
+            c.sink: {
+                "guarantee": str(c.delivery),
+                "expected": c.expected,
+                "held": None if c.held is None else c.held.copies,
+                "distinct": None if c.held is None else c.held.distinct,
+                "ok": c.ok,
+            }
+            for c in counts
+        },
+        "problems": sinks.problems(counts),
+        "every_sink_agrees": all(c.ok for c in counts),
+    }
 
 
 # -- command line -----------------------------------------------------------------------------
+
+
+@dataclass
+class Target:
+    gateway_url: str
+    api_keys: dict[str, str]
+    description: str
+    pid: int
+    platform: MeteredPlatform | None  # when started here: every sink can be counted afterwards
+
+
+def start_target(stack: ExitStack, config: PlatformConfig, meter: CpuMeter, *, fresh: bool) -> Target:
+    """The running platform of .local/platform.json, or (fresh, or none running) one started here."""
+    state = None if fresh else running_state()
+    if state is not None:
+        return Target(
+            state["gateway_url"],
+            state["api_keys"],
+            f"the running platform (pid {state['pid']})",
+            int(state["pid"]),
+            None,
+        )
+    platform = MeteredPlatform(config, meter)
+    stack.enter_context(platform)
+    keys = {team: key.value for team, key in platform.api_keys.items()}
+    return Target(
+        platform.gateway_url, keys, "a platform started by the load generator", psutil.Process().pid, platform
+    )
+
+
+def warm_up(target: Target) -> None:
+    """An authenticated GET per team builds the ingest service (the cold start) before anything is measured."""
+    for key in target.api_keys.values():
+        requests.get(
+            f"{target.gateway_url}/v1/schemas", headers={"x-api-key": key}, timeout=30
+        ).raise_for_status()
+
+
+def drive(load: OpenLoop, console: Console, show_progress: bool) -> None:
+    if not show_progress:
+        load.run()
+        return
+    with Live(progress_table(load), console=console, refresh_per_second=4) as live:
+        load.run(on_tick=lambda current: live.update(progress_table(current)))
+        live.update(progress_table(load))
 
 
 def run(
@@ -519,60 +514,31 @@ def run(
 ) -> dict[str, Any]:
     """One load run (against a running platform, or one started here); the report as a dict."""
     config = get_config()
-    state = None if soak or own_platform else running_state()
     meter = CpuMeter()
     with ExitStack() as stack:
-        platform: MeteredPlatform | None = None
-        if state is None:
-            platform = MeteredPlatform(config, meter)
-            stack.enter_context(platform)
-            gateway_url = platform.gateway_url
-            keys = {team: key.value for team, key in platform.api_keys.items()}
-            target = "a platform started by the load generator"
-        else:
-            gateway_url = state["gateway_url"]
-            keys = state["api_keys"]
-            target = f"the running platform (pid {state['pid']})"
-        unknown = set(plan.teams) - set(keys)
+        target = start_target(stack, config, meter, fresh=soak or own_platform)
+        unknown = set(plan.teams) - set(target.api_keys)
         if unknown:
             raise SystemExit(f"unknown teams: {', '.join(sorted(unknown))}")
-        pid = psutil.Process().pid if state is None else int(state["pid"])
-        load = OpenLoop(gateway_url, keys, plan, config)
-        # An authenticated GET builds the ingest service (the cold start) before anything is measured.
-        for key in keys.values():
-            requests.get(
-                f"{gateway_url}/v1/schemas", headers={"x-api-key": key}, timeout=30
-            ).raise_for_status()
-        console.print(f"[bold]Load[/] against {target}: {gateway_url}")
-        meter.start({"platform process": pid} | child_processes(pid))
-        if show_progress:
-            with Live(progress_table(load), console=console, refresh_per_second=4) as live:
-                load.run(on_tick=lambda current: live.update(progress_table(current)))
-                live.update(progress_table(load))
-        else:
-            load.run()
+        load = OpenLoop(target.gateway_url, target.api_keys, plan, config)
+        warm_up(target)
+        console.print(f"[bold]Load[/] against {target.description}: {target.gateway_url}")
+        meter.start({"platform process": target.pid} | child_processes(target.pid))
+        drive(load, console, show_progress)
         report = load.report()
-        events = sum(s.accepted + s.duplicate + s.rejected for s in load.stats.values())
-        report["target"] = target
+        report["target"] = target.description
         report["cpu"] = meter.stop(
-            events,
+            sum(s.accepted + s.duplicate + s.rejected for s in load.stats.values()),
             sum(s.requests for s in load.stats.values()),
             load.elapsed,
-            in_process=platform is not None,
+            in_process=target.platform is not None,
         )
-        if soak and platform is not None:
+        if soak and target.platform is not None:
             accepted: Counter[str] = Counter()
             for stats in load.stats.values():
                 accepted.update(stats.accepted_types)
-            expected = expected_sinks(config, platform.env, accepted)
             with console.status("soak: waiting for every sink to settle, then counting..."):
-                observed = observed_sinks(platform, expected, timeout=max(120.0, plan.duration))
-            report["soak"] = {
-                "sinks": {
-                    name: {"expected": n, "observed": observed.get(name)} for name, n in expected.items()
-                },
-                "lost_nothing": all(observed.get(name) == n for name, n in expected.items()),
-            }
+                report["soak"] = soak_report(target.platform, accepted, timeout=max(120.0, plan.duration))
     return report
 
 
@@ -623,16 +589,23 @@ def print_report(report: dict[str, Any], console: Console) -> None:
     if cpu["platform_process_us_per_event"]:
         console.print(f"  in the platform process (us/event): {cpu['platform_process_us_per_event']}")
     if "soak" in report:
-        sinks = Table("sink", "expected", "observed", title="Soak: every sink")
+        table = Table("sink", "guarantee", "expected", "held", "distinct", title="Soak: every sink")
         for name, counts in report["soak"]["sinks"].items():
-            ok = counts["expected"] == counts["observed"]
-            sinks.add_row(
-                name,
+            style = "" if counts["ok"] else "[red]"
+            table.add_row(
+                f"{style}{name}",
+                counts["guarantee"],
                 str(counts["expected"]),
-                str(counts["observed"]) if ok else f"[red]{counts['observed']}[/]",
+                f"{style}{counts['held']}",
+                "-" if counts["distinct"] is None else str(counts["distinct"]),
             )
-        console.print(sinks)
-        console.print("[green]nothing lost[/]" if report["soak"]["lost_nothing"] else "[red]counts differ[/]")
+        console.print(table)
+        agrees = report["soak"]["every_sink_agrees"]
+        console.print(
+            "[green]nothing lost, nothing twice[/]"
+            if agrees
+            else "[red]" + "; ".join(report["soak"]["problems"])
+        )
 
 
 @contextmanager
@@ -690,5 +663,5 @@ def main(argv: list[str] | None = None) -> int:
         print_report(report, console)
     if args.json:
         args.json.write_text(json.dumps(report, indent=2) + "\n", encoding="utf-8")
-    failed = report["total"]["errors"] > 0 or ("soak" in report and not report["soak"]["lost_nothing"])
+    failed = report["total"]["errors"] > 0 or ("soak" in report and not report["soak"]["every_sink_agrees"])
     return 1 if failed else 0

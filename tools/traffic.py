@@ -10,10 +10,16 @@ instead (`orders.order_cancelled`), one in twenty rejected for want of stock
 Payloads carry consistent business data (the invoice total is the order total,
 the reservation holds the ordered lines). The same seed gives the same events.
 
+Documents are also uploaded outside any order (contracts, receipts...), and the
+document service's verdict on each upload follows it (`documents.document_processed`,
+now and then `documents.document_rejected`).
+
 `TrafficGenerator.mix()` adds what real producers also send: retries of
 events already sent (same event_id) and invalid events (each mutation is one
-a client really makes, and is rejected with a known reason). The demo, the
-benchmarks and the load generator all draw from here.
+a client really makes, and is rejected with a known reason). `stored()` gives
+an event as the ingest API stores it, and `lake_events()` / `raw_objects()`
+a history spread over hours, written as the fan-out writes the raw zone. The
+demo, the load generator, the benchmarks and the tests all draw from here.
 """
 
 from __future__ import annotations
@@ -24,7 +30,7 @@ import json
 import random
 import time
 import uuid
-from collections.abc import Iterator
+from collections.abc import Iterable, Iterator
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from decimal import Decimal
@@ -33,7 +39,10 @@ from typing import Any
 
 import requests
 
+from platform_core import naming
 from platform_core.config import PlatformConfig, get_config
+from platform_core.envelope import Event
+from platform_core.raw_zone import encode_lines
 
 SOURCES = {"orders": "order-service", "billing": "billing-service", "documents": "document-service"}
 CATALOG = {  # sku -> unit price (EUR)
@@ -46,16 +55,22 @@ CATALOG = {  # sku -> unit price (EUR)
     "SKU-SOFA-3P": Decimal("1299.00"),
     "SKU-CABLE-USB": Decimal("9.99"),
 }
-COUNTRIES = {
-    "FR": ("fr-FR", Decimal("0.20")),
-    "DE": ("de-DE", Decimal("0.19")),
-    "ES": ("es-ES", Decimal("0.21")),
+COUNTRIES = {  # shipping country -> (locale, VAT rate, currency); catalog prices are read in that currency
+    "FR": ("fr-FR", Decimal("0.20"), "EUR"),
+    "DE": ("de-DE", Decimal("0.19"), "EUR"),
+    "ES": ("es-ES", Decimal("0.21"), "EUR"),
+    "GB": ("en-GB", Decimal("0.20"), "GBP"),
 }
+DOCUMENT_TYPES = ("delivery_note", "contract", "receipt", "identity_proof", "other")
 CHANNELS = ("web", "web", "web", "mobile", "mobile", "store", "api", "marketplace")
 WAREHOUSES = ("WH-PAR-1", "WH-LYO-2", "WH-BER-1")
 CANCEL_REASONS = ("customer_request", "payment_failed", "out_of_stock", "fraud_suspected")
 CENT = Decimal("0.01")
 REJECTED_EVERY = 20  # one order in twenty is rejected by the saga (out of stock)
+CANCELLED_SHARE = 0.1  # of the reserved orders
+UPLOADS_PER_ORDER = 0.2  # documents uploaded outside any order, per order
+DOCUMENTS_REFUSED_SHARE = 0.05  # uploads the document service refuses (malformed files)
+PROCESSED_TYPES = ("invoice", "delivery_note")  # upload types the document service's classifier also knows
 
 
 class Kind(StrEnum):
@@ -78,20 +93,41 @@ def _money(amount: Decimal, currency: str = "EUR") -> dict[str, str]:
     return {"amount": str(amount.quantize(CENT)), "currency": currency}
 
 
-HISTORY = timedelta(minutes=5)
+@dataclass(frozen=True)
+class _Order:
+    order_id: str
+    customer_id: str
+    country: str
+    locale: str
+    vat_rate: Decimal
+    currency: str
+    lines: list[dict[str, Any]]
+    total: Decimal
+
+    def money(self, amount: Decimal) -> dict[str, str]:
+        return _money(amount, self.currency)
+
+
+@dataclass(frozen=True)
+class _Invoice:
+    order: _Order
+    sequence: str
+    number: str
+    net: Decimal
 
 
 class TrafficGenerator:
     def __init__(self, seed: int = 0, config: PlatformConfig | None = None, start: datetime | None = None):
         self._rng = random.Random(seed)
         self._config = config or get_config()
-        # Without an explicit start the simulated business clock begins a few minutes
-        # back and never runs ahead of the wall clock, so occurred_at precedes
-        # received_at as it does for real producers.
+        # Without an explicit start the business clock is the wall clock's (never ahead of it):
+        # an event occurs when it is generated, and a producer sends it soon after, so the
+        # lake's occurred_at -> received_at latency measures the platform, not the generator.
         self._follow_wall_clock = start is None
-        self._clock = start or datetime.now(UTC).replace(microsecond=0) - HISTORY
+        self._clock = start or datetime.now(UTC)
         self._orders = 0
         self._invoices = 0
+        self._documents = 0
         # Business ids are sequential within a generator and carry a series drawn from
         # the seed, so generators with different seeds never reuse an order or invoice id.
         self._series = self._rng.randint(1000, 9999)
@@ -106,6 +142,10 @@ class TrafficGenerator:
         if self._follow_wall_clock:
             self._clock = min(self._clock, datetime.now(UTC))
         return self._clock
+
+    def resume_at(self, at: datetime) -> None:
+        """Move the business clock (the lake's generator spreads lifecycles over a time span)."""
+        self._clock = at
 
     def envelope(
         self, event_type: str, payload: dict[str, Any], at: datetime | None = None
@@ -127,137 +167,181 @@ class TrafficGenerator:
     # -- one order's lifecycle -------------------------------------------------
 
     def order_flow(self) -> list[tuple[str, dict[str, Any]]]:
+        """(team, event) for one order, in the order they happen."""
+        order = self._new_order()
+        flow = [self._created(order)]
+        if self._orders % REJECTED_EVERY == 0:
+            return [*flow, self._rejected(flow[0][1]["payload"])]
+        flow.append(self._reserved(order))
+        if self._rng.random() < CANCELLED_SHARE:
+            return [*flow, self._cancelled(order)]
+        flow.append(self._confirmed(flow[0][1]["payload"], order.vat_rate))
+        flow.append(self._invoice_requested(order))
+        invoice = self._new_invoice(order)
+        flow.append(self._invoice_issued(invoice))
+        flow.append(pdf := self._invoice_pdf(invoice))
+        flow.append(self._document_verdict(pdf))
+        return [*flow, self._invoice_mail(invoice)]
+
+    def _new_order(self) -> _Order:
         rng = self._rng
         self._orders += 1
-        year = self._clock.year
-        order_id = f"ORD-{year}-{self._series}-{self._orders:06d}"
-        customer_id = f"CUST-{rng.randint(1, 50_000):06d}"
         country = rng.choice(list(COUNTRIES))
-        locale, vat_rate = COUNTRIES[country]
+        locale, vat_rate, currency = COUNTRIES[country]
         skus = rng.sample(list(CATALOG), k=rng.randint(1, 4))
         quantities = {sku: rng.randint(1, 3) for sku in skus}
-        lines: list[dict[str, Any]] = [
-            {
-                "sku": sku,
-                "quantity": quantities[sku],
-                "unit_price": _money(CATALOG[sku]),
-                "description": sku[4:].title(),
-            }
-            for sku in skus
-        ]
-        total = sum((CATALOG[sku] * quantity for sku, quantity in quantities.items()), Decimal(0))
-        flow = [
-            self.envelope(
-                "orders.order_created",
+        return _Order(
+            order_id=f"ORD-{self._clock.year}-{self._series}-{self._orders:06d}",
+            customer_id=f"CUST-{rng.randint(1, 50_000):06d}",
+            country=country,
+            locale=locale,
+            vat_rate=vat_rate,
+            currency=currency,
+            lines=[
                 {
-                    "order_id": order_id,
-                    "customer_id": customer_id,
-                    "channel": rng.choice(CHANNELS),
-                    "lines": lines,
-                    "total": _money(total),
-                    "shipping_country": country,
-                },
-            )
-        ]
-        if self._orders % REJECTED_EVERY == 0:
-            flow.append(self._rejected(flow[0][1]["payload"]))
-            return flow
-        reserved_at = self._tick()
-        flow.append(
-            self.envelope(
-                "orders.stock_reserved",
-                {
-                    "order_id": order_id,
-                    "reservation_id": f"RES-{self._series}-{self._orders:06d}",
-                    "warehouse_id": rng.choice(WAREHOUSES),
-                    "lines": [{"sku": line["sku"], "quantity": line["quantity"]} for line in lines],
-                    "expires_at": (reserved_at + timedelta(minutes=30)).isoformat(),
-                },
-                at=reserved_at,
-            )
+                    "sku": sku,
+                    "quantity": quantities[sku],
+                    "unit_price": _money(CATALOG[sku], currency),
+                    "description": sku[4:].title(),
+                }
+                for sku in skus
+            ],
+            total=sum((CATALOG[sku] * quantity for sku, quantity in quantities.items()), Decimal(0)),
         )
-        if rng.random() < 0.1:
-            reason = rng.choice(CANCEL_REASONS)
-            cancelled: dict[str, Any] = {
-                "order_id": order_id,
-                "customer_id": customer_id,
-                "reason": reason,
-                "cancelled_by": "system" if reason in ("payment_failed", "fraud_suspected") else "customer",
-            }
-            if reason == "customer_request":
-                cancelled["refund"] = _money(total)
-            flow.append(self.envelope("orders.order_cancelled", cancelled))
-            return flow
 
-        flow.append(self._confirmed(flow[0][1]["payload"], vat_rate))
-        flow.append(
-            self.envelope(
-                "billing.invoice_requested",
-                {
-                    "order_id": order_id,
-                    "customer_id": customer_id,
-                    "amount": _money(total),
-                    "payment_terms_days": rng.choice((0, 14, 30, 30, 45)),
-                    "billing_country": country,
-                },
-            )
+    def _created(self, order: _Order) -> tuple[str, dict[str, Any]]:
+        return self.envelope(
+            "orders.order_created",
+            {
+                "order_id": order.order_id,
+                "customer_id": order.customer_id,
+                "channel": self._rng.choice(CHANNELS),
+                "lines": order.lines,
+                "total": order.money(order.total),
+                "shipping_country": order.country,
+            },
         )
+
+    def _reserved(self, order: _Order) -> tuple[str, dict[str, Any]]:
+        reserved_at = self._tick()
+        return self.envelope(
+            "orders.stock_reserved",
+            {
+                "order_id": order.order_id,
+                "reservation_id": f"RES-{self._series}-{self._orders:06d}",
+                "warehouse_id": self._rng.choice(WAREHOUSES),
+                "lines": [{"sku": line["sku"], "quantity": line["quantity"]} for line in order.lines],
+                "expires_at": (reserved_at + timedelta(minutes=30)).isoformat(),
+            },
+            at=reserved_at,
+        )
+
+    def _cancelled(self, order: _Order) -> tuple[str, dict[str, Any]]:
+        reason = self._rng.choice(CANCEL_REASONS)
+        cancelled: dict[str, Any] = {
+            "order_id": order.order_id,
+            "customer_id": order.customer_id,
+            "reason": reason,
+            "cancelled_by": "system" if reason in ("payment_failed", "fraud_suspected") else "customer",
+        }
+        if reason == "customer_request":
+            cancelled["refund"] = order.money(order.total)
+        return self.envelope("orders.order_cancelled", cancelled)
+
+    def _invoice_requested(self, order: _Order) -> tuple[str, dict[str, Any]]:
+        return self.envelope(
+            "billing.invoice_requested",
+            {
+                "order_id": order.order_id,
+                "customer_id": order.customer_id,
+                "amount": order.money(order.total),
+                "payment_terms_days": self._rng.choice((0, 14, 30, 30, 45)),
+                "billing_country": order.country,
+            },
+        )
+
+    def _new_invoice(self, order: _Order) -> _Invoice:
         self._invoices += 1
-        invoice_number = f"INV-{year}-{self._series}{self._invoices:06d}"
-        net = (total / (1 + vat_rate)).quantize(CENT)
+        return _Invoice(
+            order=order,
+            sequence=f"{self._series}_{self._invoices:06d}",
+            number=f"INV-{self._clock.year}-{self._series}{self._invoices:06d}",
+            net=(order.total / (1 + order.vat_rate)).quantize(CENT),
+        )
+
+    def _invoice_issued(self, invoice: _Invoice) -> tuple[str, dict[str, Any]]:
+        order = invoice.order
         issued_at = self._tick()
-        flow.append(
-            self.envelope(
-                "billing.invoice_issued",
-                {
-                    "invoice_id": f"inv_{self._series}_{self._invoices:06d}",
-                    "invoice_number": invoice_number,
-                    "order_id": order_id,
-                    "customer_id": customer_id,
-                    "net": _money(net),
-                    "tax": _money(total - net),
-                    "total": _money(total),
-                    "issued_at": issued_at.isoformat(),
-                    "due_date": (issued_at + timedelta(days=30)).date().isoformat(),
-                },
-                at=issued_at,
-            )
+        return self.envelope(
+            "billing.invoice_issued",
+            {
+                "invoice_id": f"inv_{invoice.sequence}",
+                "invoice_number": invoice.number,
+                "order_id": order.order_id,
+                "customer_id": order.customer_id,
+                "net": order.money(invoice.net),
+                "tax": order.money(order.total - invoice.net),
+                "total": order.money(order.total),
+                "issued_at": issued_at.isoformat(),
+                "due_date": (issued_at + timedelta(days=30)).date().isoformat(),
+            },
+            at=issued_at,
         )
-        file_name = f"{invoice_number}.pdf"
-        flow.append(
-            self.envelope(
-                "documents.document_uploaded",
-                {
-                    "document_id": f"DOC-{self._series}-{self._invoices:06d}",
-                    "document_type": "invoice",
-                    "order_id": order_id,
-                    "customer_id": customer_id,
-                    "file_name": file_name,
-                    "content_type": "application/pdf",
-                    "size_bytes": rng.randint(40_000, 400_000),
-                    "sha256": hashlib.sha256(f"{invoice_number}:{rng.random()}".encode()).hexdigest(),
-                    "storage_uri": f"s3://stockoss-documents/invoices/{year}/{file_name}",
-                },
-            )
+
+    def _invoice_pdf(self, invoice: _Invoice) -> tuple[str, dict[str, Any]]:
+        file_name = f"{invoice.number}.pdf"
+        return self.envelope(
+            "documents.document_uploaded",
+            {
+                "document_id": f"DOC-{invoice.sequence}",
+                "document_type": "invoice",
+                "order_id": invoice.order.order_id,
+                "customer_id": invoice.order.customer_id,
+                "file_name": file_name,
+                "content_type": "application/pdf",
+                "size_bytes": self._rng.randint(40_000, 400_000),
+                "sha256": hashlib.sha256(f"{invoice.number}:{self._rng.random()}".encode()).hexdigest(),
+                "storage_uri": f"s3://stockoss-documents/invoices/{self._clock.year}/{file_name}",
+            },
         )
-        flow.append(
-            self.envelope(
-                "notifications.notification_requested",
-                {
-                    "notification_id": f"NOTIF-{self._series}-{self._invoices:06d}",
-                    "customer_id": customer_id,
-                    "channel": rng.choice(("email", "email", "sms", "push")),
-                    "template": "invoice_issued",
-                    "locale": locale,
-                    "order_id": order_id,
-                    "variables": {"invoice_number": invoice_number, "total": str(total.quantize(CENT))},
-                },
-            )
+
+    def _invoice_mail(self, invoice: _Invoice) -> tuple[str, dict[str, Any]]:
+        order = invoice.order
+        return self.envelope(
+            "notifications.notification_requested",
+            {
+                "notification_id": f"NOTIF-{invoice.sequence}",
+                "customer_id": order.customer_id,
+                "channel": self._rng.choice(("email", "email", "sms", "push")),
+                "template": "invoice_issued",
+                "locale": order.locale,
+                "order_id": order.order_id,
+                "variables": {"invoice_number": invoice.number, "total": str(order.total.quantize(CENT))},
+            },
         )
-        return flow
+
+    def document_upload(self) -> tuple[str, dict[str, Any]]:
+        """A document a customer or a clerk uploads outside any order (a contract, a receipt...)."""
+        self._documents += 1
+        document_type = self._rng.choice(DOCUMENT_TYPES)
+        file_name = f"{document_type}-{self._series}-{self._documents:06d}.pdf"
+        return self.envelope(
+            "documents.document_uploaded",
+            {
+                "document_id": f"DOC-U{self._series}-{self._documents:06d}",
+                "document_type": document_type,
+                "customer_id": f"CUST-{self._rng.randint(1, 50_000):06d}",
+                "file_name": file_name,
+                "content_type": "application/pdf",
+                "size_bytes": self._rng.randint(1_000, 5_000_000),
+                "sha256": f"{self._rng.getrandbits(256):064x}",
+                "storage_uri": f"s3://stockoss-documents/uploads/{self._clock.year}/{file_name}",
+            },
+        )
 
     def _confirmed(self, created: dict[str, Any], vat_rate: Decimal) -> tuple[str, dict[str, Any]]:
         """The saga's confirmation: the ERP's net prices (catalog prices include VAT)."""
+        currency = created["total"]["currency"]
         lines = []
         for line in created["lines"]:
             unit = (Decimal(line["unit_price"]["amount"]) / (1 + vat_rate)).quantize(CENT)
@@ -265,9 +349,9 @@ class TrafficGenerator:
                 {
                     "sku": line["sku"],
                     "quantity": line["quantity"],
-                    "unit_price": _money(unit),
+                    "unit_price": _money(unit, currency),
                     "vat_rate": format((vat_rate * 100).normalize(), "f"),
-                    "net": _money(unit * line["quantity"]),
+                    "net": _money(unit * line["quantity"], currency),
                 }
             )
         net = sum((Decimal(line["net"]["amount"]) for line in lines), Decimal(0))
@@ -281,9 +365,9 @@ class TrafficGenerator:
                 "sale_order": {"id": self._orders, "name": f"S{self._orders:05d}"},
                 "reservation_id": f"WH/OUT/{self._orders:05d}",
                 "lines": lines,
-                "net": _money(net),
-                "tax": _money(total - net),
-                "total": _money(total),
+                "net": _money(net, currency),
+                "tax": _money(total - net, currency),
+                "total": _money(total, currency),
                 "confirmed_at": self._clock.isoformat(),
             },
         )
@@ -307,9 +391,13 @@ class TrafficGenerator:
         )
 
     def events(self, orders: int) -> Iterator[tuple[str, dict[str, Any]]]:
-        """(team, event) for `orders` order lifecycles, in the order they happen."""
+        """(team, event) for `orders` order lifecycles and the documents uploaded meanwhile, in order."""
         for _ in range(orders):
             yield from self.order_flow()
+            if self._rng.random() < UPLOADS_PER_ORDER:
+                upload = self.document_upload()
+                yield upload
+                yield self._document_verdict(upload)
 
     def event_of_type(self, event_type: str) -> tuple[str, dict[str, Any]]:
         """One valid event of the given type (from a fresh order lifecycle)."""
@@ -318,6 +406,52 @@ class TrafficGenerator:
                 if event["event_type"] == event_type:
                     return team, event
         raise ValueError(f"the generator does not produce {event_type}")
+
+    def _document_verdict(self, upload: tuple[str, dict[str, Any]]) -> tuple[str, dict[str, Any]]:
+        """The document service's verdict on an upload: processed, or now and then refused."""
+        team, event = upload
+        document = event["payload"]
+        common = {
+            key: document[key]
+            for key in ("document_id", "size_bytes", "sha256", "file_name", "order_id", "customer_id")
+            if key in document
+        }
+        if self._rng.random() < DOCUMENTS_REFUSED_SHARE:
+            return self.envelope(
+                "documents.document_rejected",
+                {
+                    **common,
+                    "owner_team": team,
+                    "reason": "malformed",
+                    "detail": "the PDF's cross-reference table is broken",
+                    "declared_content_type": document["content_type"],
+                    "rejected_uri": f"s3://stockoss-documents/rejected/{document['document_id']}.pdf",
+                    "rejected_at": self._tick().isoformat(),
+                },
+            )
+        invoice = document["document_type"] == "invoice"
+        pages = self._rng.randint(1, 4)
+        return self.envelope(
+            "documents.document_processed",
+            {
+                **common,
+                "owner_team": team,
+                "document_type": document["document_type"]
+                if document["document_type"] in PROCESSED_TYPES
+                else "other",
+                "confidence": round(self._rng.uniform(0.6, 0.99), 3),
+                "needs_review": False,
+                "language": self._rng.choice(("fr", "en")),
+                "pages": pages,
+                "ocr_pages": 0 if invoice else self._rng.randint(0, pages),
+                "text_chars": self._rng.randint(300, 6_000),
+                "content_type": document["content_type"],
+                "storage_uri": document["storage_uri"],
+                "uploaded_at": event["occurred_at"],
+                "processed_at": self._tick().isoformat(),
+                "fields": {"invoice_number": document["file_name"].removesuffix(".pdf")} if invoice else {},
+            },
+        )
 
     # -- bad input -------------------------------------------------------------
 
@@ -381,6 +515,62 @@ class TrafficGenerator:
                 bad, mutation = self.invalidate(event)
                 sent.append(Sent(team, bad, Kind.INVALID, mutation))
         return sent
+
+    # -- as stored -------------------------------------------------------------
+
+    def stored(self, team: str, event: dict[str, Any]) -> Event:
+        """The event as the ingest API stores it: its team, received_at a moment after occurred_at
+        (uploads take longer), the request's ingest id and correlation id."""
+        slowest_ms = 2000 if event["event_type"].startswith("documents.") else 400
+        occurred_at = datetime.fromisoformat(event["occurred_at"])
+        return Event.model_validate(
+            {
+                **event,
+                "team": team,
+                "received_at": occurred_at + timedelta(milliseconds=self._rng.randint(5, slowest_ms)),
+                "ingest_id": f"req-{self._rng.getrandbits(48):012x}",
+                "correlation_id": f"corr-{self._rng.getrandbits(48):012x}",
+            }
+        )
+
+    def stored_events(self, orders: int) -> list[Event]:
+        """`events(orders)` as the ingest API stores them."""
+        return [self.stored(team, event) for team, event in self.events(orders)]
+
+
+def lake_events(count: int, start: datetime, span: timedelta, seed: int = 7) -> list[Event]:
+    """`count` stored events whose order lifecycles start at random moments of [start, start + span)."""
+    generator = TrafficGenerator(seed, start=start)
+    spread = random.Random(seed)
+    seconds = max(int(span.total_seconds()), 1)
+    events: list[Event] = []
+    while len(events) < count:
+        generator.resume_at(
+            start + timedelta(seconds=spread.randrange(seconds), microseconds=spread.randrange(10**6))
+        )
+        events.extend(generator.stored_events(1))
+    return events[:count]
+
+
+def raw_objects(events: Iterable[Event], batch_size: int = 500) -> dict[str, bytes]:
+    """Group events as the fan-out does: per team and received hour, in batches -> {raw key: gzip JSON lines}."""
+    groups: dict[tuple[str, str], list[Event]] = {}
+    for event in events:
+        hour = event.received_at.astimezone(UTC).strftime("%Y-%m-%dT%H")
+        groups.setdefault((event.team, hour), []).append(event)
+    objects: dict[str, bytes] = {}
+    for (team, hour), members in sorted(groups.items()):
+        at = datetime.strptime(hour, "%Y-%m-%dT%H").replace(tzinfo=UTC)
+        for i in range(0, len(members), batch_size):
+            batch = members[i : i + batch_size]
+            key = naming.raw_key(team, at, f"batch-{batch[0].event_id.hex[:16]}")
+            objects[key] = encode_lines(e.to_json() for e in batch)
+    return objects
+
+
+def put_objects(s3: Any, bucket: str, objects: dict[str, bytes]) -> None:
+    for key, body in objects.items():
+        s3.put_object(Bucket=bucket, Key=key, Body=body)
 
 
 def batches(sent: list[Sent], size: int) -> Iterator[tuple[str, list[Sent]]]:

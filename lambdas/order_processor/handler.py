@@ -33,7 +33,7 @@ Handler = Callable[[dict[str, Any], LambdaContext], dict[str, Any]]
 @cache
 def default_processor() -> OrderProcessor:
     return OrderProcessor(
-        DynamoOrderStore(client("dynamodb"), required_env("ORDERS_TABLE")), get_config().project
+        DynamoOrderStore(client("dynamodb"), required_env("TABLE_STATE")), get_config().project
     )
 
 

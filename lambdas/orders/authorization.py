@@ -8,7 +8,10 @@ Credentials, in this order:
 - `x-api-key: <key>`: a partner, when the key is one of the declared API
   clients' keys; otherwise passed through as is (API Gateway checks it against
   the usage plans, e.g. a team's ingest key), with no client: the orders API
-  refuses such callers, other routes decide for themselves.
+  refuses such callers, other routes decide for themselves. Passing a key
+  through needs neither the clients secret nor the JWKS, so the routes guarded
+  for their API keys only (the ingest API, when the key source is AUTHORIZER)
+  never depend on them.
 - nothing (or a refused token): "Unauthorized", which API Gateway answers 401.
 
 The policy allows every method of the stage, because API Gateway caches it
@@ -75,14 +78,15 @@ class ClientRegistry:
     """The declared API clients with their usage-plan API keys (from the clients secret)."""
 
     def __init__(self, declared: Mapping[str, ApiClient], keys: Mapping[str, str]):
-        missing = sorted(set(declared) - set(keys))
-        if missing:
-            raise ValueError(
-                f"no API key for the declared clients {', '.join(missing)} in the clients secret"
-            )
+        # A client whose key is not in the secret (yet) has no usage plan: it is refused, while other
+        # keys keep passing through, so an unset secret never takes the routes of other callers down.
         self._declared = dict(declared)
-        self._keys = dict(keys)
-        self._by_fingerprint = {_fingerprint(key): name for name, key in keys.items() if name in declared}
+        self._keys = {name: key for name, key in keys.items() if name in declared}
+        self._by_fingerprint = {_fingerprint(key): name for name, key in self._keys.items()}
+
+    @property
+    def without_key(self) -> list[str]:
+        return sorted(set(self._declared) - set(self._keys))
 
     def partner(self, key: str) -> str | None:
         name = self._by_fingerprint.get(_fingerprint(key))
@@ -90,8 +94,8 @@ class ClientRegistry:
             return None
         return name if hmac.compare_digest(self._keys[name], key) else None
 
-    def usage_key(self, name: str) -> str:
-        return self._keys[name]
+    def usage_key(self, name: str) -> str | None:
+        return self._keys.get(name)
 
     def scopes(self, name: str) -> frozenset[str]:
         return frozenset(self._declared[name].scopes)
@@ -140,9 +144,11 @@ class Authorizer:
                 raise Unauthorized(f"token refused: {exc}") from exc
             if not self._clients.is_token_client(access.client):
                 raise Unauthorized(f"{access.client} is not a token client")
+            usage_key = self._clients.usage_key(access.client)
+            if usage_key is None:
+                raise Unauthorized(f"{access.client} has no usage-plan key in the clients secret")
             scopes = access.scopes & self._clients.scopes(access.client)
-            caller = Caller(CUSTOMER, access.client, access.subject, scopes)
-            return Verdict(caller, self._clients.usage_key(access.client))
+            return Verdict(Caller(CUSTOMER, access.client, access.subject, scopes), usage_key)
         key = lower.get("x-api-key", "")
         if key:
             partner = self._clients.partner(key)

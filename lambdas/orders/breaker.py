@@ -156,34 +156,41 @@ class DynamoBreakerStore:
         return _state(item) if item else BreakerState()
 
     def add_failure(self, dependency: str, now: float, window_seconds: float) -> BreakerState:
-        try:  # within the current window: one more failure
-            response = self._dynamodb.update_item(
-                TableName=self._table,
-                Key=self._key(dependency),
-                UpdateExpression="ADD failures :one",
-                ConditionExpression="window_start > :window_floor",
-                ExpressionAttributeValues={
-                    ":one": {"N": "1"},
-                    ":window_floor": {"N": f"{now - window_seconds:.3f}"},
-                },
-                ReturnValues="ALL_NEW",
-            )
-        except ClientError as exc:
-            if not _failed_condition(exc):
-                raise
-            response = self._dynamodb.update_item(  # the window is over (or never began): a new one
-                TableName=self._table,
-                Key=self._key(dependency),
-                UpdateExpression="SET failures = :one, window_start = :now, #state = if_not_exists(#state, :closed)",
-                ExpressionAttributeNames={"#state": "state"},
-                ExpressionAttributeValues={
-                    ":one": {"N": "1"},
-                    ":now": {"N": f"{now:.3f}"},
-                    ":closed": {"S": CLOSED},
-                },
-                ReturnValues="ALL_NEW",
-            )
-        return _state(response["Attributes"])
+        floor = {":floor": {"N": f"{now - window_seconds:.3f}"}}
+        for _ in range(5):  # two conditional writes race only while a window begins: a few rounds at most
+            try:  # within the current window: one more failure
+                response = self._dynamodb.update_item(
+                    TableName=self._table,
+                    Key=self._key(dependency),
+                    UpdateExpression="ADD failures :one",
+                    ConditionExpression="window_start > :floor",
+                    ExpressionAttributeValues={":one": {"N": "1"}, **floor},
+                    ReturnValues="ALL_NEW",
+                )
+                return _state(response["Attributes"])
+            except ClientError as exc:
+                if not _failed_condition(exc):
+                    raise
+            try:  # the window is over (or never began): a new one, unless another instance just began it
+                response = self._dynamodb.update_item(
+                    TableName=self._table,
+                    Key=self._key(dependency),
+                    UpdateExpression="SET failures = :one, window_start = :now, #state = if_not_exists(#state, :closed)",
+                    ConditionExpression="attribute_not_exists(window_start) OR window_start <= :floor",
+                    ExpressionAttributeNames={"#state": "state"},
+                    ExpressionAttributeValues={
+                        ":one": {"N": "1"},
+                        ":now": {"N": f"{now:.3f}"},
+                        ":closed": {"S": CLOSED},
+                        **floor,
+                    },
+                    ReturnValues="ALL_NEW",
+                )
+                return _state(response["Attributes"])
+            except ClientError as exc:
+                if not _failed_condition(exc):
+                    raise
+        return self.read(dependency)
 
     def open(self, dependency: str, now: float, seconds: float, expected: BreakerState) -> bool:
         try:

@@ -7,6 +7,7 @@ answers `duplicate` and nothing is announced twice.
 
 from __future__ import annotations
 
+import re
 from collections.abc import Mapping
 from datetime import datetime, timedelta
 from decimal import Decimal
@@ -14,7 +15,7 @@ from typing import Any
 
 from lambdas.orders.erp.port import SaleOrder
 from lambdas.orders.model import ORDER_CREATED, ORDER_CREATED_VERSION, PlacedOrder
-from lambdas.orders.saga import Rejection
+from lambdas.orders.saga import Rejection, SagaState
 from platform_core.envelope import EventIn
 from platform_core.producer import derived_event_id
 
@@ -54,13 +55,18 @@ def order_created(payload: Mapping[str, Any], at: datetime) -> EventIn:
     return _event(str(payload["order_id"]), ORDER_CREATED, ORDER_CREATED_VERSION, at, dict(payload))
 
 
-def confirmation(order: PlacedOrder, sale_order: SaleOrder, at: datetime) -> list[EventIn]:
+def _erp(state: SagaState) -> dict[str, int]:
+    return {"calls": state.erp_calls, "failures": state.erp_failures, "deferrals": state.deferrals}
+
+
+def confirmation(order: PlacedOrder, sale_order: SaleOrder, state: SagaState, at: datetime) -> list[EventIn]:
     """stock_reserved, order_confirmed, then what confirmation asks of billing and notifications."""
     reservation = sale_order.reservation.reference if sale_order.reservation else sale_order.name
     currency = sale_order.currency
     reserved = {
         "order_id": order.order_id,
-        "reservation_id": reservation,
+        # stock_reserved v1 ids allow no "/", which Odoo's delivery names (WH/OUT/00012) contain.
+        "reservation_id": re.sub(r"[^A-Za-z0-9_.:-]", "-", reservation)[:64],
         "warehouse_id": WAREHOUSE,
         "lines": [{"sku": line.sku, "quantity": line.quantity} for line in sale_order.lines],
         "expires_at": (at + RESERVATION_PROMISE).isoformat(),
@@ -86,6 +92,7 @@ def confirmation(order: PlacedOrder, sale_order: SaleOrder, at: datetime) -> lis
         "tax": _money(sale_order.tax, currency),
         "total": _money(sale_order.total, currency),
         "confirmed_at": at.isoformat(),
+        "erp": _erp(state),
     }
     return [
         _event(order.order_id, STOCK_RESERVED, "1", at, reserved),
@@ -136,9 +143,8 @@ def _notification(
     }
 
 
-def rejection(
-    order: PlacedOrder, rejected: Rejection, compensations: tuple[tuple[str, str], ...], at: datetime
-) -> list[EventIn]:
+def rejection(order: PlacedOrder, rejected: Rejection, state: SagaState, at: datetime) -> list[EventIn]:
+    compensations = state.compensations
     payload: dict[str, Any] = {
         "order_id": order.order_id,
         "client_order_ref": order.client_order_ref,
@@ -148,6 +154,7 @@ def rejection(
         "compensations": [{"action": action, "reference": ref[:64]} for action, ref in compensations],
         "total": _money(order.total, order.currency),
         "rejected_at": at.isoformat(),
+        "erp": _erp(state),
     }
     if rejected.shortages:
         payload["shortages"] = [

@@ -51,9 +51,10 @@ from lambdas.orders.saga import (
     Shortage,
     Step,
     advance,
+    counted,
     next_step,
 )
-from lambdas.orders.store import OrderRecord, OrderStore
+from lambdas.orders.store import Conflict, OrderRecord, OrderStore
 from lambdas.orders.wms.port import Warehouse, WarehouseUnavailable
 from platform_core.envelope import EventIn
 from platform_core.producer import Emitted, EmitUnavailable
@@ -86,10 +87,20 @@ class SagaPorts:
     clock: Callable[[], datetime] = lambda: datetime.now(UTC)
 
 
+@dataclass
+class _Tally:
+    calls: int = 0
+    failures: int = 0
+
+
 class SagaRunner:
-    def __init__(self, ports: SagaPorts, lease_seconds: float = 60.0):
+    def __init__(
+        self, ports: SagaPorts, lease_seconds: float = 60.0, defer_seconds: float = DEFAULT_DELAY_SECONDS
+    ):
         self._ports = ports
         self._lease_seconds = lease_seconds
+        self._defer_seconds = defer_seconds
+        self._tally = _Tally()
 
     # -- entry points -------------------------------------------------------------------
 
@@ -99,17 +110,35 @@ class SagaRunner:
         owner = uuid.uuid4().hex
         if not store.acquire(order_id, owner, time.time(), self._lease_seconds):
             raise Deferred(f"order {order_id} is being processed by another invocation", 10)
+        record = None
+        self._tally = _Tally()
         try:
             record = store.get(order_id)
             if record is None:
                 raise LookupError(f"no order {order_id}")
             while (step := next_step(record.saga)) is not None:
                 outcome = self._perform(step, record, correlation_id)
-                saga = advance(record.saga, outcome, self._ports.clock().isoformat())
+                saga = advance(self._counted(record.saga), outcome, self._ports.clock().isoformat())
                 record = store.save(record.with_saga(saga), lease_owner=owner)
             return record.saga
+        except Deferred:
+            if record is not None:  # what the ERP did before the order had to wait, and that it waited
+                with contextlib.suppress(Conflict):
+                    store.save(
+                        record.with_saga(counted(self._counted(record.saga), deferrals=1)), lease_owner=owner
+                    )
+            raise
         finally:
             store.release(order_id, owner)
+
+    def _counted(self, state: SagaState) -> SagaState:
+        """The state with this run's ERP calls on record (the tally starts again)."""
+        tally, self._tally = self._tally, _Tally()
+        return counted(state, tally.calls, tally.failures)
+
+    def _so_far(self, state: SagaState) -> SagaState:
+        """The state with this run's ERP calls so far (what an announcement reports)."""
+        return counted(state, self._tally.calls, self._tally.failures)
 
     # -- the steps ----------------------------------------------------------------------------
 
@@ -130,13 +159,16 @@ class SagaRunner:
                     return self._check_reservation(state)
                 case Step.ANNOUNCE_CONFIRMATION:
                     sale_order = self._erp(lambda: self._ports.erp.sale_order(_id(state)))
-                    self._emit(events.confirmation(order, sale_order, self._ports.clock()), correlation_id)
+                    announced = events.confirmation(
+                        order, sale_order, self._so_far(state), self._ports.clock()
+                    )
+                    self._emit(announced, correlation_id)
                     return Done(step)
                 case Step.CANCEL_SALE_ORDER:
                     return self._cancel(state)
                 case Step.ANNOUNCE_REJECTION:
                     rejection = state.rejection or Rejection(Reason.ERP_REFUSED, "rejected")
-                    announced = events.rejection(order, rejection, state.compensations, self._ports.clock())
+                    announced = events.rejection(order, rejection, self._so_far(state), self._ports.clock())
                     self._emit(announced, correlation_id)
                     return Done(step)
         except ErpRecordMissing as exc:
@@ -152,20 +184,30 @@ class SagaRunner:
         return self._call(self._ports.erp_calls, fn)
 
     def _call(self, dependency: Dependency, fn: Callable[[], T]) -> T:
+        tally = self._tally
+
+        def attempt() -> T:
+            tally.calls += 1
+            try:
+                return fn()
+            except (ErpUnavailable, ErpAccessDenied, WarehouseUnavailable):
+                tally.failures += 1
+                raise
+
         try:
-            return dependency.call(fn)
+            return dependency.call(attempt)
         except BreakerOpen as exc:
             raise Deferred(str(exc), max(1.0, exc.retry_after)) from exc
         except (ErpUnavailable, ErpAccessDenied, WarehouseUnavailable) as exc:
             state = dependency.breaker.state()
-            delay = max(DEFAULT_DELAY_SECONDS, state.open_until - time.time())
+            delay = max(self._defer_seconds, state.open_until - time.time())
             raise Deferred(f"{dependency.name} unavailable: {exc}", delay) from exc
 
     def _emit(self, announced: list[EventIn], correlation_id: str | None) -> None:
         try:
             self._ports.emitter.emit(announced, correlation_id)
         except EmitUnavailable as exc:
-            raise Deferred(f"the platform's ingest API is unavailable: {exc}") from exc
+            raise Deferred(f"the platform's ingest API is unavailable: {exc}", self._defer_seconds) from exc
 
     def _ensure_customer(self, order: PlacedOrder) -> Outcome:
         erp = self._ports.erp

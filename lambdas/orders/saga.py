@@ -109,6 +109,10 @@ class SagaState:
     rejection: Rejection | None = None
     compensations: tuple[tuple[str, str], ...] = ()  # (action, reference)
     history: tuple[tuple[str, str], ...] = field(default=())  # (stage, when), in order
+    # How the ERP behaved for this order (announced with the outcome, for the lake's ERP error rates).
+    erp_calls: int = 0
+    erp_failures: int = 0
+    deferrals: int = 0
 
     @property
     def finished(self) -> bool:
@@ -166,6 +170,16 @@ def advance(state: SagaState, outcome: Outcome, at: str) -> SagaState:
         cancelled = ("sale_order_cancelled", str(state.sale_order_name or state.sale_order_id))
         changes["compensations"] = (*state.compensations, cancelled)
     return _moved(replace(state, **changes), AFTER[outcome.step], at)  # type: ignore[arg-type]
+
+
+def counted(state: SagaState, calls: int = 0, failures: int = 0, deferrals: int = 0) -> SagaState:
+    """The state with more ERP calls, failures or deferrals on record."""
+    return replace(
+        state,
+        erp_calls=state.erp_calls + calls,
+        erp_failures=state.erp_failures + failures,
+        deferrals=state.deferrals + deferrals,
+    )
 
 
 def _moved(state: SagaState, stage: Stage, at: str) -> SagaState:

@@ -368,6 +368,8 @@ class OdooDatabase:
             "create": (self._create, True),
             "read": (self._read, False),
             "write": (self._write, False),
+            "web_read": (self._web_read, False),
+            "web_search_read": (self._web_search_read, True),
         }
         specific: dict[tuple[str, str], tuple[Callable[..., Any], bool]] = {
             ("sale.order", "action_confirm"): (self._action_confirm, False),
@@ -431,6 +433,59 @@ class OdooDatabase:
                     rendered[name] = self._render(MODELS[model][name], row[name], load)
             out.append(rendered)
         return out
+
+    def _web_read(self, model: str, ids: list[int], specification: dict[str, Any]) -> list[dict[str, Any]]:
+        """Odoo 17+'s nested read (the web client's): relational fields read through their own specification."""
+        return [self._web_record(model, record_id, specification) for record_id in ids]
+
+    def _web_search_read(
+        self,
+        model: str,
+        specification: dict[str, Any],
+        domain: list[Any] | None = None,
+        offset: int = 0,
+        limit: int | None = None,
+        order: str | None = None,
+        count_limit: int | None = None,
+    ) -> dict[str, Any]:
+        ids = self._search(model, domain or [], offset, limit, order)
+        return {"length": len(ids), "records": self._web_read(model, ids, specification)}
+
+    def _web_record(self, model: str, record_id: int, specification: dict[str, Any]) -> dict[str, Any]:
+        row = self.records[model][record_id]
+        out: dict[str, Any] = {"id": record_id}
+        for name, spec in specification.items():
+            if name == "display_name":
+                out[name] = self._display_name(model, record_id)
+                continue
+            if name not in MODELS[model]:
+                raise ValueError(f"Invalid field {name!r} on model {model!r}")
+            kind, value = MODELS[model][name], row[name]
+            sub = (spec or {}).get("fields")
+            if kind.startswith("m2o:"):
+                target = kind[4:]
+                out[name] = (
+                    (self._web_record(target, value, sub) if sub is not None else value) if value else False
+                )
+            elif kind in ("o2m", "m2m"):
+                target = self._x2many_target(model, name)
+                out[name] = (
+                    [self._web_record(target, i, sub) for i in value] if sub is not None else list(value)
+                )
+            else:
+                out[name] = value
+        return out
+
+    @staticmethod
+    def _x2many_target(model: str, name: str) -> str:
+        targets = {
+            ("sale.order", "order_line"): "sale.order.line",
+            ("sale.order", "picking_ids"): "stock.picking",
+            ("stock.picking", "move_ids"): "stock.move",
+            ("sale.order.line", "tax_ids"): "account.tax",
+            ("product.product", "taxes_id"): "account.tax",
+        }
+        return targets[(model, name)]
 
     def _render(self, kind: str, value: Any, load: str | None) -> Any:
         if kind.startswith("m2o:") and value and load == "_classic_read":

@@ -49,10 +49,9 @@ class OpenWmsEmulator(EmulatorServer):
             self.units.append(self._unit(product, on_hand, "EXT_/0000/0000/0001/0001", "AVAILABLE"))
             self.units.append(self._unit(product, blocked, "EXT_/0000/0000/0002/0001", "NOT_AVAILABLE"))
 
-    @staticmethod
-    def _unit(product: dict[str, Any], quantity: int, location: str, state: str) -> dict[str, Any]:
+    def _unit(self, product: dict[str, Any], quantity: int, location: str, state: str) -> dict[str, Any]:
         return {
-            "pKey": secrets.token_hex(8),
+            "pKey": f"PU{len(self.units) + 1:06d}",
             "product": {"pKey": product["pKey"], "sku": product["sku"]},
             "quantity": {
                 "@class": "org.openwms.core.units.api.Piece",

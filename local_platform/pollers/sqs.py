@@ -1,7 +1,13 @@
 """The SQS -> Lambda event source mapping, as AWS documents it.
 
 - Receives up to BatchSize messages (10 per ReceiveMessage call) with all
-  attributes, and invokes the handler with the SQS event shape Lambda sends.
+  attributes, gathering for at most the batching window
+  (MaximumBatchingWindowInSeconds), and invokes the function with the SQS
+  event shape Lambda sends.
+- Scales like the managed pollers: up to `concurrency` batches in flight at
+  once (the mapping's maximum concurrency, at most the function's reserved
+  concurrency); each waits for a free execution environment rather than being
+  throttled.
 - The handler's answer: no batchItemFailures -> every message is deleted;
   failures -> all but those are deleted; a failure naming no message of the
   batch, or an exception, leaves the whole batch on the queue.
@@ -13,30 +19,38 @@
 from __future__ import annotations
 
 import logging
+import threading
 import time
-from collections.abc import Callable, Mapping
+from collections.abc import Mapping
 from dataclasses import dataclass
 from typing import Any
 
+from local_platform.functions.spec import Function
 from local_platform.pollers.background import BackgroundPoller
 from platform_core.aws import client
-from platform_core.config import PlatformConfig
-from platform_core.lambda_context import LocalLambdaContext
+from platform_core.config import Batch, PlatformConfig
 
 log = logging.getLogger(__name__)
 
-Handler = Callable[[dict[str, Any], Any], Any]
 RECEIVE_MAX = 10
 
 
 @dataclass(frozen=True)
 class SqsMapping:
     batch_size: int
+    batching_window_seconds: float = 0.0
+    concurrency: int = 1  # batches in flight at once
     wait_seconds: int = 1  # long polling, as the managed poller does
 
     @classmethod
     def from_config(cls, config: PlatformConfig) -> SqsMapping:
+        """The Kafka outbox's mapping (the bridge's settings in Terraform)."""
         return cls(batch_size=config.sqs.consumer_batch_size)
+
+    @classmethod
+    def from_batch(cls, batch: Batch, concurrency: int) -> SqsMapping:
+        """A declared service's mapping: its `batch` and its concurrency."""
+        return cls(batch.size, batch.window_seconds, concurrency)
 
 
 @dataclass
@@ -54,25 +68,24 @@ class SqsPoller(BackgroundPoller):
     def __init__(
         self,
         queue_name: str,
-        handler: Handler,
+        function: Function,
         mapping: SqsMapping,
-        function_name: str,
         region: str = "eu-west-1",
         name: str | None = None,
         sqs: Any = None,
     ):
-        self.name = name or f"{function_name}-sqs-poller"
+        self.name = name or f"{function.spec.name}-sqs-poller"
         self._queue = queue_name
-        self._handler = handler
+        self._function = function
         self._mapping = mapping
-        self._function = function_name
         self._region = region
         self._sqs = sqs or client("sqs")
+        self._stats_lock = threading.Lock()
         self._url = self._sqs.get_queue_url(QueueName=queue_name)["QueueUrl"]
         self._arn = self._sqs.get_queue_attributes(QueueUrl=self._url, AttributeNames=["QueueArn"])[
             "Attributes"
         ]["QueueArn"]
-        super().__init__()
+        super().__init__(loops=mapping.concurrency)
         self.stats = SqsStats()
 
     @property
@@ -82,14 +95,30 @@ class SqsPoller(BackgroundPoller):
     def status(self) -> dict[str, Any]:
         return {
             "queue": self._queue,
+            "function": self._function.spec.name,
             "running": self.running,
+            "queue_depth": self.queue_depth(),
             **self.stats.__dict__,
+        }
+
+    def queue_depth(self) -> dict[str, int]:
+        """Messages waiting and in flight, as CloudWatch's ApproximateNumberOfMessages* say."""
+        try:
+            attributes = self._sqs.get_queue_attributes(
+                QueueUrl=self._url,
+                AttributeNames=["ApproximateNumberOfMessages", "ApproximateNumberOfMessagesNotVisible"],
+            )["Attributes"]
+        except Exception:  # status must answer even when the endpoint does not
+            return {}
+        return {
+            "visible": int(attributes.get("ApproximateNumberOfMessages", 0)),
+            "in_flight": int(attributes.get("ApproximateNumberOfMessagesNotVisible", 0)),
         }
 
     def _run(self) -> None:
         while not self._stopping.is_set():
             try:
-                self.poll_once(self._mapping.wait_seconds)
+                self.poll_once(self._mapping.wait_seconds, window=True)
             except Exception:
                 log.exception("SQS poller %s failed a pass", self.name)
                 self._stopping.wait(1)
@@ -103,9 +132,14 @@ class SqsPoller(BackgroundPoller):
             if time.monotonic() > deadline:
                 raise TimeoutError(f"{self.name}: queue not drained within {timeout}s")
 
-    def poll_once(self, wait_seconds: int) -> int:
-        """Receive one batch and invoke the handler with it; the number of messages received."""
+    def poll_once(self, wait_seconds: int, window: bool = False) -> int:
+        """Receive one batch and invoke the function with it; the number of messages received.
+
+        window: gather for up to the batching window (the background loop); tests and demo steps
+        take what is there.
+        """
         messages: list[dict[str, Any]] = []
+        deadline = time.monotonic() + (self._mapping.batching_window_seconds if window else 0)
         while len(messages) < self._mapping.batch_size:
             response = self._sqs.receive_message(
                 QueueUrl=self._url,
@@ -116,31 +150,42 @@ class SqsPoller(BackgroundPoller):
             )
             received = response.get("Messages", [])
             messages.extend(received)
-            if len(received) < RECEIVE_MAX:
+            if len(received) < RECEIVE_MAX and time.monotonic() >= deadline:
                 break
+            if not received:
+                time.sleep(min(0.2, max(0.0, deadline - time.monotonic())))
         if not messages:
             return 0
-        self.stats.messages_received += len(messages)
+        self._add(messages_received=len(messages))
         self._invoke(messages)
         return len(messages)
 
+    def _add(self, **counts: int) -> None:
+        with self._stats_lock:
+            for name, count in counts.items():
+                setattr(self.stats, name, getattr(self.stats, name) + count)
+
     def _invoke(self, messages: list[dict[str, Any]]) -> None:
-        self.stats.invocations += 1
-        event = {"Records": [self._lambda_record(m) for m in messages]}
-        try:
-            response = self._handler(event, LocalLambdaContext(self._function, region=self._region))
-        except Exception:
-            self.stats.function_errors += 1
-            self.stats.messages_failed += len(messages)
-            log.warning("%s: function error; %d messages stay on the queue", self.name, len(messages))
+        self._add(invocations=1)
+        invocation = self._function.invoke({"Records": [self._lambda_record(m) for m in messages]})
+        if invocation.failed:
+            self._add(function_errors=1, messages_failed=len(messages))
+            log.warning(
+                "%s: function error (%s: %s); %d messages stay on the queue",
+                self.name,
+                invocation.error_type,
+                invocation.error_message,
+                len(messages),
+            )
             return
+        response = invocation.payload
         failures = response.get("batchItemFailures") if isinstance(response, dict) else None
         ids = {m["MessageId"] for m in messages}
         failed = {f.get("itemIdentifier") if isinstance(f, dict) else None for f in failures or []}
         if not failed <= ids:
-            self.stats.messages_failed += len(messages)
+            self._add(messages_failed=len(messages))
             return
-        self.stats.messages_failed += len(failed)
+        self._add(messages_failed=len(failed))
         done = [m for m in messages if m["MessageId"] not in failed]
         for start in range(0, len(done), RECEIVE_MAX):
             chunk = done[start : start + RECEIVE_MAX]
@@ -148,7 +193,7 @@ class SqsPoller(BackgroundPoller):
                 QueueUrl=self._url,
                 Entries=[{"Id": str(i), "ReceiptHandle": m["ReceiptHandle"]} for i, m in enumerate(chunk)],
             )
-            self.stats.messages_deleted += len(result.get("Successful", []))
+            self._add(messages_deleted=len(result.get("Successful", [])))
 
     def _lambda_record(self, message: Mapping[str, Any]) -> dict[str, Any]:
         """A ReceiveMessage message in the shape Lambda delivers it."""

@@ -1,7 +1,10 @@
 """The DynamoDB stream -> Lambda event source mapping, as AWS documents it.
 
-- Each shard is read in order (TRIM_HORIZON), parents before children; one
-  batch per shard is in flight at a time (parallelization factor 1).
+- Each shard is read in order (TRIM_HORIZON), parents before children. With
+  a parallelization factor N, up to N batches of one shard are in flight at
+  once, each from its own lane of partition keys, so records of one key stay
+  in order (AWS: "in-order processing at the partition-key level"); a round
+  of lanes completes before the next one starts. Factor 1: one batch per shard.
 - Records not matching the filter (eventName INSERT) are dropped before
   batching, as Lambda's event filtering does.
 - A batch is up to BatchSize records, gathered for at most the batching window.
@@ -21,22 +24,25 @@ from __future__ import annotations
 
 import json
 import logging
+import threading
 import time
+import uuid
+import zlib
 from collections import deque
-from collections.abc import Callable, Mapping, Sequence
+from collections.abc import Mapping, Sequence
+from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from typing import Any
 
+from local_platform.functions.spec import Function
 from local_platform.pollers.background import BackgroundPoller
 from platform_core.aws import client
 from platform_core.config import PlatformConfig
-from platform_core.lambda_context import LocalLambdaContext
 from platform_core.records import stream_record_for_lambda
 
 log = logging.getLogger(__name__)
 
-Handler = Callable[[dict[str, Any], Any], Any]
 GET_RECORDS_LIMIT = 1000
 
 
@@ -49,6 +55,7 @@ class StreamMapping:
     maximum_retry_attempts: int  # -1: retry until the record expires from the stream
     bisect_batch_on_function_error: bool
     event_names: tuple[str, ...] = ("INSERT",)  # the filter criteria
+    parallelization_factor: int = 1
 
     @classmethod
     def from_config(cls, config: PlatformConfig) -> StreamMapping:
@@ -58,6 +65,7 @@ class StreamMapping:
             batching_window_seconds=fanout.batching_window_seconds,
             maximum_retry_attempts=fanout.maximum_retry_attempts,
             bisect_batch_on_function_error=fanout.bisect_batch_on_function_error,
+            parallelization_factor=fanout.parallelization_factor,
         )
 
 
@@ -90,10 +98,9 @@ class StreamPoller(BackgroundPoller):
     def __init__(
         self,
         stream_arn: str,
-        handler: Handler,
+        function: Function,
         mapping: StreamMapping,
         on_failure_queue_url: str,
-        function_name: str = "fanout",
         region: str = "eu-west-1",
         name: str = "fanout-stream-poller",
         idle_sleep_seconds: float = 0.2,
@@ -102,11 +109,12 @@ class StreamPoller(BackgroundPoller):
     ):
         self.name = name
         self._arn = stream_arn
-        self._handler = handler
+        self._function = function
         self._mapping = mapping
         self._on_failure = on_failure_queue_url
-        self._function = function_name
         self._region = region
+        self._stats_lock = threading.Lock()
+        self._lanes = ThreadPoolExecutor(mapping.parallelization_factor, thread_name_prefix=f"{name}-lane")
         self._idle_sleep = idle_sleep_seconds
         self._streams = streams or client("dynamodbstreams")
         self._sqs = sqs or client("sqs")
@@ -119,10 +127,16 @@ class StreamPoller(BackgroundPoller):
     def status(self) -> dict[str, Any]:
         return {
             "stream_arn": self._arn,
+            "function": self._function.spec.name,
             "running": self.running,
             "shards": len(self._shards),
+            "pending_records": sum(len(s.pending) for s in list(self._shards.values())),
             **self.stats.__dict__,
         }
+
+    def stop(self) -> None:
+        super().stop()
+        self._lanes.shutdown(wait=True)
 
     # -- polling ---------------------------------------------------------------
 
@@ -149,8 +163,9 @@ class StreamPoller(BackgroundPoller):
         busy = False
         for shard in self._ready_shards():
             while True:
-                # Fill a batch before invoking, as the managed poller does (GetRecords pages may be small).
-                while len(shard.pending) < self._mapping.batch_size and self._read(shard):
+                # Fill the batches before invoking, as the managed poller does (GetRecords pages may be small).
+                wanted = self._mapping.batch_size * self._mapping.parallelization_factor
+                while len(shard.pending) < wanted and self._read(shard):
                     busy = True
                 if not shard.pending or not (
                     flush
@@ -158,12 +173,31 @@ class StreamPoller(BackgroundPoller):
                     or time.monotonic() - shard.first_pending_at >= self._mapping.batching_window_seconds
                 ):
                     break
-                batch = shard.pending[: self._mapping.batch_size]
-                del shard.pending[: len(batch)]
+                batches = self._next_batches(shard)
                 shard.first_pending_at = time.monotonic()
-                self._deliver(shard.shard_id, batch)
+                if len(batches) == 1:
+                    self._deliver(shard.shard_id, batches[0])
+                else:
+                    list(self._lanes.map(self._deliver, [shard.shard_id] * len(batches), batches))
                 busy = True
         return busy
+
+    def _next_batches(self, shard: _Shard) -> list[list[dict[str, Any]]]:
+        """One batch per lane of partition keys (the records of a key always share a lane), in order."""
+        factor = self._mapping.parallelization_factor
+        lanes: list[list[dict[str, Any]]] = [[] for _ in range(factor)]
+        left: list[dict[str, Any]] = []
+        full: set[int] = set()
+        for record in shard.pending:
+            number = _lane(record, factor)
+            # Once a lane is full, the rest of its records wait for the next round (order per key).
+            if number not in full and len(lanes[number]) < self._mapping.batch_size:
+                lanes[number].append(record)
+            else:
+                full.add(number)
+                left.append(record)
+        shard.pending = left
+        return [lane for lane in lanes if lane]
 
     def _discover_shards(self) -> None:
         description = self._streams.describe_stream(StreamArn=self._arn)["StreamDescription"]
@@ -197,7 +231,7 @@ class StreamPoller(BackgroundPoller):
             for r in records
             if r.get("eventName") in self._mapping.event_names
         ]
-        self.stats.records_filtered += len(records) - len(kept)
+        self._add(records_filtered=len(records) - len(kept))
         if kept and not shard.pending:
             shard.first_pending_at = time.monotonic()
         shard.pending.extend(kept)
@@ -218,30 +252,33 @@ class StreamPoller(BackgroundPoller):
                 continue
             remainder = batch[failed_from:]
             if self._mapping.bisect_batch_on_function_error and len(remainder) > 1:
-                self.stats.bisections += 1
+                self._add(bisections=1)
                 middle = len(remainder) // 2
                 work.appendleft((remainder[middle:], retries, 0))
                 work.appendleft((remainder[:middle], retries, 0))
             elif self._mapping.maximum_retry_attempts < 0 or retries < self._mapping.maximum_retry_attempts:
-                self.stats.retries += 1
+                self._add(retries=1)
                 work.appendleft((remainder, retries + 1, invocations))
             else:
                 self._park(shard_id, remainder, invocations, error)
 
+    def _add(self, **counts: int) -> None:
+        with self._stats_lock:
+            for name, count in counts.items():
+                setattr(self.stats, name, getattr(self.stats, name) + count)
+
     def _invoke(self, batch: Sequence[dict[str, Any]]) -> tuple[int | None, str]:
         """Index of the first record to retry (None: all done) and the error, as the mapping reads them."""
-        self.stats.invocations += 1
-        self.stats.records_delivered += len(batch)
-        context = LocalLambdaContext(self._function, region=self._region)
-        try:
-            response = self._handler({"Records": list(batch)}, context)
-        except Exception as exc:
-            self.stats.function_errors += 1
-            return 0, f"{type(exc).__name__}: {exc}"
+        self._add(invocations=1, records_delivered=len(batch))
+        invocation = self._function.invoke({"Records": list(batch)})
+        if invocation.failed:
+            self._add(function_errors=1)
+            return 0, f"{invocation.error_type}: {invocation.error_message}"
+        response = invocation.payload
         failures = (response or {}).get("batchItemFailures") if isinstance(response, dict) else None
         if not failures:
             return None, ""
-        self.stats.partial_failures += 1
+        self._add(partial_failures=1)
         positions = {r["dynamodb"]["SequenceNumber"]: i for i, r in enumerate(batch)}
         identifiers = [f.get("itemIdentifier") if isinstance(f, dict) else None for f in failures]
         if any(i not in positions for i in identifiers):
@@ -250,13 +287,12 @@ class StreamPoller(BackgroundPoller):
 
     def _park(self, shard_id: str, batch: Sequence[dict[str, Any]], invocations: int, error: str) -> None:
         """Send the batch's metadata to the on-failure destination, as Lambda does, and move on."""
-        self.stats.batches_parked += 1
-        self.stats.records_parked += len(batch)
+        self._add(batches_parked=1, records_parked=len(batch))
         first, last = batch[0]["dynamodb"], batch[-1]["dynamodb"]
         record = {
             "requestContext": {
-                "requestId": str(LocalLambdaContext(self._function).aws_request_id),
-                "functionArn": LocalLambdaContext(self._function, region=self._region).invoked_function_arn,
+                "requestId": str(uuid.uuid4()),
+                "functionArn": self._function.spec.arn,
                 "condition": "RetryAttemptsExhausted",
                 "approximateInvokeCount": invocations,
             },
@@ -286,3 +322,11 @@ class StreamPoller(BackgroundPoller):
 def _arrival(dynamodb: Mapping[str, Any]) -> str:
     created = dynamodb.get("ApproximateCreationDateTime", 0)
     return datetime.fromtimestamp(float(created), UTC).isoformat(timespec="seconds").replace("+00:00", "Z")
+
+
+def _lane(record: Mapping[str, Any], factor: int) -> int:
+    """The lane of a record's partition key (its table keys), stable across processes."""
+    if factor == 1:
+        return 0
+    keys = json.dumps(record.get("dynamodb", {}).get("Keys", {}), sort_keys=True)
+    return zlib.crc32(keys.encode()) % factor

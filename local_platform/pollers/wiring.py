@@ -1,170 +1,136 @@
-"""The fan-out side of the local platform: the real handlers, built for one environment's resources,
-behind the pollers that play their event source mappings.
+"""The triggers of the local platform: every event source mapping, derived from config/platform.yaml.
 
-    stream of the events table --StreamPoller--> fan-out handler
-    Kafka outbox queue          --SqsPoller----> kafka-bridge handler --> Kafka
-    orders team queue           --SqsPoller----> order processor handler
+    stream of the events table   --StreamPoller--> fan-out
+    Kafka outbox queue           --SqsPoller----> kafka-bridge --> Kafka
+    a team's queue               --SqsPoller----> the service with `trigger: {type: queue}`
+    a service's S3 inbox queue   --SqsPoller----> the service with `trigger: {type: s3}`
+    Kafka topics                 --KafkaPoller--> a service with `trigger: {type: kafka}`
+    a schedule                   --Scheduler----> a service with `trigger: {type: schedule}`
 
-The other teams' queues have no consumer here: their messages wait, as they
-would for a team that has not deployed one yet.
+(`api` and `authorizer` services are reached through the local API Gateway.)
+Each poller invokes its function's execution environments; no file but the
+configuration names a consumer. A team queue that feeds no declared service
+keeps its messages, as it would for a team that has not deployed one yet.
 """
 
 from __future__ import annotations
 
 import time
-from collections.abc import Callable
-from functools import cached_property
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
-from lambdas.fanout.handler import build_handler as build_fanout
-from lambdas.fanout.service import FanoutService
-from lambdas.fanout.sinks import RawZoneWriter, SqsSender
-from lambdas.kafka_bridge.bridge import Bridge
-from lambdas.kafka_bridge.handler import build_handler as build_bridge
-from lambdas.kafka_bridge.producer import DEFAULT_DELIVERY_TIMEOUT_MS, KafkaPublisher
-from lambdas.order_processor.handler import build_handler as build_order_processor
-from lambdas.order_processor.service import OrderProcessor
-from lambdas.order_processor.store import DynamoOrderStore
+from local_platform.pollers.kafka import KafkaMapping, KafkaPoller
+from local_platform.pollers.schedule import Scheduler
 from local_platform.pollers.sqs import SqsMapping, SqsPoller
 from local_platform.pollers.stream import StreamMapping, StreamPoller
 from local_platform.provision import queue_url, stream_arn
-from platform_core.aws import client
-from platform_core.kafka import KafkaConnection
-from platform_core.registry import get_registry
-from platform_core.resources import Resources
+from platform_core.config import BucketTrigger, KafkaTrigger, QueueTrigger, ScheduleTrigger, Service
+from platform_core.resources import FANOUT, KAFKA_BRIDGE
 
-Handler = Callable[[dict[str, Any], Any], dict[str, Any]]
-ORDERS_TEAM = "orders"
+if TYPE_CHECKING:
+    from local_platform.runtime import LocalPlatform
 
-
-def fanout_handler(resources: Resources, sqs: Any = None, s3: Any = None) -> Handler:
-    """The fan-out Lambda over these resources (clients injectable, e.g. wrapped for fault injection)."""
-    service = FanoutService(
-        resources.config,
-        resources.env,
-        SqsSender(sqs or client("sqs")),
-        RawZoneWriter(s3 or client("s3"), resources.raw_bucket),
-    )
-    return build_fanout(lambda: service)
+Poller = StreamPoller | SqsPoller | KafkaPoller | Scheduler
 
 
-def bridge_handler(
-    resources: Resources,
-    kafka: KafkaConnection,
-    delivery_timeout_ms: int = DEFAULT_DELIVERY_TIMEOUT_MS,
-    publisher: KafkaPublisher | None = None,
-) -> Handler:
-    publisher = publisher or KafkaPublisher(kafka, delivery_timeout_ms)
-    bridge = Bridge(resources.project, resources.env, get_registry(), publisher)
-    return build_bridge(lambda: bridge)
+class Triggers:
+    """A platform component: one poller per event source mapping (and schedule) of the environment."""
 
+    name = "triggers"
 
-def order_processor_handler(resources: Resources) -> Handler:
-    processor = OrderProcessor(
-        DynamoOrderStore(client("dynamodb"), resources.orders_table), resources.project
-    )
-    return build_order_processor(lambda: processor)
-
-
-class FanoutPollers:
-    """A platform component: the stream poller and the SQS pollers of the fan-out side."""
-
-    name = "fanout"
-
-    def __init__(
-        self,
-        resources: Resources | None = None,
-        kafka: KafkaConnection | None = None,
-        delivery_timeout_ms: int = DEFAULT_DELIVERY_TIMEOUT_MS,
-        fanout: Handler | None = None,
-    ):
-        self._resources = resources
-        self._kafka = kafka
-        self._delivery_timeout_ms = delivery_timeout_ms
-        self._fanout = fanout
-        self._publisher: KafkaPublisher | None = None
+    def __init__(self) -> None:
+        self._pollers: dict[str, Poller] = {}
+        self._config_services: dict[str, Service] = {}
         self._started = False
 
-    def start(self, platform: Any = None) -> None:
-        if platform is not None:
-            self._resources = platform.resources
-            if self._kafka is None:
-                # The broker component (local_platform.kafka_broker) starts before this one.
-                broker = next(c for c in platform.components if c.name == "kafka")
-                self._kafka = broker.settings()
-        for poller in self.pollers:
+    def start(self, platform: LocalPlatform) -> None:
+        self._config_services = dict(platform.config.services)
+        self._pollers = build_pollers(platform)
+        for poller in self._pollers.values():
             poller.start()
         self._started = True
 
     def stop(self) -> None:
         if self._started:
-            for poller in reversed(self.pollers):
+            for poller in reversed(list(self._pollers.values())):
                 poller.stop()
-            # Before the broker stops: a producer left open logs its lost connection.
-            if self._publisher is not None:
-                self._publisher.close()
             self._started = False
 
     def status(self) -> dict[str, Any]:
-        if self._resources is None:
-            return {"running": False}
-        return {poller.name: poller.status() for poller in self.pollers}
+        return {function: poller.status() for function, poller in self._pollers.items()}
 
     @property
-    def resources(self) -> Resources:
-        if self._resources is None:
-            raise RuntimeError("no resources: pass them, or start the component in a LocalPlatform")
-        return self._resources
+    def pollers(self) -> dict[str, Poller]:
+        """Function short name -> the poller that feeds it."""
+        return dict(self._pollers)
+
+    def poller(self, function: str) -> Poller:
+        try:
+            return self._pollers[function]
+        except KeyError:
+            raise KeyError(f"no trigger feeds {function!r} (triggers: {', '.join(self._pollers)})") from None
+
+    def queue_consumer(self, team: str) -> str | None:
+        """The service the team's queue feeds (its `queue` trigger), if the team declared one."""
+        for name, service in self._config_services.items():
+            if service.team == team and isinstance(service.trigger, QueueTrigger) and name in self._pollers:
+                return name
+        return None
 
     @property
-    def pollers(self) -> list[StreamPoller | SqsPoller]:
-        return [self.stream, self.outbox, self.orders]
-
-    @cached_property
     def stream(self) -> StreamPoller:
-        resources = self.resources
-        return StreamPoller(
-            stream_arn(resources),
-            self._fanout or fanout_handler(resources),
-            StreamMapping.from_config(resources.config),
-            queue_url(resources.fanout_failure_queue),
-            function_name=f"{resources.project}-{resources.env}-fanout",
-            region=resources.config.region,
-        )
+        poller = self.poller(FANOUT)
+        assert isinstance(poller, StreamPoller)
+        return poller
 
-    @cached_property
+    @property
     def outbox(self) -> SqsPoller:
-        resources = self.resources
-        if self._kafka is None:
-            raise RuntimeError("no Kafka cluster: pass KafkaConnection, or start the kafka component first")
-        self._publisher = KafkaPublisher(self._kafka, self._delivery_timeout_ms)
-        return SqsPoller(
-            resources.outbox_queue,
-            bridge_handler(resources, self._kafka, publisher=self._publisher),
-            SqsMapping.from_config(resources.config),
-            function_name=f"{resources.project}-{resources.env}-kafka-bridge",
-            region=resources.config.region,
-        )
-
-    @cached_property
-    def orders(self) -> SqsPoller:
-        resources = self.resources
-        return SqsPoller(
-            resources.team_queue(ORDERS_TEAM),
-            order_processor_handler(resources),
-            SqsMapping.from_config(resources.config),
-            function_name=f"{resources.project}-{resources.env}-order-processor",
-            region=resources.config.region,
-        )
+        poller = self.poller(KAFKA_BRIDGE)
+        assert isinstance(poller, SqsPoller)
+        return poller
 
     def run_until_idle(self, timeout: float = 300.0) -> None:
-        """Deliver everything now: the stream to the queues, the outbox to Kafka, the orders queue."""
+        """Deliver everything now: the stream, then the outbox and every service's queue (not schedules)."""
         deadline = time.monotonic() + timeout
         self.stream.run_until_idle(timeout=timeout)
-        self.outbox.run_until_idle(timeout=max(1.0, deadline - time.monotonic()))
-        self.orders.run_until_idle(timeout=max(1.0, deadline - time.monotonic()))
+        for function, poller in self._pollers.items():
+            if function != FANOUT and isinstance(poller, SqsPoller | KafkaPoller):
+                poller.run_until_idle(timeout=max(1.0, deadline - time.monotonic()))
 
 
-def fanout_pollers() -> FanoutPollers:
-    """The factory local_platform.runtime's DEFAULT_COMPONENTS names."""
-    return FanoutPollers()
+def build_pollers(platform: LocalPlatform) -> dict[str, Poller]:
+    resources = platform.resources
+    config = resources.config
+    region = config.region
+    pollers: dict[str, Poller] = {
+        FANOUT: StreamPoller(
+            stream_arn(resources),
+            platform.function(FANOUT),
+            StreamMapping.from_config(config),
+            queue_url(resources.fanout_failure_queue),
+            region=region,
+        ),
+        KAFKA_BRIDGE: SqsPoller(
+            resources.outbox_queue,
+            platform.function(KAFKA_BRIDGE),
+            SqsMapping.from_config(config),
+            region=region,
+        ),
+    }
+    for name, service in config.services.items():
+        trigger = service.trigger
+        mapping = SqsMapping.from_batch(service.batch, service.concurrency)
+        if isinstance(trigger, QueueTrigger):
+            queue = resources.team_queue(service.team)
+            pollers[name] = SqsPoller(queue, platform.function(name), mapping, region=region)
+        elif isinstance(trigger, BucketTrigger):
+            queue = resources.service_queue(name)
+            pollers[name] = SqsPoller(queue, platform.function(name), mapping, region=region)
+        elif isinstance(trigger, KafkaTrigger):
+            pollers[name] = KafkaPoller(
+                platform.function(name),
+                KafkaMapping.for_service(resources, name, trigger),
+                platform.kafka_connection(),
+            )
+        elif isinstance(trigger, ScheduleTrigger):
+            pollers[name] = Scheduler(platform.function(name), trigger.expression, region=region)
+    return pollers

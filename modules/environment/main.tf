@@ -232,7 +232,7 @@ module "event_fanout" {
   tags                              = local.tags
 }
 
-# --- Observability: dashboard and alarms (issue 6) ----------------------------------------
+# --- Observability: dashboard and alarms ---------------------------------------------------
 module "observability" {
   source = "../observability"
 
@@ -251,7 +251,7 @@ module "observability" {
   tags               = local.tags
 }
 
-# --- Team access: one role per team, its own queue/workgroup/prefixes only (issue 6) -------
+# --- Team access: one role per team, its own queue/workgroup/prefixes only
 module "team_access" {
   source = "../team_access"
 

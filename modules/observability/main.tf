@@ -1,5 +1,5 @@
 # The environment's health picture (a CloudWatch dashboard) and the alarms to
-# the alert topic (issue 6): any message in a DLQ, stream iterator age, API 5xx
+# the alert topic: any message in a DLQ, stream iterator age, API 5xx
 # rate and p95 latency, Lambda errors, Kafka bridge failures, Glue job failure
 # through EventBridge.
 locals {
@@ -140,151 +140,137 @@ resource "aws_cloudwatch_dashboard" "this" {
 }
 
 # --- Alarms (config environments.<env>.alarms_enabled) ------------------------------------
+# Every alarm is one entry of this map: its name suffix => the metric (or, with `expression`,
+# the metric math over `metrics`), the statistic, the evaluation window and the threshold.
+# An alarm fires above its threshold and treats missing data as fine (no traffic is no fault).
+# The entries differ in shape (math or not), so the alarms iterate over the map's keys.
 locals {
-  alarm_actions = [var.alert_topic_arn]
-}
+  api_dimensions = { ApiName = var.api.name, Stage = var.api.stage }
 
-resource "aws_cloudwatch_metric_alarm" "dlq_not_empty" {
-  for_each = var.alarms_enabled ? var.dead_letter_queues : {}
-
-  alarm_name          = "${var.name_prefix}-${each.key}-not-empty"
-  alarm_description   = "A message reached ${each.value}: an event could not be delivered (redrive it after fixing the cause)."
-  namespace           = "AWS/SQS"
-  metric_name         = "ApproximateNumberOfMessagesVisible"
-  dimensions          = { QueueName = each.value }
-  statistic           = "Maximum"
-  period              = 300
-  evaluation_periods  = 1
-  threshold           = 0
-  comparison_operator = "GreaterThanThreshold"
-  treat_missing_data  = "notBreaching"
-  alarm_actions       = local.alarm_actions
-  ok_actions          = local.alarm_actions
-  tags                = var.tags
-}
-
-resource "aws_cloudwatch_metric_alarm" "iterator_age" {
-  count = var.alarms_enabled ? 1 : 0
-
-  alarm_name          = "${var.name_prefix}-stream-iterator-age"
-  alarm_description   = "The fan-out is more than ${var.thresholds.iterator_age_ms / 1000} s behind the events table stream."
-  namespace           = "AWS/Lambda"
-  metric_name         = "IteratorAge"
-  dimensions          = { FunctionName = var.functions[var.stream_function] }
-  statistic           = "Maximum"
-  period              = 60
-  evaluation_periods  = 3
-  datapoints_to_alarm = 2
-  threshold           = var.thresholds.iterator_age_ms
-  comparison_operator = "GreaterThanThreshold"
-  treat_missing_data  = "notBreaching"
-  alarm_actions       = local.alarm_actions
-  ok_actions          = local.alarm_actions
-  tags                = var.tags
-}
-
-resource "aws_cloudwatch_metric_alarm" "api_5xx_rate" {
-  count = var.alarms_enabled ? 1 : 0
-
-  alarm_name          = "${var.name_prefix}-api-5xx-rate"
-  alarm_description   = "More than ${var.thresholds.api_5xx_percent}% of API requests answered 5xx."
-  evaluation_periods  = 3
-  datapoints_to_alarm = 2
-  threshold           = var.thresholds.api_5xx_percent
-  comparison_operator = "GreaterThanThreshold"
-  treat_missing_data  = "notBreaching"
-  alarm_actions       = local.alarm_actions
-  ok_actions          = local.alarm_actions
-  tags                = var.tags
-
-  metric_query {
-    id          = "rate"
-    expression  = "IF(requests > 0, 100 * errors / requests, 0)"
-    label       = "5xx %"
-    return_data = true
+  alarm_defaults = {
+    namespace           = null
+    metric_name         = null
+    dimensions          = null
+    statistic           = null
+    extended_statistic  = null
+    period              = 300
+    evaluation_periods  = 1
+    datapoints_to_alarm = null
+    threshold           = 0
+    expression          = null
+    metrics             = {}
   }
 
-  metric_query {
-    id = "errors"
+  alarms = merge(
+    {
+      for k, q in var.dead_letter_queues : "${k}-not-empty" => merge(local.alarm_defaults, {
+        description = "A message reached ${q}: an event could not be delivered (redrive it after fixing the cause)."
+        namespace   = "AWS/SQS"
+        metric_name = "ApproximateNumberOfMessagesVisible"
+        dimensions  = { QueueName = q }
+        statistic   = "Maximum"
+      })
+    },
+    {
+      for k, f in var.functions : "${k}-errors" => merge(local.alarm_defaults, {
+        description = "The ${f} function failed invocations."
+        namespace   = "AWS/Lambda"
+        metric_name = "Errors"
+        dimensions  = { FunctionName = f }
+        statistic   = "Sum"
+      })
+    },
+    {
+      stream-iterator-age = merge(local.alarm_defaults, {
+        description         = "The fan-out is more than ${var.thresholds.iterator_age_ms / 1000} s behind the events table stream."
+        namespace           = "AWS/Lambda"
+        metric_name         = "IteratorAge"
+        dimensions          = { FunctionName = var.functions[var.stream_function] }
+        statistic           = "Maximum"
+        period              = 60
+        evaluation_periods  = 3
+        datapoints_to_alarm = 2
+        threshold           = var.thresholds.iterator_age_ms
+      })
+      api-5xx-rate = merge(local.alarm_defaults, {
+        description         = "More than ${var.thresholds.api_5xx_percent}% of API requests answered 5xx."
+        evaluation_periods  = 3
+        datapoints_to_alarm = 2
+        threshold           = var.thresholds.api_5xx_percent
+        expression          = "IF(requests > 0, 100 * errors / requests, 0)"
+        metrics = {
+          errors   = { namespace = "AWS/ApiGateway", metric_name = "5XXError", dimensions = local.api_dimensions, stat = "Sum" }
+          requests = { namespace = "AWS/ApiGateway", metric_name = "Count", dimensions = local.api_dimensions, stat = "Sum" }
+        }
+      })
+      api-p95-latency = merge(local.alarm_defaults, {
+        description         = "p95 API latency above ${var.thresholds.api_p95_latency_ms} ms (ingestion target)."
+        namespace           = "AWS/ApiGateway"
+        metric_name         = "Latency"
+        dimensions          = local.api_dimensions
+        extended_statistic  = "p95"
+        evaluation_periods  = 3
+        datapoints_to_alarm = 2
+        threshold           = var.thresholds.api_p95_latency_ms
+      })
+      kafka-bridge-not-produced = merge(local.alarm_defaults, {
+        description        = "The kafka-bridge could not produce messages to Kafka (they are retried, then land in the outbox DLQ)."
+        namespace          = var.metrics_namespace
+        metric_name        = "MessagesNotProduced"
+        dimensions         = { service = "kafka-bridge" }
+        statistic          = "Sum"
+        evaluation_periods = 2
+      })
+    },
+  )
+}
 
-    metric {
-      namespace   = "AWS/ApiGateway"
-      metric_name = "5XXError"
-      dimensions  = { ApiName = var.api.name, Stage = var.api.stage }
-      period      = 300
-      stat        = "Sum"
+resource "aws_cloudwatch_metric_alarm" "this" {
+  for_each = var.alarms_enabled ? toset(keys(local.alarms)) : toset([])
+
+  alarm_name          = "${var.name_prefix}-${each.key}"
+  alarm_description   = local.alarms[each.key].description
+  namespace           = local.alarms[each.key].namespace
+  metric_name         = local.alarms[each.key].metric_name
+  dimensions          = local.alarms[each.key].dimensions
+  statistic           = local.alarms[each.key].statistic
+  extended_statistic  = local.alarms[each.key].extended_statistic
+  period              = local.alarms[each.key].expression == null ? local.alarms[each.key].period : null
+  evaluation_periods  = local.alarms[each.key].evaluation_periods
+  datapoints_to_alarm = local.alarms[each.key].datapoints_to_alarm
+  threshold           = local.alarms[each.key].threshold
+  comparison_operator = "GreaterThanThreshold"
+  treat_missing_data  = "notBreaching"
+  alarm_actions       = [var.alert_topic_arn]
+  ok_actions          = [var.alert_topic_arn]
+  tags                = var.tags
+
+  dynamic "metric_query" {
+    for_each = local.alarms[each.key].expression == null ? {} : { result = local.alarms[each.key].expression }
+
+    content {
+      id          = metric_query.key
+      expression  = metric_query.value
+      label       = each.key
+      return_data = true
     }
   }
 
-  metric_query {
-    id = "requests"
+  dynamic "metric_query" {
+    for_each = local.alarms[each.key].metrics
 
-    metric {
-      namespace   = "AWS/ApiGateway"
-      metric_name = "Count"
-      dimensions  = { ApiName = var.api.name, Stage = var.api.stage }
-      period      = 300
-      stat        = "Sum"
+    content {
+      id = metric_query.key
+
+      metric {
+        namespace   = metric_query.value.namespace
+        metric_name = metric_query.value.metric_name
+        dimensions  = metric_query.value.dimensions
+        period      = local.alarms[each.key].period
+        stat        = metric_query.value.stat
+      }
     }
   }
-}
-
-resource "aws_cloudwatch_metric_alarm" "api_p95_latency" {
-  count = var.alarms_enabled ? 1 : 0
-
-  alarm_name          = "${var.name_prefix}-api-p95-latency"
-  alarm_description   = "p95 API latency above ${var.thresholds.api_p95_latency_ms} ms (ingestion target)."
-  namespace           = "AWS/ApiGateway"
-  metric_name         = "Latency"
-  dimensions          = { ApiName = var.api.name, Stage = var.api.stage }
-  extended_statistic  = "p95"
-  period              = 300
-  evaluation_periods  = 3
-  datapoints_to_alarm = 2
-  threshold           = var.thresholds.api_p95_latency_ms
-  comparison_operator = "GreaterThanThreshold"
-  treat_missing_data  = "notBreaching"
-  alarm_actions       = local.alarm_actions
-  ok_actions          = local.alarm_actions
-  tags                = var.tags
-}
-
-resource "aws_cloudwatch_metric_alarm" "function_errors" {
-  for_each = var.alarms_enabled ? var.functions : {}
-
-  alarm_name          = "${var.name_prefix}-${each.key}-errors"
-  alarm_description   = "The ${each.value} function failed invocations."
-  namespace           = "AWS/Lambda"
-  metric_name         = "Errors"
-  dimensions          = { FunctionName = each.value }
-  statistic           = "Sum"
-  period              = 300
-  evaluation_periods  = 1
-  threshold           = 0
-  comparison_operator = "GreaterThanThreshold"
-  treat_missing_data  = "notBreaching"
-  alarm_actions       = local.alarm_actions
-  ok_actions          = local.alarm_actions
-  tags                = var.tags
-}
-
-resource "aws_cloudwatch_metric_alarm" "kafka_bridge_failures" {
-  count = var.alarms_enabled ? 1 : 0
-
-  alarm_name          = "${var.name_prefix}-kafka-bridge-not-produced"
-  alarm_description   = "The kafka-bridge could not produce messages to Kafka (they are retried, then land in the outbox DLQ)."
-  namespace           = var.metrics_namespace
-  metric_name         = "MessagesNotProduced"
-  dimensions          = { service = "kafka-bridge" }
-  statistic           = "Sum"
-  period              = 300
-  evaluation_periods  = 2
-  threshold           = 0
-  comparison_operator = "GreaterThanThreshold"
-  treat_missing_data  = "notBreaching"
-  alarm_actions       = local.alarm_actions
-  ok_actions          = local.alarm_actions
-  tags                = var.tags
 }
 
 # --- Glue job failure, through EventBridge (also without Step Functions) -----------------

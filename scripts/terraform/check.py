@@ -10,6 +10,7 @@ docs/terraform-checks.md for what each one proves):
   schema    every aws_* resource, data source and provider block against the pinned provider schema
   iam       no Allow of `*`/`service:*` actions or `*` resources but the listed exceptions (iam_check.py)
   checkov   checkov --skip-download on terraform/ and modules/, zero failed checks
+  docs      every module README's generated part matches the code (docs.py; make tf-docs rewrites)
 
 Prints one line per check (problems indented under it) and closes with
 `terraform: N passed, M failed`; the exit code is non-zero on any failure.
@@ -31,6 +32,7 @@ from typing import Any
 
 import yaml
 
+from scripts.terraform.docs import sync as sync_module_docs
 from scripts.terraform.hcl import BLOCK, REPO_ROOT, TERRAFORM_ROOTS, Configuration, load_all, relative
 from scripts.terraform.iam_check import check_iam
 from scripts.terraform.schema_check import check_schema, load_schema
@@ -237,6 +239,8 @@ def run(root: Path, with_checkov: bool = True) -> list[Result]:
     results.append(Result("provider schema", schema_problems, schema_summary))
     iam_problems, iam_summary = check_iam(configs, root)
     results.append(Result("iam", iam_problems, iam_summary))
+    docs_problems, docs_summary = sync_module_docs(root)
+    results.append(Result("module docs", docs_problems, docs_summary))
     if with_checkov:
         results.append(finish_checkov(checkov, root))
     return results

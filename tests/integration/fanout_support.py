@@ -8,11 +8,10 @@ back in full and compared with what the configuration says it must hold.
 
 from __future__ import annotations
 
-import gzip
 import threading
 import uuid
 from collections import Counter
-from collections.abc import Iterable
+from collections.abc import Callable, Iterable
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
@@ -30,9 +29,8 @@ from platform_core.kafka import KafkaConnection
 from platform_core.registry import get_registry
 from platform_core.resources import Resources
 from tests.fixtures.aws import isolated_config
+from tools import sinks
 from tools.traffic import Kind, TrafficGenerator
-
-RAW_PREFIX = f"{naming.ZONE_RAW}/"
 
 
 def fanout_resources(visibility_timeout_seconds: int = 2, max_receive_count: int | None = None) -> Resources:
@@ -220,23 +218,6 @@ def read_topic(kafka: KafkaConnection, topic: str, expected: int, timeout: float
         consumer.close()
 
 
-def raw_zone_event_ids(resources: Resources) -> Counter[str]:
-    """How many times each event id is in the raw zone (and checks each object's partition)."""
-    s3 = client("s3")
-    counts: Counter[str] = Counter()
-    for page in s3.get_paginator("list_objects_v2").paginate(Bucket=resources.raw_bucket, Prefix=RAW_PREFIX):
-        for obj in page.get("Contents", []):
-            body = s3.get_object(Bucket=resources.raw_bucket, Key=obj["Key"])["Body"].read()
-            for line in gzip.decompress(body).decode().splitlines():
-                event = Event.model_validate_json(line)
-                # The object sits in the partition of every event it holds.
-                assert obj["Key"].startswith(
-                    naming.raw_key(event.team, event.received_at, "")[: -len(".jsonl.gz")]
-                )
-                counts[str(event.event_id)] += 1
-    return counts
-
-
 @dataclass
 class Delivered:
     queues: dict[str, Counter[str]] = field(default_factory=dict)  # team -> event id -> copies
@@ -258,8 +239,11 @@ def check_invariants(
     config = resources.config
     registry = get_registry()
     delivered = Delivered()
+    expected_by_sink = sinks.expected_ids(
+        config, resources.env, {i: e.event_type for i, e in accepted.items()}
+    )
     for team in config.sqs_subscriber_teams:
-        expected = {i for i, e in accepted.items() if team in config.sqs_subscribers(e.event_type)}
+        expected = expected_by_sink[sinks.queue_sink(team)]
         messages = (collected or {}).get(team, []) + drain_queue(resources.team_queue(team))
         got: Counter[str] = Counter()
         for message in messages:
@@ -277,7 +261,7 @@ def check_invariants(
         delivered.queues[team] = got
     for event_type in config.kafka_event_types:
         topic = naming.topic_name(resources.env, event_type)
-        expected = {i for i, e in accepted.items() if e.event_type == event_type}
+        expected = expected_by_sink[sinks.topic_sink(resources.env, event_type)]
         got = Counter()
         for message in read_topic(kafka, topic, len(expected)):
             event = Event.model_validate_json(message.value())
@@ -292,10 +276,96 @@ def check_invariants(
             f"{topic}: missing {len(expected - set(got))}, unexpected {len(set(got) - expected)}"
         )
         delivered.topics[topic] = got
-    delivered.raw = raw_zone_event_ids(resources)
-    assert set(delivered.raw) == set(accepted), (
+    raw = sinks.read_raw_zone(resources)
+    assert not raw.misplaced, f"events outside their partition in {raw.misplaced}"
+    delivered.raw = raw.copies
+    assert set(delivered.raw) == expected_by_sink[sinks.RAW_ZONE], (
         f"raw zone: missing {len(set(accepted) - set(delivered.raw))}, unexpected {len(set(delivered.raw) - set(accepted))}"
     )
     duplicated = {i: n for i, n in delivered.raw.items() if n != 1}
     assert not duplicated, f"raw zone holds {len(duplicated)} events more than once"
     return delivered
+
+
+# -- the fan-out side run in this process, for tests that inject faults into the handlers' clients --
+
+Handler = Callable[[dict[str, Any], Any], dict[str, Any]]
+
+
+def fanout_handler(resources: Resources, sqs: Any = None, s3: Any = None) -> Handler:
+    """The fan-out handler over these resources, its clients injectable (e.g. with botocore fault hooks)."""
+    from lambdas.fanout.handler import build_handler
+    from lambdas.fanout.service import FanoutService
+    from lambdas.fanout.sinks import RawZoneWriter, SqsSender
+
+    service = FanoutService(
+        resources.config,
+        resources.env,
+        SqsSender(sqs or client("sqs")),
+        RawZoneWriter(s3 or client("s3"), resources.raw_bucket),
+    )
+    return build_handler(lambda: service)
+
+
+def _bridge_handler(resources: Resources, publisher: Any) -> Handler:
+    from lambdas.kafka_bridge.bridge import Bridge
+    from lambdas.kafka_bridge.handler import build_handler
+
+    bridge = Bridge(resources.project, resources.env, get_registry(), publisher)
+    return build_handler(lambda: bridge)
+
+
+def _event_consumer(event: dict[str, Any], context: Any) -> dict[str, Any]:
+    """A team's queue consumer reduced to its contract: a message that is not a platform event fails."""
+    failures = []
+    for record in event["Records"]:
+        try:
+            Event.model_validate_json(record["body"])
+        except ValueError:
+            failures.append({"itemIdentifier": record["messageId"]})
+    return {"batchItemFailures": failures}
+
+
+class FanoutPollers:
+    """The platform's pollers (the same event source mapping code) in front of handlers run in this
+    process: the stream -> fan-out, the Kafka outbox -> bridge, the orders queue -> a consumer that
+    fails what is not a platform event."""
+
+    def __init__(
+        self,
+        resources: Resources,
+        kafka: KafkaConnection | None = None,
+        delivery_timeout_ms: int = 10_000,
+        fanout: Handler | None = None,
+    ):
+        from lambdas.kafka_bridge.producer import KafkaPublisher
+        from local_platform.functions.in_process import InProcessFunction
+        from local_platform.pollers.sqs import SqsMapping, SqsPoller
+        from local_platform.pollers.stream import StreamMapping, StreamPoller
+        from local_platform.provision import stream_arn
+        from platform_core.resources import FANOUT, KAFKA_BRIDGE
+
+        config, region = resources.config, resources.config.region
+        self.stream = StreamPoller(
+            stream_arn(resources),
+            InProcessFunction(fanout or fanout_handler(resources), name=resources.function_name(FANOUT)),
+            StreamMapping.from_config(config),
+            queue_url(resources.fanout_failure_queue),
+            region=region,
+        )
+        self._publisher = KafkaPublisher(kafka, delivery_timeout_ms) if kafka is not None else None
+        if self._publisher is not None:
+            bridge = InProcessFunction(
+                _bridge_handler(resources, self._publisher), name=resources.function_name(KAFKA_BRIDGE)
+            )
+            self.outbox = SqsPoller(
+                resources.outbox_queue, bridge, SqsMapping.from_config(config), region=region
+            )
+        orders = InProcessFunction(_event_consumer, name="orders-consumer")
+        self.orders = SqsPoller(
+            resources.team_queue("orders"), orders, SqsMapping(batch_size=10), region=region
+        )
+
+    def close(self) -> None:
+        if self._publisher is not None:
+            self._publisher.close()

@@ -21,7 +21,6 @@ from typing import Any
 import pytest
 
 from local_platform.kafka_broker import KafkaBroker
-from local_platform.pollers.wiring import FanoutPollers
 from local_platform.provision import queue_url
 from platform_core import naming
 from platform_core.aws import client
@@ -31,7 +30,7 @@ from platform_core.resources import Resources
 from scripts.dr.replay import Destination, Selection, partition_prefixes, replay
 from scripts.dr.restore_table import restore
 from tests.fixtures.aws import RunningGateway, running_gateway
-from tests.integration.fanout_support import drain_queue, fanout_resources, read_topic
+from tests.integration.fanout_support import FanoutPollers, drain_queue, fanout_resources, read_topic
 from tools.traffic import IngestClient, Kind, Sent, TrafficGenerator, batches
 
 pytestmark = [pytest.mark.integration, pytest.mark.kafka]

@@ -7,10 +7,10 @@ from contextlib import ExitStack
 import pytest
 
 from local_platform.kafka_broker import KafkaBroker
-from local_platform.pollers.wiring import FanoutPollers
 from platform_core import naming
 from platform_core.kafka_topics import ensure_platform_topics
 from tests.integration.fanout_support import (
+    FanoutPollers,
     QueueCollector,
     check_invariants,
     fanout_resources,

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import time
 from pathlib import Path
 from typing import Any
 
@@ -26,7 +27,7 @@ class RecordingComponent:
     def start(self, platform: LocalPlatform) -> None:
         # A component finds everything it needs on the running platform.
         assert platform.gateway_url.startswith("http://127.0.0.1:")
-        assert json.loads(platform.lambda_environment(self.name)["API_KEY_TEAMS"])
+        assert json.loads(platform.function_environment("ingest")["API_KEY_TEAMS"])
         platform.publish(f"{self.name}_address", f"127.0.0.1:{len(self._log)}")
         self._log.append(f"start {self.name}")
 
@@ -63,6 +64,14 @@ def test_platform_runs_components_in_order_and_publishes_its_state(
             timeout=30,
         )
         assert response.status_code == 202
+
+        # The state file's counters are live: `make status` sees the invocation without a restart.
+        deadline = time.monotonic() + 30
+        while (read_state(state_path) or {})["functions"]["ingest"].get("invocations") != 1:
+            assert time.monotonic() < deadline, "the state file never showed the ingest invocation"
+            time.sleep(0.2)
+        ingest = (read_state(state_path) or {})["functions"]["ingest"]
+        assert ingest["cold_starts"] == 1 and ingest["errors"] == 0
 
         picture = health(state)
         assert picture["process_alive"] and picture["gateway_up"]

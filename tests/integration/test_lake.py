@@ -15,7 +15,7 @@ from collections import Counter, defaultdict
 from collections.abc import Iterator
 from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
-from decimal import Decimal
+from decimal import ROUND_HALF_UP, Decimal
 from pathlib import Path
 from typing import Any
 
@@ -24,7 +24,6 @@ import pytest
 from pyspark.sql import SparkSession
 
 from local_platform.lake import pipeline
-from local_platform.lake.generate import generate_events, put_objects, raw_objects
 from local_platform.lake.layout import MANIFEST_KEY, lake_root
 from local_platform.provision import provision
 from local_platform.query.engine import LocalEngine
@@ -37,6 +36,7 @@ from platform_core.raw_zone import encode_lines
 from platform_core.resources import Resources
 from tests.fixtures.aws import isolated_config
 from tools.report import console_summary, write_report
+from tools.traffic import lake_events, put_objects, raw_objects
 
 pytestmark = [pytest.mark.integration, pytest.mark.spark, pytest.mark.needs_glue, pytest.mark.needs_athena]
 
@@ -107,6 +107,12 @@ def rejected_document(
 # --- independent answers ----------------------------------------------------------------------------
 
 
+def half_up(numerator: int, denominator: int, places: int) -> float:
+    """numerator / denominator rounded as SQL's round() does (half away from zero), not as Python's (half even)."""
+    quotient = Decimal(numerator) / Decimal(denominator)
+    return float(quotient.quantize(Decimal(1).scaleb(-places), rounding=ROUND_HALF_UP))
+
+
 def _utc(ts: datetime) -> datetime:
     return ts.astimezone(UTC).replace(tzinfo=None)
 
@@ -151,7 +157,7 @@ def expected(lake: Lake) -> dict[str, list[dict[str, Any]]]:
         for r in document["events"]:
             outcomes[(document["team"], r.get("event_type", "unknown"))][1] += 1
     error_rate: list[dict[str, Any]] = [
-        {"team": t, "event_type": et, "accepted": a, "rejected": r, "error_rate": round(r / (a + r), 4)}
+        {"team": t, "event_type": et, "accepted": a, "rejected": r, "error_rate": half_up(r, a + r, 4)}
         for (t, et), (a, r) in outcomes.items()
     ]
     error_rate.sort(key=lambda row: (-row["error_rate"], row["team"], row["event_type"]))
@@ -181,15 +187,15 @@ def expected(lake: Lake) -> dict[str, list[dict[str, Any]]]:
                 "reserved": n_reserved,
                 "invoiced": n_invoiced,
                 "cancelled": n_cancelled,
-                "reserved_rate": round(n_reserved / n_created, 4),
-                "invoiced_rate": round(n_invoiced / n_reserved, 4),
-                "cancellation_rate": round(n_cancelled / n_created, 4),
+                "reserved_rate": half_up(n_reserved, n_created, 4),
+                "invoiced_rate": half_up(n_invoiced, n_reserved, 4),
+                "cancellation_rate": half_up(n_cancelled, n_created, 4),
             }
         ],
         "ingestion_error_rate": error_rate,
         "documents_uploaded_by_type": sorted(
             (
-                {"document_type": t, "documents": n, "total_bytes": b, "avg_bytes": round(b / n, 1)}
+                {"document_type": t, "documents": n, "total_bytes": b, "avg_bytes": half_up(b, n, 1)}
                 for t, (n, b) in docs.items()
             ),
             key=lambda r: (-r["documents"], r["document_type"]),
@@ -253,7 +259,7 @@ def assert_kpis(lake: Lake) -> None:
 
 def test_first_run_curates_dedupes_quarantines_and_answers_every_kpi(lake: Lake, spark: SparkSession) -> None:
     resources, s3 = lake.resources, client("s3")
-    events = generate_events(900, START, timedelta(hours=28), seed=11)
+    events = lake_events(900, START, timedelta(hours=28), seed=11)
     lake.add(events)
     objects = raw_objects(events, batch_size=200)
     # At-least-once upstream: 15 events stored again in another raw object.
@@ -365,7 +371,7 @@ def test_failed_run_leaves_curated_as_it_was_and_alerts(
     ]
     sns.subscribe(TopicArn=topic, Protocol="sqs", Endpoint=queue_arn)
 
-    more = generate_events(300, NOW - timedelta(hours=5), timedelta(hours=4), seed=12)
+    more = lake_events(300, NOW - timedelta(hours=5), timedelta(hours=4), seed=12)
     put_objects(client("s3"), resources.raw_bucket, raw_objects(more, batch_size=100))
     lake.pending = more
     state_before = curated_state(resources)

@@ -156,8 +156,8 @@ def test_a_crash_between_any_two_steps_leaves_no_orphan(saga_rig: SagaRig, scena
     """Crash after each ERP call (Odoo committed it) and after each saved step, in turn, until a run
     goes through uncrashed; each time the redelivered message finishes the order with one sale order,
     the right reservation, and every event announced once."""
-    saga_rig.odoo.db.set_on_hand("SKU-SHELF-5", 10_000)
-    quantity = 2 if scenario == "confirmed" else 20_000
+    saga_rig.odoo.db.set_on_hand("SKU-SHELF-5", 10_000 if scenario == "confirmed" else 100)
+    quantity = 2 if scenario == "confirmed" else 500
     expected = Stage.CONFIRMED if scenario == "confirmed" else Stage.REJECTED
     crashes = 0
     for where in ("erp", "store"):
@@ -223,4 +223,9 @@ def test_an_erp_outage_opens_the_breaker_orders_wait_and_then_drain(saga_rig: Sa
     states = [saga_rig.runner().run(order_id) for order_id in orders]
     assert [s.stage for s in states] == [Stage.CONFIRMED] * 5
     assert breakers.read("erp").state == "closed"
+    # Each order waited twice (the outage, then the open breaker); the failed calls are on record.
+    confirmed = saga_rig.emitter.of_type("orders.order_confirmed")
+    assert [e.payload["erp"]["deferrals"] for e in confirmed] == [2] * 5
+    assert sum(e.payload["erp"]["failures"] for e in confirmed) == 3  # the breaker opened at the third
+    assert all(e.payload["erp"]["calls"] > e.payload["erp"]["failures"] for e in confirmed)
     assert all(d >= 1 for d in delays)

@@ -173,6 +173,59 @@ def test_a_token_from_a_client_declared_for_api_keys_is_refused(issuer: LocalOid
         Authorizer(checker, ClientRegistry(CLIENTS, KEYS)).decide({"Authorization": f"Bearer {token}"})
 
 
-def test_every_declared_client_needs_its_key_in_the_secret() -> None:
-    with pytest.raises(ValueError, match="partner-acme"):
-        ClientRegistry(CLIENTS, {"web-app": "k"})
+def test_a_client_without_a_key_in_the_secret_is_refused_and_other_keys_still_pass(
+    issuer: LocalOidcIssuer,
+) -> None:
+    registry = ClientRegistry(CLIENTS, {"partner-acme": KEYS["partner-acme"]})
+    assert registry.without_key == ["web-app"]
+    decide = Authorizer(verifier(issuer), registry).decide
+    with pytest.raises(Unauthorized):
+        decide({"Authorization": f"Bearer {issuer.access_token('cust-1', 'web-app', ['orders/write'])}"})
+    assert decide({"x-api-key": "an-ingest-team-key"}).caller.kind == API_KEY
+
+
+@pytest.mark.integration
+def test_the_authorizer_lambda_reads_what_it_trusts_from_its_secret(
+    issuer: LocalOidcIssuer, aws_endpoint_url: str, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    import json
+    import uuid
+
+    from lambdas.orders import authorizer_handler
+    from platform_core.aws import client
+    from platform_core.lambda_context import LocalLambdaContext
+
+    secret = f"test-{uuid.uuid4().hex[:8]}-api-clients"
+    trusted = {
+        "issuer": issuer.issuer,
+        "app_clients": {"cognito-id-of-the-pwa": "web-app"},
+        "keys": {"web-app": "pwa-usage-key", "partner-demo": "demo-partner-key"},
+    }
+    client("secretsmanager").create_secret(Name=secret, SecretString=json.dumps(trusted))
+    for name, value in {
+        "PLATFORM_ENV": "dev",
+        "POWERTOOLS_SERVICE_NAME": "orders-authorizer",
+        "SECRET_API_CLIENTS": secret,
+    }.items():
+        monkeypatch.setenv(name, value)
+    authorizer_handler.authorizer.cache_clear()
+    context = LocalLambdaContext("orders-authorizer", "eu-west-1")
+    token = issuer.access_token("cust-7", "cognito-id-of-the-pwa", ["orders/read"])
+    try:
+        answer = authorizer_handler.lambda_handler(
+            {"type": "REQUEST", "methodArn": METHOD_ARN, "headers": {"Authorization": f"Bearer {token}"}},
+            context,
+        )
+        assert answer["usageIdentifierKey"] == "pwa-usage-key"
+        assert answer["context"]["subject"] == "cust-7" and answer["context"]["scopes"] == "read"
+        partner = authorizer_handler.lambda_handler(
+            {"type": "REQUEST", "methodArn": METHOD_ARN, "headers": {"x-api-key": "demo-partner-key"}},
+            context,
+        )
+        assert partner["context"]["kind"] == "partner"
+        with pytest.raises(Unauthorized, match=r"^Unauthorized$"):
+            authorizer_handler.lambda_handler(
+                {"type": "REQUEST", "methodArn": METHOD_ARN, "headers": {}}, context
+            )
+    finally:
+        authorizer_handler.authorizer.cache_clear()

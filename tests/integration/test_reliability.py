@@ -20,15 +20,16 @@ from botocore.awsrequest import AWSResponse
 from botocore.config import Config
 
 from local_platform.kafka_broker import KafkaBroker
-from local_platform.pollers.wiring import FanoutPollers, fanout_handler
 from local_platform.provision import queue_url
 from platform_core.aws import client
 from platform_core.envelope import Event
 from platform_core.kafka_topics import ensure_platform_topics
 from tests.integration.fanout_support import (
+    FanoutPollers,
     check_invariants,
     drain_queue,
     event_item,
+    fanout_handler,
     fanout_resources,
     put_item,
     queue_depth,

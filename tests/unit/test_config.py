@@ -21,7 +21,7 @@ def test_every_produced_event_type_has_a_schema() -> None:
 
 def test_cross_team_subscriptions_exist() -> None:
     config = get_config()
-    assert "billing" in config.sqs_subscribers("orders.order_created")
+    assert "billing" in config.sqs_subscribers("billing.invoice_requested")
     assert "orders" in config.sqs_subscribers("billing.invoice_issued")
     assert config.kafka_event_types
 

@@ -65,3 +65,23 @@ def test_a_service_declares_the_secrets_it_reads(tmp_path: Path) -> None:
     from platform_core import naming
 
     assert naming.service_secret("stockoss", "dev", "orders", "erp") == "stockoss-dev-orders-erp"
+
+
+def test_a_mail_sender_declares_its_address_and_domain(tmp_path: Path) -> None:
+    mailer = {
+        "team": "billing",
+        "description": "Sends invoices",
+        "handler": "lambdas.toy.mailer.lambda_handler",
+        "trigger": {"type": "schedule", "expression": "rate(1 hour)"},
+        "mail": {"from_address": "invoices@billing.example.com"},
+    }
+    data = yaml.safe_load(DEFAULT_CONFIG_PATH.read_text())
+    data["services"]["toy-mailer"] = mailer
+    path = tmp_path / "platform.yaml"
+    path.write_text(yaml.safe_dump(data))
+    sender = load_config(path).services["toy-mailer"].mail
+    assert sender is not None and sender.domain == "billing.example.com"
+    data["services"]["toy-mailer"]["mail"] = {"from_address": "not an address"}
+    path.write_text(yaml.safe_dump(data))
+    with pytest.raises(ValueError, match="from_address"):
+        load_config(path)

@@ -9,6 +9,8 @@ from typing import Any
 import pytest
 import requests
 
+from local_platform.functions.in_process import InProcessFunction
+from local_platform.functions.spec import FunctionSpec
 from local_platform.gateway import (
     DailyQuota,
     LocalApiGateway,
@@ -50,9 +52,9 @@ def test_daily_quota_resets_with_the_day() -> None:
     assert quota.take()
 
 
-def test_routes_come_from_the_openapi_document() -> None:
-    routes = {(r.method, r.resource) for r in routes_from_openapi()}
-    assert routes == {
+def test_routes_come_from_the_openapi_document_with_their_function() -> None:
+    routes = {(r.method, r.resource): r for r in routes_from_openapi()}
+    platform_routes = {
         ("POST", "/v1/events"),
         ("GET", "/v1/schemas"),
         ("GET", "/v1/schemas/{event_type}"),
@@ -63,6 +65,10 @@ def test_routes_come_from_the_openapi_document() -> None:
         ("GET", "/v1/documents/search"),
         ("GET", "/v1/documents/{document_id}"),
     }
+    assert platform_routes <= set(routes)
+    assert all(
+        routes[route].function == "ingest" and routes[route].api_key_required for route in platform_routes
+    )
 
 
 def test_generated_keys_look_like_api_gateway_keys() -> None:
@@ -98,10 +104,17 @@ def keys() -> Any:
     return generate_api_keys(("orders", "billing"))
 
 
-def make_gateway(keys: Any, function: Any, plan: ApiLimits = PLAN) -> LocalApiGateway:
+def make_gateway(keys: Any, handler: Any, plan: ApiLimits = PLAN) -> LocalApiGateway:
+    spec = FunctionSpec(name="ingest", handler="<recorder>", environment={}, timeout_seconds=29)
+    function = InProcessFunction(handler, spec)
     # A clock that stands still: the buckets refill only when a test says so.
     return LocalApiGateway(
-        function, keys, {"orders": plan, "billing": plan}, region="eu-west-1", stage="dev", clock=Clock()
+        lambda name: function,
+        keys,
+        {"orders": plan, "billing": plan},
+        region="eu-west-1",
+        stage="dev",
+        clock=Clock(),
     )
 
 

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from collections import Counter
+from datetime import UTC, datetime, timedelta
 from decimal import Decimal
 
 import pytest
@@ -10,7 +11,7 @@ import pytest
 from platform_core.config import get_config
 from platform_core.envelope import EventIn
 from platform_core.registry import get_registry
-from tools.traffic import Kind, TrafficGenerator, batches
+from tools.traffic import Kind, TrafficGenerator, batches, lake_events
 
 
 def test_every_event_is_valid_and_sent_by_its_producer() -> None:
@@ -24,10 +25,41 @@ def test_every_event_is_valid_and_sent_by_its_producer() -> None:
     assert set(seen) == set(config.event_types), "every StockOSS event type appears"
 
 
+def test_documents_are_also_uploaded_outside_orders() -> None:
+    uploads = [
+        event["payload"]
+        for _, event in TrafficGenerator(4).events(50)
+        if event["event_type"] == "documents.document_uploaded" and "order_id" not in event["payload"]
+    ]
+    assert uploads and {u["document_type"] for u in uploads} - {"invoice"}
+
+
+def test_a_stored_event_is_received_after_it_occurred_by_its_team() -> None:
+    generator = TrafficGenerator(2)
+    team, event = generator.event_of_type("billing.invoice_issued")
+    stored = generator.stored(team, event)
+    assert stored.team == "billing" and str(stored.event_id) == event["event_id"]
+    assert stored.occurred_at < stored.received_at
+    assert stored.payload == event["payload"] and stored.ingest_id and stored.correlation_id
+
+
+def test_lake_history_spreads_lifecycles_over_the_span() -> None:
+    start = datetime(2026, 3, 1, tzinfo=UTC)
+    events = lake_events(400, start, timedelta(hours=6), seed=9)
+    assert len(events) == 400
+    hours = {e.occurred_at.hour for e in events}
+    assert len(hours) >= 5 and all(
+        start <= e.occurred_at < start + timedelta(hours=6, minutes=5) for e in events
+    )
+    currencies = {e.payload["total"]["currency"] for e in events if e.event_type == "orders.order_created"}
+    assert len(currencies) > 1, "revenue per currency has more than one currency to group"
+
+
 def test_an_order_lifecycle_is_consistent() -> None:
     generator = TrafficGenerator(3)
-    flows = [generator.order_flow() for _ in range(40)]
-    assert any(len(flow) == 3 for flow in flows), "some orders are cancelled"
+    flows = [generator.order_flow() for _ in range(100)]
+    cancelled = [flow for flow in flows if flow[-1][1]["event_type"] == "orders.order_cancelled"]
+    assert cancelled and all(len(flow) == 3 for flow in cancelled), "some orders are cancelled once reserved"
     rejected = [flow for flow in flows if flow[-1][1]["event_type"] == "orders.order_rejected"]
     assert rejected and all(len(flow) == 2 for flow in rejected), "some orders are rejected, never reserved"
     for flow in flows:
@@ -57,8 +89,10 @@ def test_same_seed_same_traffic_and_seeds_do_not_share_ids() -> None:
     other = [e for _, e in TrafficGenerator(6, start=start).events(10)]
     assert first == again
     assert not {e["event_id"] for e in first} & {e["event_id"] for e in other}
-    orders = {e["payload"]["order_id"] for e in first} & {e["payload"]["order_id"] for e in other}
-    assert not orders
+    for business_id in ("order_id", "document_id"):
+        ours = {e["payload"][business_id] for e in first if business_id in e["payload"]}
+        theirs = {e["payload"][business_id] for e in other if business_id in e["payload"]}
+        assert ours and not ours & theirs, business_id
 
 
 @pytest.mark.parametrize("mutation", TrafficGenerator.MUTATIONS)
@@ -95,8 +129,6 @@ def test_mix_rates_and_batching_keep_duplicates_after_their_original() -> None:
 
 def test_occurred_at_never_runs_ahead_of_the_wall_clock() -> None:
     # Producers report what already happened: the KPI "occurred_at -> received_at" must be >= 0.
-    from datetime import UTC, datetime
-
     events = [event for _, event in TrafficGenerator(3).events(2000)]
     latest = max(datetime.fromisoformat(e["occurred_at"]) for e in events)
     assert latest <= datetime.now(UTC)

@@ -7,10 +7,10 @@ from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
 from glue_jobs.contract import athena_ddl, load_tables, tables_dir
-from local_platform.lake.generate import generate_events, raw_objects
 from platform_core.config import get_config
 from platform_core.registry import SchemaRegistry
 from tools.report import _series, bar_chart, write_report
+from tools.traffic import lake_events, raw_objects
 
 
 def test_committed_ddl_is_generated_from_the_contracts() -> None:
@@ -41,7 +41,7 @@ def test_contracts_are_complete() -> None:
 
 def test_sample_traffic_is_valid_against_the_registered_schemas() -> None:
     registry = SchemaRegistry.load()
-    events = generate_events(300, datetime(2026, 3, 1, tzinfo=UTC), timedelta(hours=2), seed=3)
+    events = lake_events(800, datetime(2026, 3, 1, tzinfo=UTC), timedelta(hours=2), seed=3)
     assert {e.event_type for e in events} >= {
         "orders.order_created",
         "orders.stock_reserved",

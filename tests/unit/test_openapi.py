@@ -24,6 +24,7 @@ from lambdas.ingest.handler import build_handler
 from lambdas.ingest.models import API_SCHEMAS_DIR, exported_schemas, render
 from lambdas.ingest.service import IngestService
 from lambdas.ingest.store import StoreUnavailable
+from local_platform.functions.in_process import InProcessFunction
 from local_platform.gateway import OPENAPI_PATH, LocalApiGateway, api_key_teams, generate_api_keys
 from platform_core.config import ApiLimits, get_config
 from platform_core.registry import get_registry
@@ -120,7 +121,8 @@ def api() -> Iterator[tuple[str, dict[str, str], Switchable]]:
         name: ApiLimits(rate_limit=1000, burst_limit=1000, quota_per_day=10**6) for name in config.teams
     }
     limits["documents"] = ApiLimits(rate_limit=0.01, burst_limit=1, quota_per_day=10)
-    with LocalApiGateway(handler, keys, limits, region=config.region) as gateway:
+    function = InProcessFunction(handler, name="ingest")
+    with LocalApiGateway(lambda name: function, keys, limits, region=config.region) as gateway:
         yield gateway.url, {team: key.value for team, key in keys.items()}, store
 
 

@@ -29,6 +29,16 @@ def test_the_orders_routes_name_declared_services_and_their_scopes() -> None:
     get = DOCUMENT["paths"]["/v1/orders/{order_id}"]["get"]
     for operation, scope in ((post, WRITE), (get, READ)):
         assert config.services[operation["x-platform-function"]].trigger.type == "api"
-        assert operation["security"] == [{"ordersAuthorizer": [f"{resource_server}/{scope}"]}]
-    scheme = DOCUMENT["components"]["securitySchemes"]["ordersAuthorizer"]
-    assert config.services[scheme["x-platform-function"]].trigger.type == "authorizer"
+        assert operation["security"] == [{"apiKey": [], "ordersAuthorizer": [f"{resource_server}/{scope}"]}]
+    schemes = DOCUMENT["components"]["securitySchemes"]
+    for name in ("ordersAuthorizer", "teamKey"):
+        assert config.services[schemes[name]["x-platform-function"]].trigger.type == "authorizer"
+
+
+def test_usage_plans_meter_the_key_the_authorizer_returns_on_every_route() -> None:
+    assert DOCUMENT["x-amazon-apigateway-api-key-source"] == "AUTHORIZER"
+    for path, operations in DOCUMENT["paths"].items():
+        for method, operation in operations.items():
+            [requirement] = operation.get("security", DOCUMENT["security"])
+            assert "apiKey" in requirement, (method, path)
+            assert {"teamKey", "ordersAuthorizer"} & set(requirement), (method, path)

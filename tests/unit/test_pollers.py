@@ -8,6 +8,7 @@ from typing import Any
 
 import pytest
 
+from local_platform.functions.in_process import InProcessFunction
 from local_platform.pollers.stream import StreamMapping, StreamPoller
 
 ARN = "arn:aws:dynamodb:eu-west-1:123456789012:table/t/stream/2026-01-01T00:00:00.000"
@@ -103,7 +104,12 @@ def poller(source: list[dict[str, Any]], handler: Recorder, sqs: FakeSqs, **mapp
         **mapping,
     }
     return StreamPoller(
-        ARN, handler, StreamMapping(**settings), "failures-url", streams=FakeStreams(source), sqs=sqs
+        ARN,
+        InProcessFunction(handler, name="fanout"),
+        StreamMapping(**settings),
+        "failures-url",
+        streams=FakeStreams(source),
+        sqs=sqs,
     )
 
 
@@ -169,7 +175,12 @@ def test_an_unknown_item_identifier_fails_the_whole_batch() -> None:
         return {"batchItemFailures": [{"itemIdentifier": ""}]} if len(calls) == 1 else {}
 
     stream = StreamPoller(
-        ARN, handler, StreamMapping(10, 0, 2, False), "q", streams=FakeStreams(records(4)), sqs=FakeSqs()
+        ARN,
+        InProcessFunction(handler, name="fanout"),
+        StreamMapping(10, 0, 2, False),
+        "q",
+        streams=FakeStreams(records(4)),
+        sqs=FakeSqs(),
     )
     stream.run_until_idle()
     assert calls == [4, 4]
@@ -224,7 +235,7 @@ class FakeQueue:
 def sqs_poller(queue: FakeQueue, handler: Any, batch_size: int = 10) -> Any:
     from local_platform.pollers.sqs import SqsMapping, SqsPoller
 
-    return SqsPoller("q", handler, SqsMapping(batch_size=batch_size), "fn", sqs=queue)
+    return SqsPoller("q", InProcessFunction(handler, name="fn"), SqsMapping(batch_size=batch_size), sqs=queue)
 
 
 def test_sqs_records_have_the_lambda_shape_and_only_failures_stay() -> None:

@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import gzip
 import json
-import random
 from datetime import UTC, datetime, timedelta
 from decimal import Decimal
 from pathlib import Path
@@ -14,7 +13,7 @@ from pyspark.sql import DataFrame, SparkSession
 
 from glue_jobs.contract import table
 from glue_jobs.raw_to_curated import run, transform
-from local_platform.lake.generate import document_upload, order_lifecycle
+from tools.traffic import TrafficGenerator
 
 pytestmark = pytest.mark.spark
 
@@ -37,8 +36,7 @@ def test_spark_schema_is_derived_from_the_contract() -> None:
 
 
 def test_parse_flattens_types_and_quarantines_with_reasons(spark: SparkSession) -> None:
-    rng = random.Random(1)
-    created = next(order_lifecycle(rng, START, 1))
+    created = TrafficGenerator(1, start=START).stored_events(1)[0]
     # The same instant with a +02:00 offset: event_date must be the UTC date.
     shifted = json.loads(created.to_json())
     shifted["occurred_at"] = "2026-03-02T01:59:00+02:00"
@@ -112,7 +110,8 @@ def test_parse_flattens_types_and_quarantines_with_reasons(spark: SparkSession) 
 
 
 def test_document_fields(spark: SparkSession) -> None:
-    doc = document_upload(random.Random(2), START, 9)
+    generator = TrafficGenerator(2, start=START)
+    doc = generator.stored(*generator.document_upload())
     key = "raw/team=documents/dt=2026-03-01/hour=23/b.jsonl.gz"
     (row,) = transform.parse_events(lines_df(spark, [doc.to_json()], key)).collect()
     assert row["_reasons"] == []
@@ -165,12 +164,7 @@ def test_rejected_documents_one_row_per_event(spark: SparkSession) -> None:
 
 
 def test_run_dedupes_within_run_and_against_curated_and_compacts(spark: SparkSession, tmp_path: Path) -> None:
-    rng = random.Random(3)
-    events = [
-        e
-        for n in range(1, 30)
-        for e in order_lifecycle(rng, START - timedelta(hours=1) + timedelta(seconds=n), n)
-    ]
+    events = TrafficGenerator(3, start=START - timedelta(hours=1)).stored_events(29)
     events = [e for e in events if e.team == "orders"]
     first, second = events[: len(events) // 2], events[len(events) // 3 :]  # overlapping halves
     curated = tmp_path / "curated"
@@ -208,7 +202,7 @@ def test_run_dedupes_within_run_and_against_curated_and_compacts(spark: SparkSes
 def test_the_first_copy_wins_across_dates_and_a_curated_row_always_wins(
     spark: SparkSession, tmp_path: Path
 ) -> None:
-    created = next(order_lifecycle(random.Random(5), START, 1))
+    created = TrafficGenerator(5, start=START).stored_events(1)[0]
     original = json.loads(created.to_json())
     # A later copy of the same event that claims another day, and an earlier one with another amount.
     later = original | {"received_at": "2026-03-05T00:00:00Z", "occurred_at": "2026-03-04T23:00:00Z"}
@@ -243,7 +237,7 @@ def test_the_first_copy_wins_across_dates_and_a_curated_row_always_wins(
     ],
 )
 def test_date_times_must_be_rfc3339(spark: SparkSession, occurred_at: str, valid: bool) -> None:
-    event = json.loads(next(order_lifecycle(random.Random(7), START, 1)).to_json())
+    event = json.loads(TrafficGenerator(7, start=START).stored_events(1)[0].to_json())
     (row,) = transform.parse_events(
         lines_df(spark, [json.dumps(event | {"occurred_at": occurred_at})])
     ).collect()

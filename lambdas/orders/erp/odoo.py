@@ -1,4 +1,4 @@
-"""The ERP port over Odoo (17 to 19 field names of the sale and stock apps), through either transport.
+"""The ERP port over Odoo (17 to 19: the sale and stock apps' field names, `web_read`), through either transport.
 
 Each method is one or a few calls, each its own Odoo transaction, chosen so
 that repeating any of them is harmless: lookups before creations (a customer by
@@ -30,9 +30,41 @@ from lambdas.orders.erp.port import (
 )
 from lambdas.orders.erp.transports import OdooTransport
 
-SALE_ORDER_FIELDS = ["name", "state", "currency_id", "amount_untaxed", "amount_tax", "amount_total"]
-SALE_ORDER_FIELDS += ["order_line", "picking_ids"]
-LINE_FIELDS = ["product_id", "name", "product_uom_qty", "price_unit", "tax_ids", "price_subtotal"]
+TAXES: dict[str, Any] = {"fields": {"amount": {}, "amount_type": {}}}
+# One nested read (Odoo 17+'s web_read) for a sale order with its lines, taxes, deliveries and moves:
+# one call instead of one per model, each of which is a round trip (and a transaction) on the ERP.
+SALE_ORDER: dict[str, Any] = {
+    "name": {},
+    "state": {},
+    "currency_id": {"fields": {"name": {}}},
+    "amount_untaxed": {},
+    "amount_tax": {},
+    "amount_total": {},
+    "order_line": {
+        "fields": {
+            "product_id": {"fields": {"default_code": {}}},
+            "name": {},
+            "product_uom_qty": {},
+            "price_unit": {},
+            "tax_ids": TAXES,
+            "price_subtotal": {},
+        }
+    },
+    "picking_ids": {
+        "fields": {
+            "name": {},
+            "state": {},
+            "move_ids": {
+                "fields": {
+                    "product_id": {"fields": {"default_code": {}}},
+                    "product_uom_qty": {},
+                    "quantity": {},
+                }
+            },
+        }
+    },
+}
+PRODUCT: dict[str, Any] = {"default_code": {}, "name": {}, "list_price": {}, "taxes_id": TAXES}
 # A cancelled sale order's wizard (asking whether to e-mail the customer) is for people, not for an API.
 NO_CANCEL_WIZARD = {"disable_cancel_warning": True}
 
@@ -42,8 +74,26 @@ def _money(value: Any) -> Decimal:
     return Decimal(str(value)).quantize(Decimal("0.01"))
 
 
-def _many2one_id(value: Any) -> int:
-    return int(value[0]) if isinstance(value, list | tuple) else int(value)
+def _vat_rate(taxes: list[dict[str, Any]]) -> Decimal:
+    return sum((Decimal(str(t["amount"])) for t in taxes if t["amount_type"] == "percent"), Decimal(0))
+
+
+def _reservation(pickings: list[dict[str, Any]]) -> Reservation | None:
+    """The delivery holding the order's stock, and what it could not reserve (a cancelled one holds nothing)."""
+    if not pickings:
+        return None
+    live = [p for p in pickings if p["state"] != "cancel"] or pickings
+    picking = min(live, key=lambda p: int(p["id"]))
+    shortages = tuple(
+        Shortage(
+            sku=str(move["product_id"]["default_code"]),
+            requested=int(move["product_uom_qty"]),
+            reserved=int(move["quantity"]),
+        )
+        for move in picking["move_ids"]
+        if picking["state"] == "cancel" or move["quantity"] < move["product_uom_qty"]
+    )
+    return Reservation(reference=picking["name"], state=picking["state"], shortages=shortages)
 
 
 class OdooErp:
@@ -116,29 +166,22 @@ class OdooErp:
     # -- catalogue ---------------------------------------------------------------------
 
     def products(self, skus: Sequence[str]) -> dict[str, Product]:
-        rows = self._odoo.call(
+        found = self._odoo.call(
             "product.product",
-            "search_read",
+            "web_search_read",
             domain=[["default_code", "in", sorted(set(skus))], ["sale_ok", "=", True]],
-            fields=["default_code", "name", "list_price", "taxes_id"],
+            specification=PRODUCT,
         )
-        rates = self._tax_rates({tax for row in rows for tax in row["taxes_id"]})
         return {
             row["default_code"]: Product(
                 id=int(row["id"]),
                 sku=row["default_code"],
                 name=row["name"],
                 list_price=_money(row["list_price"]),
-                vat_rate=sum((rates[t] for t in row["taxes_id"]), Decimal(0)),
+                vat_rate=_vat_rate(row["taxes_id"]),
             )
-            for row in rows
+            for row in found["records"]
         }
-
-    def _tax_rates(self, tax_ids: set[int]) -> dict[int, Decimal]:
-        if not tax_ids:
-            return {}
-        taxes = self._odoo.call("account.tax", "read", ids=sorted(tax_ids), fields=["amount", "amount_type"])
-        return {int(t["id"]): Decimal(str(t["amount"])) for t in taxes if t["amount_type"] == "percent"}
 
     # -- sale orders ---------------------------------------------------------------------
 
@@ -167,64 +210,32 @@ class OdooErp:
         return self.sale_order(int(sale_order_id))
 
     def sale_order(self, sale_order_id: int) -> SaleOrder:
-        rows = self._odoo.call("sale.order", "read", ids=[sale_order_id], fields=SALE_ORDER_FIELDS)
+        rows = self._odoo.call("sale.order", "web_read", ids=[sale_order_id], specification=SALE_ORDER)
         if not rows:
             raise ErpRecordMissing(f"sale order {sale_order_id} does not exist")
         [row] = rows
-        lines = self._odoo.call("sale.order.line", "read", ids=row["order_line"], fields=LINE_FIELDS)
-        products = {_many2one_id(line["product_id"]) for line in lines}
-        skus = {
-            int(p["id"]): p["default_code"]
-            for p in self._odoo.call("product.product", "read", ids=sorted(products), fields=["default_code"])
-        }
-        rates = self._tax_rates({tax for line in lines for tax in line["tax_ids"]})
         return SaleOrder(
             id=int(row["id"]),
             name=row["name"],
             state=row["state"],
-            currency=str(row["currency_id"][1]),
+            currency=str(row["currency_id"]["name"]),
             net=_money(row["amount_untaxed"]),
             tax=_money(row["amount_tax"]),
             total=_money(row["amount_total"]),
             lines=tuple(
                 SaleOrderLine(
-                    product_id=_many2one_id(line["product_id"]),
-                    sku=skus[_many2one_id(line["product_id"])],
+                    product_id=int(line["product_id"]["id"]),
+                    sku=str(line["product_id"]["default_code"]),
                     name=line["name"],
                     quantity=int(line["product_uom_qty"]),
                     unit_price=_money(line["price_unit"]),
-                    vat_rate=sum((rates[t] for t in line["tax_ids"]), Decimal(0)),
+                    vat_rate=_vat_rate(line["tax_ids"]),
                     net=_money(line["price_subtotal"]),
                 )
-                for line in lines
+                for line in row["order_line"]
             ),
-            reservation=self._reservation(row["picking_ids"], skus),
+            reservation=_reservation(row["picking_ids"]),
         )
-
-    def _reservation(self, picking_ids: list[int], skus: dict[int, str]) -> Reservation | None:
-        if not picking_ids:
-            return None
-        pickings = self._odoo.call(
-            "stock.picking", "read", ids=picking_ids, fields=["name", "state", "move_ids"]
-        )
-        live = [p for p in pickings if p["state"] != "cancel"] or pickings
-        picking = min(live, key=lambda p: int(p["id"]))
-        moves = self._odoo.call(
-            "stock.move",
-            "read",
-            ids=picking["move_ids"],
-            fields=["product_id", "product_uom_qty", "quantity"],
-        )
-        shortages = tuple(
-            Shortage(
-                sku=skus.get(_many2one_id(m["product_id"]), str(_many2one_id(m["product_id"]))),
-                requested=int(m["product_uom_qty"]),
-                reserved=int(m["quantity"]),
-            )
-            for m in moves
-            if picking["state"] == "cancel" or m["quantity"] < m["product_uom_qty"]
-        )
-        return Reservation(reference=picking["name"], state=picking["state"], shortages=shortages)
 
     def confirm_sale_order(self, sale_order_id: int) -> None:
         self._odoo.call("sale.order", "action_confirm", ids=[sale_order_id])
