@@ -12,10 +12,10 @@ from pathlib import Path
 from typing import Any
 
 import pytest
+from local_platform.lake.generate import put_objects, raw_objects
 from pyspark.sql import SparkSession
 
 from local_platform.lake import pipeline
-from local_platform.lake.generate import put_objects, raw_objects
 from local_platform.lake.layout import lake_root
 from local_platform.provision import provision
 from local_platform.query.engine import LocalEngine
