@@ -1,6 +1,7 @@
 """The document service as deployed on the local platform: its two declared services in their execution
 environments, the API behind the local API Gateway (routes from api/openapi.yaml), the processor fed by
-its S3 inbox queue's poller. A client uploads over HTTP and follows its documents through the API."""
+its S3 inbox queue's poller. A client uploads over HTTP and follows its documents through the API; the
+demo's documents step runs on the same platform."""
 
 from __future__ import annotations
 
@@ -10,10 +11,14 @@ from typing import Any
 
 import pytest
 import requests
+from rich.console import Console
 
 from local_platform.runtime import LocalPlatform
+from platform_core.config import get_config
 from tests.fixtures.aws import isolated_config
 from tests.fixtures.documents import samples
+from tools.demo import DemoContext, service_steps
+from tools.demo_steps import documents as documents_demo
 from tools.documents import hostile
 
 pytestmark = pytest.mark.integration
@@ -79,8 +84,27 @@ def test_a_scan_uploaded_through_the_gateway_is_read_and_found_by_its_team_only(
 
 
 def test_a_malformed_pdf_gets_its_rejection_through_the_platform(platform: LocalPlatform) -> None:
-    document_id = _upload(platform, "orders", hostile.malformed_pdf(), "application/pdf", "broken.pdf")
+    document_id = _upload(platform, "orders", hostile.truncated_pdf(), "application/pdf", "cut.pdf")
     document = _verdict(platform, "orders", document_id)
     assert (document["status"], document["reason"]) == ("rejected", "malformed")
     functions = platform.status()["functions"]
     assert functions["documents-processor"]["errors"] == 0 and functions["documents-api"]["errors"] == 0
+
+
+def test_the_demo_step_gives_every_upload_its_expected_verdict(platform: LocalPlatform) -> None:
+    ctx = DemoContext(platform=platform, console=Console(record=True, width=160))
+    documents_demo.documents_step(ctx)
+    assert ctx.failures == []
+    titles = [title for title, _ in ctx.summaries]
+    assert titles[0] == "Documents: uploads and their verdicts" and titles[1].startswith("Documents: search")
+    assert {u.expected for u in documents_demo.uploads()} >= {
+        "invoice",
+        "duplicate",
+        "too_large",
+        "malformed",
+    }
+
+
+def test_services_sharing_a_package_contribute_their_demo_steps_once() -> None:
+    names = [step.name for step in service_steps(get_config())]
+    assert names.count(documents_demo.STEPS[0].name) == 1

@@ -3,8 +3,8 @@ uploaded over HTTP to S3, S3's notification reaches the service's queue, the pro
 the real SQS messages, events go through the real ingest API; then search and retrieval per team.
 
 The service's resources are created from its declaration in config/platform.yaml (tables, bucket,
-the notification to its queue, the team's API-key secret) by tools/documents/local.py, as the local
-platform's provisioning and Terraform do.
+the notification to its queue, the team's API-key secret) by tests/fixtures/documents_service.py,
+as the local platform's provisioning and Terraform do.
 """
 
 from __future__ import annotations
@@ -23,8 +23,8 @@ from platform_core.events_table import ENVELOPE_ATTRIBUTE
 from platform_core.lambda_context import LocalLambdaContext
 from tests.fixtures.aws import RunningGateway
 from tests.fixtures.documents import samples
+from tests.fixtures.documents_service import LocalDocumentService, handler_environment
 from tools.documents import hostile
-from tools.documents.local import LocalDocumentService, handler_environment
 
 pytestmark = pytest.mark.integration
 

@@ -11,13 +11,14 @@ from __future__ import annotations
 
 import random
 from dataclasses import dataclass
+from typing import Any
 
 from rich.table import Table
 
 from tools.demo import DemoContext, Step
 from tools.documents import hostile, render
+from tools.documents.client import DocumentsClient, DocumentsError
 from tools.documents.corpus import GeneratedDocument, generate
-from tools.documents.local import LocalDocumentService, handler_environment
 
 MIB = 1024 * 1024
 
@@ -94,41 +95,39 @@ def uploads(seed: int = 7) -> list[Upload]:
 
 def documents_step(ctx: DemoContext) -> None:
     platform = ctx.platform
-    service = LocalDocumentService(platform.config, platform.env, platform.gateway_url, platform.api_keys)
-    with handler_environment(service.provision()):
-        planned = uploads(ctx.seed)
-        created: list[tuple[Upload, str]] = []
-        with ctx.console.status(f"uploading {len(planned)} documents (presigned POST to S3)..."):
-            for upload in planned:
-                status, body = service.upload(upload.team, upload.data, upload.content_type, upload.file_name)
-                if status != 201:
-                    ctx.fail(f"POST /v1/documents for {upload.file_name}: {status} {body}")
-                    continue
-                created.append((upload, body["document_id"]))
-                if upload.expected == "duplicate":
-                    continue
-                service.process_inbox()  # one at a time, so the copy comes after its original
-        with ctx.console.status(
-            "the processor reads the last documents (checks, text layer or OCR, type)..."
-        ):
-            service.process_inbox()
-        ctx.add_summary("Documents: uploads and their verdicts", _verdicts(ctx, service, created))
-        invoice = next(u for u, _ in created if u.expected == "invoice")
-        number = invoice.source.fields["invoice_number"] if invoice.source else ""
-        ctx.add_summary(
-            f"Documents: search for {number!r} by team", _search(ctx, service, number, invoice.team)
-        )
+    clients = {
+        team: DocumentsClient(platform.gateway_url, key.value) for team, key in platform.api_keys.items()
+    }
+    created: list[tuple[Upload, str]] = []
+    verdicts: dict[str, dict[str, Any]] = {}
+    with ctx.console.status("uploading documents (presigned POST to S3); the processor reads each..."):
+        for upload in uploads(ctx.seed):
+            client = clients[upload.team]
+            try:
+                document_id = client.upload(upload.data, upload.content_type, upload.file_name)
+                # One at a time, so that the copy comes after its original has been read.
+                verdicts[document_id] = client.wait_for_verdict(document_id)
+            except DocumentsError as exc:
+                ctx.fail(f"{upload.file_name}: {exc}")
+                continue
+            created.append((upload, document_id))
+    ctx.add_summary("Documents: uploads and their verdicts", _verdicts(ctx, created, verdicts))
+    invoice = next((u for u, _ in created if u.expected == "invoice"), None)
+    if invoice is None or invoice.source is None:
+        ctx.fail("the invoice was not uploaded: nothing to search for")
+        return
+    number = invoice.source.fields["invoice_number"]
+    ctx.add_summary(f"Documents: search for {number!r} by team", _search(ctx, clients, number, invoice.team))
 
 
-def _verdicts(ctx: DemoContext, service: LocalDocumentService, created: list[tuple[Upload, str]]) -> Table:
+def _verdicts(
+    ctx: DemoContext, created: list[tuple[Upload, str]], verdicts: dict[str, dict[str, Any]]
+) -> Table:
     table = Table(
         "team", "file", "verdict", "type / reason", "confidence", "language", "pages (OCR)", "expected"
     )
     for upload, document_id in created:
-        status, document = service.document(upload.team, document_id)
-        if status != 200:
-            ctx.fail(f"GET /v1/documents/{document_id}: {status}")
-            continue
+        document = verdicts[document_id]
         verdict = document["status"]
         detail = document.get("document_type") or document.get("reason") or document.get("duplicate_of", "")
         got = {
@@ -156,10 +155,10 @@ def _verdicts(ctx: DemoContext, service: LocalDocumentService, created: list[tup
     return table
 
 
-def _search(ctx: DemoContext, service: LocalDocumentService, words: str, owner: str) -> Table:
+def _search(ctx: DemoContext, clients: dict[str, DocumentsClient], words: str, owner: str) -> Table:
     table = Table("team", "hits", "first hit (snippet)")
     for team in sorted({owner, "orders", "documents"}):
-        status, found = service.search(team, f"q={words}")
+        status, found = clients[team].search(words)
         hits = found.get("hits", []) if status == 200 else []
         expected = 1 if team == owner else 0
         if len(hits) != expected:
