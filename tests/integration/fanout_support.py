@@ -11,10 +11,12 @@ from __future__ import annotations
 import threading
 import uuid
 from collections import Counter
-from collections.abc import Callable, Iterable
+from collections.abc import Callable, Iterable, Iterator
 from concurrent.futures import ThreadPoolExecutor
+from contextlib import contextmanager
 from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
+from pathlib import Path
 from typing import Any
 
 from botocore.exceptions import ClientError
@@ -370,3 +372,26 @@ class FanoutPollers:
     def close(self) -> None:
         if self._publisher is not None:
             self._publisher.close()
+
+
+@contextmanager
+def lambda_client_for(resources: Resources, functions: dict[str, Handler]) -> Iterator[Any]:
+    """A real boto3 `lambda` client against the local runtime's Invoke API, whose functions (by short
+    name) run the given handlers in this process (so a test keeps its fault-injected clients)."""
+    import boto3
+
+    from local_platform.functions.in_process import InProcessFunction
+    from local_platform.functions.invoke_api import LambdaApi
+    from local_platform.functions.runtime import FunctionRuntime
+
+    overrides = {
+        name: InProcessFunction(handler, name=resources.function_name(name))
+        for name, handler in functions.items()
+    }
+    runtime = FunctionRuntime(
+        resources, resources.function_environment, log_dir=Path("."), overrides=overrides
+    )
+    with LambdaApi(runtime) as api:
+        yield boto3.session.Session().client(
+            "lambda", endpoint_url=api.url, region_name=resources.config.region
+        )  # type: ignore[call-overload]

@@ -29,6 +29,7 @@ from local_platform.gateway import OPENAPI_PATH, LocalApiGateway, api_key_teams,
 from platform_core.config import ApiLimits, get_config
 from platform_core.dependencies import hosted
 from platform_core.registry import get_registry
+from tests.fixtures.gateway import functions_with
 from tests.unit.test_ingest_service import MemoryEvents, MemoryRejected
 from tools.traffic import TrafficGenerator
 
@@ -115,21 +116,6 @@ class Switchable:
         return self.memory.put_new(items)
 
 
-def team_key_authorizer(event: dict[str, Any], context: Any) -> dict[str, Any]:
-    """The teamKey authorizer in front of the platform's routes, reduced to its contract: it hands the
-    team's x-api-key back as the usage-plan key (the gateway then checks the key and its plan), with a
-    policy for every route of the stage (its answer is cached per key)."""
-    api_arn = event["methodArn"].split("/", 1)[0]
-    return {
-        "principalId": "team",
-        "policyDocument": {
-            "Version": "2012-10-17",
-            "Statement": [{"Action": "execute-api:Invoke", "Effect": "Allow", "Resource": f"{api_arn}/*"}],
-        },
-        "usageIdentifierKey": event["headers"]["x-api-key"],
-    }
-
-
 @pytest.fixture(scope="module")
 def api() -> Iterator[tuple[str, dict[str, str], Switchable]]:
     config = get_config()
@@ -141,11 +127,8 @@ def api() -> Iterator[tuple[str, dict[str, str], Switchable]]:
         name: ApiLimits(rate_limit=1000, burst_limit=1000, quota_per_day=10**6) for name in config.teams
     }
     limits["documents"] = ApiLimits(rate_limit=0.01, burst_limit=1, quota_per_day=10)
-    functions = {
-        "ingest": InProcessFunction(handler, name="ingest"),
-        "orders-authorizer": InProcessFunction(team_key_authorizer, name="orders-authorizer"),
-    }
-    with LocalApiGateway(functions.__getitem__, keys, limits, region=config.region) as gateway:
+    function = InProcessFunction(handler, name="ingest")
+    with LocalApiGateway(functions_with(function), keys, limits, region=config.region) as gateway:
         yield gateway.url, {team: key.value for team, key in keys.items()}, store
 
 
