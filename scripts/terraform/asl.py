@@ -22,6 +22,7 @@ import os
 import re
 import subprocess
 import tempfile
+from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -127,6 +128,11 @@ def _scratch_root(config: Configuration, expression: str) -> tuple[str, dict[str
         + f"  asl_definition = {definition}\n}}\n"
     )
     return "\n".join(parts), values
+
+
+def _constant(text: str) -> Callable[[Path], str]:
+    """A main.tf that does not depend on where the scratch root is (it names no local module)."""
+    return lambda _root: text
 
 
 def definitions(configs: list[Configuration]) -> tuple[list[Definition], list[str]]:
