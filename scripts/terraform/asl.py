@@ -150,11 +150,8 @@ def definitions(configs: list[Configuration]) -> tuple[list[Definition], list[st
             # The raw text (fold() put it on one line, which HCL reads the same).
             try:
                 root_text, values = _scratch_root(config, expression)
-                found.append(
-                    Definition(
-                        where, evaluate(lambda _, text=root_text: text, values, "local.asl_definition")
-                    )
-                )
+                rendered = evaluate(_constant(root_text), values, "local.asl_definition")
+                found.append(Definition(where, rendered))
             except (RenderError, EvaluationError) as exc:
                 problems.append(f"{where}: cannot render the definition offline: {exc}")
     return found, problems
