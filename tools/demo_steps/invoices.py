@@ -1,0 +1,142 @@
+"""The demo step of the invoice service: the orders team asks billing for invoices, billing issues them.
+
+Sends billing.invoice_requested v2 for a few demo orders (a French business, a French consumer who
+paid by card, a German business reverse-charged, an American business in dollars: an export),
+plus a retry of one request and a credit note, as the order saga would; then waits for the
+service (declared in config/platform.yaml, triggered by billing's queue) to issue them and shows
+their numbers, totals, the PDFs in the bucket and the mail sink's count. Exactly one number,
+PDF and e-mail per document, or the demo fails.
+"""
+
+from __future__ import annotations
+
+import time
+import uuid
+from datetime import UTC, datetime
+from typing import TYPE_CHECKING, Any
+
+import boto3
+from rich.table import Table
+
+from local_platform.emulators.mail_sink import MailSink
+from tools.demo import Step
+
+if TYPE_CHECKING:
+    from tools.demo import DemoContext
+
+WAIT_SECONDS = 240.0
+LINES: list[dict[str, Any]] = [
+    {"sku": "FLOUR-T65", "description": "Farine T65, sac 25 kg", "quantity": 4,
+     "unit_price": {"amount": "18.90", "currency": "EUR"}, "vat_category": "reduced"},
+    {"sku": "OVEN-CLEAN", "description": "Nettoyage four", "quantity": 1,
+     "unit_price": {"amount": "120.00", "currency": "EUR"}, "vat_category": "standard", "nature": "services"},
+]  # fmt: skip
+BUYERS: dict[str, dict[str, Any]] = {
+    "fr-business": {"kind": "business", "name": "Boulangerie Martin SARL", "email": "compta@martin.example",
+                    "siren": "732829320", "vat_id": "FR44732829320",
+                    "address": {"line1": "3 place du Marché", "postal_code": "69002", "city": "Lyon", "country": "FR"}},
+    "fr-person": {"kind": "person", "name": "Camille Durand", "email": "camille.durand@example.com",
+                  "address": {"line1": "12 rue des Lilas", "postal_code": "33000", "city": "Bordeaux", "country": "FR"}},
+    "de-business": {"kind": "business", "name": "Bäckerei Schmidt GmbH", "email": "ap@schmidt.example",
+                    "vat_id": "DE811907980",
+                    "address": {"line1": "Hauptstraße 5", "postal_code": "10115", "city": "Berlin", "country": "DE"}},
+    "us-business": {"kind": "business", "name": "Acme Bakery Inc.", "email": "ap@acme.example",
+                    "vat_id": "US123456789",
+                    "address": {"line1": "1 Market St", "postal_code": "94105", "city": "San Francisco", "country": "US"}},
+}  # fmt: skip
+
+
+def _request(order_id: str, buyer: str, **changes: Any) -> dict[str, Any]:
+    currency = changes.pop("currency", "EUR")
+    lines = [{**line, "unit_price": {**line["unit_price"], "currency": currency}} for line in LINES]
+    now = datetime.now(UTC).isoformat()
+    payload = {
+        "order_id": order_id, "customer_id": f"CUST-{buyer}", "seller_entity": "stockoss-fr",
+        "document_type": "invoice", "ordered_at": now, "locale": "en" if buyer[:2] in ("de", "us") else "fr",
+        "currency": currency, "buyer": BUYERS[buyer], "lines": lines, "payment_terms_days": 30, **changes,
+    }  # fmt: skip
+    return {
+        "event_id": str(
+            uuid.uuid5(uuid.NAMESPACE_URL, f"demo-invoice/{order_id}/{payload['document_type']}")
+        ),
+        "event_type": "billing.invoice_requested",
+        "schema_version": "2",
+        "occurred_at": now,
+        "source": "orders-service",
+        "payload": payload,
+    }
+
+
+def requests_for(run: str) -> list[dict[str, Any]]:
+    orders = {f"ORD-DEMO-{run}-{i}": buyer for i, buyer in enumerate(BUYERS, start=1)}
+    requests = [
+        _request(order, buyer, **({"currency": "USD"} if buyer == "us-business" else {}),
+                 **({"paid_at": datetime.now(UTC).isoformat(), "payment_method": "card"} if buyer == "fr-person" else {}))
+        for order, buyer in orders.items()
+    ]  # fmt: skip
+    first = next(iter(orders))
+    credit = _request(first, "fr-business", document_type="credit_note",
+                      credit_note={"reference": "RMA-1", "reason": "Sac de farine abîmé à la livraison"})  # fmt: skip
+    credit["payload"]["lines"] = [credit["payload"]["lines"][0] | {"quantity": 1}]
+    return [*requests, credit]
+
+
+def invoices_step(ctx: DemoContext) -> None:
+    platform = ctx.platform
+    sink = next((c for c in platform.components if isinstance(c, MailSink)), None)
+    if sink is None:
+        ctx.fail("the mail sink component is not running")
+        return
+    run = uuid.uuid4().hex[:6].upper()
+    requests = requests_for(run)
+    invoices, credit = requests[:-1], requests[-1]
+    client = ctx.client("orders")  # the saga's team produces the requests
+    before = len(sink.messages)
+    for batch in (invoices, invoices[:1]):  # the second post is a retry: duplicates, nothing new
+        response, _ = client.post_until_admitted(batch)
+        if response.status_code != 202:
+            ctx.fail(f"invoice requests refused: HTTP {response.status_code} {response.text[:200]}")
+            return
+    table_name = platform.resources.service_tables("invoices")["invoices"]
+    dynamodb = boto3.client("dynamodb")
+    deadline = time.monotonic() + WAIT_SECONDS
+    credit_sent = False
+    with ctx.console.status("waiting for billing to issue, store and mail the invoices..."):
+        while time.monotonic() < deadline:
+            items = [
+                i
+                for i in dynamodb.scan(TableName=table_name, ConsistentRead=True)["Items"]
+                if run in i["order_id"]["S"]
+            ]
+            if not credit_sent and len(items) >= len(invoices):
+                client.post_until_admitted(credit)  # corrects the first invoice, once it exists
+                credit_sent = True
+            if len(items) == len(requests) and all(i.get("mail_state", {}).get("S") == "sent" for i in items):
+                break
+            time.sleep(1.0)
+    items = sorted(
+        (
+            i
+            for i in dynamodb.scan(TableName=table_name, ConsistentRead=True)["Items"]
+            if run in i["order_id"]["S"]
+        ),
+        key=lambda i: i["number"]["S"],
+    )
+    table = Table("order", "document", "number", "mail", "PDF")
+    for item in items:
+        table.add_row(item["order_id"]["S"], item["document_type"]["S"], item["number"]["S"],
+                      item.get("mail_state", {}).get("S", "?"), item.get("document_uri", {}).get("S", "(not stored)"))  # fmt: skip
+    mailed = len(sink.messages) - before
+    table.add_row("", "", "", f"{mailed} e-mails", f"mail sink: {sink.url} ({sink.directory})")
+    ctx.add_summary("Invoices issued by billing (the invoice service)", table)
+    if len(items) != len(requests):
+        ctx.fail(f"{len(items)} documents issued for {len(requests)} requests")
+    if len({i["number"]["S"] for i in items}) != len(items):
+        ctx.fail("two documents share a number")
+    if mailed != len(requests):
+        ctx.fail(f"{mailed} e-mails for {len(requests)} documents")
+    if any("document_uri" not in i for i in items):
+        ctx.fail("a document has no stored PDF")
+
+
+STEPS = [Step("Invoices: billing issues, stores and mails the demo orders' invoices", invoices_step)]
