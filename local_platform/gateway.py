@@ -447,7 +447,8 @@ class LocalApiGateway:
             stage=self._stage,
             request_id=request.request_id,
         )
-        method_arn = self.method_arn(request.method, route.resource)
+        # The ARN names the path as called (parameters filled in), as API Gateway's methodArn does.
+        method_arn = self.method_arn(request.method, request.path)
         event = {
             "type": "REQUEST",
             "methodArn": method_arn,

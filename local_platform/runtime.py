@@ -39,6 +39,7 @@ from types import FrameType
 from typing import Any, Protocol, runtime_checkable
 
 from local_platform.aws_endpoint import aws_endpoint
+from local_platform.emulators.external_systems import ExternalSystems
 from local_platform.emulators.mail_sink import MailSink
 from local_platform.functions.invoke_api import LambdaApi
 from local_platform.functions.runtime import FunctionRuntime, write_config
@@ -46,17 +47,21 @@ from local_platform.functions.spec import Function
 from local_platform.gateway import ApiKey, LocalApiGateway, api_key_teams, generate_api_keys
 from local_platform.kafka_broker import KafkaBroker
 from local_platform.pollers.wiring import Triggers
-from local_platform.provision import provision, provision_api_key_secrets, put_secret
-from platform_core.config import CONFIG_PATH_ENV, ApiLimits, KafkaTrigger, PlatformConfig, get_config
+from local_platform.provision import provision, provision_api_key_secrets
+from platform_core.config import (
+    CONFIG_PATH_ENV,
+    ApiLimits,
+    ApiTrigger,
+    KafkaTrigger,
+    PlatformConfig,
+    get_config,
+)
 from platform_core.kafka import KafkaConnection
 from platform_core.local_state import STATE_PATH
 from platform_core.resources import INGEST, KAFKA_BRIDGE, Resources
 
 # How often the state file's live counters (`make status`) are refreshed.
 STATE_REFRESH_SECONDS = 1.0
-# The secret an authorizer service declares to learn its API clients' usage-plan keys ({client: key}):
-# the local platform sets its value, as the deployment does once the keys exist.
-API_CLIENTS_SECRET = "api-clients"
 # API clients' usage plans declare a rate and a burst, no daily quota.
 NO_DAILY_QUOTA = 10**12
 
@@ -74,8 +79,9 @@ class Component(Protocol):
 
 def default_components() -> list[Component]:
     """Started in this order, stopped in reverse: the broker (the triggers need its topics), the mail
-    sink (services that send e-mail get its URL before their first invocation), the triggers."""
-    return [KafkaBroker(), MailSink(), Triggers()]
+    sink and the external systems (services' secrets and URLs get their values before any message
+    reaches them), the triggers."""
+    return [KafkaBroker(), MailSink(), ExternalSystems(), Triggers()]
 
 
 class LocalPlatform:
@@ -152,7 +158,7 @@ class LocalPlatform:
     def function_environment(self, function: str) -> dict[str, str]:
         """A function's environment: exactly Terraform's, plus what only this deployment knows.
 
-        That is the ingest's API_KEY_TEAMS (the key ids), the Kafka cluster of the bridge and of
+        That is API_KEY_TEAMS (the key ids) of the ingest and of services behind API routes, the Kafka cluster of the bridge and of
         Kafka-triggered services, and PLATFORM_CONFIG_PATH: a Lambda zip carries
         config/platform.yaml, a local platform may run another configuration (a test's copy).
         """
@@ -160,7 +166,11 @@ class LocalPlatform:
         environment = self.resources.function_environment(function, api_url=api_url)
         if self.config_path is not None:
             environment[CONFIG_PATH_ENV] = str(self.config_path)
-        if function == INGEST:
+        if function == INGEST or (
+            function in self.config.services
+            and isinstance(self.config.services[function].trigger, ApiTrigger)
+        ):
+            # Behind API-key routes the caller's team is the key's owner: functions get {key id: team}.
             environment["API_KEY_TEAMS"] = json.dumps(api_key_teams(self.api_keys))
         if function == KAFKA_BRIDGE or (
             function in self.config.services
@@ -198,6 +208,7 @@ class LocalPlatform:
             provision_api_key_secrets(
                 self.resources, {team: key.value for team, key in self.api_keys.items()}
             )
+            self.client_keys = self._api_clients()
             self.functions = FunctionRuntime(
                 self.resources,
                 self.function_environment,
@@ -247,7 +258,7 @@ class LocalPlatform:
     def _api_clients(self) -> dict[str, ApiKey]:
         """A usage-plan key per API client of each authorizer's identity, given to the authorizer."""
         keys: dict[str, ApiKey] = {}
-        for name, service in self.config.services.items():
+        for service in self.config.services.values():
             if service.identity is None:
                 continue
             clashing = set(service.identity.clients) & (set(self.config.teams) | set(keys))
@@ -255,11 +266,8 @@ class LocalPlatform:
                 raise ValueError(
                     f"API clients {sorted(clashing)} clash with teams or other clients' usage plans"
                 )
-            ours = generate_api_keys(tuple(service.identity.clients))
-            keys.update(ours)
-            secret = self.resources.service_secrets(name).get(API_CLIENTS_SECRET)
-            if secret is not None:
-                put_secret(secret, json.dumps({client: key.value for client, key in ours.items()}))
+            keys.update(generate_api_keys(tuple(service.identity.clients)))
+        # The authorizer learns them from its secret, written by the external-systems component.
         return keys
 
     def _usage_plans(self) -> dict[str, ApiLimits]:

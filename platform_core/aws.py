@@ -26,9 +26,10 @@ CLIENT_CONFIG = Config(
 
 
 def client(service: str) -> Any:
-    # Keyed by the endpoint and region too: in Lambda they never change, but a
-    # process that starts a second local platform (a new moto port) needs new clients.
-    return _client(service, os.environ.get("AWS_ENDPOINT_URL"), os.environ.get("AWS_DEFAULT_REGION"))
+    # Keyed by the endpoints and region too: in Lambda they never change, but a process that
+    # starts a second local platform (a new moto port, a new Invoke API) needs new clients.
+    endpoint = os.environ.get(f"AWS_ENDPOINT_URL_{service.upper()}") or os.environ.get("AWS_ENDPOINT_URL")
+    return _client(service, endpoint, os.environ.get("AWS_DEFAULT_REGION"))
 
 
 # One session per process: its loaders cache the endpoint rules and service models,
@@ -47,3 +48,8 @@ def _session() -> boto3.session.Session:
 def _client(service: str, endpoint_url: str | None, region: str | None) -> Any:
     with _session_lock:
         return _session().client(service, config=CLIENT_CONFIG)  # type: ignore[call-overload]
+
+
+def session() -> boto3.session.Session:
+    """The process's boto3 session every client above is made from (e.g. to register botocore event hooks)."""
+    return _session()

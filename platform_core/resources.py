@@ -18,6 +18,12 @@ INGEST = "ingest"
 FANOUT = "fanout"
 KAFKA_BRIDGE = "kafka-bridge"
 PLATFORM_FUNCTIONS = (INGEST, FANOUT, KAFKA_BRIDGE)
+# Their handlers, as a declared service names its own (packaging, Terraform and the local runtime read them).
+PLATFORM_HANDLERS = {
+    INGEST: "lambdas.ingest.handler.lambda_handler",
+    FANOUT: "lambdas.fanout.handler.lambda_handler",
+    KAFKA_BRIDGE: "lambdas.kafka_bridge.handler.lambda_handler",
+}
 
 
 @dataclass(frozen=True)

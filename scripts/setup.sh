@@ -81,6 +81,17 @@ if [ ! -f "$CHECKOV_VENV/.setup-stamp" ] || [ "$(cat "$CHECKOV_VENV/.setup-stamp
   echo "$checkov_want" > "$CHECKOV_VENV/.setup-stamp"
 fi
 
+# npm tools of the checks (asl-validator): package.json + package-lock.json, installed exactly.
+if [ -f package-lock.json ]; then
+  command -v npm >/dev/null || { echo "setup: npm is needed (Debian: apt-get install nodejs npm)" >&2; exit 1; }
+  npm_want=$(cat package.json package-lock.json | sha256sum | cut -d' ' -f1)
+  if [ ! -f node_modules/.setup-stamp ] || [ "$(cat node_modules/.setup-stamp)" != "$npm_want" ]; then
+    echo "setup: installing the npm tools (npm ci)"
+    npm ci --ignore-scripts --no-audit --no-fund --loglevel=error
+    echo "$npm_want" > node_modules/.setup-stamp
+  fi
+fi
+
 want=$(cat requirements/bootstrap.txt requirements/dev.lock pyproject.toml scripts/setup.sh | sha256sum | cut -d' ' -f1)
 if [ -f "$STAMP" ] && [ "$(cat "$STAMP")" = "$want" ] && [ -x "$VENV/bin/python" ]; then
   exit 0

@@ -95,11 +95,16 @@ class _Tally:
 
 class SagaRunner:
     def __init__(
-        self, ports: SagaPorts, lease_seconds: float = 60.0, defer_seconds: float = DEFAULT_DELAY_SECONDS
+        self,
+        ports: SagaPorts,
+        lease_seconds: float = 60.0,
+        defer_seconds: float = DEFAULT_DELAY_SECONDS,
+        seller_entity: str = "stockoss-fr",
     ):
         self._ports = ports
         self._lease_seconds = lease_seconds
         self._defer_seconds = defer_seconds
+        self._seller_entity = seller_entity  # the legal entity billing invoices in the name of
         self._tally = _Tally()
 
     # -- entry points -------------------------------------------------------------------
@@ -143,7 +148,7 @@ class SagaRunner:
     # -- the steps ----------------------------------------------------------------------------
 
     def _perform(self, step: Step, record: OrderRecord, correlation_id: str | None) -> Outcome:
-        order = PlacedOrder.from_payload(record.payload)
+        order = PlacedOrder.from_payload(record.payload, record.placed_at)
         state = record.saga
         try:
             match step:
@@ -160,7 +165,7 @@ class SagaRunner:
                 case Step.ANNOUNCE_CONFIRMATION:
                     sale_order = self._erp(lambda: self._ports.erp.sale_order(_id(state)))
                     announced = events.confirmation(
-                        order, sale_order, self._so_far(state), self._ports.clock()
+                        order, sale_order, self._so_far(state), self._seller_entity, self._ports.clock()
                     )
                     self._emit(announced, correlation_id)
                     return Done(step)
@@ -235,6 +240,10 @@ class SagaRunner:
         if unknown:
             detail = f"the ERP sells no product {', '.join(unknown)}"
             return Refused(Step.CHECK_PRODUCTS, Rejection(Reason.UNKNOWN_PRODUCT, detail))
+        untaxable = [sku for sku in skus if events.vat_category(products[sku].vat_rate) is None]
+        if untaxable:
+            detail = f"no invoice VAT category for the ERP's rate of {', '.join(untaxable)}"
+            return Refused(Step.CHECK_PRODUCTS, Rejection(Reason.ERP_REFUSED, detail))
         refused = self._check_warehouse(order)
         if refused is not None:
             return refused

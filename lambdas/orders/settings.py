@@ -40,6 +40,7 @@ class SagaSettings(ProducerSettings):
         20.0  # BREAKER_OPEN_SECONDS: the first open period (doubles while probes fail)
     )
     defer_seconds: float = 30.0  # DEFER_SECONDS: how long an order waits when its dependency failed
+    seller_entity: str  # SELLER_ENTITY: the legal entity that invoices (a key of config/billing.yaml)
 
 
 class AuthorizerSettings(FunctionSettings):

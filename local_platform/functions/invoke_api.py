@@ -129,7 +129,9 @@ class LambdaApi:
         return f"http://{host!s}:{port}"
 
     def __enter__(self) -> LambdaApi:
-        self._thread = threading.Thread(target=self._server.serve_forever, name="lambda-api", daemon=True)
+        self._thread = threading.Thread(
+            target=self._server.serve_forever, kwargs={"poll_interval": 0.05}, name="lambda-api", daemon=True
+        )
         self._thread.start()
         return self
 

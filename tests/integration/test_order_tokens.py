@@ -121,7 +121,7 @@ def authorizer(issuer: LocalOidcIssuer) -> Authorizer:
 
 def test_a_signed_in_customer_gets_the_app_clients_usage_plan(issuer: LocalOidcIssuer) -> None:
     token = issuer.access_token("cust-42", "web-app", ["orders/write"])
-    verdict = authorizer(issuer).decide({"Authorization": f"Bearer {token}"})
+    verdict = authorizer(issuer).decide({"Authorization": f"Bearer {token}", "x-api-key": KEYS["web-app"]})
     assert verdict.caller == Caller(CUSTOMER, "web-app", "cust-42", frozenset({"write"}))
     response = verdict.response(METHOD_ARN)
     assert response["usageIdentifierKey"] == KEYS["web-app"]
@@ -170,7 +170,9 @@ def test_a_token_from_a_client_declared_for_api_keys_is_refused(issuer: LocalOid
     )
     token = issuer.access_token("someone", "acme-app-id", ["orders/write"])
     with pytest.raises(Unauthorized):
-        Authorizer(checker, ClientRegistry(CLIENTS, KEYS)).decide({"Authorization": f"Bearer {token}"})
+        Authorizer(checker, ClientRegistry(CLIENTS, KEYS)).decide(
+            {"Authorization": f"Bearer {token}", "x-api-key": KEYS["partner-acme"]}
+        )
 
 
 def test_a_client_without_a_key_in_the_secret_is_refused_and_other_keys_still_pass(
@@ -180,8 +182,21 @@ def test_a_client_without_a_key_in_the_secret_is_refused_and_other_keys_still_pa
     assert registry.without_key == ["web-app"]
     decide = Authorizer(verifier(issuer), registry).decide
     with pytest.raises(Unauthorized):
-        decide({"Authorization": f"Bearer {issuer.access_token('cust-1', 'web-app', ['orders/write'])}"})
+        decide(
+            {
+                "Authorization": f"Bearer {issuer.access_token('cust-1', 'web-app', ['orders/write'])}",
+                "x-api-key": "k",
+            }
+        )
     assert decide({"x-api-key": "an-ingest-team-key"}).caller.kind == API_KEY
+
+
+def test_a_token_must_come_with_its_apps_key_not_another_clients(issuer: LocalOidcIssuer) -> None:
+    token = issuer.access_token("cust-42", "web-app", ["orders/write"])
+    for key in (None, KEYS["partner-acme"], "any-other-key"):
+        headers = {"Authorization": f"Bearer {token}", **({"x-api-key": key} if key else {})}
+        with pytest.raises(Unauthorized):
+            authorizer(issuer).decide(headers)
 
 
 @pytest.mark.integration
@@ -213,7 +228,11 @@ def test_the_authorizer_lambda_reads_what_it_trusts_from_its_secret(
     token = issuer.access_token("cust-7", "cognito-id-of-the-pwa", ["orders/read"])
     try:
         answer = authorizer_handler.lambda_handler(
-            {"type": "REQUEST", "methodArn": METHOD_ARN, "headers": {"Authorization": f"Bearer {token}"}},
+            {
+                "type": "REQUEST",
+                "methodArn": METHOD_ARN,
+                "headers": {"Authorization": f"Bearer {token}", "x-api-key": "pwa-usage-key"},
+            },
             context,
         )
         assert answer["usageIdentifierKey"] == "pwa-usage-key"

@@ -337,13 +337,6 @@ def test_api_key_mapping_must_name_known_teams() -> None:
         IngestService(get_config(), get_registry(), MemoryEvents(), MemoryRejected(), {"k": "marketing"})
 
 
-def test_from_environment_requires_its_variables() -> None:
-    with pytest.raises(RuntimeError, match="API_KEY_TEAMS"):
-        IngestService.from_environment({}, dynamodb=object(), s3=object())
-    with pytest.raises(RuntimeError, match="JSON object"):
-        IngestService.from_environment({"API_KEY_TEAMS": "[]"}, dynamodb=object(), s3=object())
-
-
 def test_schema_catalogue(service: IngestService) -> None:
     listing = {s.event_type: s for s in service.schema_list().schemas}
     assert listing["billing.invoice_issued"].producer == "billing"

@@ -20,14 +20,16 @@ from openapi_spec_validator import validate as validate_openapi
 from referencing import Registry, Resource
 from referencing.jsonschema import DRAFT202012
 
-from lambdas.ingest.handler import build_handler
+from lambdas.ingest import handler as ingest
 from lambdas.ingest.models import API_SCHEMAS_DIR, exported_schemas, render
 from lambdas.ingest.service import IngestService
 from lambdas.ingest.store import StoreUnavailable
 from local_platform.functions.in_process import InProcessFunction
 from local_platform.gateway import OPENAPI_PATH, LocalApiGateway, api_key_teams, generate_api_keys
 from platform_core.config import ApiLimits, get_config
+from platform_core.dependencies import hosted
 from platform_core.registry import get_registry
+from tests.fixtures.gateway import functions_with
 from tests.unit.test_ingest_service import MemoryEvents, MemoryRejected
 from tools.traffic import TrafficGenerator
 
@@ -114,15 +116,14 @@ def api() -> Iterator[tuple[str, dict[str, str], Switchable]]:
     config = get_config()
     keys = generate_api_keys(tuple(config.teams))
     store = Switchable()
-    handler = build_handler(
-        lambda: IngestService(config, get_registry(), store, MemoryRejected(), api_key_teams(keys))
-    )
+    service = IngestService(config, get_registry(), store, MemoryRejected(), api_key_teams(keys))
+    handler = hosted(ingest.lambda_handler, {ingest.ingest_service: service})
     limits = {
         name: ApiLimits(rate_limit=1000, burst_limit=1000, quota_per_day=10**6) for name in config.teams
     }
     limits["documents"] = ApiLimits(rate_limit=0.01, burst_limit=1, quota_per_day=10)
     function = InProcessFunction(handler, name="ingest")
-    with LocalApiGateway(lambda name: function, keys, limits, region=config.region) as gateway:
+    with LocalApiGateway(functions_with(function), keys, limits, region=config.region) as gateway:
         yield gateway.url, {team: key.value for team, key in keys.items()}, store
 
 

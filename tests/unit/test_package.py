@@ -11,11 +11,13 @@ from pathlib import Path
 
 import pytest
 
+from platform_core.config import get_config
 from scripts import package
 
 SOURCES = ("platform_core", "lambdas", "config", "schemas", "glue_jobs", "athena")
+PACKAGES = package.function_packages(get_config())
 BUILT_FUNCTIONS = [
-    n for n, p in package.FUNCTIONS.items() if (package.REPO_ROOT / p / "handler.py").is_file()
+    n for n, f in PACKAGES.items() if f.packaging == "zip" and (package.REPO_ROOT / f.module_file).is_file()
 ]
 LAMBDA_PYTHON = package.lambda_python()
 needs_lambda_python = pytest.mark.skipif(
@@ -76,15 +78,15 @@ def test_manifest_gives_terraforms_source_code_hash(builds: tuple[Path, Path]) -
 @pytest.mark.parametrize("name", BUILT_FUNCTIONS)
 def test_function_zip_layout(builds: tuple[Path, Path], name: str) -> None:
     names = _names(builds[0] / "lambda" / f"{name}.zip")
-    own = package.FUNCTIONS[name]
+    own = PACKAGES[name].package_dir
     assert names == sorted(names)
     assert "lambdas/__init__.py" in names
     assert "platform_core/config.py" in names
-    assert f"{own}/handler.py" in names
+    assert PACKAGES[name].module_file in names
     assert "config/platform.yaml" in names
     assert any(n.startswith("schemas/") and n.endswith(".json") for n in names)
     # Only its own function package: nothing of the other functions, nor the Glue job.
-    others = [p for n, p in package.FUNCTIONS.items() if n != name]
+    others = {f.package_dir for f in PACKAGES.values()} - {own}
     assert not [n for n in names if any(n.startswith(p + "/") for p in others)]
     assert not [n for n in names if n.startswith("glue_jobs/")]
     assert "lambdas/__init__.py" in names  # its parent package comes too
@@ -119,8 +121,8 @@ def test_function_zips_carry_unchecked_hash_bytecode_for_every_module(
             # PEP 552 flags: 0b01 = hash-based, check_source off (no timestamps, never revalidated).
             assert archive.read(pyc)[4:8] == b"\x01\x00\x00\x00", pyc
     manifest = json.loads((builds[0] / "lambda" / "manifest.json").read_text())
-    assert manifest[f"lambda/{name}.zip"]["bytecode"] == "cpython-312"
-    assert manifest["glue/glue_libs.zip"]["bytecode"] is None
+    assert manifest["artifacts"][f"lambda/{name}.zip"]["bytecode"] == "cpython-312"
+    assert manifest["artifacts"]["glue/glue_libs.zip"]["bytecode"] is None
 
 
 @needs_lambda_python
@@ -203,9 +205,9 @@ def test_a_missing_function_package_fails_clearly(tmp_path: Path) -> None:
     root = _copy_repo(tmp_path / "src", 1_000_000_000, 0o644)
     shutil.rmtree(root / "lambdas" / "kafka_bridge", ignore_errors=True)
     with pytest.raises(
-        package.PackagingError, match=r"'kafka_bridge': lambdas/kafka_bridge/handler.py is missing"
+        package.PackagingError, match=r"'kafka-bridge': lambdas/kafka_bridge/handler.py is missing"
     ):
-        package.build(root, tmp_path / "out", {"functions"}, ["kafka_bridge"])
+        package.build(root, tmp_path / "out", {"functions"}, ["kafka-bridge"])
 
 
 def test_a_function_importing_another_functions_package_fails(tmp_path: Path) -> None:
@@ -245,18 +247,19 @@ def test_each_handler_imports_with_only_its_zip_and_the_layer(tmp_path: Path) ->
     python = LAMBDA_PYTHON
     assert python is not None
     package.build(package.REPO_ROOT, tmp_path / "out", {"layer", "functions"}, BUILT_FUNCTIONS)
-    opt = tmp_path / "opt"
-    with zipfile.ZipFile(tmp_path / "out" / "lambda" / "dependencies-layer.zip") as layer:
-        layer.extractall(opt)
+    manifest = json.loads((tmp_path / "out" / "lambda" / "manifest.json").read_text())
     for name in BUILT_FUNCTIONS:
-        task = tmp_path / "task" / name
+        task, opt = tmp_path / "task" / name, tmp_path / "opt" / name
         with zipfile.ZipFile(tmp_path / "out" / "lambda" / f"{name}.zip") as function:
             function.extractall(task)
-        module = package.FUNCTIONS[name].replace("/", ".") + ".handler"
+        for layer in manifest["functions"][name]["layers"]:  # Lambda extracts every layer into /opt
+            with zipfile.ZipFile(tmp_path / "out" / manifest["layers"][layer]["artifact"]) as archive:
+                archive.extractall(opt)
+        module, _, attribute = PACKAGES[name].handler.rpartition(".")
         code = (
             f"import sys; sys.path[:0] = [{str(task)!r}, {str(opt / 'python')!r}]; "
             f"import importlib, confluent_kafka, pydantic_core; "
-            f"assert callable(importlib.import_module({module!r}).lambda_handler); "
+            f"assert callable(getattr(importlib.import_module({module!r}), {attribute!r})); "
             f"print(sys.version_info[:2], confluent_kafka.libversion()[0])"
         )
         # -I -S: no site-packages at all, no PYTHONPATH, no current directory: only the two paths above.
@@ -266,3 +269,37 @@ def test_each_handler_imports_with_only_its_zip_and_the_layer(tmp_path: Path) ->
         )
         assert proc.returncode == 0, f"{name}: {proc.stderr}"
         assert proc.stdout.startswith("(3, 12)"), proc.stdout
+
+
+def test_the_manifest_says_each_functions_artifact_handler_and_layers(builds: tuple[Path, Path]) -> None:
+    manifest = json.loads((builds[0] / "lambda" / "manifest.json").read_text())
+    assert set(manifest["functions"]) == set(PACKAGES)  # every declared service, no hand list
+    for name in BUILT_FUNCTIONS:
+        entry = manifest["functions"][name]
+        assert entry["artifact"] in manifest["artifacts"]
+        assert entry["handler"] == PACKAGES[name].handler
+        assert entry["layers"][0] == package.DEPENDENCIES_LAYER
+        extras = get_config().services[name].packaging.extras if name in get_config().services else ()
+        assert entry["layers"][1:] == (["-".join(sorted(extras))] if extras else [])
+
+
+def test_an_extras_layer_holds_what_the_dependencies_layer_lacks() -> None:
+    base = package.locked_requirements(package.REPO_ROOT / package.LOCK)
+    for extra in {e for f in PACKAGES.values() for e in f.extras}:
+        added = package.extras_requirements(package.REPO_ROOT, [extra])
+        names = {requirement.split("==")[0].lower() for requirement in added}
+        assert names and not names & set(base), extra
+        assert all(
+            "--hash=sha256:" in requirement for requirement in added
+        )  # installable with --require-hashes
+
+
+def test_an_image_function_needs_the_image_hook(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    config = get_config()
+    name = next(iter(config.services))
+    service = config.services[name]
+    image = service.model_copy(update={"packaging": service.packaging.model_copy(update={"type": "image"})})
+    config = config.model_copy(update={"services": {**config.services, name: image}})
+    monkeypatch.setattr(package, "IMAGE_HOOK", "scripts.no_such_image_builder")
+    with pytest.raises(package.PackagingError, match=f"{name!r} is packaged as an image"):
+        package.build(package.REPO_ROOT, tmp_path, {"functions"}, [name], config=config)

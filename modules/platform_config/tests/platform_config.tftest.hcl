@@ -181,3 +181,58 @@ run "organisation_roots_select_no_environment" {
     error_message = "with no environment, no per-environment maps"
   }
 }
+
+run "services_are_normalised_with_the_python_defaults" {
+  command = plan
+
+  variables {
+    config_yaml = <<-YAML
+      ${file("../../config/platform.yaml")}
+        toy:
+          team: billing
+          description: A toy
+          handler: lambdas.toy.handler.lambda_handler
+          trigger: {type: s3, bucket: inbox, prefix: "in/"}
+          buckets:
+            inbox: {object_lock_days: 30, lifecycle: [{prefix: "in/", expiration_days: 7}]}
+    YAML
+  }
+
+  assert {
+    condition     = output.services["toy"].package == "lambdas.toy" && output.services["toy"].trigger.type == "s3" && output.services["toy"].trigger.prefix == "in/"
+    error_message = "the handler's package and the trigger are read"
+  }
+  assert {
+    condition     = output.services["toy"].batch.size == 10 && output.services["toy"].concurrency == 2 && output.services["toy"].timeout_seconds == 30 && output.services["toy"].memory_mb == 256
+    error_message = "defaults differ from platform_core/config.py Service"
+  }
+  assert {
+    condition     = output.services["toy"].buckets["inbox"].object_lock_days == 30 && output.services["toy"].buckets["inbox"].lifecycle[0].expiration_days == 7 && output.services["toy"].buckets["inbox"].lifecycle[0].transition_ia_days == null
+    error_message = "bucket settings and lifecycle rules with every field present"
+  }
+  assert {
+    condition     = output.services["toy"].packaging.type == "zip" && length(output.services["toy"].emits) == 0 && output.services["toy"].identity == null
+    error_message = "packaging defaults to zip, emits to nothing, identity to null"
+  }
+  assert {
+    condition     = sort(output.emitting_teams) == sort(distinct([for s in values(yamldecode(var.config_yaml).services) : s.team if length(try(s.emits, [])) > 0]))
+    error_message = "emitting_teams lists the teams with a service that emits"
+  }
+}
+
+run "rejects_an_s3_trigger_on_a_bucket_the_service_does_not_own" {
+  command = plan
+
+  variables {
+    config_yaml = <<-YAML
+      ${file("../../config/platform.yaml")}
+        toy:
+          team: billing
+          description: A toy
+          handler: lambdas.toy.handler.lambda_handler
+          trigger: {type: s3, bucket: elsewhere}
+    YAML
+  }
+
+  expect_failures = [output.services]
+}

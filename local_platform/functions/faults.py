@@ -1,0 +1,116 @@
+"""Faults injected inside execution environments, for the fault suite and the concurrency proofs only.
+
+The worker bootstrap installs them from `FunctionSpec.faults` before it imports
+the handler, as botocore event hooks on the process's boto3 session (every
+client of platform_core.aws is made from it), so the handler's own code runs
+unchanged and production code carries no trace of them. A fault acts at the
+HTTP layer (`before-send`): the request never reaches the endpoint, or waits.
+Counts are shared by all environments of the function through files in the
+fault's `dir` (each call claims a number by creating a file exclusively).
+
+    {"kind": "throttle", "service": "s3", "operation": "PutObject", "first": 20, "dir": ...}
+        the first `first` calls answer the service's throttling error (S3 503 SlowDown,
+        DynamoDB ProvisionedThroughputExceededException, SQS ThrottlingException); botocore's
+        own retries see them as AWS's.
+    {"kind": "crash", "service": "sqs", "operation": "SendMessageBatch", "after": 2, "times": 1, "dir": ...}
+        calls number `after`+1 .. `after`+`times` kill the execution environment (SIGKILL), mid-invocation.
+    {"kind": "barrier", "service": "dynamodb", "operation": "PutItem", "parties": 32, "dir": ...}
+        each of the first `parties` calls waits until all of them are waiting, then all go at once
+        (so that many copies are provably inside the handler together); a barrier that times out
+        leaves a `timed-out` file.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import signal
+import time
+from collections.abc import Mapping, Sequence
+from pathlib import Path
+from typing import Any
+
+from botocore.awsrequest import AWSResponse
+from botocore.compat import HTTPHeaders
+
+BARRIER_TIMEOUT_SECONDS = 120.0
+
+_THROTTLES: dict[str, tuple[int, dict[str, str], bytes]] = {
+    "s3": (
+        503,
+        {"Content-Type": "application/xml"},
+        b"<Error><Code>SlowDown</Code><Message>Please reduce your request rate.</Message></Error>",
+    ),
+    "dynamodb": (
+        400,
+        {"Content-Type": "application/x-amz-json-1.0"},
+        json.dumps(
+            {
+                "__type": "com.amazonaws.dynamodb.v20120810#ProvisionedThroughputExceededException",
+                "message": "The level of configured provisioned throughput for the table was exceeded.",
+            }
+        ).encode(),
+    ),
+    "sqs": (
+        400,
+        {"Content-Type": "application/x-amz-json-1.0", "x-amzn-query-error": "ThrottlingException;Sender"},
+        json.dumps({"__type": "com.amazonaws.sqs#ThrottlingException", "message": "Rate exceeded"}).encode(),
+    ),
+}
+
+
+class _Body:
+    def __init__(self, data: bytes):
+        self._data = data
+
+    def stream(self, **_kwargs: Any) -> Any:
+        yield self._data
+
+
+def claim(directory: Path) -> int:
+    """A call number unique across the function's processes (1, 2, 3, ...)."""
+    directory.mkdir(parents=True, exist_ok=True)
+    number = len(os.listdir(directory)) + 1
+    while True:
+        try:
+            os.close(os.open(directory / f"call-{number:06d}", os.O_CREAT | os.O_EXCL | os.O_WRONLY))
+            return number
+        except FileExistsError:
+            number += 1
+
+
+def _hook(fault: Mapping[str, Any]) -> Any:
+    kind, directory = fault["kind"], Path(fault["dir"])
+
+    def throttle(request: Any, **_kwargs: Any) -> AWSResponse | None:
+        if claim(directory) > int(fault["first"]):
+            return None
+        status, headers, body = _THROTTLES[fault["service"]]
+        return AWSResponse(request.url, status, HTTPHeaders.from_dict(headers), _Body(body))
+
+    def crash(request: Any, **_kwargs: Any) -> None:
+        number = claim(directory)
+        if int(fault["after"]) < number <= int(fault["after"]) + int(fault.get("times", 1)):
+            os.kill(os.getpid(), signal.SIGKILL)
+
+    def barrier(request: Any, **_kwargs: Any) -> None:
+        number = claim(directory)
+        parties = int(fault["parties"])
+        if number > parties:
+            return
+        deadline = time.monotonic() + BARRIER_TIMEOUT_SECONDS
+        while len([n for n in os.listdir(directory) if n.startswith("call-")]) < parties:
+            if time.monotonic() > deadline:
+                (directory / "timed-out").touch()
+                return
+            time.sleep(0.01)
+
+    return {"throttle": throttle, "crash": crash, "barrier": barrier}[kind]
+
+
+def install(faults: Sequence[Mapping[str, Any]]) -> None:
+    from platform_core.aws import session
+
+    events = session().events
+    for fault in faults:
+        events.register(f"before-send.{fault['service']}.{fault['operation']}", _hook(fault))
