@@ -60,7 +60,6 @@ load-test: setup ## The load and soak tests
 
 package: setup ## Build the Lambda zips (reproducible) into build/lambda/ and the services' container images into build/images/
 	$(PY) -m scripts.package
-	$(PY) -m scripts.images build
 
 tf-check: setup ## Terraform offline checks only
 	$(PY) -m scripts.terraform.check

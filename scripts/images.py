@@ -12,7 +12,8 @@ declared handler through the runtime interface client, as Lambda's own base imag
     python -m scripts.images build --context-only  # only the build context (Dockerfile, lock, app/)
     python -m scripts.images push --service invoices --repository <account>.dkr.ecr.<region>.amazonaws.com/<name>
 
-`build` needs no Docker: it assembles an OCI image layout from three layers, each a tar with
+`make package` (scripts/package.py) calls `build_image` for each image service and puts its answer
+in build/lambda/manifest.json. `build` needs no Docker: it assembles an OCI image layout from three layers, each a tar with
 sorted entries, fixed owners and timestamps, gzipped without a timestamp: the Debian root file
 system made by `mmdebstrap` (from the Debian mirror of /etc/apt, SOURCE_DATE_EPOCH fixed), the
 Python packages installed by uv for manylinux_2_36 / CPython 3.11 from the hash-pinned lock, and
