@@ -356,7 +356,7 @@ module "services" {
   image_uri   = local.services[each.key].packaging.type == "image" ? try(trimspace(file("${local.images_dir}/${each.key}.uri")), null) : null
   layers = concat(
     [module.shared.layer_arn],
-    length(local.services[each.key].packaging.extras) > 0 ? [module.shared.extra_layer_arns[each.key]] : [],
+    contains(keys(module.shared.extra_layer_arns), each.key) ? [module.shared.extra_layer_arns[each.key]] : [],
   )
   kafka = {
     bootstrap_servers = module.shared.kafka.bootstrap_servers
