@@ -58,7 +58,7 @@ soak: setup ## Soak: a fresh platform at RATE events/s per team (default 5) for 
 load-test: setup ## The load and soak tests
 	$(PY) -m pytest -m load -p no:cacheprovider
 
-package: setup ## Build the Lambda zips (reproducible) into build/lambda/
+package: setup ## Build the Lambda zips (reproducible) into build/lambda/ and the services' container images into build/images/
 	$(PY) -m scripts.package
 
 tf-check: setup ## Terraform offline checks only

@@ -47,7 +47,7 @@ from local_platform.functions.spec import Function
 from local_platform.gateway import ApiKey, LocalApiGateway, api_key_teams, generate_api_keys
 from local_platform.kafka_broker import KafkaBroker
 from local_platform.pollers.wiring import Triggers
-from local_platform.provision import provision, provision_api_key_secrets
+from local_platform.provision import provision, provision_api_key_secrets, put_secret
 from platform_core.config import (
     CONFIG_PATH_ENV,
     ApiLimits,
@@ -62,6 +62,9 @@ from platform_core.resources import INGEST, KAFKA_BRIDGE, Resources
 
 # How often the state file's live counters (`make status`) are refreshed.
 STATE_REFRESH_SECONDS = 1.0
+# The secret an authorizer service declares to learn its API clients' usage-plan keys ({client: key}):
+# the local platform sets its value, as the deployment does once the keys exist.
+API_CLIENTS_SECRET = "api-clients"
 # API clients' usage plans declare a rate and a burst, no daily quota.
 NO_DAILY_QUOTA = 10**12
 
@@ -258,7 +261,7 @@ class LocalPlatform:
     def _api_clients(self) -> dict[str, ApiKey]:
         """A usage-plan key per API client of each authorizer's identity, given to the authorizer."""
         keys: dict[str, ApiKey] = {}
-        for service in self.config.services.values():
+        for name, service in self.config.services.items():
             if service.identity is None:
                 continue
             clashing = set(service.identity.clients) & (set(self.config.teams) | set(keys))
@@ -266,8 +269,11 @@ class LocalPlatform:
                 raise ValueError(
                     f"API clients {sorted(clashing)} clash with teams or other clients' usage plans"
                 )
-            keys.update(generate_api_keys(tuple(service.identity.clients)))
-        # The authorizer learns them from its secret, written by the external-systems component.
+            ours = generate_api_keys(tuple(service.identity.clients))
+            keys.update(ours)
+            secret = self.resources.service_secrets(name).get(API_CLIENTS_SECRET)
+            if secret is not None:
+                put_secret(secret, json.dumps({client: key.value for client, key in ours.items()}))
         return keys
 
     def _usage_plans(self) -> dict[str, ApiLimits]:
