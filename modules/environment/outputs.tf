@@ -71,7 +71,7 @@ output "kafka_topics" {
 }
 
 output "function_names" {
-  description = "Function key (ingest, fanout, kafka_bridge, every declared service) => Lambda function name."
+  description = "Function key (ingest, fanout, kafka-bridge, every declared service) => Lambda function name."
   value       = local.function_name_outputs
 }
 
