@@ -188,9 +188,9 @@ class LocalPlatform:
     def extend_function_environment(self, function: str, values: Mapping[str, str]) -> None:
         """Values only a deployment knows, from a component (e.g. the local OIDC issuer's URL for the
         authorizer, as Terraform passes the user pool's). Before the function's first invocation."""
-        if self.functions is not None and self.functions.started(function):
-            raise RuntimeError(f"{function} already runs: extend its environment before its first invocation")
         self._extra_environment.setdefault(function, {}).update(values)
+        if self.functions is not None:
+            self.functions.extend_environment(function, values)
 
     def publish(self, key: str, value: Any) -> None:
         """Make a value findable by other processes (top level of .local/platform.json)."""
@@ -220,6 +220,7 @@ class LocalPlatform:
                 faults=self._faults,
             )
             self._stack.callback(self.functions.close)
+            self._check_routes()
             self.gateway = LocalApiGateway(
                 self.function,
                 {**self.api_keys, **self.client_keys},
@@ -286,6 +287,19 @@ class LocalPlatform:
                     quota_per_day=NO_DAILY_QUOTA,
                 )
         return plans
+
+    def _check_routes(self) -> None:
+        """Every function api/openapi.yaml names is the ingest or a declared service (else API Gateway
+        would have no integration for the route): refused at start, not at the first request."""
+        from local_platform.routes import load_api
+
+        api = load_api()
+        named = {r.function for r in api.routes} | {a.function for a in api.authorizers.values()}
+        missing = sorted(named - set(self.resources.functions))
+        if missing:
+            raise ValueError(
+                f"api/openapi.yaml routes to functions the configuration does not declare: {missing}"
+            )
 
     def _work_dir(self) -> Path:
         """Where the configuration copy and the logs go: beside the state file, else a temporary folder."""
