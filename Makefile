@@ -46,8 +46,10 @@ up: setup ## Start the local platform and serve until Ctrl-C
 status: setup ## Health of a running local platform (make up)
 	$(PY) -m tools status
 
+# SQL is passed as typed: $(value) keeps make from expanding `$.` (JSON paths) or `$$`, and the single
+# quotes keep the shell from expanding anything.
 query: setup ## Run an athena/ query locally: make query Q=athena/queries/x.sql (or SQL="select ...")
-	$(PY) -m tools query $(if $(Q),--file $(Q)) $(if $(SQL),--sql "$(SQL)") $(ARGS)
+	$(PY) -m tools query $(if $(Q),--file $(Q)) $(if $(value SQL),--sql '$(subst ','"'"',$(value SQL))') $(ARGS)
 
 bench: setup ## Benchmarks; figures go to bench/results/ and the README
 	$(PY) -m bench $(ARGS)
