@@ -73,7 +73,10 @@ def test_a_parked_message_keeps_its_key_value_and_headers_and_says_why() -> None
 
 @pytest.mark.parametrize(
     "producer",
-    [Producer(error=KafkaError(KafkaError.TOPIC_AUTHORIZATION_FAILED)), Producer(error=None, answers=False)],
+    [
+        Producer(error=KafkaError(KafkaError.TOPIC_AUTHORIZATION_FAILED, "denied")),
+        Producer(error=None, answers=False),
+    ],
     ids=["refused", "no answer"],
 )
 def test_a_dead_letter_topic_that_does_not_take_the_message_raises(producer: Producer) -> None:
