@@ -86,7 +86,8 @@ class DeadLetterTopic:
             on_delivery=lambda error, _record: outcome.append(error),
         )
         self._producer.flush(PARK_TIMEOUT_SECONDS + 5)
-        if outcome != [None]:
+        # Compared by identity: KafkaError's == fails against None.
+        if not outcome or outcome[0] is not None:
             why = str(outcome[0]) if outcome else "no acknowledgement in time"
             raise ParkingFailed(f"{self.topic} did not take the message: {why}")
         log.error(
