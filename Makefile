@@ -8,7 +8,7 @@ export TF_CLI_CONFIG_FILE ?= /dev/null
 export PYTHONDONTWRITEBYTECODE := 1
 
 .PHONY: help setup test test-faults test-slow test-localstack lint demo up status query bench load load-test soak package \
-        plan apply destroy bootstrap org-plan org-apply tf-check tf-docs clean
+        plan apply destroy output bootstrap org-plan org-apply tf-check tf-docs clean
 
 help: ## List the targets
 	@grep -hE '^[a-zA-Z_ -]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  %-16s %s\n", $$1, $$2}'
@@ -61,7 +61,7 @@ soak: setup ## Soak: a fresh platform at RATE events/s per team (default 5) for 
 load-test: setup ## The load and soak tests
 	$(PY) -m pytest -m load -p no:cacheprovider
 
-package: setup ## Build the Lambda zips (reproducible) into build/lambda/
+package: setup ## Build the Lambda zips (reproducible) into build/lambda/ and the services' container images into build/images/
 	$(PY) -m scripts.package
 
 tf-check: setup ## Terraform offline checks only
@@ -75,6 +75,10 @@ plan apply destroy: setup ## Terraform for one environment of config/platform.ya
 	@bash scripts/terraform/run.sh check-env $(ENV)
 	@$(MAKE) --no-print-directory package
 	@bash scripts/terraform/run.sh $@ $(ENV)
+
+output: setup ## An environment's Terraform outputs as JSON (API keys, URLs, DNS records): make output ENV=dev
+	@bash scripts/terraform/run.sh check-env $(ENV)
+	@bash scripts/terraform/run.sh output $(ENV)
 
 bootstrap org-plan org-apply: ## First-time roots: make bootstrap, then make org-plan / org-apply (management account)
 	@bash scripts/terraform/run.sh $@

@@ -39,6 +39,8 @@ from types import FrameType
 from typing import Any, Protocol, runtime_checkable
 
 from local_platform.aws_endpoint import aws_endpoint
+from local_platform.emulators.external_systems import ExternalSystems
+from local_platform.emulators.mail_sink import MailSink
 from local_platform.functions.invoke_api import LambdaApi
 from local_platform.functions.runtime import FunctionRuntime, write_config
 from local_platform.functions.spec import Function
@@ -46,7 +48,14 @@ from local_platform.gateway import ApiKey, LocalApiGateway, api_key_teams, gener
 from local_platform.kafka_broker import KafkaBroker
 from local_platform.pollers.wiring import Triggers
 from local_platform.provision import provision, provision_api_key_secrets, put_secret
-from platform_core.config import CONFIG_PATH_ENV, ApiLimits, KafkaTrigger, PlatformConfig, get_config
+from platform_core.config import (
+    CONFIG_PATH_ENV,
+    ApiLimits,
+    ApiTrigger,
+    KafkaTrigger,
+    PlatformConfig,
+    get_config,
+)
 from platform_core.kafka import KafkaConnection
 from platform_core.local_state import STATE_PATH
 from platform_core.resources import INGEST, KAFKA_BRIDGE, Resources
@@ -72,8 +81,10 @@ class Component(Protocol):
 
 
 def default_components() -> list[Component]:
-    """Started in this order, stopped in reverse: the broker (the triggers need its topics), the triggers."""
-    return [KafkaBroker(), Triggers()]
+    """Started in this order, stopped in reverse: the broker (the triggers need its topics), the mail
+    sink and the external systems (services' secrets and URLs get their values before any message
+    reaches them), the triggers."""
+    return [KafkaBroker(), MailSink(), ExternalSystems(), Triggers()]
 
 
 class LocalPlatform:
@@ -150,7 +161,7 @@ class LocalPlatform:
     def function_environment(self, function: str) -> dict[str, str]:
         """A function's environment: exactly Terraform's, plus what only this deployment knows.
 
-        That is the ingest's API_KEY_TEAMS (the key ids), the Kafka cluster of the bridge and of
+        That is API_KEY_TEAMS (the key ids) of the ingest and of services behind API routes, the Kafka cluster of the bridge and of
         Kafka-triggered services, and PLATFORM_CONFIG_PATH: a Lambda zip carries
         config/platform.yaml, a local platform may run another configuration (a test's copy).
         """
@@ -158,7 +169,11 @@ class LocalPlatform:
         environment = self.resources.function_environment(function, api_url=api_url)
         if self.config_path is not None:
             environment[CONFIG_PATH_ENV] = str(self.config_path)
-        if function == INGEST:
+        if function == INGEST or (
+            function in self.config.services
+            and isinstance(self.config.services[function].trigger, ApiTrigger)
+        ):
+            # Behind API-key routes the caller's team is the key's owner: functions get {key id: team}.
             environment["API_KEY_TEAMS"] = json.dumps(api_key_teams(self.api_keys))
         if function == KAFKA_BRIDGE or (
             function in self.config.services
@@ -196,6 +211,7 @@ class LocalPlatform:
             provision_api_key_secrets(
                 self.resources, {team: key.value for team, key in self.api_keys.items()}
             )
+            self.client_keys = self._api_clients()
             self.functions = FunctionRuntime(
                 self.resources,
                 self.function_environment,

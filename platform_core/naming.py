@@ -148,6 +148,11 @@ def service_secret(project: str, env: str, team: str, secret: str) -> str:
     return resource_name(project, env, secret, team)
 
 
+def service_mail_configuration_set(project: str, env: str, team: str, service: str) -> str:
+    """The SES configuration set of a service that sends e-mail (its bounces and deliveries are published)."""
+    return resource_name(project, env, f"{service}-mail", team)
+
+
 def team_api_key_secret(project: str, env: str, team: str) -> str:
     """The Secrets Manager secret holding a team's API key (for its services that emit events)."""
     return resource_name(project, env, "api-key", team)

@@ -172,7 +172,8 @@ class Resources:
         A declared service gets PLATFORM_ENV, POWERTOOLS_SERVICE_NAME, POWERTOOLS_METRICS_NAMESPACE,
         TEAM, TABLE_<SHORT> and BUCKET_<SHORT> for its own tables and buckets and those of the
         services it `uses`, SECRET_<SHORT> for its own secrets, PLATFORM_API_URL (`api_url`, the stage URL) and PLATFORM_API_KEY_SECRET
-        when it emits events, then its declared `environment`. A platform function gets
+        when it emits events, MAIL_FROM and MAIL_CONFIGURATION_SET when it sends e-mail (`mail`), then its
+        declared `environment`. A platform function gets
         `lambda_environment()` and its POWERTOOLS_SERVICE_NAME; what only exists once deployed
         (the ingest's API_KEY_TEAMS, the bridge's Kafka cluster) is added by whoever deploys it.
         """
@@ -197,5 +198,10 @@ class Resources:
                 raise ValueError(f"service {function} emits events: its environment needs the API's URL")
             environment["PLATFORM_API_URL"] = api_url
             environment["PLATFORM_API_KEY_SECRET"] = self.team_api_key_secret(service.team)
+        if service.mail is not None:
+            environment["MAIL_FROM"] = service.mail.from_address
+            environment["MAIL_CONFIGURATION_SET"] = naming.service_mail_configuration_set(
+                self.project, self.env, service.team, function
+            )
         environment.update(service.environment)
         return environment

@@ -59,8 +59,9 @@ COUNTRIES = {  # shipping country -> (locale, VAT rate, currency); catalog price
     "FR": ("fr-FR", Decimal("0.20"), "EUR"),
     "DE": ("de-DE", Decimal("0.19"), "EUR"),
     "ES": ("es-ES", Decimal("0.21"), "EUR"),
-    "GB": ("en-GB", Decimal("0.20"), "GBP"),
+    "GB": ("en-GB", Decimal("0"), "GBP"),  # an export: no VAT
 }
+EU_COUNTRIES = ("FR", "DE", "ES")
 DOCUMENT_TYPES = ("delivery_note", "contract", "receipt", "identity_proof", "other")
 CHANNELS = ("web", "web", "web", "mobile", "mobile", "store", "api", "marketplace")
 WAREHOUSES = ("WH-PAR-1", "WH-LYO-2", "WH-BER-1")
@@ -68,6 +69,7 @@ CANCEL_REASONS = ("customer_request", "payment_failed", "out_of_stock", "fraud_s
 CENT = Decimal("0.01")
 REJECTED_EVERY = 20  # one order in twenty is rejected by the saga (out of stock)
 CANCELLED_SHARE = 0.1  # of the reserved orders
+RETURNED_SHARE = 0.05  # of the invoiced orders: the goods come back, a credit note follows
 UPLOADS_PER_ORDER = 0.2  # documents uploaded outside any order, per order
 DOCUMENTS_REFUSED_SHARE = 0.05  # uploads the document service refuses (malformed files)
 PROCESSED_TYPES = ("invoice", "delivery_note")  # upload types the document service's classifier also knows
@@ -181,7 +183,10 @@ class TrafficGenerator:
         flow.append(self._invoice_issued(invoice))
         flow.append(pdf := self._invoice_pdf(invoice))
         flow.append(self._document_verdict(pdf))
-        return [*flow, self._invoice_mail(invoice)]
+        flow.append(self._invoice_mail(invoice))
+        if self._rng.random() < RETURNED_SHARE:
+            flow.append(self._credit_note(invoice, ordered_at=flow[0][1]["occurred_at"]))
+        return flow
 
     def _new_order(self) -> _Order:
         rng = self._rng
@@ -318,6 +323,57 @@ class TrafficGenerator:
                 "order_id": order.order_id,
                 "variables": {"invoice_number": invoice.number, "total": str(order.total.quantize(CENT))},
             },
+        )
+
+    def _credit_note(self, invoice: _Invoice, ordered_at: str) -> tuple[str, dict[str, Any]]:
+        """The customer sent the goods back: billing credits the whole invoice."""
+        order = invoice.order
+        issued_at = self._tick()
+        number = f"AV-{issued_at.year}-{invoice.sequence.replace('_', '')}"
+        tax = order.total - invoice.net
+        in_eu = order.country in EU_COUNTRIES
+        return self.envelope(
+            "billing.credit_note_issued",
+            {
+                "invoice_id": f"cn_{invoice.sequence}",
+                "invoice_number": number,
+                "seller_entity": "stockoss-fr",
+                "order_id": order.order_id,
+                "customer_id": order.customer_id,
+                "ordered_at": ordered_at,
+                "issued_at": issued_at.isoformat(),
+                "issue_date": issued_at.date().isoformat(),
+                "currency": order.currency,
+                "net": order.money(invoice.net),
+                "tax": order.money(tax),
+                "total": order.money(order.total),
+                "vat_breakdown": [
+                    {
+                        "category_code": "S" if in_eu else "G",
+                        "rate": format((order.vat_rate * 100).normalize(), "f"),
+                        "taxable": order.money(invoice.net),
+                        "tax": order.money(tax),
+                    }
+                ],
+                "tax_regime": ("domestic" if order.country == "FR" else "eu_distance_sale")
+                if in_eu
+                else "export",
+                "buyer_kind": "person",
+                "buyer_country": order.country,
+                "locale": order.locale,
+                "document": {
+                    "uri": f"s3://stockoss-billing-documents/credit-notes/{issued_at.year}/{number}.pdf",
+                    "sha256": hashlib.sha256(number.encode()).hexdigest(),
+                    "size_bytes": self._rng.randint(40_000, 200_000),
+                    # Ten years, as French law keeps invoices (a day or two over, never under).
+                    "retain_until": (issued_at + timedelta(days=3660)).date().isoformat(),
+                },
+                "emailed_by_billing": True,
+                "credited_invoice_number": invoice.number,
+                "credit_reference": f"RET-{invoice.sequence}",
+                "reason": "goods returned by the customer",
+            },
+            at=issued_at,
         )
 
     def document_upload(self) -> tuple[str, dict[str, Any]]:

@@ -13,7 +13,7 @@ from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
-from lambdas.documents.checks import Limits
+from lambdas.documents.limits import Limits
 from lambdas.documents.models import DocumentView, SearchResponse, UploadRequest, UploadResponse
 from lambdas.documents.search import SearchFilters, SearchIndex
 from lambdas.documents.storage import DocumentStorage, inbox_key

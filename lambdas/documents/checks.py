@@ -25,6 +25,8 @@ import pikepdf
 import puremagic
 from PIL import Image
 
+from lambdas.documents.limits import Limits
+
 PDF = "application/pdf"
 PNG = "image/png"
 JPEG = "image/jpeg"
@@ -76,18 +78,6 @@ class Refusal(Exception):
         self.detail = detail[:1000]
         self.detected_type = detected_type
         self.pages = pages
-
-
-@dataclass(frozen=True)
-class Limits:
-    max_bytes: int
-    content_types: tuple[str, ...]
-    max_pages: int = 500
-    # A page or image that decodes to more pixels than this is a bomb (an A4 page at 600 dpi: 35 Mpx).
-    max_image_pixels: int = 100_000_000
-    # One PDF stream may inflate to this much; all streams of a file together to max_total_decoded.
-    max_stream_decoded: int = 256 * 1024 * 1024
-    max_total_decoded: int = 2 * 1024 * 1024 * 1024
 
 
 @dataclass(frozen=True)

@@ -304,7 +304,7 @@ class DocumentProcessor:
             "rejected_at": record.processed_at,
             "file_name": record.file_name,
         }
-        for name in ("sha256", "detected_type", "pages"):
+        for name in ("sha256", "detected_type", "pages", "uploaded_at"):
             if getattr(record, name) is not None:
                 payload[name] = getattr(record, name)
         if record.declared_content_type:

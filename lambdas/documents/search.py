@@ -17,8 +17,10 @@ no FTS5 syntax error can come from user input.
 
 from __future__ import annotations
 
+import atexit
 import html
 import re
+import shutil
 import sqlite3
 import tempfile
 from collections.abc import Callable
@@ -168,7 +170,11 @@ class S3SearchIndex:
         self._s3 = s3
         self._bucket = bucket
         self._prefix = prefix
-        self._cache = cache_dir or Path(tempfile.gettempdir()) / "documents-index"
+        # One folder per process: in Lambda /tmp belongs to one execution environment, but locally
+        # several processes (and test runs) share it, and a cached copy must match this process's ETag.
+        self._cache = cache_dir or Path(tempfile.mkdtemp(prefix="documents-index-"))
+        if cache_dir is None:
+            atexit.register(shutil.rmtree, self._cache, ignore_errors=True)
         self._cache.mkdir(parents=True, exist_ok=True)
         self._etags: dict[str, str] = {}
         self._attempts = attempts

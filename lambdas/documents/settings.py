@@ -12,7 +12,7 @@ from typing import Literal
 
 from pydantic import field_validator
 
-from lambdas.documents.checks import Limits
+from lambdas.documents.limits import Limits
 from platform_core.registry import get_registry
 from platform_core.settings import FunctionSettings, ProducerSettings
 

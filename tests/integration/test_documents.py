@@ -2,9 +2,8 @@
 uploaded over HTTP to S3, S3's notification reaches the service's queue, the processor handler takes
 the real SQS messages, events go through the real ingest API; then search and retrieval per team.
 
-The service's resources are created from its declaration in config/platform.yaml (tables, bucket,
-the notification to its queue, the team's API-key secret) by tools/documents/local.py, as the local
-platform's provisioning and Terraform do.
+The service's resources are what the local platform's provisioning makes from its declarations in
+config/platform.yaml (tables, bucket with its lifecycle, the notification to its queue).
 """
 
 from __future__ import annotations
@@ -23,33 +22,27 @@ from platform_core.events_table import ENVELOPE_ATTRIBUTE
 from platform_core.lambda_context import LocalLambdaContext
 from tests.fixtures.aws import RunningGateway
 from tests.fixtures.documents import samples
+from tests.fixtures.documents_service import LocalDocumentService, handler_environment
 from tools.documents import hostile
-from tools.documents.local import LocalDocumentService, handler_environment
 
 pytestmark = pytest.mark.integration
-
-ENV = "dev"
 
 
 class DocumentsService(LocalDocumentService):
     def stored_events(self, event_type: str) -> list[dict[str, Any]]:
         """The events the platform accepted (its events table), of one type."""
-        items = client("dynamodb").scan(TableName=self.events_table)["Items"]
+        items = client("dynamodb").scan(TableName=self.resources.events_table)["Items"]
         envelopes = [json.loads(item[ENVELOPE_ATTRIBUTE]["S"]) for item in items]
         return [e for e in envelopes if e["event_type"] == event_type]
-
-    events_table: str = ""
 
 
 @pytest.fixture
 def service(
     ingest_gateway: RunningGateway, monkeypatch: pytest.MonkeyPatch, tmp_path: Any
 ) -> Iterator[DocumentsService]:
-    monkeypatch.setenv("TMPDIR", str(tmp_path))  # the search index cache of this test only
-    resources = ingest_gateway.resources
-    documents = DocumentsService(resources.config, ENV, ingest_gateway.url, ingest_gateway.api_keys)
-    documents.events_table = resources.events_table
-    with handler_environment(documents.provision()):
+    monkeypatch.setenv("TMPDIR", str(tmp_path))
+    documents = DocumentsService(ingest_gateway.resources, ingest_gateway.url, ingest_gateway.api_keys)
+    with handler_environment(documents.environment()):
         yield documents
 
 
@@ -227,3 +220,39 @@ def test_a_redelivered_notification_sends_no_second_event(service: DocumentsServ
         )
     assert len(service.stored_events("documents.document_processed")) == 1
     assert len(service.stored_events("documents.document_uploaded")) == 1
+
+
+def test_concurrent_index_writers_lose_no_document(service: DocumentsService, tmp_path: Any) -> None:
+    """Two processors update one team's index at once: the one whose conditional write fails replays."""
+    from lambdas.documents.search import IndexedDocument, S3SearchIndex, SearchFilters
+
+    first = S3SearchIndex(client("s3"), service.bucket, cache_dir=tmp_path / "a")
+    second = S3SearchIndex(client("s3"), service.bucket, cache_dir=tmp_path / "b")
+    first.upsert("billing", IndexedDocument("d0", "other", "en", "2026-01-01", "zero.pdf", "zero"))
+    second.search("billing", "zero", SearchFilters(), 10)  # both now hold the same version
+    calls = []
+    original = first._store  # type: ignore[attr-defined]
+
+    def store_after_the_other_writer(team: str, path: Any) -> None:
+        if not calls:  # between this writer's read and its write, the other one writes
+            second.upsert("billing", IndexedDocument("d2", "other", "en", "2026-01-01", "two.pdf", "pallets"))
+        calls.append(team)
+        original(team, path)
+
+    first._store = store_after_the_other_writer  # type: ignore[attr-defined,method-assign]
+    first.upsert("billing", IndexedDocument("d1", "other", "en", "2026-01-01", "one.pdf", "pallets"))
+    assert len(calls) == 2, "the first write was refused (412) and the update replayed"
+    reader = S3SearchIndex(client("s3"), service.bucket, cache_dir=tmp_path / "c")
+    assert {h.document_id for h in reader.search("billing", "pallets", SearchFilters(), 10)} == {"d1", "d2"}
+
+
+def test_the_textract_adapter_calls_detect_document_text_as_aws_documents_it(
+    service: DocumentsService,
+) -> None:
+    """moto's Textract validates and answers the call (with no blocks: it has no OCR of its own); the
+    parsing of a real answer is tests/unit/test_documents_ocr.py's."""
+    from PIL import Image
+
+    from lambdas.documents.ocr import OcrResult, TextractOcr
+
+    assert TextractOcr(client("textract")).read(Image.new("L", (200, 100), 255)) == OcrResult("", 0.0)
