@@ -101,6 +101,7 @@ class StreamPoller(BackgroundPoller):
         function: Function,
         mapping: StreamMapping,
         on_failure_queue_url: str,
+        *,
         region: str = "eu-west-1",
         name: str = "fanout-stream-poller",
         idle_sleep_seconds: float = 0.2,

@@ -1,7 +1,8 @@
 """Adding a service is one folder plus one config entry: a toy service, declared in a copy of the config.
 
 Its code lives in the test's temporary folder, not in lambdas/; nothing but the
-copied configuration names it. From that entry alone it is packaged (its zip
+copied configuration names it (the Terraform check evaluates that copy with
+`--config`). From that entry alone it is packaged (its zip
 and the manifest), wired by Terraform (function, trigger, role, tables),
 provisioned locally (its bucket with the S3 notification, its inbox queue and
 DLQ, its table) and invoked by the local runtime in its own execution
@@ -108,11 +109,6 @@ def test_the_toy_is_packaged_from_its_declaration(toy: tuple[Path, Path], tmp_pa
     assert not [n for n in names if n.startswith("lambdas/")]
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="the Terraform wiring check does not take a configuration path yet "
-    "(python -m scripts.terraform.check --config <path> --only services); remove this mark when it does",
-)
 def test_the_toy_appears_in_the_terraform_wiring_check(toy: tuple[Path, Path]) -> None:
     config_path, _ = toy
     check = subprocess.run(
@@ -124,8 +120,16 @@ def test_the_toy_appears_in_the_terraform_wiring_check(toy: tuple[Path, Path]) -
         timeout=600,
     )
     assert check.returncode == 0, check.stdout + check.stderr
-    for wired in (f"-documents-{TOY}", "trigger", "role", "-documents-toys"):
-        assert wired in check.stdout, wired
+    [line] = [
+        line for line in check.stdout.splitlines() if line.strip().startswith(f"{TOY} (team documents)")
+    ]
+    assert f"function stockoss-dev-documents-{TOY}" in line
+    assert (
+        "trigger s3 stockoss-dev-documents-toy-drop-" in line
+        and f"/in/* -> stockoss-dev-documents-{TOY}-inbox" in line
+    )
+    assert f"role stockoss-dev-documents-{TOY}" in line and "Declared0" in line  # its declared permission
+    assert "tables stockoss-dev-documents-toys" in line
 
 
 def test_the_toy_is_provisioned_and_invoked_by_the_local_runtime(
