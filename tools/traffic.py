@@ -30,6 +30,7 @@ import json
 import random
 import time
 import uuid
+from collections import Counter
 from collections.abc import Iterable, Iterator
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
@@ -42,6 +43,7 @@ import requests
 from platform_core import naming
 from platform_core.config import PlatformConfig, get_config
 from platform_core.envelope import Event
+from platform_core.producer import RETRYABLE_STATUSES
 from platform_core.raw_zone import encode_lines
 
 SOURCES = {"orders": "order-service", "billing": "billing-service", "documents": "document-service"}
@@ -662,20 +664,24 @@ class IngestClient:
 
     def post_until_admitted(
         self, events: list[dict[str, Any]] | dict[str, Any], max_wait: float = 60.0
-    ) -> tuple[requests.Response, int]:
-        """Post, and on 429 wait Retry-After and post again (what a well-behaved producer does).
+    ) -> tuple[requests.Response, Counter[int]]:
+        """Post, and while the answer says to come back (429 after Retry-After, a 5xx after a backoff),
+        post again: what a well-behaved producer does (platform_core.producer does the same).
 
-        Returns the final response and how many 429s it took. Safe because
+        Returns the final response and the statuses it was sent back with. Safe because
         ingestion is idempotent: a retried event is never stored twice.
         """
-        throttled = 0
+        retried: Counter[int] = Counter()
         deadline = time.monotonic() + max_wait
         while True:
             response = self.post(events)
-            if response.status_code != 429 or time.monotonic() > deadline:
-                return response, throttled
-            throttled += 1
-            time.sleep(min(float(response.headers.get("Retry-After", "1")), 5.0) * self._jitter())
+            if response.status_code not in RETRYABLE_STATUSES or time.monotonic() > deadline:
+                return response, retried
+            retried[response.status_code] += 1
+            wait = float(response.headers.get("Retry-After", "0") or 0) or 0.2 * 2 ** min(
+                sum(retried.values()), 5
+            )
+            time.sleep(min(wait, 5.0) * self._jitter())
 
     @staticmethod
     def _jitter() -> float:
