@@ -20,12 +20,11 @@ from lambdas.invoices.documents import S3DocumentStore
 from lambdas.invoices.facturx_xml import warm_up
 from lambdas.invoices.fx import RATES_KEY, EcbRates, RatesNotLoaded
 from lambdas.invoices.legal import get_billing_config
-from lambdas.invoices.mail_transport import SesMailer, SmtpMailer
 from lambdas.invoices.service import InvoiceService, NotYet, Rejected
 from lambdas.invoices.settings import InvoiceSettings
 from lambdas.invoices.store import DynamoInvoiceStore
 from platform_core.aws import client
-from platform_core.mail import Mailer
+from platform_core.mail import Mailer, SesMailer, SmtpMailer
 from platform_core.observability import MetricUnit, logger, metrics, sqs_correlation_id, tracer
 from platform_core.producer import EventProducer
 

@@ -10,8 +10,8 @@ Like a provider, it can refuse recipients (`refuse`), answering SMTP 550.
 from __future__ import annotations
 
 import threading
-from email import message_from_bytes
-from email.message import Message
+from email import message_from_bytes, policy
+from email.message import EmailMessage
 from pathlib import Path
 from typing import Any
 
@@ -47,7 +47,7 @@ class MailSink:
         self.host = host
         self.port = 0
         self.refused: set[str] = set()
-        self._messages: list[tuple[Message, tuple[str, ...]]] = []
+        self._messages: list[tuple[EmailMessage, tuple[str, ...]]] = []
         self._lock = threading.Lock()
         self._controller: Controller | None = None
 
@@ -86,7 +86,7 @@ class MailSink:
         self.stop()
 
     def keep(self, raw: bytes, recipients: tuple[str, ...]) -> None:
-        message = message_from_bytes(raw)
+        message = message_from_bytes(raw, _class=EmailMessage, policy=policy.default)  # headers decoded
         with self._lock:
             self._messages.append((message, recipients))
             index = len(self._messages)
@@ -94,10 +94,10 @@ class MailSink:
             (self.directory / f"{index:06d}.eml").write_bytes(raw)
 
     @property
-    def messages(self) -> list[Message]:
+    def messages(self) -> list[EmailMessage]:
         with self._lock:
             return [message for message, _ in self._messages]
 
-    def received_by(self, address: str) -> list[Message]:
+    def received_by(self, address: str) -> list[EmailMessage]:
         with self._lock:
             return [message for message, to in self._messages if address in to]

@@ -16,12 +16,11 @@ from lambdas.invoices.documents import S3DocumentStore
 from lambdas.invoices.facturx_xml import validate
 from lambdas.invoices.fx import EcbRates
 from lambdas.invoices.legal import get_billing_config
-from lambdas.invoices.mail_transport import SmtpMailer
 from lambdas.invoices.service import InvoiceService, NotYet, Rejected
 from lambdas.invoices.store import DynamoInvoiceStore
 from local_platform.emulators.mail_sink import MailSink
 from platform_core.events_table import ENVELOPE_ATTRIBUTE
-from platform_core.mail import Mailer, OutgoingMail
+from platform_core.mail import Mailer, OutgoingMail, SmtpMailer
 from platform_core.producer import EventProducer
 from tests.fixtures.aws import RunningGateway
 from tests.fixtures.invoices import (
