@@ -17,6 +17,7 @@ local EventBridge, whose rules route them as in AWS.
 
 from __future__ import annotations
 
+import json
 import threading
 import uuid
 from collections.abc import Callable
@@ -29,6 +30,7 @@ from typing import Any
 from aiosmtpd.controller import Controller
 
 from local_platform.aws_endpoint import free_port
+from platform_core.aws import client
 
 SMTP_URL_ENV = "MAIL_SMTP_URL"
 SES_CONFIGURATION_SET_HEADER = "X-SES-CONFIGURATION-SET"
@@ -70,6 +72,7 @@ class MailSink:
         self.complained: set[str] = set()
         self.events: list[dict[str, Any]] = []
         self.listeners: list[Callable[[dict[str, Any]], None]] = []
+        self.listener_errors: list[str] = []
         self._messages: list[tuple[EmailMessage, tuple[str, ...]]] = []
         self._lock = threading.Lock()
         self._controller: Controller | None = None
@@ -91,6 +94,8 @@ class MailSink:
             for name, service in platform.config.services.items():
                 if service.mail is not None:
                     platform.extend_function_environment(name, {SMTP_URL_ENV: self.url})
+            if any(s.mail is not None and s.mail.feedback for s in platform.config.services.values()):
+                self.listeners.append(_event_bus_publisher())
         return self.url
 
     def stop(self) -> None:
@@ -120,7 +125,10 @@ class MailSink:
                 with self._lock:
                     self.events.append(event)
                 for listener in list(self.listeners):
-                    listener(event)
+                    try:
+                        listener(event)
+                    except Exception as exc:  # a report lost must not turn an accepted message into an error
+                        self.listener_errors.append(repr(exc))
 
     @property
     def messages(self) -> list[EmailMessage]:
@@ -137,11 +145,14 @@ def ses_events(
 ) -> list[dict[str, Any]]:
     """SES's events for one accepted message, as EventBridge carries them."""
     now = datetime.now(UTC).isoformat().replace("+00:00", "Z")
-    tags: dict[str, list[str]] = {"ses:configuration-set": [str(message[SES_CONFIGURATION_SET_HEADER])]}
+    # Header values come unfolded but may keep the folding's whitespace.
+    tags: dict[str, list[str]] = {
+        "ses:configuration-set": [str(message[SES_CONFIGURATION_SET_HEADER]).strip()]
+    }
     for pair in str(message[SES_TAGS_HEADER] or "").split(","):
         name, _, value = pair.strip().partition("=")
         if name:
-            tags[name] = [value]
+            tags[name] = [value.strip()]
     mail = {
         "timestamp": now,
         "source": str(message["From"]),
@@ -194,3 +205,21 @@ def ses_events(
         }
         for detail in details
     ]
+
+
+def _event_bus_publisher() -> Callable[[dict[str, Any]], None]:
+    """Puts SES's events on the local EventBridge (the moto server), where the rules route them."""
+    events = client("events")
+
+    def publish(event: dict[str, Any]) -> None:
+        events.put_events(
+            Entries=[
+                {
+                    "Source": event["source"],
+                    "DetailType": event["detail-type"],
+                    "Detail": json.dumps(event["detail"]),
+                }
+            ]
+        )
+
+    return publish

@@ -6,7 +6,10 @@ unchanged (AWS_ENDPOINT_URL_PINPOINT_SMS_VOICE_V2). Errors are the documented on
 ValidationException for a number that is not E.164 or an empty body, ConflictException
 (DESTINATION_PHONE_NUMBER_OPTED_OUT) for numbers on the opt-out list (`opted_out`),
 ThrottlingException on demand (`throttle_next`). Every accepted text is kept with its
-Context (where the service puts the delivery's key).
+Context (where the service puts the delivery's key), and reported as the service's
+configuration set reports it (TEXT_SUCCESSFUL, then TEXT_DELIVERED, in the documented event
+shape) to each listener; on the local platform a listener puts them on the sender's queue, as
+the SNS topic of the configuration set's event destination does in AWS.
 """
 
 from __future__ import annotations
@@ -14,7 +17,9 @@ from __future__ import annotations
 import json
 import re
 import threading
+import time
 import uuid
+from collections.abc import Callable
 from typing import Any
 
 from local_platform.emulators.http_server import EmulatorServer, Request, Response
@@ -40,6 +45,7 @@ class SmsCapture(EmulatorServer):
         self.messages: list[dict[str, Any]] = []
         self.opted_out: set[str] = set()
         self.throttle_next = 0
+        self.listeners: list[Callable[[dict[str, Any]], None]] = []
 
     def received_by(self, phone: str) -> list[dict[str, Any]]:
         with self._lock:
@@ -82,17 +88,42 @@ class SmsCapture(EmulatorServer):
                 ResourceType="opt-out-list",
                 ResourceId="Default",
             )
-        message_id = str(uuid.uuid4())
+        message = {
+            "message_id": str(uuid.uuid4()),
+            "to": phone,
+            "body": text,
+            "type": body.get("MessageType"),
+            "origination": body.get("OriginationIdentity"),
+            "configuration_set": body.get("ConfigurationSetName"),
+            "context": body.get("Context", {}),
+        }
         with self._lock:
-            self.messages.append(
-                {
-                    "message_id": message_id,
-                    "to": phone,
-                    "body": text,
-                    "type": body.get("MessageType"),
-                    "origination": body.get("OriginationIdentity"),
-                    "configuration_set": body.get("ConfigurationSetName"),
-                    "context": body.get("Context", {}),
-                }
-            )
-        return Response.json(200, {"MessageId": message_id})
+            self.messages.append(message)
+        for event_type in ("TEXT_SUCCESSFUL", "TEXT_DELIVERED"):
+            for listener in list(self.listeners):
+                listener(sms_event(message, event_type))
+        return Response.json(200, {"MessageId": message["message_id"]})
+
+
+def sms_event(message: dict[str, Any], event_type: str) -> dict[str, Any]:
+    """An SMS event as a configuration set's event destination publishes it."""
+    now = int(time.time() * 1000)
+    return {
+        "eventType": event_type,
+        "eventVersion": 1,
+        "eventTimestamp": now,
+        "isFinal": event_type == "TEXT_DELIVERED",
+        "originationPhoneNumber": message.get("origination") or "+15555550100",
+        "destinationPhoneNumber": message["to"],
+        "messageId": message["message_id"],
+        "messageRequestTimestamp": now,
+        "messageEncoding": "GSM",
+        "messageType": message.get("type") or "TRANSACTIONAL",
+        "messageStatus": "DELIVERED" if event_type == "TEXT_DELIVERED" else "SUCCESSFUL",
+        "messageStatusDescription": "Message has been accepted by phone"
+        if event_type == "TEXT_DELIVERED"
+        else "Message accepted by carrier",
+        "totalMessageParts": 1,
+        "configurationSetName": message.get("configuration_set"),
+        "context": message.get("context", {}),
+    }
