@@ -7,7 +7,7 @@ PY     := $(VENV)/bin/python
 export TF_CLI_CONFIG_FILE ?= /dev/null
 export PYTHONDONTWRITEBYTECODE := 1
 
-.PHONY: help setup test test-slow test-localstack lint demo up status query bench load load-test soak package \
+.PHONY: help setup test test-faults test-slow test-localstack lint demo up status query bench load load-test soak package \
         plan apply destroy output bootstrap org-plan org-apply tf-check tf-docs clean
 
 help: ## List the targets
@@ -18,14 +18,17 @@ setup: ## Install everything (Java for Spark, venv, locked Python packages); ide
 
 test: setup ## Architecture contracts, unit, integration (moto server + Kafka broker + Spark), Terraform offline checks
 	$(VENV)/bin/lint-imports --no-cache
-	$(PY) -m pytest -m "not slow and not load" -p no:cacheprovider
+	$(PY) -m pytest -m "not slow and not load and not faults" -p no:cacheprovider
 	$(PY) -m scripts.terraform.check
+
+test-faults: setup ## The fault-injection suite: the whole path under faults, every sink counted (faults: N passed, M failed)
+	$(PY) -m pytest tests/faults -m faults -p no:cacheprovider
 
 test-slow: setup ## The slow tests (large volumes)
 	$(PY) -m pytest -m slow -p no:cacheprovider
 
 test-localstack: setup ## The integration suite against LocalStack at AWS_ENDPOINT_URL (default http://localhost:4566)
-	AWS_ENDPOINT_URL=$${AWS_ENDPOINT_URL:-http://localhost:4566} $(PY) -m pytest -m "integration and not slow and not load" -p no:cacheprovider
+	AWS_ENDPOINT_URL=$${AWS_ENDPOINT_URL:-http://localhost:4566} $(PY) -m pytest -m "integration and not slow and not load and not faults" -p no:cacheprovider
 
 lint: setup ## ruff + mypy on the Python, the architecture contracts (import-linter), terraform fmt -check
 	$(VENV)/bin/ruff check .
@@ -58,7 +61,7 @@ soak: setup ## Soak: a fresh platform at RATE events/s per team (default 5) for 
 load-test: setup ## The load and soak tests
 	$(PY) -m pytest -m load -p no:cacheprovider
 
-package: setup ## Build the Lambda zips (reproducible) into build/lambda/
+package: setup ## Build the Lambda zips (reproducible) into build/lambda/ and the services' container images into build/images/
 	$(PY) -m scripts.package
 
 tf-check: setup ## Terraform offline checks only

@@ -48,7 +48,7 @@ from local_platform.functions.spec import Function
 from local_platform.gateway import ApiKey, LocalApiGateway, api_key_teams, generate_api_keys
 from local_platform.kafka_broker import KafkaBroker
 from local_platform.pollers.wiring import Triggers
-from local_platform.provision import provision, provision_api_key_secrets
+from local_platform.provision import provision, provision_api_key_secrets, put_secret
 from platform_core.config import (
     CONFIG_PATH_ENV,
     ApiLimits,
@@ -63,6 +63,9 @@ from platform_core.resources import INGEST, KAFKA_BRIDGE, Resources
 
 # How often the state file's live counters (`make status`) are refreshed.
 STATE_REFRESH_SECONDS = 1.0
+# The secret an authorizer service declares to learn its API clients' usage-plan keys ({client: key}):
+# the local platform sets its value, as the deployment does once the keys exist.
+API_CLIENTS_SECRET = "api-clients"
 # API clients' usage plans declare a rate and a burst, no daily quota.
 NO_DAILY_QUOTA = 10**12
 
@@ -186,9 +189,9 @@ class LocalPlatform:
     def extend_function_environment(self, function: str, values: Mapping[str, str]) -> None:
         """Values only a deployment knows, from a component (e.g. the local OIDC issuer's URL for the
         authorizer, as Terraform passes the user pool's). Before the function's first invocation."""
-        if self.functions is not None and self.functions.started(function):
-            raise RuntimeError(f"{function} already runs: extend its environment before its first invocation")
         self._extra_environment.setdefault(function, {}).update(values)
+        if self.functions is not None:
+            self.functions.extend_environment(function, values)
 
     def publish(self, key: str, value: Any) -> None:
         """Make a value findable by other processes (top level of .local/platform.json)."""
@@ -218,6 +221,7 @@ class LocalPlatform:
                 faults=self._faults,
             )
             self._stack.callback(self.functions.close)
+            self._check_routes()
             self.gateway = LocalApiGateway(
                 self.function,
                 {**self.api_keys, **self.client_keys},
@@ -259,7 +263,7 @@ class LocalPlatform:
     def _api_clients(self) -> dict[str, ApiKey]:
         """A usage-plan key per API client of each authorizer's identity, given to the authorizer."""
         keys: dict[str, ApiKey] = {}
-        for service in self.config.services.values():
+        for name, service in self.config.services.items():
             if service.identity is None:
                 continue
             clashing = set(service.identity.clients) & (set(self.config.teams) | set(keys))
@@ -267,8 +271,11 @@ class LocalPlatform:
                 raise ValueError(
                     f"API clients {sorted(clashing)} clash with teams or other clients' usage plans"
                 )
-            keys.update(generate_api_keys(tuple(service.identity.clients)))
-        # The authorizer learns them from its secret, written by the external-systems component.
+            ours = generate_api_keys(tuple(service.identity.clients))
+            keys.update(ours)
+            secret = self.resources.service_secrets(name).get(API_CLIENTS_SECRET)
+            if secret is not None:
+                put_secret(secret, json.dumps({client: key.value for client, key in ours.items()}))
         return keys
 
     def _usage_plans(self) -> dict[str, ApiLimits]:
@@ -281,6 +288,19 @@ class LocalPlatform:
                     quota_per_day=NO_DAILY_QUOTA,
                 )
         return plans
+
+    def _check_routes(self) -> None:
+        """Every function api/openapi.yaml names is the ingest or a declared service (else API Gateway
+        would have no integration for the route): refused at start, not at the first request."""
+        from local_platform.routes import load_api
+
+        api = load_api()
+        named = {r.function for r in api.routes} | {a.function for a in api.authorizers.values()}
+        missing = sorted(named - set(self.resources.functions))
+        if missing:
+            raise ValueError(
+                f"api/openapi.yaml routes to functions the configuration does not declare: {missing}"
+            )
 
     def _work_dir(self) -> Path:
         """Where the configuration copy and the logs go: beside the state file, else a temporary folder."""

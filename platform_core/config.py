@@ -78,9 +78,19 @@ class Network(_Strict):
     availability_zones: int = Field(ge=2, le=6)
 
 
+# An event goes, as stored, into an SQS message to every subscriber queue: the body (the stored
+# event) and its message attributes (event_id, event_type, team, correlation_id: under 1 KiB) must
+# fit the queues' 256 KiB. DynamoDB (400 KB an item), Kafka (1 MB a message) and S3 take more.
+SQS_MESSAGE_BYTES = 256 * 1024
+MESSAGE_ATTRIBUTES_BYTES = 1024
+
+
 class ApiSettings(_Strict):
     max_batch_events: int = Field(gt=0, le=10_000)
     max_body_bytes: int = Field(gt=0, le=10 * 1024 * 1024)  # API Gateway's own payload limit is 10 MB
+    # One event, as the platform stores it (compact UTF-8 JSON with team, received_at, ingest_id and
+    # correlation_id): what every destination must be able to carry.
+    max_event_bytes: int = Field(gt=0, le=SQS_MESSAGE_BYTES - MESSAGE_ATTRIBUTES_BYTES)
 
 
 class IngestSettings(_Strict):

@@ -54,6 +54,21 @@ if [ -n "$missing_pdf" ]; then
   DEBIAN_FRONTEND=noninteractive $SUDO apt-get install -y -qq --no-install-recommends $missing_pdf
 fi
 
+# mmdebstrap builds the Debian root file system of the services' container images without Docker
+# (scripts/images.py, make package); skopeo pushes them to ECR at make apply.
+IMAGE_TOOLS="mmdebstrap skopeo"
+missing_image_tools=""
+for package in $IMAGE_TOOLS; do
+  dpkg-query -W -f='${Status}' "$package" 2>/dev/null | grep -q "install ok installed" || missing_image_tools="$missing_image_tools $package"
+done
+if [ -n "$missing_image_tools" ]; then
+  echo "setup: installing$missing_image_tools (container images of the services)"
+  SUDO=""; [ "$(id -u)" -eq 0 ] || SUDO="sudo"
+  $SUDO apt-get update -qq
+  # shellcheck disable=SC2086
+  DEBIAN_FRONTEND=noninteractive $SUDO apt-get install -y -qq --no-install-recommends $missing_image_tools
+fi
+
 # checkov (the Terraform security scan in `make test`) lives in its own venv:
 # its dependency pins would fight the project's.
 CHECKOV_VENV=.venv-checkov

@@ -27,7 +27,7 @@ LOCATION 's3://${curated_bucket}/curated/events/'
 TBLPROPERTIES (
     'projection.enabled' = 'true',
     'projection.team.type' = 'enum',
-    'projection.team.values' = 'orders,billing,documents',
+    'projection.team.values' = 'orders,billing,documents,notifications',
     'projection.event_date.type' = 'date',
     'projection.event_date.format' = 'yyyy-MM-dd',
     'projection.event_date.range' = '2024-01-01,NOW',

@@ -21,7 +21,7 @@ from pydantic_core import PydanticSerializationError
 from lambdas.ingest.models import ErrorResponse, IngestResponse
 from lambdas.ingest.service import IngestRequest, IngestService, Outcome, RequestError
 from lambdas.ingest.settings import IngestSettings
-from lambdas.ingest.store import StoreUnavailable
+from lambdas.ingest.store import StoreMisconfigured, StoreUnavailable
 from platform_core.dependencies import Provider
 from platform_core.observability import (
     CORRELATION_HEADER,
@@ -63,14 +63,19 @@ def post_events(service: Service) -> Response:
         outcome = service.ingest(request)
     except StoreUnavailable:
         logger.exception("storage unavailable; the client may retry the request unchanged")
-        body = ErrorResponse(
-            request_id=request.request_id,
-            correlation_id=correlation_id,
-            message="storage temporarily unavailable; retry the same request (it is idempotent)",
+        response = error_response(
+            503, "storage temporarily unavailable; retry the same request (it is idempotent)"
         )
-        response = json_response(503, body, correlation_id)
         response.headers["Retry-After"] = "1"
         return response
+    except StoreMisconfigured:
+        # Logged as an error and answered 500 (the API's 5xx alarm): the platform team must act.
+        logger.exception("storage misconfigured; no retry can succeed until the platform is fixed")
+        return error_response(
+            500,
+            "the platform cannot store events: its storage is misconfigured, and retrying will not "
+            "help until the platform team fixes it. Then send the same request again (it is idempotent)",
+        )
     emit_verdict_metrics(outcome, service.metrics_namespace)
     summary = outcome.body.summary.model_dump() if isinstance(outcome.body, IngestResponse) else None
     logger.info(

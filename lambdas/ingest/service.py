@@ -31,6 +31,7 @@ from pydantic_core import PydanticSerializationError
 from lambdas.ingest.models import (
     ErrorResponse,
     IngestResponse,
+    Limits,
     ReasonOut,
     SchemaList,
     SchemaSummary,
@@ -127,6 +128,7 @@ class IngestService:
         self._produces = {name: frozenset(team.produces) for name, team in config.teams.items()}
         self._retention_seconds = config.ingest.event_retention_days * 86_400
         self._max_bytes = config.api.max_body_bytes
+        self._max_event_bytes = config.api.max_event_bytes
         self._max_events = config.api.max_batch_events
         self._known_types = frozenset(registry.event_types)
 
@@ -252,6 +254,7 @@ class IngestService:
             correlation_id=correlation_id,
             expires_at=int(received_at.timestamp()) + self._retention_seconds,
             stamp=_stamp(team, received_text, request.request_id, correlation_id),
+            max_event_bytes=self._max_event_bytes,
             results=[{}] * len(raw_events),
         )
         for index, raw in enumerate(raw_events):
@@ -358,7 +361,12 @@ class IngestService:
                     business_key=latest.business_key if latest else "",
                 )
             )
-        return SchemaList(schemas=summaries)
+        limits = Limits(
+            max_body_bytes=self._max_bytes,
+            max_batch_events=self._max_events,
+            max_event_bytes=self._max_event_bytes,
+        )
+        return SchemaList(schemas=summaries, limits=limits)
 
     def schema_document(self, event_type: str, version: str | None = None) -> Mapping[str, Any] | None:
         versions = self._registry.versions(event_type)
@@ -394,6 +402,7 @@ class _Batch:
     correlation_id: str
     expires_at: int
     stamp: str
+    max_event_bytes: int
     results: list[dict[str, Any]]
     counts: Counter[tuple[str, Verdict]] = field(default_factory=Counter)
     rejected: list[dict[str, Any]] = field(default_factory=list)  # entries of the rejected-zone document
@@ -430,6 +439,10 @@ class _Batch:
             # Unicode, so not storable as UTF-8. The client's mistake, not a 500.
             self.reject(index, raw, [NOT_UNICODE], event_in.event_type)
             return
+        too_large = self._too_large(envelope_json)
+        if too_large is not None:
+            self.reject(index, raw, [too_large], event_in.event_type)
+            return
         event_id = str(event_in.event_id)
         if event_id in self.first_index:
             self.repeated.append((index, event_id, event_in.event_type))
@@ -447,6 +460,20 @@ class _Batch:
             )
         )
         self.to_write.append((index, event_id, event_in.event_type))
+
+    def _too_large(self, envelope_json: str) -> Reason | None:
+        """Why the event as stored is over the per-event limit, if it is (no encoding when it cannot be)."""
+        # A character is 1 to 4 UTF-8 bytes: only a text over a quarter of the limit can exceed it.
+        if 4 * len(envelope_json) <= self.max_event_bytes:
+            return None
+        size = len(envelope_json.encode("utf-8"))
+        if size <= self.max_event_bytes:
+            return None
+        return Reason(
+            "",
+            f"the event is {size} bytes as stored (compact UTF-8 JSON with the platform's fields); "
+            f"at most {self.max_event_bytes} bytes, so that every subscriber queue, topic and store can carry it",
+        )
 
     def settle(self, written: list[bool]) -> None:
         """Accepted where the conditional write succeeded, duplicate where the item already existed."""

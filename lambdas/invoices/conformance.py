@@ -67,6 +67,13 @@ def check_pdfa3_facturx(pdf: bytes) -> list[str]:
     problems += _attachment_problems(catalog)
     if "/JavaScript" in _resolve(catalog.get("/Names", DictionaryObject())) or "/OpenAction" in catalog:
         problems.append("catalog: JavaScript or an open action")
+    problems += _page_problems(reader)
+    return problems
+
+
+def _page_problems(reader: PdfReader) -> list[str]:
+    """Fonts not embedded, annotations that run code or launch programs."""
+    problems = []
     seen: set[int] = set()
     for number, page in enumerate(reader.pages, start=1):
         for font in _fonts(page.get("/Resources"), seen):

@@ -136,7 +136,14 @@ class InvoiceService:
         invoice_id = str(derived_event_id(key, "document"))
 
         def build(number: str, issued_at: datetime, issue_date: date) -> Invoice:
-            return self._build(request, number, invoice_id, issued_at, issue_date, credited)
+            return self._build(
+                request,
+                number=number,
+                invoice_id=invoice_id,
+                issued_at=issued_at,
+                issue_date=issue_date,
+                credited=credited,
+            )
 
         # Fail closed before a number is taken: the same document with a number of the same shape
         # must pass the XSD and the schematron, or nothing is numbered.
@@ -151,6 +158,7 @@ class InvoiceService:
     def _build(
         self,
         request: InvoiceRequest,
+        *,
         number: str,
         invoice_id: str,
         issued_at: datetime,

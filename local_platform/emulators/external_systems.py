@@ -5,14 +5,14 @@ API key, the warehouse's token and the user pool's coordinates into the
 services' declared secrets. Locally this component plays that part: it starts
 the contract emulators (Odoo, OpenWMS, the OIDC issuer standing in for the
 user pool) and writes each declared secret a service reads, by its short
-name:
+name, and what an authorizer learns of its user pool:
 
     erp          {"url", "transport", "database", "login", "api_key"}   the Odoo emulator (JSON-2)
     wms          {"url", "token", "location_group"}                   the OpenWMS emulator
-    api-clients  {"issuer", "jwks_url", "app_clients", "keys"}         the issuer, the API clients' usage-plan keys
+    an authorizer's OIDC_ISSUER, APP_CLIENTS and RESOURCE_SERVER       the local issuer (the runtime writes
+                                                                       its api-clients secret: the keys)
 
-It starts after the functions and the gateway (it needs the clients'
-usage-plan keys) and before the triggers, so no message reaches a service
+It starts after the gateway and before the triggers, so no message reaches a service
 before its secrets have values. Tests and the demo reach the emulators
 through `platform.component("external-systems")`.
 """
@@ -30,7 +30,7 @@ from local_platform.provision import put_secret
 if TYPE_CHECKING:
     from local_platform.runtime import LocalPlatform
 
-ERP, WMS, API_CLIENTS = "erp", "wms", "api-clients"
+ERP, WMS = "erp", "wms"
 
 
 class ExternalSystems:
@@ -50,24 +50,27 @@ class ExternalSystems:
         for server in (self.odoo, self.wms, self.issuer):
             server.start()
         self._started = True
-        values = {ERP: self.erp_secret(), API_CLIENTS: None}
+        values: dict[str, dict[str, str]] = {ERP: self.erp_secret()}
         if self.with_wms:
             values[WMS] = {"url": self.wms.url, "token": self.wms.token, "location_group": LOCATION_GROUP}
         for name, service in platform.config.services.items():
             for short, secret in platform.resources.service_secrets(name).items():
-                if short == API_CLIENTS and service.identity is not None:
-                    clients = service.identity.clients
-                    keys = {c: platform.client_keys[c].value for c in clients if c in platform.client_keys}
-                    put_secret(
-                        secret,
-                        json.dumps(
-                            self.identity_secret(
-                                keys, [c for c in clients if clients[c].credential == "token"]
-                            )
-                        ),
-                    )
-                elif values.get(short) is not None:
+                if short in values:
                     put_secret(secret, json.dumps(values[short]))
+            if service.identity is not None:
+                # What Terraform gives an authorizer of its Cognito user pool; here, the local issuer's,
+                # whose app client ids are the declared names.
+                tokens = [
+                    c for c, declared in service.identity.clients.items() if declared.credential == "token"
+                ]
+                platform.extend_function_environment(
+                    name,
+                    {
+                        "OIDC_ISSUER": self.issuer.issuer,
+                        "APP_CLIENTS": json.dumps({client: client for client in tokens}),
+                        "RESOURCE_SERVER": service.identity.resource_server,
+                    },
+                )
         platform.publish(
             "external_systems",
             {"odoo": self.odoo.url, "openwms": self.wms.url, "oidc_issuer": self.issuer.issuer},
@@ -80,15 +83,6 @@ class ExternalSystems:
             "database": self.odoo.database,
             "login": self.odoo.login,
             "api_key": self.odoo.api_key,
-        }
-
-    def identity_secret(self, keys: dict[str, str], token_clients: list[str]) -> dict[str, Any]:
-        # The local issuer names each app client after the declaration (Cognito would generate ids).
-        return {
-            "issuer": self.issuer.issuer,
-            "jwks_url": self.issuer.jwks_url,
-            "app_clients": {client: client for client in token_clients},
-            "keys": keys,
         }
 
     def stop(self) -> None:

@@ -14,6 +14,9 @@ fault's `dir` (each call claims a number by creating a file exclusively).
         own retries see them as AWS's.
     {"kind": "crash", "service": "sqs", "operation": "SendMessageBatch", "after": 2, "times": 1, "dir": ...}
         calls number `after`+1 .. `after`+`times` kill the execution environment (SIGKILL), mid-invocation.
+    {"kind": "outage", "service": "sqs", "operation": "SendMessageBatch", "dir": ...}
+        while `<dir>/on` exists, every call is refused with the service's AccessDenied (a policy
+        change, say): a failure retrying cannot cure until the file is removed.
     {"kind": "barrier", "service": "dynamodb", "operation": "PutItem", "parties": 32, "dir": ...}
         each of the first `parties` calls waits until all of them are waiting, then all go at once
         (so that many copies are provably inside the handler together); a barrier that times out
@@ -59,6 +62,27 @@ _THROTTLES: dict[str, tuple[int, dict[str, str], bytes]] = {
 }
 
 
+_DENIED: dict[str, tuple[int, dict[str, str], bytes]] = {
+    "s3": (
+        403,
+        {"Content-Type": "application/xml"},
+        b"<Error><Code>AccessDenied</Code><Message>Access Denied</Message></Error>",
+    ),
+    "dynamodb": (
+        400,
+        {"Content-Type": "application/x-amz-json-1.0"},
+        json.dumps(
+            {"__type": "com.amazon.coral.service#AccessDeniedException", "message": "denied"}
+        ).encode(),
+    ),
+    "sqs": (
+        400,
+        {"Content-Type": "application/x-amz-json-1.0", "x-amzn-query-error": "AccessDenied;Sender"},
+        json.dumps({"__type": "com.amazonaws.sqs#AccessDenied", "message": "policy changed"}).encode(),
+    ),
+}
+
+
 class _Body:
     def __init__(self, data: bytes):
         self._data = data
@@ -88,6 +112,12 @@ def _hook(fault: Mapping[str, Any]) -> Any:
         status, headers, body = _THROTTLES[fault["service"]]
         return AWSResponse(request.url, status, HTTPHeaders.from_dict(headers), _Body(body))
 
+    def outage(request: Any, **_kwargs: Any) -> AWSResponse | None:
+        if not (directory / "on").exists():
+            return None
+        status, headers, body = _DENIED[fault["service"]]
+        return AWSResponse(request.url, status, HTTPHeaders.from_dict(headers), _Body(body))
+
     def crash(request: Any, **_kwargs: Any) -> None:
         number = claim(directory)
         if int(fault["after"]) < number <= int(fault["after"]) + int(fault.get("times", 1)):
@@ -105,7 +135,7 @@ def _hook(fault: Mapping[str, Any]) -> Any:
                 return
             time.sleep(0.01)
 
-    return {"throttle": throttle, "crash": crash, "barrier": barrier}[kind]
+    return {"throttle": throttle, "outage": outage, "crash": crash, "barrier": barrier}[kind]
 
 
 def install(faults: Sequence[Mapping[str, Any]]) -> None:

@@ -103,9 +103,12 @@ class FunctionRuntime:
                 self._functions[function] = ExecutionEnvironments(self.spec(function))
             return self._functions[function]
 
-    def started(self, function: str) -> bool:
-        with self._lock:
-            return function in self._functions
+    def extend_environment(self, function: str, values: Mapping[str, str]) -> None:
+        """Add values to a function's environment before its first execution environment starts."""
+        target = self.function(function)
+        if not isinstance(target, ExecutionEnvironments):
+            raise TypeError(f"{function} does not run in execution environments here")
+        target.extend_environment(values)
 
     def find(self, name_or_arn: str) -> Function | None:
         """A function by its Lambda name, ARN or partial ARN (what the Invoke API accepts)."""

@@ -16,11 +16,13 @@ locals {
   account_id    = data.aws_caller_identity.current.account_id
   artifacts_dir = coalesce(var.artifacts_dir, "${var.repo_root}/build/lambda")
   glue_libs     = coalesce(var.glue_libs_path, "${var.repo_root}/build/glue/glue_libs.zip")
-  images_dir    = coalesce(var.images_dir, "${var.repo_root}/build/images")
-  dev_like      = !local.env.deletion_protection # force_destroy only where nothing is protected
-  tags          = merge(var.tags, { Project = local.project, Environment = var.environment })
-  partition     = data.aws_partition.current.partition
-  region        = module.config.region
+  # What `make package` built (scripts/package.py): every function's artifact (or image) and
+  # the layers it runs over, and the layers; paths are relative to build/.
+  manifest  = jsondecode(file("${local.artifacts_dir}/manifest.json"))
+  dev_like  = !local.env.deletion_protection # force_destroy only where nothing is protected
+  tags      = merge(var.tags, { Project = local.project, Environment = var.environment })
+  partition = data.aws_partition.current.partition
+  region    = module.config.region
 
   services = module.config.services
   # The clients of the services' authorizers (identity.clients): an API key and a usage plan each.
@@ -153,17 +155,16 @@ module "shared" {
   log_retention_days               = local.env.log_retention_days
   log_subscription_destination_arn = var.log_subscription_destination_arn
   artifacts_dir                    = local.artifacts_dir
-  # The platform's functions and every zip service (build/lambda/<name>.zip), and the layer of
-  # each service's packaging.extras (build/lambda/<service>-extras-layer.zip): make package.
-  function_artifacts = merge(
-    { ingest = "ingest.zip", fanout = "fanout.zip", kafka_bridge = "kafka_bridge.zip" },
-    { for name, s in local.services : name => "${name}.zip" if s.packaging.type == "zip" },
-  )
+  # The zip functions (the platform's and the zip services) and the extras layers, from the manifest.
+  function_artifacts = {
+    for name, f in local.manifest.functions : name => trimprefix(f.artifact, "lambda/") if try(f.packaging, "image") == "zip"
+  }
+  layer_artifact = trimprefix(local.manifest.layers.dependencies.artifact, "lambda/")
   extra_layers = {
-    for name, s in local.services : name => {
-      artifact   = "${name}-extras-layer.zip"
-      layer_name = module.service_specs.services[name].names.extras_layer
-    } if s.packaging.type == "zip" && length(s.packaging.extras) > 0
+    for name, layer in local.manifest.layers : name => {
+      artifact   = trimprefix(layer.artifact, "lambda/")
+      layer_name = "${module.names.shared.dependencies_layer}-${name}"
+    } if name != "dependencies"
   }
   workgroups                  = merge(module.names.team_workgroups, { platform = "${module.names.prefix}-platform-analytics" })
   athena_results_bucket       = module.data_lake.bucket_names["athena_results"]
@@ -345,19 +346,22 @@ module "services" {
   source   = "../platform_service"
   for_each = toset(module.config.service_names)
 
-  name        = each.key
-  service     = module.service_specs.services[each.key].declaration
-  names       = module.service_specs.services[each.key].names
-  environment = module.service_specs.services[each.key].environment
-  statements  = module.service_specs.services[each.key].statements
-  topics      = module.service_specs.services[each.key].topics
-  team_queue  = module.service_specs.services[each.key].team_queue
-  artifact    = local.services[each.key].packaging.type == "zip" ? module.shared.function_artifacts[each.key] : null
-  image_uri   = local.services[each.key].packaging.type == "image" ? try(trimspace(file("${local.images_dir}/${each.key}.uri")), null) : null
-  layers = concat(
-    [module.shared.layer_arn],
-    length(local.services[each.key].packaging.extras) > 0 ? [module.shared.extra_layer_arns[each.key]] : [],
-  )
+  name         = each.key
+  service      = module.service_specs.services[each.key].declaration
+  names        = module.service_specs.services[each.key].names
+  environment  = module.service_specs.services[each.key].environment
+  statements   = module.service_specs.services[each.key].statements
+  topics       = module.service_specs.services[each.key].topics
+  team_queue   = module.service_specs.services[each.key].team_queue
+  artifact     = local.services[each.key].packaging.type == "zip" ? module.shared.function_artifacts[each.key] : null
+  image_digest = local.services[each.key].packaging.type == "image" ? try(local.manifest.functions[each.key].digest, null) : null
+  # skopeo copies the image layout make package built to the service's repository.
+  image_push_command = "cd ${abspath(var.repo_root)} && .venv/bin/python -m scripts.images push --service %s --repository %s"
+  # The layers the manifest says the function runs over, in order (the dependencies layer first).
+  layers = [
+    for layer in try(local.manifest.functions[each.key].layers, []) :
+    layer == "dependencies" ? module.shared.layer_arn : module.shared.extra_layer_arns[layer]
+  ]
   kafka = {
     bootstrap_servers = module.shared.kafka.bootstrap_servers
     cluster_arn       = module.shared.kafka.cluster_arn

@@ -15,7 +15,7 @@ output "api_key_values" {
 }
 
 output "client_api_key_values" {
-  description = "Client of a service's authorizer => its API key value (hand partners theirs; token clients never see theirs)."
+  description = "Client of a service's authorizer => its API key value (hand each partner its own, and each app whose users sign in the key it sends beside their tokens)."
   value       = { for client in keys(local.api_clients) : client => module.rest_api.api_key_values[client] }
   sensitive   = true
 }
@@ -71,7 +71,7 @@ output "kafka_topics" {
 }
 
 output "function_names" {
-  description = "Function key (ingest, fanout, kafka_bridge, every declared service) => Lambda function name."
+  description = "Function key (ingest, fanout, kafka-bridge, every declared service) => Lambda function name."
   value       = local.function_name_outputs
 }
 

@@ -29,7 +29,7 @@ variable "repo_root" {
 }
 
 variable "artifacts_dir" {
-  description = "Directory of the Lambda artifacts built by `make package` (default <repo_root>/build/lambda)."
+  description = "Directory of the Lambda artifacts built by `make package`, with its manifest.json (default <repo_root>/build/lambda)."
   type        = string
   default     = null
 }
@@ -120,12 +120,6 @@ variable "kafka_security_protocol" {
     condition     = contains(["SASL_SSL", "PLAINTEXT"], var.kafka_security_protocol)
     error_message = "kafka_security_protocol must be SASL_SSL or PLAINTEXT."
   }
-}
-
-variable "images_dir" {
-  description = "Directory of the image references written by `make package` for image services: <service>.uri holds <repository URL>@sha256:<digest> (default <repo_root>/build/images)."
-  type        = string
-  default     = null
 }
 
 variable "kafka_auth_secret_arn" {

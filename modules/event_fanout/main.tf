@@ -262,7 +262,7 @@ module "kafka_bridge" {
   name                 = var.names.kafka_bridge
   description          = "Kafka outbox queue -> Kafka topics <env>.<domain>.<event> (idempotent producer, partial batch failures)"
   handler              = "lambdas.kafka_bridge.handler.lambda_handler"
-  artifact             = var.artifacts["kafka_bridge"]
+  artifact             = var.artifacts["kafka-bridge"]
   layers               = var.layers
   memory_size          = 512
   timeout              = local.function_timeout

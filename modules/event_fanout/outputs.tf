@@ -34,11 +34,11 @@ output "fanout_failure_queue_arn" {
 }
 
 output "function_names" {
-  description = "Function key (fanout, kafka_bridge) => function name."
-  value       = { fanout = module.fanout.function_name, kafka_bridge = module.kafka_bridge.function_name }
+  description = "Function key (fanout, kafka-bridge) => function name."
+  value       = { fanout = module.fanout.function_name, kafka-bridge = module.kafka_bridge.function_name }
 }
 
 output "log_groups" {
   description = "Function key => log group."
-  value       = { fanout = module.fanout.log_group_name, kafka_bridge = module.kafka_bridge.log_group_name }
+  value       = { fanout = module.fanout.log_group_name, kafka-bridge = module.kafka_bridge.log_group_name }
 }

@@ -56,7 +56,7 @@ variable "lambda_environment" {
 }
 
 variable "artifacts" {
-  description = "Function key (fanout, kafka_bridge) => {s3_bucket, s3_key, s3_object_version, source_code_hash} (shared_services function_artifacts)."
+  description = "Function key (fanout, kafka-bridge: their names in the package manifest) => {s3_bucket, s3_key, s3_object_version, source_code_hash} (shared_services function_artifacts)."
   type = map(object({
     s3_bucket         = string
     s3_key            = string

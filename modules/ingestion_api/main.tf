@@ -1,5 +1,5 @@
 # The ingest side of the platform's API: the events table (the idempotency record and the
-# stream the fan-out reads) and the ingest function behind the ingestion API's routes.
+# stream the fan-out reads) and the ingest function behind the platform's routes of the REST API.
 # --- The events table: the idempotency record and the source of the stream -----
 resource "aws_dynamodb_table" "events" {
   #checkov:skip=CKV2_AWS_16:On-demand (PAY_PER_REQUEST) capacity scales by itself; auto scaling applies to provisioned tables only.

@@ -9,12 +9,12 @@ variable "names" {
 }
 
 variable "team_api_key_ids" {
-  description = "Team => the id of its API key on the ingestion API: the function's API_KEY_TEAMS, so the team is the key's owner, never the body's."
+  description = "Team => the id of its API key on the REST API: the function's API_KEY_TEAMS, so the team is the key's owner, never the body's."
   type        = map(string)
 }
 
 variable "api" {
-  description = "The ingestion API: {execution_arn, routes = [{method, path}]} (the routes whose x-platform-function is ingest)."
+  description = "The REST API: {execution_arn, routes = [{method, path}]} (the routes whose x-platform-function is ingest)."
   type = object({
     execution_arn = string
     routes        = list(object({ method = string, path = string }))
@@ -33,7 +33,7 @@ variable "team_api_key_secrets" {
 }
 
 variable "team_api_key_values" {
-  description = "Team => its API key value (the ingestion API's api_key_values): the value of its secret."
+  description = "Team => its API key value (rest_api's api_key_values): the value of its secret."
   type        = map(string)
   default     = {}
   sensitive   = true

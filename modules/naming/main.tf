@@ -67,7 +67,6 @@ locals {
       inbox_dlq      = "${local.prefix}-${s.team}-${name}-inbox-dlq"
       consumer_group = "${local.prefix}-${s.team}-consumer-${name}"
       api_key_secret = "${local.prefix}-${s.team}-api-key"
-      extras_layer   = "${local.prefix}-${s.team}-${name}-extras"
       # SES configuration set of a service that sends e-mail.
       mail_configuration_set = "${local.prefix}-${s.team}-${name}-mail"
     }

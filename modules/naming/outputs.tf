@@ -64,7 +64,7 @@ output "team_api_key_secrets" {
 }
 
 output "services" {
-  description = "Service name => its names: function (also its role and log group), tables, buckets and secrets (short name => name), inbox_queue and inbox_dlq (s3 triggers), consumer_group (kafka triggers, one group per topic: <consumer_group>.<event type>), api_key_secret (its team's, when it emits), extras_layer (the layer of its packaging.extras), mail_configuration_set (the SES configuration set of a service that sends e-mail)."
+  description = "Service name => its names: function (also its role and log group), tables, buckets and secrets (short name => name), inbox_queue and inbox_dlq (s3 triggers), consumer_group (kafka triggers, one group per topic: <consumer_group>.<event type>), api_key_secret (its team's, when it emits), mail_configuration_set (the SES configuration set of a service that sends e-mail)."
   value       = local.services
 }
 

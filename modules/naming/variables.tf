@@ -87,7 +87,7 @@ variable "api_url" {
 }
 
 variable "api_clients" {
-  description = "Clients of the services' authorizers (their `identity.clients`): each gets an API key and a usage plan on the public API."
+  description = "Clients of the services' authorizers (their `identity.clients`): each gets an API key and a usage plan on the REST API."
   type        = list(string)
   default     = []
 

@@ -97,7 +97,7 @@ locals {
         metrics = [
           [local.ns, "MessagesProduced", "service", "kafka-bridge"],
           [local.ns, "MessagesNotProduced", "service", "kafka-bridge"],
-          ["AWS/Lambda", "Errors", "FunctionName", var.functions["kafka_bridge"]],
+          ["AWS/Lambda", "Errors", "FunctionName", var.functions["kafka-bridge"]],
         ]
       }
     },

@@ -54,7 +54,7 @@ variable "apis" {
 }
 
 variable "functions" {
-  description = "Function key => Lambda function name (ingest, fanout, kafka_bridge and every declared service): one error alarm each."
+  description = "Function key => Lambda function name (ingest, fanout, kafka-bridge and every declared service): one error alarm each."
   type        = map(string)
 
   validation {

@@ -149,7 +149,7 @@ module "function" {
   description                      = var.service.description
   handler                          = var.service.handler
   artifact                         = local.image ? null : var.artifact
-  image_uri                        = local.image ? var.image_uri : null
+  image_uri                        = local.image ? "${aws_ecr_repository.this[0].repository_url}@${var.image_digest}" : null
   layers                           = var.layers
   memory_size                      = var.service.memory_mb
   timeout                          = var.service.timeout_seconds
@@ -163,9 +163,12 @@ module "function" {
   log_subscription_destination_arn = var.log_subscription_destination_arn
   permissions_boundary_arn         = var.permissions_boundary_arn
   tags                             = local.tags
+
+  # The image must be in the repository before Lambda is told to run it.
+  depends_on = [terraform_data.image_push]
 }
 
-# An image function's repository (the image is built and pushed by `make package`).
+# An image function's repository, and the push of its image (built by `make package`).
 resource "aws_ecr_repository" "this" {
   count = local.image ? 1 : 0
 
@@ -181,6 +184,16 @@ resource "aws_ecr_repository" "this" {
   encryption_configuration {
     encryption_type = "KMS"
     kms_key         = var.kms_key_arn
+  }
+}
+
+resource "terraform_data" "image_push" {
+  count = local.image && var.image_push_command != null ? 1 : 0
+
+  triggers_replace = [var.image_digest, aws_ecr_repository.this[0].repository_url]
+
+  provisioner "local-exec" {
+    command = format(var.image_push_command, var.name, aws_ecr_repository.this[0].repository_url)
   }
 }
 

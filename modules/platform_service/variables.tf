@@ -135,15 +135,21 @@ variable "artifact" {
   default = null
 }
 
-variable "image_uri" {
-  description = "The image of an image service (<repository URL>@sha256:<digest>, pushed by `make package` to this module's repository); null for a zip service."
+variable "image_digest" {
+  description = "The image of an image service, by digest (sha256:..., the package manifest's functions[<name>].digest): pushed to this module's repository, the function runs <repository URL>@<digest>. null for a zip service."
   type        = string
   default     = null
 
   validation {
-    condition     = var.service.packaging.type == "image" ? var.image_uri != null : var.artifact != null
-    error_message = "A zip service needs its artifact; an image service its image_uri (build/images/<service>.uri, written by make package once its repository exists: the first time, apply with -target=module.platform.module.services[\"<service>\"].aws_ecr_repository.this, then make package, then make apply)."
+    condition     = var.service.packaging.type == "image" ? can(regex("^sha256:[a-f0-9]{64}$", coalesce(var.image_digest, "-"))) : var.artifact != null
+    error_message = "A zip service needs its artifact; an image service its image_digest (make package builds the image and lists its digest in build/lambda/manifest.json)."
   }
+}
+
+variable "image_push_command" {
+  description = "How to push an image service's image to its repository before its function is created or changed: a format() string taking the service name and the repository URL (modules/environment runs scripts/images.py push). null: pushed out of band."
+  type        = string
+  default     = null
 }
 
 variable "layers" {

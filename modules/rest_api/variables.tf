@@ -47,7 +47,7 @@ variable "stage_throttle" {
 }
 
 variable "clients" {
-  description = "Client key => {description, key_name, plan_name, rate_limit (requests/s), burst_limit, quota_per_day (null: none)}: an API key and a usage plan each (the teams on the ingestion API, an authorizer's declared clients on the public API)."
+  description = "Client key => {description, key_name, plan_name, rate_limit (requests/s), burst_limit, quota_per_day (null: none)}: an API key and a usage plan each (the teams, and the clients of the services' authorizers)."
   type = map(object({
     description   = string
     key_name      = string

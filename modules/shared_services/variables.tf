@@ -47,7 +47,7 @@ variable "artifacts_dir" {
 }
 
 variable "function_artifacts" {
-  description = "Function key => zip file name in artifacts_dir: the platform's functions (ingest, fanout, kafka_bridge) and every zip-packaged service (<service>.zip)."
+  description = "Function => zip file in artifacts_dir, as the package manifest lists them: the platform's functions (ingest, fanout, kafka-bridge) and every zip service (<service>.zip)."
   type        = map(string)
 
   validation {
@@ -57,7 +57,7 @@ variable "function_artifacts" {
 }
 
 variable "extra_layers" {
-  description = "Layer key => {artifact (zip file name in artifacts_dir), layer_name} of the layers beyond the dependencies layer: one per service that declares packaging.extras (<service>-extras-layer.zip)."
+  description = "Layer => {artifact (zip file in artifacts_dir), layer_name} of the layers beyond the dependencies layer: one per set of packaging.extras the zip services declare (layers/<extras>.zip in the package manifest)."
   type        = map(object({ artifact = string, layer_name = string }))
   default     = {}
 

@@ -22,10 +22,12 @@ import os
 import re
 import subprocess
 import tempfile
+from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
+from scripts.terraform.console import EvaluationError, evaluate
 from scripts.terraform.docs import attribute_source, expression_end
 from scripts.terraform.hcl import REPO_ROOT, Block, Configuration, relative
 
@@ -128,32 +130,9 @@ def _scratch_root(config: Configuration, expression: str) -> tuple[str, dict[str
     return "\n".join(parts), values
 
 
-def _evaluate(root_text: str, values: dict[str, Any]) -> str:
-    env = dict(os.environ, TF_CLI_CONFIG_FILE="/dev/null", TF_IN_AUTOMATION="1", CHECKPOINT_DISABLE="1")
-    with tempfile.TemporaryDirectory(prefix="asl-") as scratch:
-        root = Path(scratch)
-        (root / "main.tf").write_text(root_text)
-        (root / "terraform.tfvars.json").write_text(json.dumps(values))
-        env["TF_DATA_DIR"] = str(root / ".terraform")
-        for args, stdin in (
-            (["init", "-backend=false", "-input=false", "-no-color"], None),
-            (["console", "-no-color"], "jsonencode(local.asl_definition)\n"),
-        ):
-            proc = subprocess.run(
-                ["terraform", *args],
-                cwd=root,
-                env=env,
-                input=stdin,
-                capture_output=True,
-                text=True,
-                timeout=300,
-                check=False,
-            )
-            if proc.returncode != 0 or (args[0] == "console" and not proc.stdout.strip().startswith('"')):
-                raise RenderError(f"terraform {args[0]}: {(proc.stderr or proc.stdout).strip()}")
-    # console prints a JSON string literal of jsonencode(definition), itself a JSON string.
-    rendered: str = json.loads(json.loads(proc.stdout.strip()))
-    return rendered
+def _constant(text: str) -> Callable[[Path], str]:
+    """A main.tf that does not depend on where the scratch root is (it names no local module)."""
+    return lambda _root: text
 
 
 def definitions(configs: list[Configuration]) -> tuple[list[Definition], list[str]]:
@@ -171,8 +150,9 @@ def definitions(configs: list[Configuration]) -> tuple[list[Definition], list[st
             # The raw text (fold() put it on one line, which HCL reads the same).
             try:
                 root_text, values = _scratch_root(config, expression)
-                found.append(Definition(where, _evaluate(root_text, values)))
-            except RenderError as exc:
+                rendered = evaluate(_constant(root_text), values, "local.asl_definition")
+                found.append(Definition(where, rendered))
+            except (RenderError, EvaluationError) as exc:
                 problems.append(f"{where}: cannot render the definition offline: {exc}")
     return found, problems
 

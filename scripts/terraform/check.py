@@ -206,6 +206,24 @@ def _checkov_where(check: dict[str, Any]) -> str:
 CHECKS = ("fmt", "test", "wiring", "schema", "iam", "asl", "docs", "services", "checkov")
 
 
+def _configuration_checks(configs: list[Configuration], root: Path, wanted: set[str]) -> list[Result]:
+    """The checks that read the parsed configurations."""
+    results: list[Result] = []
+    if "test" in wanted:
+        results += check_module_tests(root, configs)
+    checks = {
+        "wiring": ("wiring", lambda: check_wiring(configs)),
+        "schema": ("provider schema", lambda: check_schema(configs, load_schema())),
+        "iam": ("iam", lambda: check_iam(configs, root)),
+        "asl": ("state machines", lambda: check_state_machines(configs)),
+    }
+    for key, (name, check) in checks.items():
+        if key in wanted:
+            problems, summary = check()
+            results.append(Result(name, problems, summary))
+    return results
+
+
 def run(
     root: Path, with_checkov: bool = True, only: tuple[str, ...] = (), config_path: Path | None = None
 ) -> tuple[list[Result], list[str]]:
@@ -216,32 +234,14 @@ def run(
     # checkov is the slow one: it runs alongside the others.
     checkov = start_checkov(root) if "checkov" in wanted else None
     configs = load_all(root) if wanted & {"test", "wiring", "schema", "iam", "asl"} else []
-    results = []
-    if "fmt" in wanted:
-        results.append(check_fmt(root))
-    if "test" in wanted:
-        results += check_module_tests(root, configs)
-    if "wiring" in wanted:
-        wiring_problems, wiring_summary = check_wiring(configs)
-        results.append(Result("wiring", wiring_problems, wiring_summary))
-    if "schema" in wanted:
-        schema_problems, schema_summary = check_schema(configs, load_schema())
-        results.append(Result("provider schema", schema_problems, schema_summary))
-    if "iam" in wanted:
-        iam_problems, iam_summary = check_iam(configs, root)
-        results.append(Result("iam", iam_problems, iam_summary))
-    if "asl" in wanted:
-        asl_problems, asl_summary = check_state_machines(configs)
-        results.append(Result("state machines", asl_problems, asl_summary))
+    results = [check_fmt(root)] if "fmt" in wanted else []
+    results += _configuration_checks(configs, root, wanted)
     if "docs" in wanted:
-        docs_problems, docs_summary = sync_module_docs(root)
-        results.append(Result("module docs", docs_problems, docs_summary))
+        results.append(Result("module docs", *sync_module_docs(root)))
     report: list[str] = []
     if "services" in wanted:
-        services_problems, services_summary, report = check_services(
-            config_path or root / "config" / "platform.yaml"
-        )
-        results.append(Result("services", services_problems, services_summary))
+        problems, summary, report = check_services(config_path or root / "config" / "platform.yaml")
+        results.append(Result("services", problems, summary))
     if "checkov" in wanted:
         results.append(finish_checkov(checkov, root))
     return results, report

@@ -179,7 +179,7 @@ cmd_env() { # plan|apply|destroy|output <env>
   check_env "$env"
   local dir="$TF_DIR/environment"
   if [[ "$mode" != output ]]; then
-    for artifact in "$ROOT/build/lambda/dependencies-layer.zip" "$ROOT/build/glue/glue_libs.zip"; do
+    for artifact in "$ROOT/build/lambda/manifest.json" "$ROOT/build/lambda/dependencies-layer.zip" "$ROOT/build/glue/glue_libs.zip"; do
       [[ -f "$artifact" ]] || die "${artifact#"$ROOT"/} is missing: run make package first (make plan/apply do)"
     done
   fi

@@ -24,9 +24,6 @@ from __future__ import annotations
 
 import json
 import os
-import shutil
-import subprocess
-import tempfile
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -36,6 +33,7 @@ import yaml
 from platform_core import naming
 from platform_core.config import PlatformConfig, load_config
 from platform_core.resources import Resources
+from scripts.terraform.console import EvaluationError, evaluate
 from scripts.terraform.hcl import REPO_ROOT, relative
 from scripts.terraform.iam_check import Statement, findings_of
 
@@ -52,10 +50,6 @@ WILDCARD_EXCEPTIONS = {
         "function's role; ec2:CreateNetworkInterface and the Describe* actions take no resource ARN"
     ),
 }
-
-
-class SpecError(RuntimeError):
-    """Terraform could not evaluate the specs (a configuration it refuses, or no terraform)."""
 
 
 @dataclass(frozen=True)
@@ -88,45 +82,13 @@ def placeholders(config: PlatformConfig) -> dict[str, str]:
     }
 
 
-def _terraform(args: list[str], cwd: Path, data_dir: Path, stdin: str | None = None) -> str:
-    """Terraform's stdout; SpecError with its diagnostics when it fails."""
-    env = dict(os.environ, TF_CLI_CONFIG_FILE="/dev/null", TF_IN_AUTOMATION="1", CHECKPOINT_DISABLE="1")
-    env["TF_DATA_DIR"] = str(data_dir)
-    proc = subprocess.run(
-        ["terraform", *args],
-        cwd=cwd,
-        env=env,
-        input=stdin,
-        capture_output=True,
-        text=True,
-        timeout=300,
-        check=False,
-    )
-    # console reports a refused input on stderr, exits 0 and prints "(known after apply)".
-    if proc.returncode != 0 or (args[0] == "console" and not proc.stdout.strip().startswith('"')):
-        raise SpecError(f"terraform {args[0]} failed:\n{(proc.stderr.strip() or proc.stdout.strip())}")
-    return proc.stdout
-
-
 def evaluate_specs(config_path: Path, environment: str) -> dict[str, Any]:
     """service_specs' `services` output for a configuration file, evaluated by Terraform."""
-    if shutil.which("terraform") is None:
-        raise SpecError("terraform is not on PATH (the checks need Terraform >= 1.10)")
-    config = load_config(config_path)
-    values = placeholders(config)
-    with tempfile.TemporaryDirectory(prefix="service-specs-") as scratch:
+    values = placeholders(load_config(config_path))
+
+    def main_tf(root: Path) -> str:
         # A local source must be a relative path (an absolute one is read as a remote package).
-        root = Path(scratch)
-        (root / "terraform.tfvars.json").write_text(
-            json.dumps(
-                {
-                    "config_yaml": Path(config_path).read_text(encoding="utf-8"),
-                    "environment": environment,
-                }
-            )
-        )
-        (root / "main.tf").write_text(
-            f"""
+        return f"""
 variable "config_yaml" {{
   type = string
 }}
@@ -147,15 +109,9 @@ module "specs" {{
   }}
 }}
 """
-        )
-        data_dir = root / ".terraform"
-        _terraform(["init", "-backend=false", "-input=false", "-no-color"], root, data_dir)
-        output = _terraform(
-            ["console", "-no-color"], root, data_dir, stdin="jsonencode(module.specs.services)\n"
-        )
-    # console prints the JSON as an HCL string literal: a JSON string of the JSON.
-    text = json.loads(output.strip())
-    specs: dict[str, Any] = json.loads(text)
+
+    variables = {"config_yaml": Path(config_path).read_text(encoding="utf-8"), "environment": environment}
+    specs: dict[str, Any] = evaluate(main_tf, variables, "module.specs.services")
     return specs
 
 
@@ -331,7 +287,7 @@ def check_services(
     for env in config.environments:
         try:
             plans = plan_services(config_path, env)
-        except SpecError as exc:
+        except EvaluationError as exc:
             return [f"{relative(config_path)} ({env}): {exc}"], "Terraform could not evaluate the specs", []
         extra, missing = set(plans) - set(config.services), set(config.services) - set(plans)
         problems += [

@@ -72,8 +72,7 @@ def test_32_concurrent_copies_of_one_event_make_one_item_and_one_stream_insert(
     start = threading.Barrier(COPIES)
 
     with running_gateway(platform_resources, limits=plans, faults=faults) as gateway:
-        # The team key's authorizer result is cached (as API Gateway caches it): the copies then race
-        # in the ingest function, not for the authorizer's execution environments.
+        # One request first, so the copies race in warm ingest execution environments, not in cold starts.
         warm = requests.get(f"{gateway.url}/v1/schemas", headers=gateway.headers(team), timeout=120)
         assert warm.status_code == 200, warm.text
 

@@ -200,7 +200,7 @@ def test_a_token_must_come_with_its_apps_key_not_another_clients(issuer: LocalOi
 
 
 @pytest.mark.integration
-def test_the_authorizer_lambda_reads_what_it_trusts_from_its_secret(
+def test_the_authorizer_lambda_trusts_its_user_pool_and_reads_the_clients_keys_from_its_secret(
     issuer: LocalOidcIssuer, aws_endpoint_url: str, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     import json
@@ -211,15 +211,14 @@ def test_the_authorizer_lambda_reads_what_it_trusts_from_its_secret(
     from platform_core.lambda_context import LocalLambdaContext
 
     secret = f"test-{uuid.uuid4().hex[:8]}-api-clients"
-    trusted = {
-        "issuer": issuer.issuer,
-        "app_clients": {"cognito-id-of-the-pwa": "web-app"},
-        "keys": {"web-app": "pwa-usage-key", "partner-demo": "demo-partner-key"},
-    }
-    client("secretsmanager").create_secret(Name=secret, SecretString=json.dumps(trusted))
-    for name, value in {
+    keys = {"web-app": "pwa-usage-key", "partner-demo": "demo-partner-key"}
+    client("secretsmanager").create_secret(Name=secret, SecretString=json.dumps(keys))
+    for name, value in {  # what Terraform gives it from the Cognito user pool it creates
         "PLATFORM_ENV": "dev",
         "POWERTOOLS_SERVICE_NAME": "orders-authorizer",
+        "OIDC_ISSUER": issuer.issuer,
+        "APP_CLIENTS": json.dumps({"cognito-id-of-the-pwa": "web-app"}),
+        "RESOURCE_SERVER": "orders",
         "SECRET_API_CLIENTS": secret,
     }.items():
         monkeypatch.setenv(name, value)

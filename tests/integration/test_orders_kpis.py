@@ -12,7 +12,6 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-from local_platform.lake.generate import put_objects, raw_objects
 
 from local_platform.lake import pipeline
 from local_platform.lake.layout import lake_root
@@ -26,6 +25,7 @@ from platform_core.resources import Resources
 from tests.fixtures.aws import isolated_config
 from tests.fixtures.orders import order_payload, order_request
 from tests.integration.test_orders_api import PRICES
+from tools.traffic import put_objects, raw_objects
 
 pytestmark = [pytest.mark.integration, pytest.mark.spark, pytest.mark.needs_glue, pytest.mark.needs_athena]
 

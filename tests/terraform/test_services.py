@@ -88,3 +88,21 @@ def test_the_repository_services_pass() -> None:
     from platform_core.config import load_config
 
     assert len(report) == len(load_config(CONFIG).services)
+
+
+def test_terraform_reads_every_field_of_the_service_declaration(tmp_path: Path) -> None:
+    """A field added to platform_core/config.py Service must be normalised by modules/platform_config
+    (with the model's default), or Terraform would silently ignore it."""
+    from platform_core.config import Batch, Packaging, Service, ServiceBucket, StateTable
+
+    spec = plan_services(_config_with(tmp_path, TOY))["toy"].spec["declaration"]
+    assert set(Service.model_fields) <= set(spec), (
+        "normalise the new Service fields in modules/platform_config"
+    )
+    assert set(Batch.model_fields) == set(spec["batch"])
+    assert set(Packaging.model_fields) == set(spec["packaging"])
+    assert set(StateTable.model_fields) == set(spec["tables"]["things"])
+    bucket = plan_services(
+        _config_with(tmp_path, TOY.replace("tables:", "buckets:\n      box: {}\n    tables:"))
+    )
+    assert set(ServiceBucket.model_fields) == set(bucket["toy"].spec["declaration"]["buckets"]["box"])

@@ -136,9 +136,8 @@ def test_proxy_event_has_the_documented_shape(keys: Any) -> None:
     [event] = function.events
     documented = json.loads(FIXTURE.read_text())
     assert set(event) == set(documented)
-    # Behind the document's REQUEST authorizer, its principal and context ride along (as on AWS).
-    assert set(event["requestContext"]) - {"authorizer"} == set(documented["requestContext"])
-    assert event["requestContext"]["authorizer"]["principalId"] == "api-key"
+    # The platform's routes take the team's API key alone: no authorizer, no authorizer context.
+    assert set(event["requestContext"]) == set(documented["requestContext"])
     assert set(event["requestContext"]["identity"]) == set(documented["requestContext"]["identity"])
     assert event["resource"] == event["path"] == "/v1/events"
     assert event["httpMethod"] == "POST"

@@ -14,7 +14,7 @@ from pydantic import ValidationError
 from lambdas.ingest import handler as ingest
 from lambdas.ingest.service import IngestService
 from lambdas.ingest.settings import IngestSettings
-from lambdas.ingest.store import StoreUnavailable
+from lambdas.ingest.store import StoreMisconfigured, StoreUnavailable
 from platform_core.config import get_config
 from platform_core.lambda_context import LocalLambdaContext
 from platform_core.registry import get_registry
@@ -137,6 +137,19 @@ def test_storage_outage_is_503_with_retry_after(stores: Any) -> None:
     assert response["statusCode"] == 503
     assert response["multiValueHeaders"]["Retry-After"] == ["1"]
     assert "retry" in json.loads(response["body"])["message"]
+
+
+def test_a_storage_fault_no_retry_can_cure_is_500_without_retry_after(stores: Any) -> None:
+    class Missing:
+        def put_new(self, items: Any) -> list[bool]:
+            raise StoreMisconfigured("ResourceNotFoundException: no such table")
+
+    service = IngestService(get_config(), get_registry(), Missing(), stores[1], {KEY_ID: "orders"})
+    for handler in serve(service):
+        response = handler(rest_event(orders_event()), context())
+    assert response["statusCode"] == 500
+    assert "Retry-After" not in response["multiValueHeaders"]
+    assert "retrying will not help" in json.loads(response["body"])["message"]
 
 
 def test_schema_routes(handler: Any) -> None:

@@ -89,54 +89,71 @@ def invoices_step(ctx: DemoContext) -> None:
         return
     run = uuid.uuid4().hex[:6].upper()
     requests = requests_for(run)
-    invoices, credit = requests[:-1], requests[-1]
     client = ctx.client("orders")  # the saga's team produces the requests
     before = len(sink.messages)
-    for batch in (invoices, invoices[:1]):  # the second post is a retry: duplicates, nothing new
+    for batch in (requests[:-1], requests[:1]):  # the second post is a retry: duplicates, nothing new
         response, _ = client.post_until_admitted(batch)
         if response.status_code != 202:
             ctx.fail(f"invoice requests refused: HTTP {response.status_code} {response.text[:200]}")
             return
     table_name = platform.resources.service_tables("invoices")["invoices"]
-    dynamodb = boto3.client("dynamodb")
+    with ctx.console.status("waiting for billing to issue, store and mail the invoices..."):
+        items = _wait_for_documents(table_name, run, requests, client)
+    mailed = len(sink.messages) - before
+    ctx.add_summary("Invoices issued by billing (the invoice service)", _summary(items, mailed, sink))
+    for problem in _problems(items, mailed, len(requests)):
+        ctx.fail(problem)
+
+
+def _documents(table_name: str, run: str) -> list[dict[str, Any]]:
+    items = boto3.client("dynamodb").scan(TableName=table_name, ConsistentRead=True)["Items"]
+    return sorted((i for i in items if run in i["order_id"]["S"]), key=lambda i: i["number"]["S"])
+
+
+def _wait_for_documents(
+    table_name: str, run: str, requests: list[dict[str, Any]], client: Any
+) -> list[dict[str, Any]]:
+    """The run's documents once all are issued and mailed (or at the deadline); the credit note is
+    requested once the invoice it corrects exists, as a return would come after the delivery."""
     deadline = time.monotonic() + WAIT_SECONDS
     credit_sent = False
-    with ctx.console.status("waiting for billing to issue, store and mail the invoices..."):
-        while time.monotonic() < deadline:
-            items = [
-                i
-                for i in dynamodb.scan(TableName=table_name, ConsistentRead=True)["Items"]
-                if run in i["order_id"]["S"]
-            ]
-            if not credit_sent and len(items) >= len(invoices):
-                client.post_until_admitted(credit)  # corrects the first invoice, once it exists
-                credit_sent = True
-            if len(items) == len(requests) and all(i.get("mail_state", {}).get("S") == "sent" for i in items):
-                break
-            time.sleep(1.0)
-    items = sorted(
-        (
-            i
-            for i in dynamodb.scan(TableName=table_name, ConsistentRead=True)["Items"]
-            if run in i["order_id"]["S"]
-        ),
-        key=lambda i: i["number"]["S"],
-    )
+    items = _documents(table_name, run)
+    while time.monotonic() < deadline:
+        if not credit_sent and len(items) >= len(requests) - 1:
+            client.post_until_admitted(requests[-1])
+            credit_sent = True
+        if len(items) == len(requests) and all(i.get("mail_state", {}).get("S") == "sent" for i in items):
+            break
+        time.sleep(1.0)
+        items = _documents(table_name, run)
+    return items
+
+
+def _summary(items: list[dict[str, Any]], mailed: int, sink: MailSink) -> Table:
     table = Table("order", "document", "number", "mail", "PDF")
     for item in items:
-        table.add_row(item["order_id"]["S"], item["document_type"]["S"], item["number"]["S"],
-                      item.get("mail_state", {}).get("S", "?"), item.get("document_uri", {}).get("S", "(not stored)"))  # fmt: skip
-    mailed = len(sink.messages) - before
+        table.add_row(
+            item["order_id"]["S"],
+            item["document_type"]["S"],
+            item["number"]["S"],
+            item.get("mail_state", {}).get("S", "?"),
+            item.get("document_uri", {}).get("S", "(not stored)"),
+        )
     table.add_row("", "", "", f"{mailed} e-mails", f"mail sink: {sink.url} ({sink.directory})")
-    ctx.add_summary("Invoices issued by billing (the invoice service)", table)
-    if len(items) != len(requests):
-        ctx.fail(f"{len(items)} documents issued for {len(requests)} requests")
+    return table
+
+
+def _problems(items: list[dict[str, Any]], mailed: int, requested: int) -> list[str]:
+    problems = []
+    if len(items) != requested:
+        problems.append(f"{len(items)} documents issued for {requested} requests")
     if len({i["number"]["S"] for i in items}) != len(items):
-        ctx.fail("two documents share a number")
-    if mailed != len(requests):
-        ctx.fail(f"{mailed} e-mails for {len(requests)} documents")
+        problems.append("two documents share a number")
+    if mailed != requested:
+        problems.append(f"{mailed} e-mails for {requested} documents")
     if any("document_uri" not in i for i in items):
-        ctx.fail("a document has no stored PDF")
+        problems.append("a document has no stored PDF")
+    return problems
 
 
 STEPS = [Step("Invoices: billing issues, stores and mails the demo orders' invoices", invoices_step)]

@@ -79,6 +79,7 @@ class OrdersDemo:
         self,
         who: str,
         headers: dict[str, str],
+        *,
         buyer: dict[str, Any],
         lines: list[tuple[str, int]],
         expect: str,
@@ -145,37 +146,37 @@ def place_and_decide(demo: OrdersDemo) -> None:
     demo.place(
         "cust-camille",
         demo.customer("cust-camille"),
-        _buyer("Camille Martin", "Lyon", "69003"),
-        [("SKU-LAMP-LED", 2), ("SKU-BOOK-DESIGN", 1)],
-        "confirmed",
+        buyer=_buyer("Camille Martin", "Lyon", "69003"),
+        lines=[("SKU-LAMP-LED", 2), ("SKU-BOOK-DESIGN", 1)],
+        expect="confirmed",
     )
     demo.place(
         "cust-hugo",
         demo.customer("cust-hugo"),
-        _buyer("Hugo Bernard", "Nantes", "44000"),
-        [("SKU-DESK-180", 1), ("SKU-CHAIR-OAK", 2)],
-        "confirmed",
+        buyer=_buyer("Hugo Bernard", "Nantes", "44000"),
+        lines=[("SKU-DESK-180", 1), ("SKU-CHAIR-OAK", 2)],
+        expect="confirmed",
     )
     demo.place(
         "partner-demo",
         demo.partner(),
-        _buyer("Atelier Lefebvre", "Lille", "59000"),
-        [("SKU-MUG-SET", 6)],
-        "confirmed",
+        buyer=_buyer("Atelier Lefebvre", "Lille", "59000"),
+        lines=[("SKU-MUG-SET", 6)],
+        expect="confirmed",
     )
     demo.place(
         "cust-lea",
         demo.customer("cust-lea"),
-        _buyer("Léa Petit", "Rennes", "35000"),
-        [("SKU-SOFA-3P", 3)],
-        "rejected:out_of_stock",
+        buyer=_buyer("Léa Petit", "Rennes", "35000"),
+        lines=[("SKU-SOFA-3P", 3)],
+        expect="rejected:out_of_stock",
     )
     demo.place(
         "cust-noah",
         demo.customer("cust-noah"),
-        _buyer("Noah Roux", "Brest", "29200"),
-        [("SKU-RUG-200", 1)],
-        "rejected:price_changed",
+        buyer=_buyer("Noah Roux", "Brest", "29200"),
+        lines=[("SKU-RUG-200", 1)],
+        expect="rejected:price_changed",
         total=Decimal("99.00"),
     )
     with ctx.console.status("the order saga works the orders against the ERP..."):
@@ -194,9 +195,9 @@ def erp_outage(demo: OrdersDemo) -> None:
         demo.place(
             subject,
             demo.customer(subject),
-            _buyer(f"Client {city}", city, "75001"),
-            [("SKU-CABLE-USB", 2)],
-            "confirmed",
+            buyer=_buyer(f"Client {city}", city, "75001"),
+            lines=[("SKU-CABLE-USB", 2)],
+            expect="confirmed",
         )
     waiting = demo.placed[first:]
     deadline = time.monotonic() + WAIT_SECONDS
