@@ -26,9 +26,11 @@ def entry_id(sort_key: str) -> str:
 
 def sort_key_of(identifier: str) -> str | None:
     try:
-        return base64.urlsafe_b64decode(identifier + "=" * (-len(identifier) % 4)).decode()
+        padded = identifier + "=" * (-len(identifier) % 4)
+        sort_key = base64.b64decode(padded, altchars=b"-_", validate=True).decode()
     except (binascii.Error, UnicodeDecodeError, ValueError):
         return None
+    return sort_key if "#" in sort_key else None
 
 
 def entry_view(item: dict[str, Any]) -> dict[str, Any]:
