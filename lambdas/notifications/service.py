@@ -49,9 +49,9 @@ from lambdas.notifications.policy import Preferences, Skip, address_for, check, 
 from lambdas.notifications.render import Content, Renderer, TemplateError
 from lambdas.notifications.store import (
     DeliveryLedger,
-    DynamoEndpoints,
-    DynamoInbox,
-    DynamoLimits,
+    EndpointStore,
+    InboxStore,
+    RateLimits,
     RecipientStore,
     Suppressions,
 )
@@ -111,9 +111,9 @@ class Stores:
     ledger: DeliveryLedger
     recipients: RecipientStore
     suppressions: Suppressions
-    endpoints: DynamoEndpoints
-    limits: DynamoLimits
-    inbox: DynamoInbox
+    endpoints: EndpointStore
+    limits: RateLimits
+    inbox: InboxStore
 
 
 class NotificationService:

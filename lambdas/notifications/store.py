@@ -337,6 +337,13 @@ class EndpointState:
         self.open_until = open_until  # the breaker is open until then (epoch seconds)
 
 
+class EndpointStore(Protocol):
+    def state(self, partner: str) -> EndpointState: ...
+    def succeeded(self, partner: str) -> None: ...
+    def failed(self, partner: str, now: float, threshold: int, open_seconds: int) -> EndpointState: ...
+    def disable(self, partner: str, reason: str) -> None: ...
+
+
 class DynamoEndpoints:
     def __init__(self, dynamodb: Any, table: str):
         self._db = dynamodb
@@ -400,6 +407,11 @@ class DynamoEndpoints:
 
 
 # -- rate limits ---------------------------------------------------------------------------------------
+
+
+class RateLimits(Protocol):
+    def take(self, bucket: str, rate: float, burst: int, now: float) -> float: ...
+    def count(self, key: str, limit: int, now: float) -> float: ...
 
 
 class DynamoLimits:
@@ -467,6 +479,10 @@ class DynamoLimits:
 
 
 # -- the inbox ------------------------------------------------------------------------------------------
+
+
+class InboxStore(Protocol):
+    def put(self, customer_id: str, entry: dict[str, Any], created_at: datetime, retention_days: int) -> bool: ...
 
 
 class DynamoInbox:
