@@ -165,3 +165,23 @@ def test_preferences_are_checked_at_the_edge(notifications: Notifications) -> No
     assert bad.status_code == 400
     paths = {r["path"] for r in bad.json()["reasons"]}
     assert any(p.startswith("channels") for p in paths) and any(p.startswith("quiet_hours") for p in paths)
+
+
+def test_the_demo_step_sends_each_channel_once(notifications: Notifications) -> None:
+    import threading
+
+    from rich.console import Console
+
+    from tools.demo import DemoContext
+    from tools.demo_steps.notifications import STEPS
+
+    ctx = DemoContext(platform=notifications.platform, console=Console(quiet=True))
+    [step] = STEPS
+    running = threading.Thread(target=step.run, args=(ctx,))
+    running.start()
+    while running.is_alive():  # this platform's triggers are driven by hand
+        notifications.deliver()
+        running.join(timeout=0.5)
+    assert ctx.failures == []
+    [(title, table)] = ctx.summaries
+    assert "each channel once" in title and table.row_count == 8  # 7 deliveries and the sinks' line
