@@ -142,10 +142,7 @@ def _seen(
     mail: MailSink, channels: NotificationChannels, endpoint: str, inbox: dict[str, Any], run: str
 ) -> dict[str, int]:
     return {
-        "email": sum(
-            run in str(m["Subject"]) or run in m.get_body(("plain",)).get_content()
-            for m in mail.received_by(EMAIL)
-        ),
+        "email": sum(run in _text(m) for m in mail.received_by(EMAIL)),
         "sms": sum(run in t["body"] for t in channels.sms.received_by(PHONE)),
         "push": len(channels.push.shown(endpoint)),
         "webhook": sum(run in json.dumps(m["payload"]) for m in channels.webhooks.messages(PARTNER)),
