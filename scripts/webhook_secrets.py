@@ -4,12 +4,15 @@
     python -m scripts.webhook_secrets rotate --env dev --partner partner-demo
     python -m scripts.webhook_secrets show --env dev
     python -m scripts.webhook_secrets enable --env dev --partner partner-demo
+    python -m scripts.webhook_secrets vapid --env dev --subject mailto:ops@stockoss.example.com
 
 `set` registers (or moves) a partner's endpoint and gives it a first secret; `rotate` makes a
 new one: both sign every message for `rotation_overlap_hours` (config/notifications.yaml), so
 the partner switches whenever it likes within that time; the old one then stops signing. Both
 print the new `whsec_` secret once, to hand to the partner. `show` never prints secrets.
 `enable` re-opens an endpoint the service disabled after a 410 (once the partner fixed it).
+`vapid` puts a new Web Push key pair in the `push` secret and prints the public key (the PWA's
+applicationServerKey); existing browser subscriptions were made for the old key and must be renewed.
 """
 
 from __future__ import annotations
@@ -21,7 +24,7 @@ from datetime import UTC, datetime, timedelta
 from typing import Any
 
 from lambdas.notifications.catalog import get_catalog
-from lambdas.notifications.secrets import new_signing_secret, rotate_secret
+from lambdas.notifications.secrets import new_signing_secret, new_vapid_keys, rotate_secret
 from lambdas.notifications.store import DynamoEndpoints
 from platform_core.aws import client
 from platform_core.config import get_config
@@ -94,18 +97,32 @@ def enable(env: str, partner: str) -> None:
     DynamoEndpoints(client("dynamodb"), table).enable(partner)
 
 
+def vapid(env: str, subject: str) -> str:
+    """A new VAPID key pair in the `push` secret; its public key."""
+    if not subject.startswith(("mailto:", "https:")):
+        raise SystemExit("the VAPID contact is a mailto: or https: URL")
+    keys = new_vapid_keys(subject)
+    secret_id = Resources(get_config(), env).service_secrets(SERVICE)["push"]
+    client("secretsmanager").put_secret_value(SecretId=secret_id, SecretString=json.dumps(keys))
+    return keys["public_key"]
+
+
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(
         prog="python -m scripts.webhook_secrets", description=__doc__.split("\n")[0]
     )
     commands = parser.add_subparsers(dest="command", required=True)
-    for name in ("set", "rotate", "show", "enable"):
+    for name in ("set", "rotate", "show", "enable", "vapid"):
         command = commands.add_parser(name)
         command.add_argument("--env", required=True, help="environment of config/platform.yaml")
-        if name != "show":
+        if name in ("set", "rotate", "enable"):
             command.add_argument("--partner", required=True)
         if name == "set":
             command.add_argument("--url", required=True)
+        if name == "vapid":
+            command.add_argument(
+                "--subject", required=True, help="mailto: or https: contact for push services"
+            )
     args = parser.parse_args(argv)
     if args.command == "set":
         fresh = set_endpoint(args.env, args.partner, args.url)
@@ -119,9 +136,11 @@ def main(argv: list[str] | None = None) -> int:
         print(f"{args.partner}: new signing secret (the old one signs too for {hours} h): {fresh}")
     elif args.command == "show":
         print(json.dumps(show(args.env), indent=2))
-    else:
+    elif args.command == "enable":
         enable(args.env, args.partner)
         print(f"{args.partner}: endpoint enabled")
+    else:
+        print(f"VAPID public key (the PWA's applicationServerKey): {vapid(args.env, args.subject)}")
     return 0
 
 

@@ -83,6 +83,25 @@ class WebhookDirectory:
         return endpoint if endpoint.secrets else None
 
 
+def new_vapid_keys(subject: str) -> dict[str, str]:
+    """A VAPID key pair (P-256) as the `push` secret holds it: the raw private key and the uncompressed
+    public key in base64url (the public one is the PWA's applicationServerKey), and the contact."""
+    from cryptography.hazmat.primitives.asymmetric import ec
+    from cryptography.hazmat.primitives.serialization import Encoding, PublicFormat
+
+    key = ec.generate_private_key(ec.SECP256R1())
+    public = key.public_key().public_bytes(Encoding.X962, PublicFormat.UncompressedPoint)
+
+    def b64url(data: bytes) -> str:
+        return base64.urlsafe_b64encode(data).decode().rstrip("=")
+
+    return {
+        "private_key": b64url(key.private_numbers().private_value.to_bytes(32, "big")),
+        "public_key": b64url(public),
+        "subject": subject,
+    }
+
+
 def vapid_from_secret(secretsmanager: Any, secret_id: str) -> tuple[str, str]:
     """(the VAPID private key, the contact) from the `push` secret: {"private_key": ..., "subject": "mailto:..."}."""
     value = json.loads(secretsmanager.get_secret_value(SecretId=secret_id)["SecretString"])

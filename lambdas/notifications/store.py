@@ -482,7 +482,9 @@ class DynamoLimits:
 
 
 class InboxStore(Protocol):
-    def put(self, customer_id: str, entry: dict[str, Any], created_at: datetime, retention_days: int) -> bool: ...
+    def put(
+        self, customer_id: str, entry: dict[str, Any], created_at: datetime, retention_days: int
+    ) -> bool: ...
 
 
 class DynamoInbox:

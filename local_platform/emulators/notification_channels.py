@@ -18,16 +18,12 @@ the demo reach the servers through `platform.component("notification-channels")`
 
 from __future__ import annotations
 
-import base64
 import json
-import secrets
 from typing import TYPE_CHECKING, Any
 from urllib.parse import urlsplit
 
-from cryptography.hazmat.primitives.asymmetric import ec
-from cryptography.hazmat.primitives.serialization import Encoding, PublicFormat
-
-from local_platform.emulators.push_service import PushService, b64url
+from lambdas.notifications.secrets import new_signing_secret, new_vapid_keys
+from local_platform.emulators.push_service import PushService
 from local_platform.emulators.sms_capture import SmsCapture
 from local_platform.emulators.webhook_receiver import WebhookReceiver
 from local_platform.provision import put_secret, queue_url
@@ -43,13 +39,7 @@ VAPID_SUBJECT = "mailto:notifications@stockoss.example.com"
 
 
 def vapid_keys() -> dict[str, str]:
-    key = ec.generate_private_key(ec.SECP256R1())
-    public = key.public_key().public_bytes(Encoding.X962, PublicFormat.UncompressedPoint)
-    return {
-        "private_key": b64url(key.private_numbers().private_value.to_bytes(32, "big")),
-        "public_key": b64url(public),
-        "subject": VAPID_SUBJECT,
-    }
+    return new_vapid_keys(VAPID_SUBJECT)
 
 
 def _queue_publisher(queue: str) -> Any:
@@ -63,7 +53,7 @@ def _queue_publisher(queue: str) -> Any:
 
 
 def signing_secret() -> str:
-    return "whsec_" + base64.b64encode(secrets.token_bytes(32)).decode()
+    return new_signing_secret()
 
 
 class NotificationChannels:

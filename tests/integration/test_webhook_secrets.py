@@ -56,3 +56,16 @@ def test_enable_reopens_an_endpoint_disabled_after_a_410(env: Resources) -> None
     assert endpoints.state("partner-demo").disabled
     webhook_secrets.enable("dev", "partner-demo")
     assert not endpoints.state("partner-demo").disabled
+
+
+def test_vapid_puts_a_key_pair_the_sender_can_sign_with(env: Resources) -> None:
+    from py_vapid import Vapid02
+
+    public = webhook_secrets.vapid("dev", "mailto:ops@stockoss.example.com")
+    secret_id = env.service_secrets(webhook_secrets.SERVICE)["push"]
+    stored = json.loads(boto3.client("secretsmanager").get_secret_value(SecretId=secret_id)["SecretString"])
+    assert stored["public_key"] == public and stored["subject"] == "mailto:ops@stockoss.example.com"
+    signed = Vapid02.from_string(stored["private_key"]).sign(
+        {"sub": stored["subject"], "aud": "https://push.example"}
+    )
+    assert f"k={public}" in signed["Authorization"]
