@@ -55,7 +55,12 @@ COUNT = int(os.environ.get("BENCH_NOTIFICATIONS_COUNT", "300"))
 E2E = int(os.environ.get("BENCH_NOTIFICATIONS_E2E", "100"))
 CUSTOMER = "bench-customer"
 PARTNER = "partner-demo"
-VARIABLES: dict[str, Value] = {"order_id": "ORD-1", "client_order_ref": "PO-1", "total": "1234.50", "currency": "EUR"}
+VARIABLES: dict[str, Value] = {
+    "order_id": "ORD-1",
+    "client_order_ref": "PO-1",
+    "total": "1234.50",
+    "currency": "EUR",
+}
 
 
 # -- in-memory stores with the DynamoDB adapters' semantics --------------------------------------------
