@@ -83,12 +83,12 @@ def _requested(event: Event) -> Notification:
     )
 
 
-def _field(payload: dict[str, Any], path: str, event: Event) -> Value:
-    value: Any = payload
-    for part in path.split("."):
-        if not isinstance(value, dict) or part not in value:
-            raise Unroutable(f"{event.event_type} v{event.schema_version} has no {path}")
-        value = value[part]
-    if not isinstance(value, str | int | float | bool):
-        raise Unroutable(f"{event.event_type}'s {path} is not a single value")
-    return value
+def _field(payload: dict[str, Any], paths: str, event: Event) -> Value:
+    """The value at a dotted path of the payload; `a|b`: the first of the paths present."""
+    for path in paths.split("|"):
+        value: Any = payload
+        for part in path.split("."):
+            value = value.get(part) if isinstance(value, dict) else None
+        if isinstance(value, str | int | float | bool):
+            return value
+    raise Unroutable(f"{event.event_type} v{event.schema_version} has no {paths.replace('|', ' or ')}")

@@ -457,3 +457,21 @@ def test_inbox_ids_round_trip_and_preferences_are_checked() -> None:
         )
     with pytest.raises(ValueError):
         PreferencesRequest.model_validate({"phone": "0612345678"})  # not E.164
+
+
+def test_a_rejected_document_without_a_file_name_is_named_by_its_id() -> None:
+    rejected = {
+        "document_id": "DOC-9",
+        "owner_team": "orders",
+        "reason": "encrypted",
+        "detail": "The PDF is encrypted",
+        "size_bytes": 1000,
+        "rejected_uri": "s3://bucket/rejected/DOC-9",
+        "rejected_at": "2026-12-04T10:00:00+00:00",
+        "customer_id": "cust-1",
+    }
+    event = Event.model_validate_json(
+        envelope("documents.document_rejected", rejected, "1", team="documents")
+    )
+    [one] = notifications_for(event, get_catalog())
+    assert one.notification_id == "document_rejected:DOC-9" and one.variables["file_name"] == "DOC-9"
