@@ -46,8 +46,10 @@ up: setup ## Start the local platform and serve until Ctrl-C
 status: setup ## Health of a running local platform (make up)
 	$(PY) -m tools status
 
+# SQL is passed as typed: $(value) keeps make from expanding `$.` (JSON paths) or `$$`, and the single
+# quotes keep the shell from expanding anything.
 query: setup ## Run an athena/ query locally: make query Q=athena/queries/x.sql (or SQL="select ...")
-	$(PY) -m tools query $(if $(Q),--file $(Q)) $(if $(SQL),--sql "$(SQL)") $(ARGS)
+	$(PY) -m tools query $(if $(Q),--file $(Q)) $(if $(value SQL),--sql '$(subst ','"'"',$(value SQL))') $(ARGS)
 
 preview: setup ## Render a notification template on every channel (TEMPLATE=order_confirmed LOCALE=fr ARGS="--set total=9.90")
 	$(PY) -m tools preview $(or $(TEMPLATE),order_confirmed) --locale $(or $(LOCALE),en) $(ARGS)

@@ -62,6 +62,12 @@ def consumer_group(project: str, env: str, team: str) -> str:
     return resource_name(project, env, "consumer", team)
 
 
+def dead_letter_topic(env: str, team: str) -> str:
+    """Where a team's Kafka consumers park the messages they cannot process (never an event topic: event
+    names are snake_case)."""
+    return f"{env}.{team}.dead-letter"
+
+
 def split_event_type(event_type: str) -> tuple[str, str]:
     domain, _, name = event_type.partition(".")
     if not domain or not name:

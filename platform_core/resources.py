@@ -94,10 +94,23 @@ class Resources:
         return pairs
 
     def topics(self) -> dict[str, tuple[int, int]]:
-        """Kafka topic name -> (partitions, retention hours)."""
+        """Kafka topic name -> (partitions, retention hours): the event topics, and the dead-letter
+        topic of each team that reads Kafka."""
+        kafka = self.config.kafka
+        dead_letters = {
+            naming.dead_letter_topic(self.env, team): (
+                kafka.default_partitions,
+                kafka.default_retention_hours,
+            )
+            for team, spec in self.config.teams.items()
+            if spec.subscriptions.kafka
+        }
         return {
-            naming.topic_name(self.env, et): self.config.topic_settings(et)
-            for et in self.config.kafka_event_types
+            **{
+                naming.topic_name(self.env, et): self.config.topic_settings(et)
+                for et in self.config.kafka_event_types
+            },
+            **dead_letters,
         }
 
     def lambda_environment(self) -> dict[str, str]:

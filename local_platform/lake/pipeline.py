@@ -275,6 +275,17 @@ def run_job(resources: Resources, workdir: Path, spark: Any, run_id: str, result
 # --- checks and alert ---------------------------------------------------------
 
 
+def check_parameters(path: Path, cutoff: datetime) -> list[str]:
+    """A check's Athena execution parameters: the cutoff, a quoted RFC 3339 string, when it has a `?`
+    (what the state machine passes, from the execution's start time)."""
+    import sqlglot
+    from sqlglot import exp
+
+    statement = sqlglot.parse_one(path.read_text(encoding="utf-8"), read="athena")
+    placeholders = len(list(statement.find_all(exp.Placeholder)))
+    return ["'" + cutoff.isoformat().replace("+00:00", "Z") + "'"] * placeholders
+
+
 def run_checks(root: Path, cutoff: datetime, athena_dir: Path = ATHENA_DIR) -> list[CheckResult]:
     from local_platform.query.engine import LocalEngine
 
@@ -283,7 +294,7 @@ def run_checks(root: Path, cutoff: datetime, athena_dir: Path = ATHENA_DIR) -> l
     try:
         for path in sorted((athena_dir / "checks").glob("*.sql")):
             try:
-                rows = engine.run_file(path, [cutoff.isoformat().replace("+00:00", "Z")]).to_pylist()
+                rows = engine.run_file(path, check_parameters(path, cutoff)).to_pylist()
                 results.append(CheckResult(path.stem, passed=not rows, violations=rows[:20]))
             except Exception as exc:
                 results.append(CheckResult(path.stem, passed=False, violations=[], error=str(exc)))

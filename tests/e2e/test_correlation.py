@@ -102,6 +102,7 @@ def consume_as_a_subscriber(
         naming.consumer_group(config.project, platform.env, kafka_team),
         [naming.topic_name(platform.env, EVENT_TYPE)],
         lambda consumed, headers: seen.append((consumed, headers)),
+        dead_letter_topic=naming.dead_letter_topic(platform.env, kafka_team),
     )
     try:
         consumer.run(idle_seconds=2, max_seconds=60)

@@ -116,7 +116,7 @@ def test_parameters_and_utc_dates_from_offsets(lake: Path) -> None:
     both = engine.execute(
         "SELECT count(*) AS n FROM events WHERE received_at < from_iso8601_timestamp(?) "
         "AND occurred_at >= from_iso8601_timestamp(?) - INTERVAL '2' HOUR",
-        ["2026-03-01T12:00:00+01:00"],
+        ["'2026-03-01T12:00:00+01:00'", "'2026-03-01T12:00:00+01:00'"],
     ).to_pylist()
     engine.close()
     assert both == [{"n": 2}]  # 11:00 UTC cutoff: e3 (received 11:00:01) is out
