@@ -8,7 +8,7 @@ export TF_CLI_CONFIG_FILE ?= /dev/null
 export PYTHONDONTWRITEBYTECODE := 1
 
 .PHONY: help setup test test-faults test-slow test-localstack lint demo up status query bench load load-test soak package \
-        plan apply destroy output bootstrap org-plan org-apply tf-check tf-docs clean
+        preview plan apply destroy output bootstrap org-plan org-apply tf-check tf-docs clean
 
 help: ## List the targets
 	@grep -hE '^[a-zA-Z_ -]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  %-16s %s\n", $$1, $$2}'
@@ -50,6 +50,9 @@ status: setup ## Health of a running local platform (make up)
 # quotes keep the shell from expanding anything.
 query: setup ## Run an athena/ query locally: make query Q=athena/queries/x.sql (or SQL="select ...")
 	$(PY) -m tools query $(if $(Q),--file $(Q)) $(if $(value SQL),--sql '$(subst ','"'"',$(value SQL))') $(ARGS)
+
+preview: setup ## Render a notification template on every channel (TEMPLATE=order_confirmed LOCALE=fr ARGS="--set total=9.90")
+	$(PY) -m tools preview $(or $(TEMPLATE),order_confirmed) --locale $(or $(LOCALE),en) $(ARGS)
 
 bench: setup ## Benchmarks; figures go to bench/results/ and the README
 	$(PY) -m bench $(ARGS)

@@ -41,6 +41,7 @@ from typing import Any, Protocol, runtime_checkable
 from local_platform.aws_endpoint import aws_endpoint
 from local_platform.emulators.external_systems import ExternalSystems
 from local_platform.emulators.mail_sink import MailSink
+from local_platform.emulators.notification_channels import NotificationChannels
 from local_platform.functions.invoke_api import LambdaApi
 from local_platform.functions.runtime import FunctionRuntime, write_config
 from local_platform.functions.spec import Function
@@ -82,9 +83,9 @@ class Component(Protocol):
 
 def default_components() -> list[Component]:
     """Started in this order, stopped in reverse: the broker (the triggers need its topics), the mail
-    sink and the external systems (services' secrets and URLs get their values before any message
-    reaches them), the triggers."""
-    return [KafkaBroker(), MailSink(), ExternalSystems(), Triggers()]
+    sink, the notification channels (SMS, push, webhooks) and the external systems (services'
+    secrets and URLs get their values before any message reaches them), the triggers."""
+    return [KafkaBroker(), MailSink(), NotificationChannels(), ExternalSystems(), Triggers()]
 
 
 class LocalPlatform:

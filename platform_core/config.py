@@ -285,6 +285,9 @@ class MailSender(_Strict):
 
     from_address: str = Field(pattern=r"^[A-Za-z0-9._%+-]+@[A-Za-z0-9.-]+\.[A-Za-z]{2,}$")
     reply_to: str | None = Field(default=None, pattern=r"^[A-Za-z0-9._%+-]+@[A-Za-z0-9.-]+\.[A-Za-z]{2,}$")
+    # SES's events about this service's mail (sends, deliveries, bounces, complaints) come back on its
+    # queue (a `queue` trigger): an EventBridge rule on its configuration set targets the team's queue.
+    feedback: bool = False
 
     @property
     def domain(self) -> str:
@@ -405,6 +408,14 @@ class PlatformConfig(_Strict):
                 continue
             problems += _trigger_problems(where, name, service, team, queue_takers)
             problems += _identity_problems(where, service)
+            if (
+                service.mail is not None
+                and service.mail.feedback
+                and not isinstance(service.trigger, QueueTrigger)
+            ):
+                problems.append(
+                    f"{where}.mail.feedback: SES events come back on a team queue (trigger type queue)"
+                )
             problems += self._reference_problems(where, name, service, team)
         return problems
 

@@ -39,6 +39,9 @@ from botocore.exceptions import (
 IDEMPOTENCY_HEADER = "X-Idempotency-Key"
 # The SES message tag carrying the idempotency key (in every SES event of the message).
 IDEMPOTENCY_TAG = "idempotency_key"
+# SES's SMTP interface: the configuration set and the message tags of a mail sent over SMTP.
+SES_CONFIGURATION_SET_HEADER = "X-SES-CONFIGURATION-SET"
+SES_TAGS_HEADER = "X-SES-MESSAGE-TAGS"
 # SES v2 errors that no retry can cure.
 SES_REFUSALS = frozenset(
     {
@@ -129,16 +132,24 @@ class SmtpMailer:
     timeout is an unknown outcome.
     """
 
-    def __init__(self, url: str, timeout_seconds: float = 10.0):
+    def __init__(self, url: str, timeout_seconds: float = 10.0, configuration_set: str | None = None):
+        """configuration_set: named as SES's SMTP interface takes it (X-SES-CONFIGURATION-SET, with the
+        tags in X-SES-MESSAGE-TAGS), so a server playing SES, as the local mail sink does, can report
+        on the message the way SES's events do."""
         parts = urlsplit(url)
         if parts.scheme != "smtp" or not parts.hostname:
             raise ValueError(f"not an smtp://host:port URL: {url!r}")
         self._host = parts.hostname
         self._port = parts.port or 25
         self._timeout = timeout_seconds
+        self._configuration_set = configuration_set
 
     def send(self, mail: OutgoingMail) -> str:
         message = mime_message(mail)
+        if self._configuration_set:
+            tags = {IDEMPOTENCY_TAG: mail.idempotency_key, **mail.tags}
+            message[SES_CONFIGURATION_SET_HEADER] = self._configuration_set
+            message[SES_TAGS_HEADER] = ", ".join(f"{name}={tag_value(value)}" for name, value in tags.items())
         try:
             smtp = smtplib.SMTP(self._host, self._port, timeout=self._timeout)
         except OSError as exc:

@@ -468,32 +468,47 @@ def build(
     built: dict[Path, str | None] = {}
     images: dict[str, dict[str, Any]] = {}
     with tempfile.TemporaryDirectory() as scratch:
-        work = Path(scratch)
-
-        def lambda_zip(dest: Path, entries: dict[str, Path], runtime_root: str) -> None:
-            if python is not None:
-                entries = with_bytecode(entries, python, runtime_root, work / dest.stem)
-            built[write_zip(dest, entries)] = BYTECODE_TAG if python is not None else None
-
+        builder = _LambdaZips(Path(scratch), python, built)
         if "functions" in only:
             for function in chosen:
                 if function.packaging == "image":
                     images[function.name] = _image(root, out, function, config or get_config())
-                    continue
-                entries = function_entries(root, function, code_paths)
-                lambda_zip(out / "lambda" / f"{function.name}.zip", entries, FUNCTION_ROOT)
+                else:
+                    entries = function_entries(root, function, code_paths)
+                    builder.write(out / "lambda" / f"{function.name}.zip", entries, FUNCTION_ROOT)
         if "glue" in only:
             # Glue imports these from the zip once per job run: not worth a second interpreter.
             built[write_zip(out / "glue" / "glue_libs.zip", glue_entries(root))] = None
         if "layer" in only:
-            entries = layer_entries(root, work / "layer-install")
-            lambda_zip(out / "lambda" / "dependencies-layer.zip", entries, LAYER_ROOT)
-            for layer, extras in _extras_layers(chosen).items():
-                requirements = work / f"{layer}.txt"
-                requirements.write_text("\n".join(extras_requirements(root, extras)) + "\n")
-                entries = layer_entries(root, work / f"layer-{layer}", requirements)
-                lambda_zip(out / "lambda" / "layers" / f"{layer}.zip", entries, LAYER_ROOT)
+            _build_layers(root, out, chosen, builder)
     return _write_manifest(out, built, packages, images)
+
+
+class _LambdaZips:
+    """Writes Lambda zips, with the runtime's bytecode when a CPython of its version is at hand."""
+
+    def __init__(self, work: Path, python: str | None, built: dict[Path, str | None]):
+        self._work, self._python, self._built = work, python, built
+
+    def write(self, dest: Path, entries: dict[str, Path], runtime_root: str) -> None:
+        if self._python is not None:
+            entries = with_bytecode(entries, self._python, runtime_root, self._work / dest.stem)
+        self._built[write_zip(dest, entries)] = BYTECODE_TAG if self._python is not None else None
+
+    @property
+    def work(self) -> Path:
+        return self._work
+
+
+def _build_layers(root: Path, out: Path, functions: Sequence[FunctionPackage], builder: _LambdaZips) -> None:
+    """The dependencies layer, then one layer per set of extras the zip functions declare."""
+    entries = layer_entries(root, builder.work / "layer-install")
+    builder.write(out / "lambda" / "dependencies-layer.zip", entries, LAYER_ROOT)
+    for layer, extras in _extras_layers(functions).items():
+        requirements = builder.work / f"{layer}.txt"
+        requirements.write_text("\n".join(extras_requirements(root, extras)) + "\n")
+        entries = layer_entries(root, builder.work / f"layer-{layer}", requirements)
+        builder.write(out / "lambda" / "layers" / f"{layer}.zip", entries, LAYER_ROOT)
 
 
 def _extras_layers(functions: Sequence[FunctionPackage]) -> dict[str, tuple[str, ...]]:
@@ -530,7 +545,7 @@ def _write_manifest(
         if function.packaging == "image":
             entry = images.get(name) or previous.get("functions", {}).get(name)
             if entry is not None:
-                functions[name] = entry
+                functions[name] = {**entry, "packaging": "image"}
             continue
         function_layers = [DEPENDENCIES_LAYER]
         if function.layer:

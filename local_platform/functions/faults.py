@@ -103,30 +103,42 @@ def claim(directory: Path) -> int:
             number += 1
 
 
-def _hook(fault: Mapping[str, Any]) -> Any:
-    kind, directory = fault["kind"], Path(fault["dir"])
+def _answer(request: Any, response: tuple[int, dict[str, str], bytes]) -> AWSResponse:
+    status, headers, body = response
+    return AWSResponse(request.url, status, HTTPHeaders.from_dict(headers), _Body(body))
 
-    def throttle(request: Any, **_kwargs: Any) -> AWSResponse | None:
+
+def _throttle(fault: Mapping[str, Any], directory: Path) -> Any:
+    def hook(request: Any, **_kwargs: Any) -> AWSResponse | None:
         if claim(directory) > int(fault["first"]):
             return None
-        status, headers, body = _THROTTLES[fault["service"]]
-        return AWSResponse(request.url, status, HTTPHeaders.from_dict(headers), _Body(body))
+        return _answer(request, _THROTTLES[fault["service"]])
 
-    def outage(request: Any, **_kwargs: Any) -> AWSResponse | None:
-        if not (directory / "on").exists():
-            return None
-        status, headers, body = _DENIED[fault["service"]]
-        return AWSResponse(request.url, status, HTTPHeaders.from_dict(headers), _Body(body))
+    return hook
 
-    def crash(request: Any, **_kwargs: Any) -> None:
-        number = claim(directory)
-        if int(fault["after"]) < number <= int(fault["after"]) + int(fault.get("times", 1)):
+
+def _outage(fault: Mapping[str, Any], directory: Path) -> Any:
+    def hook(request: Any, **_kwargs: Any) -> AWSResponse | None:
+        return _answer(request, _DENIED[fault["service"]]) if (directory / "on").exists() else None
+
+    return hook
+
+
+def _crash(fault: Mapping[str, Any], directory: Path) -> Any:
+    first, last = int(fault["after"]) + 1, int(fault["after"]) + int(fault.get("times", 1))
+
+    def hook(request: Any, **_kwargs: Any) -> None:
+        if first <= claim(directory) <= last:
             os.kill(os.getpid(), signal.SIGKILL)
 
-    def barrier(request: Any, **_kwargs: Any) -> None:
-        number = claim(directory)
-        parties = int(fault["parties"])
-        if number > parties:
+    return hook
+
+
+def _barrier(fault: Mapping[str, Any], directory: Path) -> Any:
+    parties = int(fault["parties"])
+
+    def hook(request: Any, **_kwargs: Any) -> None:
+        if claim(directory) > parties:
             return
         deadline = time.monotonic() + BARRIER_TIMEOUT_SECONDS
         while len([n for n in os.listdir(directory) if n.startswith("call-")]) < parties:
@@ -135,7 +147,14 @@ def _hook(fault: Mapping[str, Any]) -> Any:
                 return
             time.sleep(0.01)
 
-    return {"throttle": throttle, "outage": outage, "crash": crash, "barrier": barrier}[kind]
+    return hook
+
+
+_KINDS = {"throttle": _throttle, "outage": _outage, "crash": _crash, "barrier": _barrier}
+
+
+def _hook(fault: Mapping[str, Any]) -> Any:
+    return _KINDS[fault["kind"]](fault, Path(fault["dir"]))
 
 
 def install(faults: Sequence[Mapping[str, Any]]) -> None:

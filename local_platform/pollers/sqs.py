@@ -70,6 +70,7 @@ class SqsPoller(BackgroundPoller):
         queue_name: str,
         function: Function,
         mapping: SqsMapping,
+        *,
         region: str = "eu-west-1",
         name: str | None = None,
         sqs: Any = None,

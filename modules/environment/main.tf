@@ -288,9 +288,14 @@ module "ingestion_api" {
 module "event_fanout" {
   source = "../event_fanout"
 
-  name_prefix        = module.names.prefix
-  names              = module.names.shared
-  team_queues        = { for t in module.config.sqs_subscriber_teams : t => { queue = module.names.team_queues[t], dlq = module.names.team_dlqs[t] } }
+  name_prefix = module.names.prefix
+  names       = module.names.shared
+  team_queues = { for t in module.config.sqs_subscriber_teams : t => { queue = module.names.team_queues[t], dlq = module.names.team_dlqs[t] } }
+  # The rule names are platform_service's (<function>-mail-feedback): known here without a cycle.
+  event_rule_senders = { for t in module.config.sqs_subscriber_teams : t => [
+    for name in module.config.service_names : "arn:${local.partition}:events:${local.region}:${local.account_id}:rule/${module.service_specs.services[name].names.function}-mail-feedback"
+    if local.services[name].team == t && try(local.services[name].mail.feedback, false)
+  ] }
   sqs                = module.config.sqs
   fanout             = module.config.fanout
   events_stream_arn  = module.ingestion_api.events_stream_arn

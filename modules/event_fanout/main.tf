@@ -92,6 +92,28 @@ data "aws_iam_policy_document" "queue_tls_only" {
       values   = ["false"]
     }
   }
+
+  # The team's services' EventBridge rules (SES feedback, mail.feedback) may put events on its queue.
+  dynamic "statement" {
+    for_each = startswith(each.key, "main/") && length(lookup(var.event_rule_senders, trimprefix(each.key, "main/"), [])) > 0 ? [var.event_rule_senders[trimprefix(each.key, "main/")]] : []
+
+    content {
+      sid       = "EventBridgeRulesOfTheTeamsServices"
+      actions   = ["sqs:SendMessage"]
+      resources = [each.value.arn]
+
+      principals {
+        type        = "Service"
+        identifiers = ["events.amazonaws.com"]
+      }
+
+      condition {
+        test     = "ArnEquals"
+        variable = "aws:SourceArn"
+        values   = statement.value
+      }
+    }
+  }
 }
 
 resource "aws_sqs_queue_policy" "tls_only" {

@@ -13,6 +13,17 @@ variable "team_queues" {
   type        = map(object({ queue = string, dlq = string }))
 }
 
+variable "event_rule_senders" {
+  description = "Team => ARNs of EventBridge rules that may send to the team's queue (its services' SES feedback rules, services.*.mail.feedback)."
+  type        = map(list(string))
+  default     = {}
+
+  validation {
+    condition     = alltrue(flatten([for arns in values(var.event_rule_senders) : [for a in arns : can(regex("^arn:aws[a-z-]*:events:[a-z0-9-]+:[0-9]{12}:rule/", a))]]))
+    error_message = "event_rule_senders holds EventBridge rule ARNs."
+  }
+}
+
 variable "sqs" {
   description = "SQS settings from config/platform.yaml `sqs`."
   type = object({

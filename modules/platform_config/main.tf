@@ -176,6 +176,7 @@ locals {
         from_address = s.mail.from_address
         reply_to     = try(s.mail.reply_to, null)
         domain       = split("@", s.mail.from_address)[1]
+        feedback     = try(s.mail.feedback, false)
       }
       identity = try(s.identity, null) == null ? null : {
         resource_server      = s.identity.resource_server

@@ -655,3 +655,33 @@ resource "aws_sesv2_configuration_set_event_destination" "this" {
     }
   }
 }
+
+# SES's events about this service's mail back on its team's queue (mail.feedback): a rule on the
+# default bus for its configuration set. The queue's policy lets this rule send (event_fanout
+# event_rule_senders, from the rule's name); the environment's data key lets EventBridge encrypt.
+resource "aws_cloudwatch_event_rule" "mail_feedback" {
+  count = try(var.service.mail.feedback, false) ? 1 : 0
+
+  name        = "${var.names.function}-mail-feedback"
+  description = "SES events of ${var.names.mail_configuration_set} to ${var.team_queue.name}"
+  event_pattern = jsonencode({
+    source = ["aws.ses"]
+    detail = { mail = { tags = { "ses:configuration-set" = [var.names.mail_configuration_set] } } }
+  })
+  tags = local.tags
+
+  lifecycle {
+    precondition {
+      condition     = var.service.trigger.type == "queue" && var.team_queue != null
+      error_message = "mail.feedback sends SES's events to the team's queue: the service needs a queue trigger."
+    }
+  }
+}
+
+resource "aws_cloudwatch_event_target" "mail_feedback" {
+  count = length(aws_cloudwatch_event_rule.mail_feedback)
+
+  rule      = aws_cloudwatch_event_rule.mail_feedback[0].name
+  target_id = "team-queue"
+  arn       = var.team_queue.arn
+}

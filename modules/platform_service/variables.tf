@@ -48,7 +48,7 @@ variable "service" {
     environment = map(string)
     emits       = list(string)
     packaging   = object({ type = string, extras = list(string), debian_packages = list(string) })
-    mail        = optional(object({ from_address = string, reply_to = string, domain = string }))
+    mail        = optional(object({ from_address = string, reply_to = string, domain = string, feedback = bool }))
     identity = optional(object({
       resource_server      = string
       scopes               = map(string)

@@ -288,16 +288,15 @@ def test_a_lake_run_failing_between_write_and_switch_changes_nothing_a_reader_se
             if failing["on"] and not key.endswith(".parquet"):
                 raise RuntimeError("injected: the run dies between write and switch")
 
-        events = session().events
-        for operation in ("DeleteObjects", "DeleteObject", "CopyObject", "PutObject"):
-            events.register(f"before-parameter-build.s3.{operation}", switch_fails)
-        for operation in (
-            "BatchCreatePartition",
-            "CreatePartition",
-            "UpdatePartition",
-            "BatchUpdatePartition",
+        # On the clients the runner uses (this process's, made from one session), and on the session
+        # for clients made later.
+        for service, operations in (
+            ("s3", ("DeleteObjects", "DeleteObject", "CopyObject", "PutObject", "CreateMultipartUpload")),
+            ("glue", ("BatchCreatePartition", "CreatePartition", "UpdatePartition", "BatchUpdatePartition")),
         ):
-            events.register(f"before-parameter-build.glue.{operation}", switch_fails)
+            for emitter in (client(service).meta.events, session().events):
+                for operation in operations:
+                    emitter.register(f"before-parameter-build.{service}.{operation}", switch_fails)
         try:
             assert not run_lake(platform.resources, tmp_path / "run2", spark=spark).ok
         finally:

@@ -247,7 +247,8 @@ def assert_kpis(lake: Lake) -> None:
     documents = {p.stem for p in (ATHENA_DIR / "queries").glob("documents_*.sql")} - {
         "documents_uploaded_by_type"
     }
-    checked_elsewhere = CHECKED_ELSEWHERE | ORDERS_KPIS | documents
+    notifications = {p.stem for p in (ATHENA_DIR / "queries").glob("notifications_*.sql")}
+    checked_elsewhere = CHECKED_ELSEWHERE | ORDERS_KPIS | documents | notifications
     assert set(actual) == set(want) | {"ingest_latency_p95"} | checked_elsewhere, (
         "every named query is checked"
     )

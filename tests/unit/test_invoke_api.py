@@ -11,6 +11,7 @@ from typing import Any
 
 import boto3
 import pytest
+import requests
 from botocore.config import Config
 
 from local_platform.functions.in_process import InProcessFunction
@@ -124,3 +125,10 @@ def test_an_event_invocation_is_accepted_then_run(api: Any) -> None:
     while {"async": 1} not in handler.events:
         assert time.monotonic() < deadline, "the asynchronous invocation never ran"
         time.sleep(0.05)
+
+
+def test_the_live_status_is_served_over_http(tmp_path: Path) -> None:
+    runtime = FunctionRuntime(RESOURCES, RESOURCES.function_environment, log_dir=tmp_path)
+    with LambdaApi(runtime, status=lambda: {"functions": runtime.status()}) as server:
+        status = requests.get(f"{server.url}/_local/status", timeout=10).json()
+    assert status["functions"]["ingest"] == {"function": INGEST, "invocations": 0}

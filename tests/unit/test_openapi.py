@@ -230,4 +230,9 @@ def test_the_document_paths_are_what_the_gateway_routes() -> None:
         "/v1/documents",
         "/v1/documents/search",
         "/v1/documents/{document_id}",
+        # The notifications API (x-platform-function: notifications-api).
+        "/v1/notifications",
+        "/v1/notifications/{id}/read",
+        "/v1/notifications/preferences",
+        "/v1/notifications/push-subscriptions",
     }

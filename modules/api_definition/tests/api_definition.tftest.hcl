@@ -9,6 +9,7 @@ variables {
     orders-authorizer   = "arn:aws:lambda:eu-west-1:123456789012:function:stockoss-dev-orders-orders-authorizer"
     documents-api       = "arn:aws:lambda:eu-west-1:123456789012:function:stockoss-dev-documents-documents-api"
     documents-processor = "arn:aws:lambda:eu-west-1:123456789012:function:stockoss-dev-documents-documents-processor"
+    notifications-api   = "arn:aws:lambda:eu-west-1:123456789012:function:stockoss-dev-notifications-notifications-api"
   }
 }
 
