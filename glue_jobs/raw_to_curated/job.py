@@ -68,7 +68,7 @@ def curated_root(curated_path: str) -> str:
     return path[: -len(CURATED) - 1]
 
 
-def glue_lines(glue_context: Any, path: str, ctx: str, whole_documents: bool) -> DataFrame:
+def glue_lines(glue_context: Any, path: str, ctx: str, whole_documents: bool) -> DataFrame | None:
     """Read through a bookmarked Glue source as raw text: one row per line (or per whole document) with
     the object it came from.
 
@@ -77,7 +77,8 @@ def glue_lines(glue_context: Any, path: str, ctx: str, whole_documents: bool) ->
     quarantine malformed lines instead of a JSON reader dropping them. The
     object's name comes from Glue's attachFilename option: input_file_name()
     is empty on a DataFrame converted from a DynamicFrame, and every line would
-    then lose its team and partition.
+    then lose its team and partition. None when the bookmark has nothing new
+    (an empty DynamicFrame has no columns at all).
     """
     frame = glue_context.create_dynamic_frame.from_options(
         connection_type="s3",
@@ -92,7 +93,9 @@ def glue_lines(glue_context: Any, path: str, ctx: str, whole_documents: bool) ->
         transformation_ctx=ctx,
     )
     df = frame.toDF()
-    text = next(c for c in df.columns if c != SOURCE_FILE)
+    text = next((c for c in df.columns if c != SOURCE_FILE), None)
+    if text is None:
+        return None
     lines = df.select(F.col(text).alias(VALUE), F.col(SOURCE_FILE))
     if not whole_documents:
         return lines
@@ -136,8 +139,12 @@ def glue_main(argv: list[str], s3: Any = None) -> dict[str, Any]:
         else None
     )
     root = curated_root(args["curated_path"])
-    bucket = root.removeprefix("s3://")
-    lake = run.Lake(versions.S3Store(bucket, s3 or boto3.client("s3")), read_root=root, write_root=root)
+    store: versions.ObjectStore = (
+        versions.S3Store(root.removeprefix("s3://"), s3 or boto3.client("s3"))
+        if root.startswith("s3://")
+        else versions.LocalStore(root.removeprefix("file://"))  # AWS's Glue container image, on local paths
+    )
+    lake = run.Lake(store, read_root=root, write_root=root)
     run_id = args.get("JOB_RUN_ID") or uuid.uuid4().hex
     summary = {
         "run_id": run_id,
