@@ -4,118 +4,19 @@
 # it returns is a violation (e.g. a partition whose curated count differs from
 # the raw zone, or a duplicated event id). The checks run in the platform's
 # Athena workgroup, after the job has committed its bookmark.
+# The definition is a template file: Terraform renders it here, and the local platform renders the
+# same file to run it with the local Glue job and Athena engine (local_platform/lake/orchestration.py).
 locals {
   checks = module.catalog.checks
 
-  notify_failure = {
-    Type     = "Task"
-    Resource = "arn:${local.partition}:states:::sns:publish"
-    Parameters = {
-      TopicArn    = var.alert_topic_arn
-      Subject     = "${var.name_prefix}: lake pipeline failed"
-      "Message.$" = "States.Format('Lake pipeline {} failed: {}', $$.Execution.Name, States.JsonToString($.error))"
-    }
-    Next = "PipelineFailed"
-  }
-
-  catch_all = [{ ErrorEquals = ["States.ALL"], ResultPath = "$.error", Next = "NotifyFailure" }]
-
-  data_quality = {
-    Type           = "Map"
-    ItemsPath      = "$.checks"
-    MaxConcurrency = 2
-    ResultPath     = "$.data_quality"
-    ItemProcessor = {
-      ProcessorConfig = { Mode = "INLINE" }
-      StartAt         = "HasCutoff"
-      States = {
-        # A check with a placeholder reconciles only what was received before the
-        # pipeline started (its one parameter, a quoted RFC 3339 string); Athena
-        # refuses parameters a query does not declare, hence two task variants.
-        HasCutoff = {
-          Type    = "Choice"
-          Choices = [{ Variable = "$.has_cutoff", BooleanEquals = true, Next = "RunCheckAtCutoff" }]
-          Default = "RunCheck"
-        }
-        RunCheckAtCutoff = {
-          Type     = "Task"
-          Resource = "arn:${local.partition}:states:::athena:startQueryExecution.sync"
-          Parameters = {
-            "QueryString.$"         = "$.query"
-            WorkGroup               = var.platform_workgroup
-            QueryExecutionContext   = { Database = var.glue_database }
-            "ExecutionParameters.$" = "States.Array(States.Format('\\'{}\\'', $$.Execution.StartTime))"
-          }
-          ResultSelector = { "QueryExecutionId.$" = "$.QueryExecution.QueryExecutionId" }
-          ResultPath     = "$.execution"
-          Next           = "FetchViolations"
-        }
-        RunCheck = {
-          Type     = "Task"
-          Resource = "arn:${local.partition}:states:::athena:startQueryExecution.sync"
-          Parameters = {
-            "QueryString.$"       = "$.query"
-            WorkGroup             = var.platform_workgroup
-            QueryExecutionContext = { Database = var.glue_database }
-          }
-          ResultSelector = { "QueryExecutionId.$" = "$.QueryExecution.QueryExecutionId" }
-          ResultPath     = "$.execution"
-          Next           = "FetchViolations"
-        }
-        FetchViolations = {
-          Type     = "Task"
-          Resource = "arn:${local.partition}:states:::athena:getQueryResults"
-          Parameters = {
-            "QueryExecutionId.$" = "$.execution.QueryExecutionId"
-            MaxResults           = 2
-          }
-          ResultSelector = { "rows.$" = "$.ResultSet.Rows" }
-          ResultPath     = "$.result"
-          Next           = "AnyViolation"
-        }
-        AnyViolation = {
-          Type    = "Choice"
-          Choices = [{ Variable = "$.result.rows[1]", IsPresent = true, Next = "CheckFailed" }]
-          Default = "CheckPassed"
-        }
-        CheckFailed = {
-          Type      = "Fail"
-          Error     = "DataQualityViolation"
-          CausePath = "States.Format('Data-quality check {} returned violations', $.name)"
-        }
-        CheckPassed = { Type = "Succeed" }
-      }
-    }
-    Catch = local.catch_all
-    Next  = "Succeeded"
-  }
-
-  definition = {
-    Comment = "${var.name_prefix} lake pipeline: Glue raw->curated, then Athena data-quality checks; SNS alert on failure"
-    StartAt = "RunGlueJob"
-    States = merge(
-      {
-        RunGlueJob = {
-          Type       = "Task"
-          Resource   = "arn:${local.partition}:states:::glue:startJobRun.sync"
-          Parameters = { JobName = aws_glue_job.raw_to_curated.name }
-          ResultSelector = {
-            "JobRunId.$"      = "$.Id"
-            "JobRunState.$"   = "$.JobRunState"
-            "ExecutionTime.$" = "$.ExecutionTime"
-          }
-          ResultPath = "$.glue"
-          Retry      = [{ ErrorEquals = ["Glue.ConcurrentRunsExceededException"], IntervalSeconds = 60, MaxAttempts = 3, BackoffRate = 2 }]
-          Catch      = local.catch_all
-          Next       = length(local.checks) > 0 ? "DataQuality" : "Succeeded"
-        }
-        NotifyFailure  = local.notify_failure
-        PipelineFailed = { Type = "Fail", Error = "LakePipelineFailed", Cause = "See the execution history and the alert" }
-        Succeeded      = { Type = "Succeed" }
-      },
-      length(local.checks) > 0 ? { DataQuality = local.data_quality } : {},
-    )
-  }
+  definition = templatefile("${path.module}/lake_pipeline.asl.json.tftpl", {
+    partition          = local.partition
+    name_prefix        = var.name_prefix
+    glue_job_name      = aws_glue_job.raw_to_curated.name
+    platform_workgroup = var.platform_workgroup
+    glue_database      = var.glue_database
+    alert_topic_arn    = var.alert_topic_arn
+  })
 }
 
 data "aws_iam_policy_document" "sfn_assume" {
@@ -238,7 +139,7 @@ resource "aws_sfn_state_machine" "pipeline" {
   name       = var.names.lake_state_machine
   role_arn   = aws_iam_role.pipeline[0].arn
   type       = "STANDARD"
-  definition = jsonencode(local.definition)
+  definition = local.definition
   tags       = var.tags
 
   logging_configuration {
