@@ -22,7 +22,9 @@ CREATE EXTERNAL TABLE IF NOT EXISTS events (
     `raw_object` string COMMENT 'Lineage: the raw zone object the event was curated from'
 )
 PARTITIONED BY (`team` string, `event_date` string)
-STORED AS PARQUET
+ROW FORMAT SERDE 'org.apache.hadoop.hive.ql.io.parquet.serde.ParquetHiveSerDe'
+STORED AS INPUTFORMAT 'org.apache.hadoop.hive.ql.io.SymlinkTextInputFormat'
+OUTPUTFORMAT 'org.apache.hadoop.hive.ql.io.HiveIgnoreKeyTextOutputFormat'
 LOCATION 's3://${curated_bucket}/curated/events/'
 TBLPROPERTIES (
     'projection.enabled' = 'true',

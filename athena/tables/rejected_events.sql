@@ -15,7 +15,9 @@ CREATE EXTERNAL TABLE IF NOT EXISTS rejected_events (
     `raw_object` string COMMENT 'Lineage: the rejected zone object'
 )
 PARTITIONED BY (`team` string, `event_date` string)
-STORED AS PARQUET
+ROW FORMAT SERDE 'org.apache.hadoop.hive.ql.io.parquet.serde.ParquetHiveSerDe'
+STORED AS INPUTFORMAT 'org.apache.hadoop.hive.ql.io.SymlinkTextInputFormat'
+OUTPUTFORMAT 'org.apache.hadoop.hive.ql.io.HiveIgnoreKeyTextOutputFormat'
 LOCATION 's3://${curated_bucket}/curated/rejected_events/'
 TBLPROPERTIES (
     'projection.enabled' = 'true',

@@ -13,8 +13,9 @@ Query parameters are Athena's execution parameters: one SQL literal per `?`,
 in order (`'2026-03-01T00:00:00Z'`, `42`), and as many as the query has `?`.
 
 The lake root mirrors the buckets: <root>/<zone>/<key>, e.g.
-<root>/curated/curated/events/team=orders/event_date=2026-03-01/part-0.parquet
-(local_platform.lake keeps it in sync with the S3 buckets).
+<root>/curated/curated/events/team=orders/event_date=2026-03-01/manifest, which
+names the partition's files as Athena reads them (SymlinkTextInputFormat;
+local_platform.lake keeps the mirror in sync with the S3 buckets).
 """
 
 from __future__ import annotations
@@ -88,17 +89,35 @@ def _column(column: Column, file_format: str) -> str:
     return f'CAST("{column.name}" AS {column.duckdb_type})'
 
 
+def manifested_files(contract: TableContract, lake_root: Path) -> list[Path]:
+    """The files a manifest table's partitions name (each partition location holds a symlink manifest of
+    s3:// URIs into the table's own bucket, mirrored at <lake_root>/<zone>/<key>)."""
+    location = lake_root / contract.bucket / contract.location_prefix
+    pattern = "/".join(f"{p.name}=*" for p in contract.partition_keys) + "/manifest"
+    files = []
+    for manifest in sorted(location.glob(pattern)):
+        for line in manifest.read_text(encoding="utf-8").splitlines():
+            if line.strip():
+                files.append(lake_root / contract.bucket / line.strip().split("/", 3)[3])
+    return files
+
+
 def table_source(contract: TableContract, lake_root: Path) -> str:
     """The DuckDB SELECT behind a contract table: its columns, cast to the contract's types, then partitions."""
     location = lake_root / contract.bucket / contract.location_prefix
     columns = [f'{_column(c, contract.format)} AS "{c.name}"' for c in contract.columns]
     partitions = [f'CAST("{p.name}" AS VARCHAR) AS "{p.name}"' for p in contract.partition_keys]
-    if not _has_files(location):
+    files = manifested_files(contract, lake_root) if contract.partition_manifests else []
+    if not (files if contract.partition_manifests else _has_files(location)):
         # An empty table still has its columns, so queries bind and return no rows.
         empty = [f'CAST(NULL AS {c.duckdb_type}) AS "{c.name}"' for c in contract.columns]
         empty += [f'CAST(NULL AS VARCHAR) AS "{p.name}"' for p in contract.partition_keys]
         return f"SELECT {', '.join(empty)} WHERE false"
-    pattern = _literal(str(location / _GLOB[contract.format]))
+    if files:
+        # The versions' paths carry team=/event_date= segments, so hive partitioning names the partitions.
+        pattern = "[" + ", ".join(_literal(str(f)) for f in files) + "]"
+    else:
+        pattern = _literal(str(location / _GLOB[contract.format]))
     hive_types = "{" + ", ".join(f"{_literal(p.name)}: 'VARCHAR'" for p in contract.partition_keys) + "}"
     if contract.format == "parquet":
         reader = f"read_parquet({pattern}, hive_partitioning = true, hive_types = {hive_types}, union_by_name = true)"

@@ -12,11 +12,11 @@ from pathlib import Path
 from typing import Any
 
 import pyarrow as pa
-import pyarrow.parquet as pq
 import pytest
 
 from glue_jobs.contract import load_tables
 from local_platform.query.engine import ATHENA_DIR, LocalEngine
+from tests.fixtures.curated import write_partition
 
 TODAY = datetime.now(UTC).date()
 RATES = {"S": [Decimal("20"), Decimal("5.5"), Decimal("10")], "K": [Decimal("0")], "G": [Decimal("0")]}
@@ -86,13 +86,11 @@ def lake(tmp_path_factory: pytest.TempPathFactory) -> tuple[Path, list[tuple[str
             "payload_json": json.dumps(payload),
         })  # fmt: skip
     for (team, day), events in by_partition.items():
-        directory = root / contract.bucket / contract.location_prefix / f"team={team}" / f"event_date={day}"
-        directory.mkdir(parents=True)
         columns = {c.name: [e.get(c.name) for e in events] for c in contract.columns}
         table = pa.table({n: pa.array(v, type=pa.timestamp("us", tz="UTC") if n.endswith("_at") else None)
                           if any(x is not None for x in v) else pa.array(v, type=pa.string())
                           for n, v in columns.items()})  # fmt: skip
-        pq.write_table(table, directory / "part-0.parquet")
+        write_partition(root, contract.name, (team, day), table)
     return root, documents
 
 

@@ -11,11 +11,11 @@ from pathlib import Path
 from typing import Any
 
 import pyarrow as pa
-import pyarrow.parquet as pq
 import pytest
 
 from glue_jobs.contract import load_tables
 from local_platform.query.engine import ATHENA_DIR, LocalEngine
+from tests.fixtures.curated import write_partition
 
 NOW = datetime.now(UTC).replace(microsecond=0)
 CHANNELS = ["email", "sms", "push", "webhook", "inbox"]
@@ -130,8 +130,6 @@ def lake(tmp_path_factory: pytest.TempPathFactory) -> tuple[Path, list[dict[str,
             }
         )
     for (team, day), events in partitions.items():
-        directory = root / contract.bucket / contract.location_prefix / f"team={team}" / f"event_date={day}"
-        directory.mkdir(parents=True)
         columns = {c.name: [e.get(c.name) for e in events] for c in contract.columns}
         arrays = {
             name: pa.array(values, type=pa.timestamp("us", tz="UTC") if name.endswith("_at") else pa.string())
@@ -139,7 +137,7 @@ def lake(tmp_path_factory: pytest.TempPathFactory) -> tuple[Path, list[dict[str,
             else pa.array(values)
             for name, values in columns.items()
         }
-        pq.write_table(pa.table(arrays), directory / "part-0.parquet")
+        write_partition(root, contract.name, (team, day), pa.table(arrays))
     return root, made
 
 

@@ -19,13 +19,13 @@ from typing import Any
 
 import duckdb
 import pyarrow as pa
-import pyarrow.parquet as pq
 import pytest
 
 from glue_jobs.contract import load_tables
 from local_platform.query.engine import LocalEngine, ParameterError, table_source, transpile
 from local_platform.query.lint import lint_sql
 from platform_core.config import ROOT
+from tests.fixtures.curated import write_partition
 
 ARROW_TYPES = {
     "string": pa.string(),
@@ -85,9 +85,7 @@ def lake(tmp_path_factory: pytest.TempPathFactory) -> Path:
     rows["payload_json"] = [r[3] for r in ROWS]
     rows["event_bytes"] = SIZES
     schema = pa.schema([(c.name, ARROW_TYPES[c.type]) for c in contract.columns])
-    partition = root / "curated" / "curated" / "events" / "team=orders" / "event_date=2026-03-01"
-    partition.mkdir(parents=True)
-    pq.write_table(pa.table(rows, schema=schema), partition / "part-0.parquet")
+    write_partition(root, "events", ("orders", "2026-03-01"), pa.table(rows, schema=schema))
     return root
 
 
