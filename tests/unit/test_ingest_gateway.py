@@ -20,6 +20,7 @@ from local_platform.gateway import (
     routes_from_openapi,
 )
 from platform_core.config import ApiLimits
+from tests.fixtures.gateway import functions_with
 
 FIXTURE = Path(__file__).resolve().parents[1] / "fixtures" / "data" / "apigw_rest_post_events.json"
 PLAN = ApiLimits(rate_limit=10, burst_limit=5, quota_per_day=1000)
@@ -53,22 +54,25 @@ def test_daily_quota_resets_with_the_day() -> None:
 
 
 def test_routes_come_from_the_openapi_document_with_their_function() -> None:
+    from platform_core.config import ApiTrigger, get_config
+
     routes = {(r.method, r.resource): r for r in routes_from_openapi()}
-    platform_routes = {
+    ingest = {resource for resource, route in routes.items() if route.function == "ingest"}
+    assert ingest == {
         ("POST", "/v1/events"),
         ("GET", "/v1/schemas"),
         ("GET", "/v1/schemas/{event_type}"),
         ("GET", "/v1/schemas/{event_type}/{version}"),
-        ("POST", "/v1/orders"),
-        ("GET", "/v1/orders/{order_id}"),
-        ("POST", "/v1/documents"),
-        ("GET", "/v1/documents/search"),
-        ("GET", "/v1/documents/{document_id}"),
     }
-    assert platform_routes <= set(routes)
-    assert all(
-        routes[route].function == "ingest" and routes[route].api_key_required for route in platform_routes
-    )
+    services = get_config().services
+    for route in routes.values():  # every other route invokes a declared service with an api trigger
+        if route.function != "ingest":
+            assert isinstance(services[route.function].trigger, ApiTrigger), route
+        assert route.api_key_required or route.authorizer is not None, f"{route.resource} is open"
+    for route in (("POST", "/v1/orders"), ("GET", "/v1/orders/{order_id}")):
+        authorizer = routes[route].authorizer
+        assert routes[route].function == "orders-api" and routes[route].api_key_required
+        assert authorizer is not None and authorizer.function == "orders-authorizer"
 
 
 def test_generated_keys_look_like_api_gateway_keys() -> None:
@@ -109,7 +113,7 @@ def make_gateway(keys: Any, handler: Any, plan: ApiLimits = PLAN) -> LocalApiGat
     function = InProcessFunction(handler, spec)
     # A clock that stands still: the buckets refill only when a test says so.
     return LocalApiGateway(
-        lambda name: function,
+        functions_with(function),
         keys,
         {"orders": plan, "billing": plan},
         region="eu-west-1",
@@ -132,6 +136,7 @@ def test_proxy_event_has_the_documented_shape(keys: Any) -> None:
     [event] = function.events
     documented = json.loads(FIXTURE.read_text())
     assert set(event) == set(documented)
+    # The platform's routes take the team's API key alone: no authorizer, no authorizer context.
     assert set(event["requestContext"]) == set(documented["requestContext"])
     assert set(event["requestContext"]["identity"]) == set(documented["requestContext"]["identity"])
     assert event["resource"] == event["path"] == "/v1/events"
