@@ -25,11 +25,12 @@ from collections.abc import Iterator
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
-from lambdas.fanout.handler import build_handler
+from lambdas.fanout import handler as fanout
 from lambdas.fanout.retry import Backoff
 from lambdas.fanout.service import FanoutService
 from lambdas.fanout.sinks import RawZoneWriter, SqsSender
 from platform_core.config import PlatformConfig, get_config
+from platform_core.dependencies import hosted
 from platform_core.envelope import Event
 from platform_core.lambda_context import LocalLambdaContext
 from tools.traffic import TrafficGenerator
@@ -125,7 +126,7 @@ def handler_cpu() -> dict[str, Any]:
         SqsSender(_NullSqs(), Backoff(sleep=lambda _s: None)),
         RawZoneWriter(_NullS3(), "raw"),
     )
-    handler = build_handler(lambda: service)
+    handler = hosted(fanout.lambda_handler, {fanout.fanout_service: service})
     event = {"Records": records}
     context: Any = LocalLambdaContext("bench-fanout")
     handler_us: list[float] = []

@@ -38,10 +38,11 @@ from typing import Any
 
 import requests
 
-from lambdas.ingest.handler import build_handler
+from lambdas.ingest import handler as ingest
 from lambdas.ingest.service import IngestService
 from local_platform.gateway import api_key_teams, generate_api_keys, rest_proxy_event
 from platform_core.config import ApiLimits, PlatformConfig, get_config
+from platform_core.dependencies import hosted
 from platform_core.envelope import EventIn
 from platform_core.lambda_context import LocalLambdaContext
 from platform_core.registry import get_registry
@@ -140,9 +141,8 @@ def handler_cpu() -> dict[str, Any]:
     registry = get_registry()
     keys = generate_api_keys(tuple(config.teams))
     store = MemoryEvents()
-    handler = build_handler(
-        lambda: IngestService(config, registry, store, MemoryRejected(), api_key_teams(keys))
-    )
+    service = IngestService(config, registry, store, MemoryRejected(), api_key_teams(keys))
+    handler = hosted(ingest.lambda_handler, {ingest.ingest_service: service})
     context = LocalLambdaContext("ingest", config.region)
     rows = []
     with stdout_to_devnull():
@@ -297,6 +297,7 @@ def lambda_environment(runtime: ColdRuntime, event_keys: dict[str, str]) -> dict
         "AWS_XRAY_DAEMON_ADDRESS": "127.0.0.1:2000",
         "POWERTOOLS_SERVICE_NAME": "ingest",
         "POWERTOOLS_METRICS_NAMESPACE": config.project,
+        "PLATFORM_ENV": "dev",
         "API_KEY_TEAMS": json.dumps(event_keys),
         "EVENTS_TABLE": "bench-events",
         "REJECTED_BUCKET": "bench-rejected",

@@ -89,6 +89,9 @@ class TableContract:
     unique_key: tuple[str, ...]
     serde: str = ""
     serde_parameters: tuple[tuple[str, str], ...] = ()
+    # Each partition location holds a symlink manifest naming its Parquet files (the Glue job's tables,
+    # switched atomically: glue_jobs/raw_to_curated/versions.py).
+    partition_manifests: bool = False
 
     @property
     def column_names(self) -> list[str]:
@@ -144,6 +147,7 @@ def _load(document: dict[str, Any]) -> TableContract:
         unique_key=tuple(document.get("unique_key", ())),
         serde=document.get("serde", ""),
         serde_parameters=tuple(document.get("serde_parameters", {}).items()),
+        partition_manifests=bool(document.get("partition_manifests", False)),
     )
 
 
@@ -194,7 +198,14 @@ def athena_ddl(contract: TableContract, teams: list[str]) -> str:
                 properties[f"projection.{key.name}.{attribute.replace('_', '.')}"] = str(value)
     template = "/".join(f"{p.name}=${{{p.name}}}" for p in contract.partition_keys)
     properties["storage.location.template"] = f"{location}{template}/"
-    if contract.format == "parquet":
+    if contract.format == "parquet" and contract.partition_manifests:
+        properties["parquet.compression"] = "ZSTD"
+        storage = (
+            "ROW FORMAT SERDE 'org.apache.hadoop.hive.ql.io.parquet.serde.ParquetHiveSerDe'\n"
+            "STORED AS INPUTFORMAT 'org.apache.hadoop.hive.ql.io.SymlinkTextInputFormat'\n"
+            "OUTPUTFORMAT 'org.apache.hadoop.hive.ql.io.HiveIgnoreKeyTextOutputFormat'"
+        )
+    elif contract.format == "parquet":
         properties["parquet.compression"] = "ZSTD"
         storage = "STORED AS PARQUET"
     else:

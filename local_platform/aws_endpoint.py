@@ -59,7 +59,8 @@ def aws_endpoint(region: str) -> Iterator[str]:
     port = free_port()
     endpoint = f"http://127.0.0.1:{port}"
     server = subprocess.Popen(
-        [sys.executable, "-m", "moto.server", "-H", "127.0.0.1", "-p", str(port)],
+        # moto with DynamoDB transactions made atomic under concurrency (see the module).
+        [sys.executable, "-m", "local_platform.emulators.moto_server", "-H", "127.0.0.1", "-p", str(port)],
         stdout=subprocess.DEVNULL,
         stderr=subprocess.DEVNULL,
     )

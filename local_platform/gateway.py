@@ -225,6 +225,7 @@ def _error_body(message: str, request_id: str | None = None) -> bytes:
 class _Server(ThreadingHTTPServer):
     request_queue_size = 256  # socketserver's default of 5 refuses bursts of producers
     daemon_threads = True
+    gateway: LocalApiGateway
 
 
 JSON_TYPE = ("Content-Type", "application/json")
@@ -324,7 +325,8 @@ class LocalApiGateway:
         }
         self._stats: dict[str, Counter[int]] = {team: Counter() for team in limits}
         self._stats_lock = threading.Lock()
-        self._server = _Server((host, port), self._request_handler_class())
+        self._server = _Server((host, port), _RequestHandler)
+        self._server.gateway = self
         self._thread: threading.Thread | None = None
 
     @property
@@ -447,7 +449,8 @@ class LocalApiGateway:
             stage=self._stage,
             request_id=request.request_id,
         )
-        method_arn = self.method_arn(request.method, route.resource)
+        # The ARN names the path as called (parameters filled in), as API Gateway's methodArn does.
+        method_arn = self.method_arn(request.method, request.path)
         event = {
             "type": "REQUEST",
             "methodArn": method_arn,
@@ -539,55 +542,52 @@ class LocalApiGateway:
         body = base64.b64decode(raw) if result.get("isBase64Encoded") else str(raw).encode("utf-8")
         return result["statusCode"], [(k, v) for k, values in headers.items() for v in values], body
 
-    def _request_handler_class(self) -> type[BaseHTTPRequestHandler]:
-        gateway = self
 
-        class Handler(BaseHTTPRequestHandler):
-            protocol_version = "HTTP/1.1"  # keep-alive, like API Gateway
+class _RequestHandler(BaseHTTPRequestHandler):
+    """HTTP in and out; `server.gateway` (a LocalApiGateway) decides."""
 
-            def setup(self) -> None:
-                super().setup()
-                # Headers and body go out in two writes: without this, Nagle's algorithm
-                # and the client's delayed ACK add ~40 ms to every keep-alive response.
-                self.connection.setsockopt(socket.IPPROTO_TCP, socket.TCP_NODELAY, 1)
+    protocol_version = "HTTP/1.1"  # keep-alive, like API Gateway
+    server: _Server
 
-            def _serve(self) -> None:
-                if "chunked" in self.headers.get("Transfer-Encoding", "").lower():
-                    self._reply(
-                        411, [("Content-Type", "application/json")], _error_body("Content-Length required")
-                    )
-                    return
-                length = int(self.headers.get("Content-Length") or 0)
-                if length > MAX_PAYLOAD_BYTES:
-                    self._reply(413, [("Content-Type", "application/json")], _error_body("Request Too Long"))
-                    self.close_connection = True
-                    return
-                body = self.rfile.read(length) if length else b""
-                status, headers, payload = gateway.handle(
-                    self.command, self.path, list(self.headers.items()), body, self.client_address[0]
-                )
-                self._reply(status, headers, payload)
+    def setup(self) -> None:
+        super().setup()
+        # Headers and body go out in two writes: without this, Nagle's algorithm
+        # and the client's delayed ACK add ~40 ms to every keep-alive response.
+        self.connection.setsockopt(socket.IPPROTO_TCP, socket.TCP_NODELAY, 1)
 
-            def _reply(self, status: int, headers: list[tuple[str, str]], payload: bytes) -> None:
-                self.send_response(status)
-                for name, value in headers:
-                    if name.lower() not in ("content-length", "connection"):
-                        self.send_header(name, value)
-                self.send_header("Content-Length", str(len(payload)))
-                self.end_headers()
-                if self.command != "HEAD":
-                    self.wfile.write(payload)
+    def _serve(self) -> None:
+        if "chunked" in self.headers.get("Transfer-Encoding", "").lower():
+            self._reply(411, [("Content-Type", "application/json")], _error_body("Content-Length required"))
+            return
+        length = int(self.headers.get("Content-Length") or 0)
+        if length > MAX_PAYLOAD_BYTES:
+            self._reply(413, [("Content-Type", "application/json")], _error_body("Request Too Long"))
+            self.close_connection = True
+            return
+        body = self.rfile.read(length) if length else b""
+        status, headers, payload = self.server.gateway.handle(
+            self.command, self.path, list(self.headers.items()), body, self.client_address[0]
+        )
+        self._reply(status, headers, payload)
 
-            do_GET = do_POST = do_PUT = do_PATCH = do_DELETE = do_HEAD = do_OPTIONS = _serve
+    def _reply(self, status: int, headers: list[tuple[str, str]], payload: bytes) -> None:
+        self.send_response(status)
+        for name, value in headers:
+            if name.lower() not in ("content-length", "connection"):
+                self.send_header(name, value)
+        self.send_header("Content-Length", str(len(payload)))
+        self.end_headers()
+        if self.command != "HEAD":
+            self.wfile.write(payload)
 
-            def __getattr__(self, name: str) -> Any:
-                # Any other method (TRACE, QUERY, ...) reaches the router too: a JSON 405 with
-                # Allow, as for an undeclared method, not http.server's HTML 501.
-                if name.startswith("do_"):
-                    return self._serve
-                raise AttributeError(name)
+    do_GET = do_POST = do_PUT = do_PATCH = do_DELETE = do_HEAD = do_OPTIONS = _serve
 
-            def log_message(self, format: str, *args: Any) -> None:
-                pass  # the handler's structured logs say what matters
+    def __getattr__(self, name: str) -> Any:
+        # Any other method (TRACE, QUERY, ...) reaches the router too: a JSON 405 with
+        # Allow, as for an undeclared method, not http.server's HTML 501.
+        if name.startswith("do_"):
+            return self._serve
+        raise AttributeError(name)
 
-        return Handler
+    def log_message(self, format: str, *args: Any) -> None:
+        pass  # the handler's structured logs say what matters

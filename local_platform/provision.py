@@ -17,6 +17,7 @@ from typing import Any
 
 from botocore.exceptions import ClientError
 
+from platform_core import naming
 from platform_core.aws import client
 from platform_core.config import BucketTrigger, ServiceBucket, StateTable
 from platform_core.events_table import PK, TTL_ATTRIBUTE
@@ -33,6 +34,9 @@ def provision(resources: Resources) -> None:
     _create_queue(resources.fanout_failure_queue, {"MessageRetentionPeriod": str(sqs.dlq_retention_seconds)})
     for name in resources.config.services:
         provision_service(resources, name)
+    for name, service in resources.config.services.items():
+        if service.mail is not None and service.mail.feedback:
+            route_mail_feedback(resources, name)
 
 
 def provision_service(resources: Resources, name: str) -> None:
@@ -50,6 +54,24 @@ def provision_service(resources: Resources, name: str) -> None:
             resources, resources.service_queue(name), resources.service_dlq(name)
         )
         _notify_queue(resources.service_buckets(name)[trigger.bucket], queue_arn(queue_url_), trigger)
+
+
+def route_mail_feedback(resources: Resources, name: str) -> None:
+    """SES's events about a service's mail (its configuration set) to its team's queue: an EventBridge
+    rule on the default bus, as Terraform makes it (the local mail sink publishes SES's events there)."""
+    service = resources.service(name)
+    configuration_set = naming.service_mail_configuration_set(
+        resources.project, resources.env, service.team, name
+    )
+    events = client("events")
+    rule = f"{resources.function_name(name)}-mail-feedback"
+    pattern = {
+        "source": ["aws.ses"],
+        "detail": {"mail": {"tags": {"ses:configuration-set": [configuration_set]}}},
+    }
+    events.put_rule(Name=rule, EventPattern=json.dumps(pattern), State="ENABLED")
+    target = queue_arn(queue_url(resources.team_queue(service.team)))
+    events.put_targets(Rule=rule, Targets=[{"Id": "team-queue", "Arn": target}])
 
 
 def provision_api_key_secrets(resources: Resources, api_keys: Mapping[str, str]) -> None:

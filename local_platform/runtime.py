@@ -39,6 +39,9 @@ from types import FrameType
 from typing import Any, Protocol, runtime_checkable
 
 from local_platform.aws_endpoint import aws_endpoint
+from local_platform.emulators.external_systems import ExternalSystems
+from local_platform.emulators.mail_sink import MailSink
+from local_platform.emulators.notification_channels import NotificationChannels
 from local_platform.functions.invoke_api import LambdaApi
 from local_platform.functions.runtime import FunctionRuntime, write_config
 from local_platform.functions.spec import Function
@@ -79,8 +82,10 @@ class Component(Protocol):
 
 
 def default_components() -> list[Component]:
-    """Started in this order, stopped in reverse: the broker (the triggers need its topics), the triggers."""
-    return [KafkaBroker(), Triggers()]
+    """Started in this order, stopped in reverse: the broker (the triggers need its topics), the mail
+    sink, the notification channels (SMS, push, webhooks) and the external systems (services'
+    secrets and URLs get their values before any message reaches them), the triggers."""
+    return [KafkaBroker(), MailSink(), NotificationChannels(), ExternalSystems(), Triggers()]
 
 
 class LocalPlatform:
@@ -166,7 +171,8 @@ class LocalPlatform:
         if self.config_path is not None:
             environment[CONFIG_PATH_ENV] = str(self.config_path)
         if function == INGEST or (
-            function in self.config.services and isinstance(self.config.services[function].trigger, ApiTrigger)
+            function in self.config.services
+            and isinstance(self.config.services[function].trigger, ApiTrigger)
         ):
             # Behind API-key routes the caller's team is the key's owner: functions get {key id: team}.
             environment["API_KEY_TEAMS"] = json.dumps(api_key_teams(self.api_keys))
@@ -183,9 +189,9 @@ class LocalPlatform:
     def extend_function_environment(self, function: str, values: Mapping[str, str]) -> None:
         """Values only a deployment knows, from a component (e.g. the local OIDC issuer's URL for the
         authorizer, as Terraform passes the user pool's). Before the function's first invocation."""
-        if self.functions is not None and self.functions.started(function):
-            raise RuntimeError(f"{function} already runs: extend its environment before its first invocation")
         self._extra_environment.setdefault(function, {}).update(values)
+        if self.functions is not None:
+            self.functions.extend_environment(function, values)
 
     def publish(self, key: str, value: Any) -> None:
         """Make a value findable by other processes (top level of .local/platform.json)."""
@@ -206,6 +212,7 @@ class LocalPlatform:
             provision_api_key_secrets(
                 self.resources, {team: key.value for team, key in self.api_keys.items()}
             )
+            self.client_keys = self._api_clients()
             self.functions = FunctionRuntime(
                 self.resources,
                 self.function_environment,
@@ -214,6 +221,7 @@ class LocalPlatform:
                 faults=self._faults,
             )
             self._stack.callback(self.functions.close)
+            self._check_routes()
             self.gateway = LocalApiGateway(
                 self.function,
                 {**self.api_keys, **self.client_keys},
@@ -280,6 +288,19 @@ class LocalPlatform:
                     quota_per_day=NO_DAILY_QUOTA,
                 )
         return plans
+
+    def _check_routes(self) -> None:
+        """Every function api/openapi.yaml names is the ingest or a declared service (else API Gateway
+        would have no integration for the route): refused at start, not at the first request."""
+        from local_platform.routes import load_api
+
+        api = load_api()
+        named = {r.function for r in api.routes} | {a.function for a in api.authorizers.values()}
+        missing = sorted(named - set(self.resources.functions))
+        if missing:
+            raise ValueError(
+                f"api/openapi.yaml routes to functions the configuration does not declare: {missing}"
+            )
 
     def _work_dir(self) -> Path:
         """Where the configuration copy and the logs go: beside the state file, else a temporary folder."""

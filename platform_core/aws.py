@@ -14,6 +14,7 @@ from typing import Any
 
 import boto3
 from botocore.config import Config
+from botocore.exceptions import ClientError, ConnectionError, HTTPClientError
 
 # Standard retry mode: exponential backoff with jitter on throttling and
 # transient errors, as AWS recommends for Lambda code.
@@ -26,9 +27,10 @@ CLIENT_CONFIG = Config(
 
 
 def client(service: str) -> Any:
-    # Keyed by the endpoint and region too: in Lambda they never change, but a
-    # process that starts a second local platform (a new moto port) needs new clients.
-    return _client(service, os.environ.get("AWS_ENDPOINT_URL"), os.environ.get("AWS_DEFAULT_REGION"))
+    # Keyed by the endpoints and region too: in Lambda they never change, but a process that
+    # starts a second local platform (a new moto port, a new Invoke API) needs new clients.
+    endpoint = os.environ.get(f"AWS_ENDPOINT_URL_{service.upper()}") or os.environ.get("AWS_ENDPOINT_URL")
+    return _client(service, endpoint, os.environ.get("AWS_DEFAULT_REGION"))
 
 
 # One session per process: its loaders cache the endpoint rules and service models,
@@ -47,3 +49,47 @@ def _session() -> boto3.session.Session:
 def _client(service: str, endpoint_url: str | None, region: str | None) -> Any:
     with _session_lock:
         return _session().client(service, config=CLIENT_CONFIG)  # type: ignore[call-overload]
+
+
+def session() -> boto3.session.Session:
+    """The process's boto3 session every client above is made from (e.g. to register botocore event hooks)."""
+    return _session()
+
+
+# Error codes of AWS services that a later retry can cure (throttling, a service's own fault).
+TRANSIENT_CODES = frozenset(
+    {
+        "Throttling",
+        "ThrottlingException",
+        "ThrottledException",
+        "RequestThrottled",
+        "RequestThrottledException",
+        "TooManyRequestsException",
+        "ProvisionedThroughputExceededException",
+        "RequestLimitExceeded",
+        "SlowDown",
+        "ServiceUnavailable",
+        "InternalError",
+        "InternalFailure",
+        "InternalServerError",
+        "RequestTimeout",
+        "RequestTimeoutException",
+        "KmsThrottled",
+        "AWS.SimpleQueueService.ServiceUnavailable",
+    }
+)
+
+
+def is_transient(exc: BaseException) -> bool:
+    """Whether retrying the same call later can succeed.
+
+    Yes for throttling, a 5xx and a lost connection or timeout. No for the rest:
+    a missing table or bucket, access denied, a request the service finds invalid,
+    missing credentials: the same call fails again until someone changes something.
+    """
+    if isinstance(exc, ClientError):
+        error = exc.response.get("Error", {})
+        status = exc.response.get("ResponseMetadata", {}).get("HTTPStatusCode", 0)
+        return error.get("Code", "") in TRANSIENT_CODES or status >= 500
+    # Connection refused or reset, connect and read timeouts (botocore's own connection errors).
+    return isinstance(exc, ConnectionError | HTTPClientError)

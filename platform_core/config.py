@@ -7,6 +7,7 @@ view of it, validated once per process.
 from __future__ import annotations
 
 import os
+import re
 from functools import lru_cache
 from pathlib import Path
 from typing import Annotated, Literal
@@ -77,9 +78,19 @@ class Network(_Strict):
     availability_zones: int = Field(ge=2, le=6)
 
 
+# An event goes, as stored, into an SQS message to every subscriber queue: the body (the stored
+# event) and its message attributes (event_id, event_type, team, correlation_id: under 1 KiB) must
+# fit the queues' 256 KiB. DynamoDB (400 KB an item), Kafka (1 MB a message) and S3 take more.
+SQS_MESSAGE_BYTES = 256 * 1024
+MESSAGE_ATTRIBUTES_BYTES = 1024
+
+
 class ApiSettings(_Strict):
     max_batch_events: int = Field(gt=0, le=10_000)
     max_body_bytes: int = Field(gt=0, le=10 * 1024 * 1024)  # API Gateway's own payload limit is 10 MB
+    # One event, as the platform stores it (compact UTF-8 JSON with team, received_at, ingest_id and
+    # correlation_id): what every destination must be able to carry.
+    max_event_bytes: int = Field(gt=0, le=SQS_MESSAGE_BYTES - MESSAGE_ATTRIBUTES_BYTES)
 
 
 class IngestSettings(_Strict):
@@ -274,6 +285,9 @@ class MailSender(_Strict):
 
     from_address: str = Field(pattern=r"^[A-Za-z0-9._%+-]+@[A-Za-z0-9.-]+\.[A-Za-z]{2,}$")
     reply_to: str | None = Field(default=None, pattern=r"^[A-Za-z0-9._%+-]+@[A-Za-z0-9.-]+\.[A-Za-z]{2,}$")
+    # SES's events about this service's mail (sends, deliveries, bounces, complaints) come back on its
+    # queue (a `queue` trigger): an EventBridge rule on its configuration set targets the team's queue.
+    feedback: bool = False
 
     @property
     def domain(self) -> str:
@@ -331,8 +345,18 @@ class PlatformConfig(_Strict):
 
     @model_validator(mode="after")
     def _check_references(self) -> PlatformConfig:
-        import re
+        problems = [
+            *self._team_problems(),
+            *self._subscription_problems(),
+            *self._environment_problems(),
+            *self._service_problems(),
+        ]
+        if problems:
+            raise ValueError("; ".join(problems))
+        return self
 
+    def _team_problems(self) -> list[str]:
+        """Team names, the event types they produce, and one producer per event type."""
         problems: list[str] = []
         produced: dict[str, str] = {}
         for name, team in self.teams.items():
@@ -346,30 +370,58 @@ class PlatformConfig(_Strict):
                         f"teams.{name}.produces: {event_type} is already produced by {produced[event_type]}"
                     )
                 produced[event_type] = name
-        for name, team in self.teams.items():
-            for kind in ("sqs", "kafka"):
-                for event_type in getattr(team.subscriptions, kind):
-                    if event_type not in produced:
-                        problems.append(f"teams.{name}.subscriptions.{kind}: nobody produces {event_type}")
-        for event_type in self.kafka.topics:
-            if event_type not in produced:
-                problems.append(f"kafka.topics: nobody produces {event_type}")
-        for env in self.environments:
-            if not re.match(NAME_PATTERN, env):
-                problems.append(f"environments.{env}: names must match {NAME_PATTERN}")
+        return problems
+
+    def _subscription_problems(self) -> list[str]:
+        """Subscriptions and topic settings name event types somebody produces."""
+        produced = set(self.event_types)
+        problems = [
+            f"teams.{name}.subscriptions.{kind}: nobody produces {event_type}"
+            for name, team in self.teams.items()
+            for kind in ("sqs", "kafka")
+            for event_type in getattr(team.subscriptions, kind)
+            if event_type not in produced
+        ]
+        problems += [f"kafka.topics: nobody produces {et}" for et in self.kafka.topics if et not in produced]
+        return problems
+
+    def _environment_problems(self) -> list[str]:
+        problems = [
+            f"environments.{env}: names must match {NAME_PATTERN}"
+            for env in self.environments
+            if not re.match(NAME_PATTERN, env)
+        ]
         if self.region not in self.allowed_regions:
             problems.append(f"region {self.region} is not in allowed_regions")
-        problems.extend(self._service_problems())
-        if problems:
-            raise ValueError("; ".join(problems))
-        return self
+        return problems
 
     def _service_problems(self) -> list[str]:
-        import re
+        problems = self._owned_name_problems()
+        queue_takers: dict[str, str] = {}  # team -> the service its queue feeds
+        for name, service in self.services.items():
+            where = f"services.{name}"
+            if not re.match(NAME_PATTERN, name):
+                problems.append(f"{where}: service names must match {NAME_PATTERN}")
+            team = self.teams.get(service.team)
+            if team is None:
+                problems.append(f"{where}.team: no team {service.team!r}")
+                continue
+            problems += _trigger_problems(where, name, service, team, queue_takers)
+            problems += _identity_problems(where, service)
+            if (
+                service.mail is not None
+                and service.mail.feedback
+                and not isinstance(service.trigger, QueueTrigger)
+            ):
+                problems.append(
+                    f"{where}.mail.feedback: SES events come back on a team queue (trigger type queue)"
+                )
+            problems += self._reference_problems(where, name, service, team)
+        return problems
 
+    def _owned_name_problems(self) -> list[str]:
+        """Tables, buckets and secrets are named per team (<project>-<env>-<team>-<short>): unique within a team."""
         problems: list[str] = []
-        queue_takers: dict[str, str] = {}
-        # Tables and buckets are named per team (<project>-<env>-<team>-<short>): unique within a team.
         owned: dict[tuple[str, str, str], str] = {}
         for name, service in self.services.items():
             kinds = (("table", service.tables), ("bucket", service.buckets), ("secret", service.secrets))
@@ -382,47 +434,29 @@ class PlatformConfig(_Strict):
                             f"(a team's {kind} names are unique)"
                         )
                     owned[key] = name
-        for name, service in self.services.items():
-            where = f"services.{name}"
-            if not re.match(NAME_PATTERN, name):
-                problems.append(f"{where}: service names must match {NAME_PATTERN}")
-            team = self.teams.get(service.team)
-            if team is None:
-                problems.append(f"{where}.team: no team {service.team!r}")
-                continue
-            trigger = service.trigger
-            if isinstance(trigger, QueueTrigger):
-                if not team.subscriptions.sqs:
-                    problems.append(f"{where}.trigger: team {service.team} subscribes to nothing by SQS")
-                if service.team in queue_takers:
-                    problems.append(
-                        f"{where}.trigger: the {service.team} queue already feeds {queue_takers[service.team]}"
-                    )
-                queue_takers[service.team] = name
-            elif isinstance(trigger, KafkaTrigger):
-                for event_type in trigger.event_types:
-                    if event_type not in team.subscriptions.kafka:
-                        problems.append(
-                            f"{where}.trigger: team {service.team} does not subscribe to {event_type} on Kafka"
-                        )
-            elif isinstance(trigger, BucketTrigger) and trigger.bucket not in service.buckets:
-                problems.append(f"{where}.trigger: bucket {trigger.bucket!r} is not one of its buckets")
-            problems.extend(_identity_problems(where, service))
-            for event_type in service.emits:
-                if event_type not in team.produces:
-                    problems.append(f"{where}.emits: team {service.team} does not produce {event_type}")
-            for other in service.uses:
-                used = self.services.get(other)
-                if used is None or used.team != service.team or other == name:
-                    problems.append(f"{where}.uses: {other!r} is not another service of team {service.team}")
-            for short in (*service.tables, *service.buckets, *service.secrets):
-                if not re.match(SHORT_NAME_PATTERN, short):
-                    problems.append(
-                        f"{where}: table, bucket and secret names must match {SHORT_NAME_PATTERN}"
-                    )
-            for variable in service.environment:
-                if not re.match(ENV_VAR_PATTERN, variable):
-                    problems.append(f"{where}.environment: {variable!r} must match {ENV_VAR_PATTERN}")
+        return problems
+
+    def _reference_problems(self, where: str, name: str, service: Service, team: Team) -> list[str]:
+        """What a service emits, uses and names exists and is well formed."""
+        problems = [
+            f"{where}.emits: team {service.team} does not produce {event_type}"
+            for event_type in service.emits
+            if event_type not in team.produces
+        ]
+        for other in service.uses:
+            used = self.services.get(other)
+            if used is None or used.team != service.team or other == name:
+                problems.append(f"{where}.uses: {other!r} is not another service of team {service.team}")
+        if any(
+            not re.match(SHORT_NAME_PATTERN, short)
+            for short in (*service.tables, *service.buckets, *service.secrets)
+        ):
+            problems.append(f"{where}: table, bucket and secret names must match {SHORT_NAME_PATTERN}")
+        problems += [
+            f"{where}.environment: {variable!r} must match {ENV_VAR_PATTERN}"
+            for variable in service.environment
+            if not re.match(ENV_VAR_PATTERN, variable)
+        ]
         return problems
 
     # -- derived views (everything below is computed, never configured twice) --
@@ -464,9 +498,32 @@ class PlatformConfig(_Strict):
         )
 
 
-def _identity_problems(where: str, service: Service) -> list[str]:
-    import re
+def _trigger_problems(
+    where: str, name: str, service: Service, team: Team, queue_takers: dict[str, str]
+) -> list[str]:
+    """A trigger the service's team can feed: its queue (one service per queue), its Kafka subscriptions, its bucket."""
+    problems: list[str] = []
+    trigger = service.trigger
+    if isinstance(trigger, QueueTrigger):
+        if not team.subscriptions.sqs:
+            problems.append(f"{where}.trigger: team {service.team} subscribes to nothing by SQS")
+        if service.team in queue_takers:
+            problems.append(
+                f"{where}.trigger: the {service.team} queue already feeds {queue_takers[service.team]}"
+            )
+        queue_takers[service.team] = name
+    elif isinstance(trigger, KafkaTrigger):
+        problems += [
+            f"{where}.trigger: team {service.team} does not subscribe to {event_type} on Kafka"
+            for event_type in trigger.event_types
+            if event_type not in team.subscriptions.kafka
+        ]
+    elif isinstance(trigger, BucketTrigger) and trigger.bucket not in service.buckets:
+        problems.append(f"{where}.trigger: bucket {trigger.bucket!r} is not one of its buckets")
+    return problems
 
+
+def _identity_problems(where: str, service: Service) -> list[str]:
     identity = service.identity
     if identity is None:
         return []

@@ -62,45 +62,57 @@ def ensure_topics(
     metadata = admin.list_topics(timeout=TIMEOUT_SECONDS)
     # A replication factor above the broker count cannot be met (one local broker, three MSK brokers).
     replicas = max(1, min(replication_factor, len(metadata.brokers)))
-    missing = [
-        NewTopic(
-            name,
-            num_partitions=partitions,
-            replication_factor=replicas,
-            config={"retention.ms": retention_ms(hours)},
-        )
-        for name, (partitions, hours) in sorted(topics.items())
-        if name not in metadata.topics
-    ]
-    if missing:
-        for name, future in admin.create_topics(missing, request_timeout=TIMEOUT_SECONDS).items():
-            try:
-                future.result()
-                report.created.append(name)
-            except KafkaException as exc:
-                # Created concurrently by someone else: that is the state we want.
-                if exc.args[0].name() != "TOPIC_ALREADY_EXISTS":
-                    raise
-                report.existing.append(name)
+    missing = {name: spec for name, spec in sorted(topics.items()) if name not in metadata.topics}
+    _create(admin, missing, replicas, report)
     to_grow: list[NewPartitions] = []
     for name, (partitions, hours) in sorted(topics.items()):
-        if name not in metadata.topics:
+        if name in missing:
             continue
         report.existing.append(name)
         if len(metadata.topics[name].partitions) < partitions:
             to_grow.append(NewPartitions(name, partitions))
         if not _set_retention(admin, name, hours):
             report.retention_not_set.append(name)
-    if to_grow:
-        for name, future in admin.create_partitions(to_grow, request_timeout=TIMEOUT_SECONDS).items():
-            try:
-                future.result()
-                report.grown.append(name)
-            except KafkaException as exc:
-                if exc.args[0].code() != KafkaError._UNSUPPORTED_FEATURE:
-                    raise
-                report.partitions_not_grown.append(name)
+    _grow(admin, to_grow, report)
     return report
+
+
+def _create(
+    admin: AdminClient, topics: dict[str, tuple[int, int]], replicas: int, report: TopicReport
+) -> None:
+    if not topics:
+        return
+    new = [
+        NewTopic(
+            name,
+            num_partitions=partitions,
+            replication_factor=replicas,
+            config={"retention.ms": retention_ms(hours)},
+        )
+        for name, (partitions, hours) in topics.items()
+    ]
+    for name, future in admin.create_topics(new, request_timeout=TIMEOUT_SECONDS).items():
+        try:
+            future.result()
+            report.created.append(name)
+        except KafkaException as exc:
+            # Created concurrently by someone else: that is the state we want.
+            if exc.args[0].name() != "TOPIC_ALREADY_EXISTS":
+                raise
+            report.existing.append(name)
+
+
+def _grow(admin: AdminClient, to_grow: list[NewPartitions], report: TopicReport) -> None:
+    if not to_grow:
+        return
+    for name, future in admin.create_partitions(to_grow, request_timeout=TIMEOUT_SECONDS).items():
+        try:
+            future.result()
+            report.grown.append(name)
+        except KafkaException as exc:
+            if exc.args[0].code() != KafkaError._UNSUPPORTED_FEATURE:
+                raise
+            report.partitions_not_grown.append(name)
 
 
 def _set_retention(admin: AdminClient, name: str, hours: int) -> bool:

@@ -49,9 +49,12 @@ def running_state(path: Path = STATE_PATH) -> dict[str, Any] | None:
     return state if state is not None and is_alive(int(state["pid"])) else None
 
 
-def configure_local_aws_env(endpoint: str, region: str) -> None:
-    """Point every boto3 client of this process (and of its children) at a local endpoint."""
+def configure_local_aws_env(endpoint: str, region: str, lambda_url: str | None = None) -> None:
+    """Point every boto3 client of this process (and of its children) at a local endpoint; `lambda`
+    clients at the local runtime's Invoke API when given (AWS_ENDPOINT_URL_LAMBDA)."""
     os.environ["AWS_ENDPOINT_URL"] = endpoint
+    if lambda_url:
+        os.environ["AWS_ENDPOINT_URL_LAMBDA"] = lambda_url
     os.environ.setdefault("AWS_DEFAULT_REGION", region)
     os.environ.setdefault("AWS_REGION", os.environ["AWS_DEFAULT_REGION"])
     for key, value in LOCAL_CREDENTIALS.items():

@@ -62,6 +62,12 @@ def consumer_group(project: str, env: str, team: str) -> str:
     return resource_name(project, env, "consumer", team)
 
 
+def dead_letter_topic(env: str, team: str) -> str:
+    """Where a team's Kafka consumers park the messages they cannot process (never an event topic: event
+    names are snake_case)."""
+    return f"{env}.{team}.dead-letter"
+
+
 def split_event_type(event_type: str) -> tuple[str, str]:
     domain, _, name = event_type.partition(".")
     if not domain or not name:
@@ -146,6 +152,11 @@ def service_consumer_group(project: str, env: str, team: str, service: str) -> s
 def service_secret(project: str, env: str, team: str, secret: str) -> str:
     """A secret a service declares (short names are unique within a team's services, like tables)."""
     return resource_name(project, env, secret, team)
+
+
+def service_mail_configuration_set(project: str, env: str, team: str, service: str) -> str:
+    """The SES configuration set of a service that sends e-mail (its bounces and deliveries are published)."""
+    return resource_name(project, env, f"{service}-mail", team)
 
 
 def team_api_key_secret(project: str, env: str, team: str) -> str:

@@ -28,10 +28,10 @@ import urllib3
 
 from platform_core.aws import client
 from platform_core.envelope import EventIn
+from platform_core.observability import CORRELATION_HEADER
 
 # Fixed forever: derived ids must be the same in every deployment and every retry.
 EVENT_ID_NAMESPACE = uuid.UUID("6f1d2c8e-3b7a-5e42-9c1d-5a0b8e7f4d21")
-CORRELATION_HEADER = "X-Correlation-Id"
 RETRYABLE_STATUSES = (429, 500, 502, 503, 504)
 
 

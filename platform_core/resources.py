@@ -18,6 +18,12 @@ INGEST = "ingest"
 FANOUT = "fanout"
 KAFKA_BRIDGE = "kafka-bridge"
 PLATFORM_FUNCTIONS = (INGEST, FANOUT, KAFKA_BRIDGE)
+# Their handlers, as a declared service names its own (packaging, Terraform and the local runtime read them).
+PLATFORM_HANDLERS = {
+    INGEST: "lambdas.ingest.handler.lambda_handler",
+    FANOUT: "lambdas.fanout.handler.lambda_handler",
+    KAFKA_BRIDGE: "lambdas.kafka_bridge.handler.lambda_handler",
+}
 
 
 @dataclass(frozen=True)
@@ -88,10 +94,23 @@ class Resources:
         return pairs
 
     def topics(self) -> dict[str, tuple[int, int]]:
-        """Kafka topic name -> (partitions, retention hours)."""
+        """Kafka topic name -> (partitions, retention hours): the event topics, and the dead-letter
+        topic of each team that reads Kafka."""
+        kafka = self.config.kafka
+        dead_letters = {
+            naming.dead_letter_topic(self.env, team): (
+                kafka.default_partitions,
+                kafka.default_retention_hours,
+            )
+            for team, spec in self.config.teams.items()
+            if spec.subscriptions.kafka
+        }
         return {
-            naming.topic_name(self.env, et): self.config.topic_settings(et)
-            for et in self.config.kafka_event_types
+            **{
+                naming.topic_name(self.env, et): self.config.topic_settings(et)
+                for et in self.config.kafka_event_types
+            },
+            **dead_letters,
         }
 
     def lambda_environment(self) -> dict[str, str]:
@@ -166,7 +185,8 @@ class Resources:
         A declared service gets PLATFORM_ENV, POWERTOOLS_SERVICE_NAME, POWERTOOLS_METRICS_NAMESPACE,
         TEAM, TABLE_<SHORT> and BUCKET_<SHORT> for its own tables and buckets and those of the
         services it `uses`, SECRET_<SHORT> for its own secrets, PLATFORM_API_URL (`api_url`, the stage URL) and PLATFORM_API_KEY_SECRET
-        when it emits events, then its declared `environment`. A platform function gets
+        when it emits events, MAIL_FROM and MAIL_CONFIGURATION_SET when it sends e-mail (`mail`), then its
+        declared `environment`. A platform function gets
         `lambda_environment()` and its POWERTOOLS_SERVICE_NAME; what only exists once deployed
         (the ingest's API_KEY_TEAMS, the bridge's Kafka cluster) is added by whoever deploys it.
         """
@@ -191,5 +211,10 @@ class Resources:
                 raise ValueError(f"service {function} emits events: its environment needs the API's URL")
             environment["PLATFORM_API_URL"] = api_url
             environment["PLATFORM_API_KEY_SECRET"] = self.team_api_key_secret(service.team)
+        if service.mail is not None:
+            environment["MAIL_FROM"] = service.mail.from_address
+            environment["MAIL_CONFIGURATION_SET"] = naming.service_mail_configuration_set(
+                self.project, self.env, service.team, function
+            )
         environment.update(service.environment)
         return environment

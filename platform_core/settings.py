@@ -2,17 +2,19 @@
 
 Terraform and the local runtime set the same variables from the function's
 declaration (config/platform.yaml); each function subclasses `FunctionSettings`
-with its own fields and builds it once, at cold start:
+with its own fields and reads it once, when it builds its dependencies at the
+cold start (platform_core.dependencies):
 
     class Settings(FunctionSettings):
         table_state: str          # TABLE_STATE
 
-    settings = Settings()         # a missing variable fails the cold start, naming it
+    settings = Settings.from_environment()   # a missing variable fails the cold start, naming it
 """
 
 from __future__ import annotations
 
 import os
+from typing import Self
 
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
@@ -25,6 +27,11 @@ class FunctionSettings(BaseSettings):
     platform_env: str  # dev, staging, prod: an environment of config/platform.yaml
     powertools_service_name: str = "platform"
     powertools_metrics_namespace: str = "stockoss"
+
+    @classmethod
+    def from_environment(cls) -> Self:
+        """The settings from the process environment; a missing or malformed variable raises, naming it."""
+        return cls()  # type: ignore[call-arg]  # the values come from the environment, not arguments
 
 
 class ProducerSettings(FunctionSettings):

@@ -4,6 +4,7 @@
     python -m scripts.redrive --env dev --queue outbox      # the Kafka outbox DLQ -> the outbox
     python -m scripts.redrive --env dev --queue orders --dry-run
     python -m scripts.redrive --env dev --queue fanout-failures   # replay parked stream batches
+    python -m scripts.redrive --local --queue fanout-failures     # against `make up`
 
 Each message is sent to the source queue (body and message attributes
 unchanged) before it is deleted from the DLQ, so a crash half-way loses
@@ -14,11 +15,16 @@ in the DLQ. The counts are printed as JSON.
 `fanout-failures` is different: the stream mapping's on-failure destination
 holds the metadata of parked batches (shard, first and last sequence number),
 not the events. Each one is replayed: the records are read back from the
-stream (AT_SEQUENCE_NUMBER, within the stream's 24-hour retention) and given to
-the fan-out handler; the parked message is deleted only when the handler
-reports no failure, so a replay that fails again stays parked. The raw zone
-stays exactly once (the replayed batch starts at the parked range's first
-record, so it has the batch id of the attempts that failed on it).
+stream (AT_SEQUENCE_NUMBER, within the stream's 24-hour retention) and the
+deployed fan-out function is invoked with them (Lambda's Invoke API, the
+caller's credentials; locally the runtime's Invoke API). DynamoDB Streams may
+answer empty pages before the records, so reading goes on until the batch's
+last sequence number is reached (or the shard ends). The parked message is
+deleted only when every record it names was read and the function reports no
+failure; otherwise it stays parked and the report says what could not be found
+or what failed. The raw zone stays exactly once (the replayed batch starts at
+the parked range's first record, so it has the batch id of the attempts that
+failed on it).
 """
 
 from __future__ import annotations
@@ -26,18 +32,16 @@ from __future__ import annotations
 import argparse
 import json
 import sys
-from collections.abc import Callable
-from dataclasses import asdict, dataclass
+import time
+from dataclasses import asdict, dataclass, field
 from typing import Any
 
-from lambdas.fanout.handler import build_handler
-from lambdas.fanout.service import FanoutService
-from lambdas.fanout.sinks import RawZoneWriter, SqsSender
+from botocore.exceptions import ClientError
+
 from platform_core.aws import client
-from platform_core.config import get_config
-from platform_core.lambda_context import LocalLambdaContext
 from platform_core.records import stream_record_for_lambda
-from platform_core.resources import Resources
+from platform_core.resources import FANOUT, Resources
+from scripts.dr.target import add_target_arguments, resolve
 
 BATCH = 10
 
@@ -102,42 +106,106 @@ def redrive(
 
 FANOUT_FAILURES = "fanout-failures"
 INSERT = "INSERT"
+# DynamoDB Streams may answer empty pages before the records: how many in a row end the search.
+MAX_EMPTY_PAGES = 50
+EMPTY_PAGE_PAUSE_SECONDS = 0.2
 
-Handler = Callable[[dict[str, Any], Any], Any]
+
+@dataclass
+class Unreplayed:
+    """A parked batch that stays parked, and why."""
+
+    message_id: str
+    shard_id: str
+    start_sequence_number: str
+    end_sequence_number: str
+    reason: str
 
 
-def parked_records(info: dict[str, Any], streams: Any) -> list[dict[str, Any]]:
-    """The stream records of a parked batch, in the shape Lambda delivers them."""
-    iterator = streams.get_shard_iterator(
-        StreamArn=info["streamArn"],
-        ShardId=info["shardId"],
-        ShardIteratorType="AT_SEQUENCE_NUMBER",
-        SequenceNumber=info["startSequenceNumber"],
-    )["ShardIterator"]
+@dataclass
+class ReplayReport(RedriveReport):
+    unreplayed: list[Unreplayed] = field(default_factory=list)
+
+
+class IncompleteBatch(Exception):
+    """The stream did not give back every record the parked batch names."""
+
+
+def parked_records(
+    info: dict[str, Any], streams: Any, pause: float = EMPTY_PAGE_PAUSE_SECONDS
+) -> list[dict[str, Any]]:
+    """The stream records of a parked batch, in the shape Lambda delivers them.
+
+    IncompleteBatch when the last sequence number cannot be reached: the records expired from the
+    stream (24 h), or pages stayed empty where records should be.
+    """
+    try:
+        iterator = streams.get_shard_iterator(
+            StreamArn=info["streamArn"],
+            ShardId=info["shardId"],
+            ShardIteratorType="AT_SEQUENCE_NUMBER",
+            SequenceNumber=info["startSequenceNumber"],
+        )["ShardIterator"]
+    except ClientError as exc:
+        raise IncompleteBatch(f"the stream cannot be read there: {exc.response['Error']['Code']}") from exc
     end = int(info["endSequenceNumber"])
     region = info["streamArn"].split(":")[3]
     records: list[dict[str, Any]] = []
+    empty = 0
     while iterator:
         response = streams.get_records(ShardIterator=iterator, Limit=1000)
-        for record in response.get("Records", []):
-            if int(record["dynamodb"]["SequenceNumber"]) > end:
+        page = response.get("Records", [])
+        for record in page:
+            sequence = int(record["dynamodb"]["SequenceNumber"])
+            if sequence > end:
                 return records
             if record.get("eventName") == INSERT:  # the mapping's filter
                 records.append(stream_record_for_lambda(record, info["streamArn"], region))
-        if not response.get("Records"):
-            break  # the end of an open shard
+            if sequence == end:
+                return records
+        empty = 0 if page else empty + 1
+        if empty >= MAX_EMPTY_PAGES:
+            break
+        if not page:
+            time.sleep(pause)
         iterator = response.get("NextShardIterator")
-    return records
+    found = f"{len(records)} record(s) read"
+    raise IncompleteBatch(
+        f"sequence number {info['endSequenceNumber']} was not reached ({found}; the shard ended or stayed empty)"
+    )
+
+
+def invoke_fanout(function_name: str, records: list[dict[str, Any]], lambda_client: Any) -> str | None:
+    """Invoke the deployed fan-out with the records; None on success, else why it failed."""
+    response = lambda_client.invoke(
+        FunctionName=function_name,
+        InvocationType="RequestResponse",
+        Payload=json.dumps({"Records": records}).encode(),
+    )
+    payload = json.loads(response["Payload"].read() or b"null")
+    if response.get("FunctionError"):
+        return f"function error: {payload.get('errorType')}: {payload.get('errorMessage')}"
+    failures = (payload or {}).get("batchItemFailures") if isinstance(payload, dict) else None
+    if failures:
+        return f"{len(failures)} record(s) failed again (batchItemFailures)"
+    return None
 
 
 def replay_stream_failures(
-    queue: str, handler: Handler, streams: Any = None, sqs: Any = None
-) -> RedriveReport:
-    """Replay every parked stream batch of the on-failure queue through the fan-out handler."""
+    queue: str,
+    function_name: str,
+    *,
+    lambda_client: Any = None,
+    streams: Any = None,
+    sqs: Any = None,
+    pause: float = EMPTY_PAGE_PAUSE_SECONDS,
+) -> ReplayReport:
+    """Replay every parked stream batch of the on-failure queue through the deployed fan-out function."""
     sqs = sqs or client("sqs")
     streams = streams or client("dynamodbstreams")
+    lambda_client = lambda_client or client("lambda")
     url = sqs.get_queue_url(QueueName=queue)["QueueUrl"]
-    report = RedriveReport(source="fanout", dlq=queue)
+    report = ReplayReport(source=function_name, dlq=queue)
     seen: set[str] = set()
     while True:
         messages = sqs.receive_message(QueueUrl=url, MaxNumberOfMessages=BATCH, VisibilityTimeout=300).get(
@@ -149,16 +217,22 @@ def replay_stream_failures(
         for message in fresh:
             seen.add(message["MessageId"])
             info = json.loads(message["Body"])["DDBStreamBatchInfo"]
-            records = parked_records(info, streams)
             try:
-                response = (
-                    handler({"Records": records}, LocalLambdaContext("fanout-replay")) if records else {}
-                )
-                failed = bool((response or {}).get("batchItemFailures"))
-            except Exception:
-                failed = True
-            if failed:
+                records = parked_records(info, streams, pause)
+                failure = invoke_fanout(function_name, records, lambda_client) if records else None
+            except IncompleteBatch as exc:
+                failure = f"not every record could be found: {exc}"
+            if failure is not None:
                 report.failed += 1  # stays parked (visible again after the visibility timeout)
+                report.unreplayed.append(
+                    Unreplayed(
+                        message["MessageId"],
+                        info["shardId"],
+                        info["startSequenceNumber"],
+                        info["endSequenceNumber"],
+                        failure,
+                    )
+                )
                 continue
             sqs.delete_message(QueueUrl=url, ReceiptHandle=message["ReceiptHandle"])
             report.moved += 1
@@ -171,30 +245,19 @@ def replay_stream_failures(
     return report
 
 
-def fanout_handler(resources: Resources) -> Handler:
-    """The fan-out handler over these resources, run in this process with the caller's credentials."""
-    service = FanoutService(
-        resources.config,
-        resources.env,
-        SqsSender(client("sqs")),
-        RawZoneWriter(client("s3"), resources.raw_bucket),
-    )
-    return build_handler(lambda: service)
-
-
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
-    parser.add_argument("--env", required=True)
+    add_target_arguments(parser)
     parser.add_argument("--queue", required=True, help=f"a subscribing team, outbox, or {FANOUT_FAILURES}")
-    parser.add_argument("--account-id", help="the AWS account id bucket names end with (not locally)")
     parser.add_argument("--max", type=int, default=None, help="move at most this many messages")
     parser.add_argument(
         "--dry-run", action="store_true", help="only report how many messages wait in the DLQ"
     )
     args = parser.parse_args(argv)
-    resources = Resources(get_config(), args.env, args.account_id)
+    resources = resolve(args)
+    report: RedriveReport
     if args.queue == FANOUT_FAILURES:
-        report = replay_stream_failures(resources.fanout_failure_queue, fanout_handler(resources))
+        report = replay_stream_failures(resources.fanout_failure_queue, resources.function_name(FANOUT))
     else:
         source, dlq = queue_pair(resources, args.queue)
         report = redrive(source, dlq, args.max, args.dry_run)

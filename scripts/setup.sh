@@ -54,6 +54,21 @@ if [ -n "$missing_pdf" ]; then
   DEBIAN_FRONTEND=noninteractive $SUDO apt-get install -y -qq --no-install-recommends $missing_pdf
 fi
 
+# mmdebstrap builds the Debian root file system of the services' container images without Docker
+# (scripts/images.py, make package); skopeo pushes them to ECR at make apply.
+IMAGE_TOOLS="mmdebstrap skopeo"
+missing_image_tools=""
+for package in $IMAGE_TOOLS; do
+  dpkg-query -W -f='${Status}' "$package" 2>/dev/null | grep -q "install ok installed" || missing_image_tools="$missing_image_tools $package"
+done
+if [ -n "$missing_image_tools" ]; then
+  echo "setup: installing$missing_image_tools (container images of the services)"
+  SUDO=""; [ "$(id -u)" -eq 0 ] || SUDO="sudo"
+  $SUDO apt-get update -qq
+  # shellcheck disable=SC2086
+  DEBIAN_FRONTEND=noninteractive $SUDO apt-get install -y -qq --no-install-recommends $missing_image_tools
+fi
+
 # checkov (the Terraform security scan in `make test`) lives in its own venv:
 # its dependency pins would fight the project's.
 CHECKOV_VENV=.venv-checkov
@@ -64,6 +79,17 @@ if [ ! -f "$CHECKOV_VENV/.setup-stamp" ] || [ "$(cat "$CHECKOV_VENV/.setup-stamp
   echo '*' > "$CHECKOV_VENV/.gitignore"  # keeps git and ruff out of it, as for .venv
   "$CHECKOV_VENV/bin/python" -m pip install -q --disable-pip-version-check --require-hashes -r requirements/checkov.lock
   echo "$checkov_want" > "$CHECKOV_VENV/.setup-stamp"
+fi
+
+# npm tools of the checks (asl-validator): package.json + package-lock.json, installed exactly.
+if [ -f package-lock.json ]; then
+  command -v npm >/dev/null || { echo "setup: npm is needed (Debian: apt-get install nodejs npm)" >&2; exit 1; }
+  npm_want=$(cat package.json package-lock.json | sha256sum | cut -d' ' -f1)
+  if [ ! -f node_modules/.setup-stamp ] || [ "$(cat node_modules/.setup-stamp)" != "$npm_want" ]; then
+    echo "setup: installing the npm tools (npm ci)"
+    npm ci --ignore-scripts --no-audit --no-fund --loglevel=error
+    echo "$npm_want" > node_modules/.setup-stamp
+  fi
 fi
 
 want=$(cat requirements/bootstrap.txt requirements/dev.lock pyproject.toml scripts/setup.sh | sha256sum | cut -d' ' -f1)
@@ -79,5 +105,9 @@ echo "setup: creating $VENV and installing the locked dependencies"
 # tests, the local platform and the cold-start benchmark would all pay.
 "$VENV/bin/uv" pip sync -q --compile-bytecode --python "$VENV/bin/python" --require-hashes requirements/dev.lock
 "$VENV/bin/uv" pip install -q --python "$VENV/bin/python" --no-deps -e .
+# The Lambda runtime's CPython (3.12): make package compiles the zips' bytecode with it and the
+# packaged-artifact tests run the zips under it. Found (pyenv, PATH, LAMBDA_PYTHON, uv) or installed
+# with uv; under CI (CI=true) setup fails without one rather than let those tests go unrun.
+"$VENV/bin/python" -m scripts.lambda_python --ensure
 echo "$want" > "$STAMP"
 echo "setup: done"

@@ -12,6 +12,8 @@ pytest_plugins = [
     "tests.fixtures.orders",
     "tests.fixtures.spark",
     "tests.fixtures.documents",
+    "tests.fixtures.invoices",
+    "tests.fixtures.notifications",
 ]
 
 # What LocalStack's free edition lacks. With AWS_ENDPOINT_URL set by the user

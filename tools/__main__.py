@@ -45,12 +45,19 @@ def lake(argv: list[str]) -> int:
     return main(argv)
 
 
+def preview(argv: list[str]) -> int:
+    from tools.preview import main
+
+    return main(argv)
+
+
 COMMANDS: dict[str, tuple[Command, str]] = {
     "demo": (demo, "start the platform, send StockOSS traffic, print a summary, stop"),
     "status": (status, "health of a running platform (make up)"),
     "query": (query, "run an athena/ query locally over the curated zone, or on Athena"),
     "load": (load, "load generator against the local gateway (and soak: count every sink)"),
     "lake": (lake, "run the lake once (Glue job, checks) and write the KPI report"),
+    "preview": (preview, "render a notification template on every channel (make preview TEMPLATE=...)"),
 }
 
 

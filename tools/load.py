@@ -421,7 +421,7 @@ def child_processes(pid: int) -> dict[str, int]:
             command = " ".join(child.cmdline())
         except psutil.Error:
             continue
-        if "moto.server" in command:
+        if "moto.server" in command or "moto_server" in command:
             found["moto server"] = child.pid
         elif "tansu" in command:
             found["kafka broker (tansu)"] = child.pid

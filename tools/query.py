@@ -7,7 +7,7 @@ workgroup; the output is the same table, CSV or JSON.
 
     python -m tools query --file athena/queries/order_funnel.sql
     python -m tools query --sql "SELECT team, count(*) FROM events GROUP BY team" --format csv
-    python -m tools query --file athena/checks/curated_matches_raw.sql --param 2026-03-01T00:00:00Z
+    python -m tools query --file athena/checks/curated_matches_raw.sql --param "'2026-03-01T00:00:00Z'"
     python -m tools query --aws --team orders --file athena/queries/order_funnel.sql
 """
 
@@ -92,7 +92,11 @@ def main(argv: list[str] | None = None) -> int:
     source.add_argument("--sql", help="ad-hoc Athena (Trino) SQL")
     parser.add_argument("--format", choices=["table", "csv", "json"], default="table")
     parser.add_argument(
-        "--param", action="append", default=[], help="value for the `?` parameters (repeatable)"
+        "--param",
+        action="append",
+        default=[],
+        help="an execution parameter, as Athena takes them: an SQL literal per `?`, in order "
+        "(a string with its quotes: \"'2026-03-01T00:00:00Z'\"); repeatable",
     )
     parser.add_argument(
         "--workdir", type=Path, default=DEFAULT_WORKDIR, help="local lake work directory (run_lake's)"

@@ -65,11 +65,17 @@ def queue_depths(resources: Resources) -> dict[str, dict[str, int]]:
         url = sqs.get_queue_url(QueueName=name)["QueueUrl"]
         attrs = sqs.get_queue_attributes(
             QueueUrl=url,
-            AttributeNames=["ApproximateNumberOfMessages", "ApproximateNumberOfMessagesNotVisible"],
+            AttributeNames=[
+                "ApproximateNumberOfMessages",
+                "ApproximateNumberOfMessagesNotVisible",
+                "ApproximateNumberOfMessagesDelayed",
+            ],
         )["Attributes"]
         depths[name] = {
             "visible": int(attrs["ApproximateNumberOfMessages"]),
             "in_flight": int(attrs["ApproximateNumberOfMessagesNotVisible"]),
+            # A consumer's deferred work: e.g. orders waiting out an ERP outage.
+            "delayed": int(attrs.get("ApproximateNumberOfMessagesDelayed", 0)),
         }
     return depths
 
@@ -288,12 +294,18 @@ def main(argv: list[str] | None = None) -> int:
         )
     console.print(ingest)
     table = Table(
-        "queue", "visible", "in flight", title="Queues (a message in a DLQ or the failure queue is an alarm)"
+        "queue",
+        "visible",
+        "in flight",
+        "delayed",
+        title="Queues (a message in a DLQ or the failure queue is an alarm)",
     )
     for name, depth in picture["queues"].items():
         alarming = (name.endswith("-dlq") or "failure" in name) and depth["visible"] + depth["in_flight"] > 0
         style = "[red]" if alarming else ""
-        table.add_row(f"{style}{name}", str(depth["visible"]), str(depth["in_flight"]))
+        table.add_row(
+            f"{style}{name}", str(depth["visible"]), str(depth["in_flight"]), str(depth.get("delayed", 0))
+        )
     console.print(table)
     lag = Table(
         "consumer group", "topic", "end offset", "committed", "lag", title="Kafka consumer lag (measured)"

@@ -4,7 +4,8 @@ One order's life: `orders.order_created` -> `orders.stock_reserved` ->
 `orders.order_confirmed` -> `billing.invoice_requested` (orders team) ->
 `billing.invoice_issued` (billing) -> `documents.document_uploaded` (the
 invoice PDF, documents team) and `notifications.notification_requested`
-(orders team); about one order in ten is cancelled after the reservation
+(orders team), then the notification service's report on it (sent, and for
+an e-mail delivered or bounced; skipped; failed); about one order in ten is cancelled after the reservation
 instead (`orders.order_cancelled`), one in twenty rejected for want of stock
 (`orders.order_rejected`).
 Payloads carry consistent business data (the invoice total is the order total,
@@ -30,6 +31,7 @@ import json
 import random
 import time
 import uuid
+from collections import Counter
 from collections.abc import Iterable, Iterator
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
@@ -42,6 +44,7 @@ import requests
 from platform_core import naming
 from platform_core.config import PlatformConfig, get_config
 from platform_core.envelope import Event
+from platform_core.producer import RETRYABLE_STATUSES
 from platform_core.raw_zone import encode_lines
 
 SOURCES = {"orders": "order-service", "billing": "billing-service", "documents": "document-service"}
@@ -59,8 +62,9 @@ COUNTRIES = {  # shipping country -> (locale, VAT rate, currency); catalog price
     "FR": ("fr-FR", Decimal("0.20"), "EUR"),
     "DE": ("de-DE", Decimal("0.19"), "EUR"),
     "ES": ("es-ES", Decimal("0.21"), "EUR"),
-    "GB": ("en-GB", Decimal("0.20"), "GBP"),
+    "GB": ("en-GB", Decimal("0"), "GBP"),  # an export: no VAT
 }
+EU_COUNTRIES = ("FR", "DE", "ES")
 DOCUMENT_TYPES = ("delivery_note", "contract", "receipt", "identity_proof", "other")
 CHANNELS = ("web", "web", "web", "mobile", "mobile", "store", "api", "marketplace")
 WAREHOUSES = ("WH-PAR-1", "WH-LYO-2", "WH-BER-1")
@@ -68,6 +72,11 @@ CANCEL_REASONS = ("customer_request", "payment_failed", "out_of_stock", "fraud_s
 CENT = Decimal("0.01")
 REJECTED_EVERY = 20  # one order in twenty is rejected by the saga (out of stock)
 CANCELLED_SHARE = 0.1  # of the reserved orders
+NOTIFICATIONS_SKIPPED_SHARE = 0.05  # the customer opted out of the channel
+NOTIFICATIONS_FAILED_SHARE = 0.03
+EMAILS_BOUNCED_SHARE = 0.05
+PROVIDERS = {"email": "ses", "sms": "sms", "push": "webpush"}  # channel -> the provider the service uses
+RETURNED_SHARE = 0.05  # of the invoiced orders: the goods come back, a credit note follows
 UPLOADS_PER_ORDER = 0.2  # documents uploaded outside any order, per order
 DOCUMENTS_REFUSED_SHARE = 0.05  # uploads the document service refuses (malformed files)
 PROCESSED_TYPES = ("invoice", "delivery_note")  # upload types the document service's classifier also knows
@@ -181,7 +190,11 @@ class TrafficGenerator:
         flow.append(self._invoice_issued(invoice))
         flow.append(pdf := self._invoice_pdf(invoice))
         flow.append(self._document_verdict(pdf))
-        return [*flow, self._invoice_mail(invoice)]
+        flow.append(mail := self._invoice_mail(invoice))
+        flow.extend(self._notification_outcome(mail))
+        if self._rng.random() < RETURNED_SHARE:
+            flow.append(self._credit_note(invoice, ordered_at=flow[0][1]["occurred_at"]))
+        return flow
 
     def _new_order(self) -> _Order:
         rng = self._rng
@@ -318,6 +331,97 @@ class TrafficGenerator:
                 "order_id": order.order_id,
                 "variables": {"invoice_number": invoice.number, "total": str(order.total.quantize(CENT))},
             },
+        )
+
+    def _notification_outcome(self, request: tuple[str, dict[str, Any]]) -> list[tuple[str, dict[str, Any]]]:
+        """The notification service's report on a request: sent (an e-mail then delivered or bounced),
+        skipped (the customer opted out) or failed."""
+        event = request[1]
+        asked = event["payload"]
+        common = {
+            "notification_id": asked["notification_id"],
+            "delivery_id": f"d-{self._rng.getrandbits(128):032x}",
+            "channel": asked["channel"],
+            "customer_id": asked["customer_id"],
+            "template": asked["template"],
+            "order_id": asked["order_id"],
+            "cause": event["event_type"],
+            "requested_at": event["occurred_at"],
+        }
+        fate = self._rng.random()
+        if fate < NOTIFICATIONS_SKIPPED_SHARE:
+            skipped = {**common, "reason": "opted_out", "skipped_at": self._tick().isoformat()}
+            return [self.envelope("notifications.notification_skipped", skipped)]
+        if fate < NOTIFICATIONS_SKIPPED_SHARE + NOTIFICATIONS_FAILED_SHARE:
+            failed = {
+                **common,
+                "reason": "invalid_destination",
+                "detail": "the provider refused the destination",
+                "attempts": 1,
+                "failed_at": self._tick().isoformat(),
+            }
+            return [self.envelope("notifications.notification_failed", failed)]
+        provider = PROVIDERS[asked["channel"]]
+        sent = {**common, "provider": provider, "attempts": 1, "sent_at": self._tick().isoformat()}
+        outcome = [self.envelope("notifications.notification_sent", sent)]
+        if asked["channel"] == "email":
+            if self._rng.random() < EMAILS_BOUNCED_SHARE:
+                bounced = {**common, "bounce_type": "permanent", "bounced_at": self._tick().isoformat()}
+                outcome.append(self.envelope("notifications.notification_bounced", bounced))
+            else:
+                delivered = {**common, "delivered_at": self._tick().isoformat()}
+                outcome.append(self.envelope("notifications.notification_delivered", delivered))
+        return outcome
+
+    def _credit_note(self, invoice: _Invoice, ordered_at: str) -> tuple[str, dict[str, Any]]:
+        """The customer sent the goods back: billing credits the whole invoice."""
+        order = invoice.order
+        issued_at = self._tick()
+        number = f"AV-{issued_at.year}-{invoice.sequence.replace('_', '')}"
+        tax = order.total - invoice.net
+        in_eu = order.country in EU_COUNTRIES
+        return self.envelope(
+            "billing.credit_note_issued",
+            {
+                "invoice_id": f"cn_{invoice.sequence}",
+                "invoice_number": number,
+                "seller_entity": "stockoss-fr",
+                "order_id": order.order_id,
+                "customer_id": order.customer_id,
+                "ordered_at": ordered_at,
+                "issued_at": issued_at.isoformat(),
+                "issue_date": issued_at.date().isoformat(),
+                "currency": order.currency,
+                "net": order.money(invoice.net),
+                "tax": order.money(tax),
+                "total": order.money(order.total),
+                "vat_breakdown": [
+                    {
+                        "category_code": "S" if in_eu else "G",
+                        "rate": format((order.vat_rate * 100).normalize(), "f"),
+                        "taxable": order.money(invoice.net),
+                        "tax": order.money(tax),
+                    }
+                ],
+                "tax_regime": ("domestic" if order.country == "FR" else "eu_distance_sale")
+                if in_eu
+                else "export",
+                "buyer_kind": "person",
+                "buyer_country": order.country,
+                "locale": order.locale,
+                "document": {
+                    "uri": f"s3://stockoss-billing-documents/credit-notes/{issued_at.year}/{number}.pdf",
+                    "sha256": hashlib.sha256(number.encode()).hexdigest(),
+                    "size_bytes": self._rng.randint(40_000, 200_000),
+                    # Ten years, as French law keeps invoices (a day or two over, never under).
+                    "retain_until": (issued_at + timedelta(days=3660)).date().isoformat(),
+                },
+                "emailed_by_billing": True,
+                "credited_invoice_number": invoice.number,
+                "credit_reference": f"RET-{invoice.sequence}",
+                "reason": "goods returned by the customer",
+            },
+            at=issued_at,
         )
 
     def document_upload(self) -> tuple[str, dict[str, Any]]:
@@ -606,20 +710,24 @@ class IngestClient:
 
     def post_until_admitted(
         self, events: list[dict[str, Any]] | dict[str, Any], max_wait: float = 60.0
-    ) -> tuple[requests.Response, int]:
-        """Post, and on 429 wait Retry-After and post again (what a well-behaved producer does).
+    ) -> tuple[requests.Response, Counter[int]]:
+        """Post, and while the answer says to come back (429 after Retry-After, a 5xx after a backoff),
+        post again: what a well-behaved producer does (platform_core.producer does the same).
 
-        Returns the final response and how many 429s it took. Safe because
+        Returns the final response and the statuses it was sent back with. Safe because
         ingestion is idempotent: a retried event is never stored twice.
         """
-        throttled = 0
+        retried: Counter[int] = Counter()
         deadline = time.monotonic() + max_wait
         while True:
             response = self.post(events)
-            if response.status_code != 429 or time.monotonic() > deadline:
-                return response, throttled
-            throttled += 1
-            time.sleep(min(float(response.headers.get("Retry-After", "1")), 5.0) * self._jitter())
+            if response.status_code not in RETRYABLE_STATUSES or time.monotonic() > deadline:
+                return response, retried
+            retried[response.status_code] += 1
+            wait = float(response.headers.get("Retry-After", "0") or 0) or 0.2 * 2 ** min(
+                sum(retried.values()), 5
+            )
+            time.sleep(min(wait, 5.0) * self._jitter())
 
     @staticmethod
     def _jitter() -> float:

@@ -6,15 +6,22 @@
 WITH cutoff AS (
     SELECT from_iso8601_timestamp(?) AS received_before
 ),
-raw AS (
-    SELECT r.team, r.event_date, count(DISTINCT r.event_id) AS raw_events
+-- An event is curated once, in the partition of its first received copy (a later copy that claims
+-- another date is a duplicate), so that is where the raw zone counts it.
+raw_ids AS (
+    SELECT r.team, r.event_id, min_by(r.event_date, r.received) AS event_date
     FROM raw_event_ids AS r
     CROSS JOIN cutoff
     WHERE r.received < cutoff.received_before
       AND NOT EXISTS (
           SELECT 1 FROM quarantined_events AS q WHERE q.team = r.team AND q.event_id = r.event_id
       )
-    GROUP BY r.team, r.event_date
+    GROUP BY r.team, r.event_id
+),
+raw AS (
+    SELECT team, event_date, count(*) AS raw_events
+    FROM raw_ids
+    GROUP BY team, event_date
 ),
 curated AS (
     SELECT e.team, e.event_date, count(*) AS curated_events

@@ -17,7 +17,7 @@ LOCATION 's3://${curated_bucket}/quarantine/events/'
 TBLPROPERTIES (
     'projection.enabled' = 'true',
     'projection.team.type' = 'enum',
-    'projection.team.values' = 'orders,billing,documents',
+    'projection.team.values' = 'orders,billing,documents,notifications',
     'projection.dt.type' = 'date',
     'projection.dt.format' = 'yyyy-MM-dd',
     'projection.dt.range' = '2024-01-01,NOW',

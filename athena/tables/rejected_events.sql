@@ -15,12 +15,14 @@ CREATE EXTERNAL TABLE IF NOT EXISTS rejected_events (
     `raw_object` string COMMENT 'Lineage: the rejected zone object'
 )
 PARTITIONED BY (`team` string, `event_date` string)
-STORED AS PARQUET
+ROW FORMAT SERDE 'org.apache.hadoop.hive.ql.io.parquet.serde.ParquetHiveSerDe'
+STORED AS INPUTFORMAT 'org.apache.hadoop.hive.ql.io.SymlinkTextInputFormat'
+OUTPUTFORMAT 'org.apache.hadoop.hive.ql.io.HiveIgnoreKeyTextOutputFormat'
 LOCATION 's3://${curated_bucket}/curated/rejected_events/'
 TBLPROPERTIES (
     'projection.enabled' = 'true',
     'projection.team.type' = 'enum',
-    'projection.team.values' = 'orders,billing,documents',
+    'projection.team.values' = 'orders,billing,documents,notifications',
     'projection.event_date.type' = 'date',
     'projection.event_date.format' = 'yyyy-MM-dd',
     'projection.event_date.range' = '2024-01-01,NOW',

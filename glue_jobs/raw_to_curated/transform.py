@@ -397,30 +397,19 @@ def copies_within_run(table_name: str, new_rows: DataFrame) -> DataFrame:
     return ranked.where(F.col("_rank") > 1).select(ROW_ID)
 
 
-def copies_of_curated(table_name: str, new_rows: DataFrame, existing: DataFrame) -> DataFrame:
-    """The ROW_ID of every new row whose event is already curated: the curated row always wins, so
-    reruns and late duplicates never change it."""
+def copies_of_curated(table_name: str, new_rows: DataFrame, index: DataFrame) -> DataFrame:
+    """The ROW_ID of every new row whose event is already curated (in the key index: any partition): the
+    curated row always wins, so reruns and late duplicates never change it, whatever date they claim."""
     key = list(table(table_name).unique_key)
-    return new_rows.select(*key, ROW_ID).join(existing.select(*key), key, "left_semi").select(ROW_ID)
+    return new_rows.select(*key, ROW_ID).join(index.select(*key), key, "left_semi").select(ROW_ID)
 
 
-def merge(
-    table_name: str,
-    new_rows: DataFrame,
-    existing: DataFrame | None,
-    copies: DataFrame,
-    broadcast_copies: bool = True,
-) -> DataFrame:
-    """Every row the affected partitions must hold after the run: what is curated, plus the new rows
-    that are not copies (`copies`: their ROW_IDs, from copies_within_run and copies_of_curated).
-
-    The copies are few (the input's duplicate share) and are broadcast, so
-    dropping them does not shuffle the new rows.
-    """
+def merge(table_name: str, kept: DataFrame, existing: DataFrame | None) -> DataFrame:
+    """Every row the affected partitions hold after the run: what they held, plus the new rows kept (the
+    new rows less their copies, see copies_within_run and copies_of_curated)."""
     contract = table(table_name)
     columns = contract.column_names + contract.partition_names
-    drop = F.broadcast(copies) if broadcast_copies else copies
-    kept = new_rows.join(drop, ROW_ID, "left_anti").select(*columns)
+    kept = kept.select(*columns)
     return kept if existing is None else existing.select(*columns).unionByName(kept)
 
 

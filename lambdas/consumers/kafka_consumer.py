@@ -5,8 +5,12 @@ never share offsets. The offset of a message is committed only once it is
 processed, so a consumer that dies re-reads what it had not finished (at
 least once; process idempotently, by the event_id header). A message whose
 processing fails is retried in place (the partition is rewound to it, which
-keeps the per-key order); after `max_attempts` it goes to `on_poison` (a
-team's dead-letter topic, a table, an alarm) and the partition moves on.
+keeps the per-key order); after `max_attempts`, or at once when it is not a
+stored event, it is parked: produced, untouched, to the team's dead-letter
+topic (naming.dead_letter_topic) with the reason and where it came from in
+its headers, and counted. Only once the dead-letter topic has acknowledged it
+does the partition move on: a dead-letter topic that cannot be written stops
+the partition (retried), it never skips the message.
 """
 
 from __future__ import annotations
@@ -14,10 +18,11 @@ from __future__ import annotations
 import time
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
+from datetime import UTC, datetime
 from typing import Any, cast
 
 from aws_lambda_powertools import Logger
-from confluent_kafka import Consumer, Message, TopicPartition
+from confluent_kafka import Consumer, KafkaError, Message, Producer, TopicPartition
 
 from platform_core.envelope import Event
 from platform_core.kafka import SESSION_TIMEOUT_MS, KafkaConnection
@@ -29,16 +34,75 @@ Processor = Callable[[Event, dict[str, str]], None]
 PoisonHandler = Callable[[Message, str], None]
 
 
-def log_poison(message: Message, reason: str) -> None:
-    log.error(
-        "poison Kafka message skipped",
-        extra={
-            "topic": message.topic(),
-            "partition": message.partition(),
-            "offset": message.offset(),
-            "reason": reason,
-        },
-    )
+# A parked message is acknowledged (or definitively refused) within this time.
+PARK_TIMEOUT_SECONDS = 30.0
+
+
+class ParkingFailed(RuntimeError):
+    """The dead-letter topic did not acknowledge a parked message: the consumer must not commit past it."""
+
+
+class DeadLetterTopic:
+    """Parks poison messages on a dead-letter topic: the same key, value and headers, plus the reason and the
+    original topic, partition and offset; returns only once the broker has acknowledged it (acks=all)."""
+
+    def __init__(
+        self,
+        settings: KafkaConnection,
+        topic: str,
+        group_id: str,
+        factory: Callable[[dict[str, Any]], Any] = Producer,
+    ):
+        self.topic = topic
+        self._group_id = group_id
+        self._producer = factory(
+            {
+                **settings.client_config(),
+                "enable.idempotence": True,
+                "acks": "all",
+                "linger.ms": 0,
+                # A refusal is final within the timeout, so a message retried later is not also delivered late.
+                "delivery.timeout.ms": int(PARK_TIMEOUT_SECONDS * 1000),
+            }
+        )
+
+    def __call__(self, message: Message, reason: str) -> None:
+        topic, part, offset = position(message)
+        headers = [
+            *(cast(list[tuple[str, bytes]], message.headers() or [])),
+            ("dlt-reason", reason.encode()),
+            ("dlt-original-topic", topic.encode()),
+            ("dlt-original-partition", str(part).encode()),
+            ("dlt-original-offset", str(offset).encode()),
+            ("dlt-consumer-group", self._group_id.encode()),
+            ("dlt-parked-at", datetime.now(UTC).isoformat().encode()),
+        ]
+        outcome: list[KafkaError | None] = []
+        self._producer.produce(
+            self.topic,
+            value=message.value(),
+            key=message.key(),
+            headers=headers,
+            on_delivery=lambda error, _record: outcome.append(error),
+        )
+        self._producer.flush(PARK_TIMEOUT_SECONDS + 5)
+        # Compared by identity: KafkaError's == fails against None.
+        if not outcome or outcome[0] is not None:
+            why = str(outcome[0]) if outcome else "no acknowledgement in time"
+            raise ParkingFailed(f"{self.topic} did not take the message: {why}")
+        log.error(
+            "poison Kafka message parked on the dead-letter topic",
+            extra={
+                "topic": topic,
+                "partition": part,
+                "offset": offset,
+                "dead_letter_topic": self.topic,
+                "reason": reason,
+            },
+        )
+
+    def close(self) -> None:
+        self._producer.flush(PARK_TIMEOUT_SECONDS)
 
 
 def position(message: Message) -> tuple[str, int, int]:
@@ -50,18 +114,24 @@ def position(message: Message) -> tuple[str, int, int]:
 class ConsumerStats:
     processed: int = 0
     retried: int = 0
-    poisoned: int = 0
+    poisoned: int = 0  # parked on the dead-letter topic
+    parking_failed: int = 0  # the dead-letter topic refused them: retried, never skipped
     commits: int = 0
 
 
 class KafkaEventConsumer:
+    """`on_poison` parks a message it cannot process (default: the `dead_letter_topic`); if it raises,
+    the message is not finished with and the partition waits for it."""
+
     def __init__(
         self,
         settings: KafkaConnection,
         group_id: str,
         topics: Sequence[str],
         process: Processor,
-        on_poison: PoisonHandler = log_poison,
+        *,
+        dead_letter_topic: str,
+        on_poison: PoisonHandler | None = None,
         max_attempts: int = 3,
         factory: Callable[[dict[str, Any]], Any] = Consumer,
     ):
@@ -77,7 +147,10 @@ class KafkaEventConsumer:
         )
         self._consumer.subscribe(list(topics))
         self._process = process
-        self._on_poison = on_poison
+        self._dead_letters = (
+            None if on_poison is not None else DeadLetterTopic(settings, dead_letter_topic, group_id)
+        )
+        self._on_poison: PoisonHandler = on_poison or cast(PoisonHandler, self._dead_letters)
         self._max_attempts = max_attempts
         self._attempts: dict[tuple[str, int, int], int] = {}
         self.stats = ConsumerStats()
@@ -116,13 +189,11 @@ class KafkaEventConsumer:
             self.stats.commits += 1
 
     def _handle_one(self, message: Message) -> bool:
-        """True when the message is finished with (processed or given up on), False to retry it."""
+        """True when the message is finished with (processed or parked), False to retry it."""
         try:
             event = Event.model_validate_json(message.value() or b"")
         except ValueError as exc:
-            self.stats.poisoned += 1
-            self._on_poison(message, f"not a stored event: {exc}")
-            return True
+            return self._park(message, f"not a stored event: {exc}")
         headers = {
             name: bytes(value or b"").decode()
             for name, value in cast(list[tuple[str, bytes]], message.headers() or [])
@@ -134,10 +205,10 @@ class KafkaEventConsumer:
         except Exception as exc:
             attempts = self._attempts.get(key, 0) + 1
             if attempts >= self._max_attempts:
-                self._attempts.pop(key, None)
-                self.stats.poisoned += 1
-                self._on_poison(message, f"processing failed {attempts} times: {exc}")
-                return True
+                parked = self._park(message, f"processing failed {attempts} times: {exc}")
+                if parked:
+                    self._attempts.pop(key, None)
+                return parked
             self._attempts[key] = attempts
             self.stats.retried += 1
             return False
@@ -149,5 +220,28 @@ class KafkaEventConsumer:
         )
         return True
 
+    def _park(self, message: Message, reason: str) -> bool:
+        """Hand the message to on_poison; False (retry it) when that fails, so nothing is committed past it."""
+        try:
+            self._on_poison(message, reason)
+        except Exception as exc:
+            self.stats.parking_failed += 1
+            topic, part, offset = position(message)
+            log.exception(
+                "poison Kafka message could not be parked; the partition waits for it",
+                extra={
+                    "topic": topic,
+                    "partition": part,
+                    "offset": offset,
+                    "reason": reason,
+                    "error": str(exc),
+                },
+            )
+            return False
+        self.stats.poisoned += 1
+        return True
+
     def close(self) -> None:
         self._consumer.close()
+        if self._dead_letters is not None:
+            self._dead_letters.close()

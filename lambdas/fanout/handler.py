@@ -1,102 +1,90 @@
 """Fan-out Lambda: DynamoDB stream (INSERT) -> team SQS queues, Kafka outbox, S3 raw zone.
 
-Thin: the work is in service.py. Powertools' BatchProcessor turns the
-outcome into the partial batch response (the sequence numbers to retry); when
-every record failed it raises, which is a function error, so the event source
-mapping bisects the batch and, past the retry limit, parks it in the on-failure
-destination.
+The work is service.py's, once per stream batch (its sends are batched per
+queue across records). Powertools' BatchProcessor then turns the outcome into
+the partial batch response: every record from the first failed one on is
+reported failed (the stream checkpoints at the lowest failed sequence number);
+when every record failed it raises, which is a function error, so the event
+source mapping bisects the batch and, past the retry limit, parks it in the
+on-failure destination.
 """
 
 from __future__ import annotations
 
 from collections import defaultdict
-from collections.abc import Callable, Mapping, Sequence
-from functools import cache
+from collections.abc import Mapping, Sequence
 from typing import Any
 
-from aws_lambda_powertools import Logger, Tracer
-from aws_lambda_powertools.metrics import EphemeralMetrics, MetricUnit
-from aws_lambda_powertools.utilities.batch import BatchProcessor, EventType, process_partial_response
-from aws_lambda_powertools.utilities.data_classes.dynamo_db_stream_event import DynamoDBRecord
+from aws_lambda_powertools.utilities.batch import EventType, process_partial_response
 from aws_lambda_powertools.utilities.typing import LambdaContext
 
 from lambdas.fanout.service import INSERT, FanoutResult, FanoutService
-from lambdas.fanout.sinks import RawZoneWriter, SqsSender
-from platform_core.aws import client
-from platform_core.config import get_config
+from lambdas.fanout.settings import FanoutSettings
+from platform_core.batch import WholeBatchProcessor, sequence_number
+from platform_core.dependencies import Provider
 from platform_core.events_table import image_string
-from platform_core.settings import platform_env, required_env
+from platform_core.observability import emit_counts, service_observability
 
-logger = Logger(service="fanout")
-tracer = Tracer(service="fanout")
-
-Handler = Callable[[dict[str, Any], LambdaContext], dict[str, Any]]
+observability = service_observability("fanout")
+logger, tracer = observability.logger, observability.tracer
 
 
-@cache
-def default_service() -> FanoutService:
-    return FanoutService(
-        get_config(),
-        platform_env(),
-        SqsSender(client("sqs")),
-        RawZoneWriter(client("s3"), required_env("RAW_BUCKET")),
+@Provider
+def fanout_service() -> FanoutService:
+    """The execution environment's service, over the queues and the raw zone its settings name."""
+    return FanoutService.from_settings(FanoutSettings.from_environment())
+
+
+def fan_out(records: Sequence[dict[str, Any]]) -> dict[str, str]:
+    """Fan one stream batch out; sequence number -> why, for each record the stream must deliver again."""
+    # One stream batch spans many requests: the batch's first record names it in the
+    # batch-level logs; the per-request lines carry each request's own correlation id.
+    batch_name = str(records[0].get("eventID", "")) if records else None
+    logger.set_correlation_id(batch_name)
+    service = fanout_service()
+    result = service.process(records)
+    report_metrics(result, service.metrics_namespace)
+    log_by_correlation(records, result)
+    logger.set_correlation_id(batch_name)
+    return {
+        sequence_number(record): result.errors.get(index, "after the first failed record of the batch")
+        for index, record in enumerate(records)
+        if index >= result.committed
+    }
+
+
+processor = WholeBatchProcessor(EventType.DynamoDBStreams, fan_out, key=sequence_number)
+
+
+@logger.inject_lambda_context(clear_state=True)
+@tracer.capture_lambda_handler
+def lambda_handler(event: dict[str, Any], context: LambdaContext) -> dict[str, Any]:
+    return dict(
+        process_partial_response(
+            event=event, record_handler=processor.report, processor=processor, context=context
+        )
     )
 
 
-class RecordFailed(Exception):
-    pass
-
-
-def build_handler(service: Callable[[], FanoutService]) -> Handler:
-    """The Lambda entry point over a service (tests and the local runtime inject their own)."""
-
-    @logger.inject_lambda_context(clear_state=True)
-    @tracer.capture_lambda_handler
-    def handler(event: dict[str, Any], context: LambdaContext) -> dict[str, Any]:
-        records = event.get("Records", [])
-        # One stream batch spans many requests: the batch's first record names it in the
-        # batch-level logs; the per-request lines carry each request's own correlation id.
-        batch_name = str(records[0].get("eventID", "")) if records else None
-        logger.set_correlation_id(batch_name)
-        fanout = service()
-        result = fanout.process(records)
-        _report(result, fanout.metrics_namespace)
-        _log_by_correlation(records, result)
-        logger.set_correlation_id(batch_name)
-        index = {str(r.get("dynamodb", {}).get("SequenceNumber")): i for i, r in enumerate(records)}
-        failed_from = result.records if result.failed_from is None else result.failed_from
-
-        def record_handler(record: DynamoDBRecord) -> None:
-            position = index[str(record.dynamodb.sequence_number if record.dynamodb else None)]
-            if position >= failed_from:
-                raise RecordFailed(result.errors.get(position, "after the first failed record of the batch"))
-
-        processor = BatchProcessor(event_type=EventType.DynamoDBStreams)
-        return dict(
-            process_partial_response(
-                event=event, record_handler=record_handler, processor=processor, context=context
-            )
-        )
-
-    return handler
-
-
-def _report(result: FanoutResult, namespace: str) -> None:
-    # EphemeralMetrics: no state shared with other handlers of the same process (the local runtime).
-    metrics = EphemeralMetrics(namespace=namespace, service="fanout")
-    metrics.add_metric(name="StreamRecords", unit=MetricUnit.Count, value=result.records)
-    metrics.add_metric(name="EventsFannedOut", unit=MetricUnit.Count, value=result.archived)
-    metrics.add_metric(name="MessagesSent", unit=MetricUnit.Count, value=result.messages)
-    metrics.add_metric(name="RawObjectsWritten", unit=MetricUnit.Count, value=len(result.raw_objects))
-    metrics.add_metric(name="RecordsToRetry", unit=MetricUnit.Count, value=result.records - result.committed)
-    metrics.flush_metrics()
+def report_metrics(result: FanoutResult, namespace: str) -> None:
+    emit_counts(
+        namespace,
+        {
+            "StreamRecords": result.records,
+            "EventsFannedOut": result.archived,
+            "MessagesSent": result.messages,
+            "RawObjectsWritten": len(result.raw_objects),
+            "RecordsToRetry": result.records - result.committed,
+        },
+        service="fanout",
+    )
 
 
 def _image_string(record: Mapping[str, Any], attribute: str) -> str:
     return image_string((record.get("dynamodb") or {}).get("NewImage", {}), attribute)
 
 
-def _log_by_correlation(records: Sequence[Mapping[str, Any]], result: FanoutResult) -> None:
+def log_by_correlation(records: Sequence[Mapping[str, Any]], result: FanoutResult) -> None:
     """One log line per correlation id of the batch, carrying that id, so a request can be followed.
 
     Read from the item's own attributes (the events-table contract), not by parsing the
@@ -120,6 +108,3 @@ def _log_by_correlation(records: Sequence[Mapping[str, Any]], result: FanoutResu
                 "reason": reason,
             },
         )
-
-
-lambda_handler = build_handler(default_service)

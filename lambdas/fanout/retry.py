@@ -16,38 +16,9 @@ from typing import TypeVar
 
 from botocore.exceptions import BotoCoreError, ClientError
 
+from platform_core.aws import is_transient
+
 T = TypeVar("T")
-
-TRANSIENT_CODES = frozenset(
-    {
-        "Throttling",
-        "ThrottlingException",
-        "ThrottledException",
-        "RequestThrottled",
-        "RequestThrottledException",
-        "TooManyRequestsException",
-        "ProvisionedThroughputExceededException",
-        "RequestLimitExceeded",
-        "SlowDown",
-        "ServiceUnavailable",
-        "InternalError",
-        "InternalFailure",
-        "InternalServerError",
-        "RequestTimeout",
-        "RequestTimeoutException",
-        "KmsThrottled",
-        "AWS.SimpleQueueService.ServiceUnavailable",
-    }
-)
-
-
-def is_transient(exc: BaseException) -> bool:
-    if isinstance(exc, ClientError):
-        error = exc.response.get("Error", {})
-        status = exc.response.get("ResponseMetadata", {}).get("HTTPStatusCode", 0)
-        return error.get("Code", "") in TRANSIENT_CODES or status >= 500
-    # Connection resets, read timeouts and the like.
-    return isinstance(exc, BotoCoreError)
 
 
 @dataclass(frozen=True)

@@ -19,9 +19,11 @@ from botocore.exceptions import BotoCoreError, ClientError
 from pydantic import ValidationError
 
 from lambdas.fanout.routing import Router
+from lambdas.fanout.settings import FanoutSettings
 from lambdas.fanout.sinks import OutMessage, RawZoneWriter, SqsSender
 from platform_core import naming
-from platform_core.config import PlatformConfig
+from platform_core.aws import client
+from platform_core.config import PlatformConfig, get_config
 from platform_core.envelope import Event
 from platform_core.events_table import ENVELOPE_ATTRIBUTE
 from platform_core.raw_zone import batch_id
@@ -78,10 +80,40 @@ class FanoutService:
         }
         self._outbox_queue = naming.outbox_queue(config.project, env)
 
+    @classmethod
+    def from_settings(
+        cls,
+        settings: FanoutSettings,
+        *,
+        sqs: Any = None,
+        s3: Any = None,
+        config: PlatformConfig | None = None,
+    ) -> FanoutService:
+        """The service over the queues and raw zone of its environment (clients injectable: fault injection)."""
+        return cls(
+            config or get_config(),
+            settings.platform_env,
+            SqsSender(sqs or client("sqs")),
+            RawZoneWriter(s3 or client("s3"), settings.raw_bucket),
+        )
+
     def process(self, records: Sequence[Mapping[str, Any]]) -> FanoutResult:
         result = FanoutResult(records=len(records))
         if not records:
             return result
+        events, by_queue = self._route(records, result)
+        for index in self._sender.send(by_queue):
+            result.errors.setdefault(index, "could not be delivered to every subscriber queue")
+        failed_from = min(result.errors, default=len(records))
+        if events:
+            failed_from = self._archive(records, events, failed_from, result)
+        result.failed_from = None if failed_from == len(records) else failed_from
+        return result
+
+    def _route(
+        self, records: Sequence[Mapping[str, Any]], result: FanoutResult
+    ) -> tuple[dict[int, tuple[Event, str]], dict[str, list[OutMessage]]]:
+        """The batch's events (by record index) and the messages each queue gets; poison records noted."""
         events: dict[int, tuple[Event, str]] = {}
         by_queue: dict[str, list[OutMessage]] = defaultdict(list)
         for index, record in enumerate(records):
@@ -102,14 +134,16 @@ class FanoutService:
                     by_queue[self._outbox_queue].append(OutMessage(index, body, attributes))
         result.inserts = len(events)
         result.messages = sum(len(messages) for messages in by_queue.values())
+        return events, by_queue
 
-        for index in self._sender.send(by_queue):
-            result.errors.setdefault(index, "could not be delivered to every subscriber queue")
-        failed_from = min(result.errors, default=len(records))
-
-        if not events:
-            result.failed_from = None if failed_from == len(records) else failed_from
-            return result
+    def _archive(
+        self,
+        records: Sequence[Mapping[str, Any]],
+        events: dict[int, tuple[Event, str]],
+        failed_from: int,
+        result: FanoutResult,
+    ) -> int:
+        """Write the committed prefix to the raw zone, last; the index the batch fails from afterwards."""
         committed = [pair for index, pair in events.items() if index < failed_from]
         first = records[0]
         try:
@@ -120,11 +154,9 @@ class FanoutService:
         except (ClientError, BotoCoreError) as exc:
             # Nothing of this batch is archived for sure: all of it comes again.
             result.errors[0] = f"raw zone write failed: {exc}"
-            failed_from = 0
-            committed = []
+            return 0
         result.archived = len(committed)
-        result.failed_from = None if failed_from == len(records) else failed_from
-        return result
+        return failed_from
 
 
 def _sequence(record: Mapping[str, Any]) -> str:

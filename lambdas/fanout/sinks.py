@@ -12,8 +12,9 @@ from typing import Any
 
 from botocore.exceptions import BotoCoreError, ClientError
 
-from lambdas.fanout.retry import DEFAULT_BACKOFF, Backoff, is_transient
+from lambdas.fanout.retry import DEFAULT_BACKOFF, Backoff
 from platform_core import naming
+from platform_core.aws import is_transient
 from platform_core.envelope import Event
 from platform_core.raw_zone import CONTENT_TYPE, encode_lines, hour_of
 

@@ -81,10 +81,25 @@ class SchemaSummary(_Body):
     business_key: str = Field(description="Payload field that identifies the business entity")
 
 
+class Limits(_Body):
+    """What a request and each of its events may weigh (config/platform.yaml `api`)."""
+
+    max_body_bytes: int = Field(description="Bytes of a request body")
+    max_batch_events: int = Field(description="Events in one request")
+    max_event_bytes: int = Field(
+        description=(
+            "Bytes of one event as the platform stores it: compact UTF-8 JSON with the fields the "
+            "platform adds (team, received_at, ingest_id, correlation_id, together under 300 bytes). "
+            "A larger event is rejected with the reason and kept in the rejected zone."
+        )
+    )
+
+
 class SchemaList(_Body):
     model_config = ConfigDict(title="SchemaList")
 
     schemas: list[SchemaSummary]
+    limits: Limits
 
 
 JSON_SCHEMA_DIALECT = "https://json-schema.org/draft/2020-12/schema"

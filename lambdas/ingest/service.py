@@ -18,7 +18,6 @@ import base64
 import binascii
 import json
 import math
-import os
 import re
 from collections import Counter
 from collections.abc import Callable, Mapping, Sequence
@@ -32,11 +31,13 @@ from pydantic_core import PydanticSerializationError
 from lambdas.ingest.models import (
     ErrorResponse,
     IngestResponse,
+    Limits,
     ReasonOut,
     SchemaList,
     SchemaSummary,
     Verdict,
 )
+from lambdas.ingest.settings import IngestSettings
 from lambdas.ingest.store import (
     DynamoEventStore,
     EventStore,
@@ -49,11 +50,10 @@ from platform_core.config import PlatformConfig, get_config
 from platform_core.envelope import EventIn
 from platform_core.events_table import to_item
 from platform_core.naming import rejected_key
+from platform_core.observability import CORRELATION_ID, correlation_id_for
 from platform_core.registry import Reason, SchemaRegistry, get_registry
 
-API_KEY_TEAMS_ENV = "API_KEY_TEAMS"
 JSON_MEDIA_TYPE = re.compile(r"^application/(?:[a-z0-9.+-]+\+)?json$")
-CORRELATION_ID = re.compile(r"^[A-Za-z0-9][A-Za-z0-9._:/+=@-]{0,127}$")
 UNKNOWN_TYPE = "unknown"  # metric dimension for event types not in the registry (bounded cardinality)
 
 NOT_UNICODE = Reason("", "contains an unpaired surrogate escape (\\uD800-\\uDFFF): not valid Unicode")
@@ -91,11 +91,6 @@ class Outcome:
     counts: Counter[tuple[str, Verdict]] = field(default_factory=Counter)
 
 
-def correlation_id_for(header: str | None, request_id: str) -> str:
-    """X-Correlation-Id when the client sent a usable one, else the API request id."""
-    return header if header and CORRELATION_ID.match(header) else request_id
-
-
 def _reason_out(reason: Reason) -> ReasonOut:
     return ReasonOut(path=reason.path, message=reason.message)
 
@@ -118,11 +113,12 @@ class IngestService:
         events: EventStore,
         rejected: RejectedStore,
         api_key_teams: Mapping[str, str],
+        *,
         clock: Callable[[], datetime] = lambda: datetime.now(UTC),
     ):
         unknown = sorted(set(api_key_teams.values()) - set(config.teams))
         if unknown:
-            raise ValueError(f"{API_KEY_TEAMS_ENV} maps keys to unknown teams: {', '.join(unknown)}")
+            raise ValueError(f"API_KEY_TEAMS maps keys to unknown teams: {', '.join(unknown)}")
         self._config = config
         self._registry = registry
         self._events = events
@@ -132,38 +128,26 @@ class IngestService:
         self._produces = {name: frozenset(team.produces) for name, team in config.teams.items()}
         self._retention_seconds = config.ingest.event_retention_days * 86_400
         self._max_bytes = config.api.max_body_bytes
+        self._max_event_bytes = config.api.max_event_bytes
         self._max_events = config.api.max_batch_events
         self._known_types = frozenset(registry.event_types)
 
     @classmethod
-    def from_environment(
+    def from_settings(
         cls,
-        environ: Mapping[str, str] = os.environ,
+        settings: IngestSettings,
         *,
         dynamodb: Any = None,
         s3: Any = None,
         config: PlatformConfig | None = None,
     ) -> IngestService:
-        """Build the service from the Lambda's environment variables (Terraform or the local runtime sets them)."""
-
-        def required(name: str) -> str:
-            value = environ.get(name)
-            if not value:
-                raise RuntimeError(f"environment variable {name} is required")
-            return value
-
-        try:
-            api_key_teams = json.loads(required(API_KEY_TEAMS_ENV))
-        except json.JSONDecodeError as exc:
-            raise RuntimeError(f"{API_KEY_TEAMS_ENV} is not a JSON object: {exc}") from exc
-        if not isinstance(api_key_teams, dict):
-            raise RuntimeError(f"{API_KEY_TEAMS_ENV} must be a JSON object {{api_key_id: team}}")
+        """The service over the stores its settings name (clients injectable: tests, fault injection)."""
         return cls(
             config=config or get_config(),
             registry=get_registry(),
-            events=DynamoEventStore(dynamodb or client("dynamodb"), required("EVENTS_TABLE")),
-            rejected=S3RejectedStore(required("REJECTED_BUCKET"), s3),
-            api_key_teams=api_key_teams,
+            events=DynamoEventStore(dynamodb or client("dynamodb"), settings.events_table),
+            rejected=S3RejectedStore(settings.rejected_bucket, s3),
+            api_key_teams=settings.api_key_teams,
         )
 
     @property
@@ -263,101 +247,31 @@ class IngestService:
         correlation_id: str,
         raw_events: list[Any],
     ) -> Outcome:
-        # Plain dicts, validated once as a whole IngestResponse at the end: for a
-        # 500-event batch that is about half the cost of one model per result.
-        results: list[dict[str, Any]] = [{}] * len(raw_events)
-        counts: Counter[tuple[str, Verdict]] = Counter()
-        rejected_entries: list[dict[str, Any]] = []
-        first_index: dict[str, int] = {}  # event_id -> index of its first valid occurrence here
-        duplicates_in_batch: list[tuple[int, str, str]] = []
-        to_write: list[tuple[int, str, str]] = []
-        items: list[dict[str, dict[str, str]]] = []
-        expires_at = int(received_at.timestamp()) + self._retention_seconds
         received_text = rfc3339(received_at)
-        stamp = _stamp(team, received_text, request.request_id, correlation_id)
-
-        def reject(index: int, raw: Any, reasons: list[Reason]) -> None:
-            event_id, event_type = _field(raw, "event_id"), _field(raw, "event_type")
-            reason_dicts = [r.as_dict() for r in reasons]
-            results[index] = {
-                "index": index,
-                "event_id": event_id,
-                "status": Verdict.REJECTED,
-                "reasons": reason_dicts,
-            }
-            counts[self._metric_type(event_type), Verdict.REJECTED] += 1
-            entry: dict[str, Any] = {"index": index}
-            if event_id is not None:
-                entry["event_id"] = event_id
-            if event_type is not None:
-                entry["event_type"] = event_type
-            entry["reasons"] = reason_dicts
-            entry["raw"] = raw
-            rejected_entries.append(entry)
-
+        batch = _Batch(
+            team=team,
+            received_at=received_text,
+            correlation_id=correlation_id,
+            expires_at=int(received_at.timestamp()) + self._retention_seconds,
+            stamp=_stamp(team, received_text, request.request_id, correlation_id),
+            max_event_bytes=self._max_event_bytes,
+            results=[{}] * len(raw_events),
+        )
         for index, raw in enumerate(raw_events):
             event_in, reasons = self._validate(team, raw)
             if event_in is None:
-                reject(index, raw, reasons)
-                continue
-            try:
-                envelope_json = event_in.model_dump_json()[:-1] + stamp
-            except PydanticSerializationError:
-                # JSON escapes can smuggle unpaired UTF-16 surrogates into strings: not
-                # Unicode, so not storable as UTF-8. The client's mistake, not a 500.
-                reject(index, raw, [NOT_UNICODE])
-                continue
-            event_id = str(event_in.event_id)
-            if event_id in first_index:
-                duplicates_in_batch.append((index, event_id, event_in.event_type))
-                continue
-            first_index[event_id] = index
-            items.append(
-                to_item(
-                    team=team,
-                    event_id=event_id,
-                    event_type=event_in.event_type,
-                    received_at=received_text,
-                    correlation_id=correlation_id,
-                    envelope_json=envelope_json,
-                    expires_at=expires_at,
-                )
-            )
-            to_write.append((index, event_id, event_in.event_type))
-
+                batch.reject(index, raw, reasons, self._metric_type(_field(raw, "event_type")))
+            else:
+                batch.admit(index, raw, event_in)
         # StoreUnavailable propagates: the handler answers 503 (retrying is safe, writes are idempotent).
-        written = self._events.put_new(items)
-        if rejected_entries:
+        written = self._events.put_new(batch.items)
+        if batch.rejected:
             self._rejected.put(
                 rejected_key(team, received_at, request.request_id),
-                self._rejected_document(request, team, received_at, correlation_id, rejected_entries),
+                self._rejected_document(request, team, received_at, correlation_id, batch.rejected),
             )
-
-        accepted = 0
-        for (index, event_id, event_type), new in zip(to_write, written, strict=True):
-            verdict = Verdict.ACCEPTED if new else Verdict.DUPLICATE
-            accepted += new
-            results[index] = {"index": index, "event_id": event_id, "status": verdict}
-            counts[event_type, verdict] += 1
-        for index, event_id, event_type in duplicates_in_batch:
-            results[index] = {"index": index, "event_id": event_id, "status": Verdict.DUPLICATE}
-            counts[event_type, Verdict.DUPLICATE] += 1
-
-        rejected = len(rejected_entries)
-        body = IngestResponse.model_validate(
-            {
-                "request_id": request.request_id,
-                "correlation_id": correlation_id,
-                "summary": {
-                    "accepted": accepted,
-                    "duplicate": len(results) - accepted - rejected,
-                    "rejected": rejected,
-                },
-                "results": results,
-            }
-        )
-        status = 400 if rejected == len(results) else 202
-        return Outcome(status, body, team, counts)
+        batch.settle(written)
+        return batch.outcome(request.request_id)
 
     def _validate(self, team: str, raw: Any) -> tuple[EventIn | None, list[Reason]]:
         if not isinstance(raw, dict):
@@ -447,7 +361,12 @@ class IngestService:
                     business_key=latest.business_key if latest else "",
                 )
             )
-        return SchemaList(schemas=summaries)
+        limits = Limits(
+            max_body_bytes=self._max_bytes,
+            max_batch_events=self._max_events,
+            max_event_bytes=self._max_event_bytes,
+        )
+        return SchemaList(schemas=summaries, limits=limits)
 
     def schema_document(self, event_type: str, version: str | None = None) -> Mapping[str, Any] | None:
         versions = self._registry.versions(event_type)
@@ -468,6 +387,122 @@ class IngestService:
             reasons=[_reason_out(r) for r in exc.reasons],
         )
         return Outcome(exc.status, body, team)
+
+
+@dataclass
+class _Batch:
+    """The verdicts of one request's events as they are decided, and the items to write.
+
+    Results are plain dicts, validated once as a whole IngestResponse at the end: for
+    a 500-event batch that is about half the cost of one model per result.
+    """
+
+    team: str
+    received_at: str
+    correlation_id: str
+    expires_at: int
+    stamp: str
+    max_event_bytes: int
+    results: list[dict[str, Any]]
+    counts: Counter[tuple[str, Verdict]] = field(default_factory=Counter)
+    rejected: list[dict[str, Any]] = field(default_factory=list)  # entries of the rejected-zone document
+    items: list[dict[str, dict[str, str]]] = field(default_factory=list)
+    to_write: list[tuple[int, str, str]] = field(default_factory=list)  # (index, event_id, event_type)
+    first_index: dict[str, int] = field(default_factory=dict)  # event_id -> its first valid occurrence
+    repeated: list[tuple[int, str, str]] = field(default_factory=list)  # later copies in this request
+
+    def reject(self, index: int, raw: Any, reasons: list[Reason], metric_type: str) -> None:
+        event_id, event_type = _field(raw, "event_id"), _field(raw, "event_type")
+        reason_dicts = [r.as_dict() for r in reasons]
+        self.results[index] = {
+            "index": index,
+            "event_id": event_id,
+            "status": Verdict.REJECTED,
+            "reasons": reason_dicts,
+        }
+        self.counts[metric_type, Verdict.REJECTED] += 1
+        entry: dict[str, Any] = {"index": index}
+        if event_id is not None:
+            entry["event_id"] = event_id
+        if event_type is not None:
+            entry["event_type"] = event_type
+        entry["reasons"] = reason_dicts
+        entry["raw"] = raw
+        self.rejected.append(entry)
+
+    def admit(self, index: int, raw: Any, event_in: EventIn) -> None:
+        """A valid event: an item to write, or a later copy of one already in this request."""
+        try:
+            envelope_json = event_in.model_dump_json()[:-1] + self.stamp
+        except PydanticSerializationError:
+            # JSON escapes can smuggle unpaired UTF-16 surrogates into strings: not
+            # Unicode, so not storable as UTF-8. The client's mistake, not a 500.
+            self.reject(index, raw, [NOT_UNICODE], event_in.event_type)
+            return
+        too_large = self._too_large(envelope_json)
+        if too_large is not None:
+            self.reject(index, raw, [too_large], event_in.event_type)
+            return
+        event_id = str(event_in.event_id)
+        if event_id in self.first_index:
+            self.repeated.append((index, event_id, event_in.event_type))
+            return
+        self.first_index[event_id] = index
+        self.items.append(
+            to_item(
+                team=self.team,
+                event_id=event_id,
+                event_type=event_in.event_type,
+                received_at=self.received_at,
+                correlation_id=self.correlation_id,
+                envelope_json=envelope_json,
+                expires_at=self.expires_at,
+            )
+        )
+        self.to_write.append((index, event_id, event_in.event_type))
+
+    def _too_large(self, envelope_json: str) -> Reason | None:
+        """Why the event as stored is over the per-event limit, if it is (no encoding when it cannot be)."""
+        # A character is 1 to 4 UTF-8 bytes: only a text over a quarter of the limit can exceed it.
+        if 4 * len(envelope_json) <= self.max_event_bytes:
+            return None
+        size = len(envelope_json.encode("utf-8"))
+        if size <= self.max_event_bytes:
+            return None
+        return Reason(
+            "",
+            f"the event is {size} bytes as stored (compact UTF-8 JSON with the platform's fields); "
+            f"at most {self.max_event_bytes} bytes, so that every subscriber queue, topic and store can carry it",
+        )
+
+    def settle(self, written: list[bool]) -> None:
+        """Accepted where the conditional write succeeded, duplicate where the item already existed."""
+        for (index, event_id, event_type), new in zip(self.to_write, written, strict=True):
+            self._verdict(index, event_id, event_type, Verdict.ACCEPTED if new else Verdict.DUPLICATE)
+        for index, event_id, event_type in self.repeated:
+            self._verdict(index, event_id, event_type, Verdict.DUPLICATE)
+
+    def _verdict(self, index: int, event_id: str, event_type: str, verdict: Verdict) -> None:
+        self.results[index] = {"index": index, "event_id": event_id, "status": verdict}
+        self.counts[event_type, verdict] += 1
+
+    def outcome(self, request_id: str) -> Outcome:
+        rejected = len(self.rejected)
+        accepted = sum(n for (_, verdict), n in self.counts.items() if verdict is Verdict.ACCEPTED)
+        body = IngestResponse.model_validate(
+            {
+                "request_id": request_id,
+                "correlation_id": self.correlation_id,
+                "summary": {
+                    "accepted": accepted,
+                    "duplicate": len(self.results) - accepted - rejected,
+                    "rejected": rejected,
+                },
+                "results": self.results,
+            }
+        )
+        status = 400 if rejected == len(self.results) else 202
+        return Outcome(status, body, self.team, self.counts)
 
 
 def _stamp(team: str, received_at: str, ingest_id: str, correlation_id: str) -> str:

@@ -20,14 +20,29 @@ from typing import Any, Protocol
 
 from botocore.exceptions import BotoCoreError, ClientError
 
-from platform_core.aws import client
+from platform_core.aws import client, is_transient
 from platform_core.events_table import PK
 
 MAX_CONCURRENT_WRITES = 16  # in-flight PutItem calls per invocation; the client's connection pool is 32
 
 
 class StoreUnavailable(Exception):
-    """The platform could not persist the request (not the client's fault; safe to retry)."""
+    """The platform could not persist the request now (throttled, a service fault, no connection):
+    not the client's fault, and the same request will succeed later (it is idempotent)."""
+
+
+class StoreMisconfigured(Exception):
+    """The platform's own storage refuses the write for a reason no retry cures: a missing table or
+    bucket, access denied, a request DynamoDB finds invalid (every event is checked before it is
+    written, its size included, so an invalid item means the table and the code disagree).
+    A platform fault to alarm on, never the client's."""
+
+
+def storage_error(exc: ClientError | BotoCoreError, call: str) -> StoreUnavailable | StoreMisconfigured:
+    """The exception a failed storage call becomes: retry later (503) or fix the platform (500)."""
+    if is_transient(exc):
+        return StoreUnavailable(f"{call} failed, retry later: {exc}")
+    return StoreMisconfigured(f"{call} failed, a retry cannot help: {exc}")
 
 
 def rfc3339(at: datetime) -> str:
@@ -84,9 +99,9 @@ class DynamoEventStore:
         except ClientError as exc:
             if exc.response.get("Error", {}).get("Code") == "ConditionalCheckFailedException":
                 return False
-            raise StoreUnavailable(f"DynamoDB PutItem failed: {exc}") from exc
+            raise storage_error(exc, "DynamoDB PutItem") from exc
         except BotoCoreError as exc:
-            raise StoreUnavailable(f"DynamoDB unreachable: {exc}") from exc
+            raise storage_error(exc, "DynamoDB PutItem") from exc
 
 
 class S3RejectedStore:
@@ -111,4 +126,4 @@ class S3RejectedStore:
                 ServerSideEncryption="aws:kms",
             )
         except (ClientError, BotoCoreError) as exc:
-            raise StoreUnavailable(f"S3 PutObject to the rejected zone failed: {exc}") from exc
+            raise storage_error(exc, "S3 PutObject to the rejected zone") from exc

@@ -104,11 +104,8 @@ def business_terms(invoice: Invoice) -> dict[str, Any]:
                 "BT-117": _money(subtotal.tax),
                 "BT-118": subtotal.category_code,
                 "BT-119": _money(subtotal.rate),
-                **(
-                    {"BT-120": subtotal.exemption_reason, "BT-121": subtotal.exemption_code}
-                    if subtotal.exemption_code
-                    else {}
-                ),
+                **({"BT-120": subtotal.exemption_reason} if subtotal.exemption_reason else {}),
+                **({"BT-121": subtotal.exemption_code} if subtotal.exemption_code else {}),
             }
             for subtotal in invoice.vat_breakdown
         ],
@@ -132,10 +129,9 @@ def business_terms(invoice: Invoice) -> dict[str, Any]:
         terms["BT-111"] = _money(invoice.euro_vat.amount)
     if invoice.delivery_date is not None:
         terms["BT-72"] = invoice.delivery_date
-    delivery = invoice.delivery_address
-    if delivery is not None or invoice.delivery_date is not None:
-        place = delivery or buyer.address
-        terms["BG-13"] = {"name": place.name or buyer.name, **_address(place)}
+    # The deliver-to party: the delivery address, or the buyer's (an empty delivery block is not valid CII).
+    place = invoice.delivery_address or buyer.address
+    terms["BG-13"] = {"name": place.name or buyer.name, **_address(place)}
     if invoice.credited is not None:
         terms["BG-3"] = [{"BT-25": invoice.credited.number, "BT-26": invoice.credited.issue_date}]
     return terms
@@ -158,7 +154,7 @@ def notes(invoice: Invoice) -> list[tuple[str, str]]:
     ]
     if invoice.buyer.kind == "business":
         result += [
-            ("PMD", f"Late payment penalties: {seller.late_payment_rate}"),
+            ("PMD", "Late payment penalties: three times the French legal interest rate"),
             ("PMT", f"Fixed compensation for recovery costs: {seller.recovery_fee}"),
             ("AAB", "No discount for early payment"),
         ]

@@ -5,6 +5,7 @@ column per currency, units of the currency for one euro, `N/A` where none was pu
 in the service's bucket by `python -m scripts.ecb_rates` and read once per process. An invoice
 uses the rate of its date, or the last one published before it; if that one is older than the
 configured age (the file was not refreshed), the invoice waits rather than print a stale rate.
+A day's rates are published at 16:00 Central European Time: before that, the day before's apply.
 """
 
 from __future__ import annotations
@@ -13,10 +14,13 @@ import bisect
 import csv
 import io
 from dataclasses import dataclass
-from datetime import date, timedelta
+from datetime import date, datetime, time, timedelta
 from decimal import Decimal, InvalidOperation
+from zoneinfo import ZoneInfo
 
 RATES_KEY = "reference/ecb/eurofxref-hist.csv"
+PUBLISHED_AT = time(16, 0)
+PUBLISHED_IN = ZoneInfo("Europe/Berlin")
 
 
 class RatesNotLoaded(Exception):
@@ -65,8 +69,10 @@ class EcbRates:
     def latest_day(self) -> date:
         return max(days[-1] for days, _ in self.series.values())
 
-    def rate(self, currency: str, day: date) -> tuple[Decimal, date]:
-        """Units of `currency` for one euro on `day` (or the last business day before it), and that date."""
+    def rate(self, currency: str, at: datetime) -> tuple[Decimal, date]:
+        """Units of `currency` for one euro: the last reference rate published by `at`, and its date."""
+        local = at.astimezone(PUBLISHED_IN)
+        day = local.date() if local.time() >= PUBLISHED_AT else local.date() - timedelta(days=1)
         if currency == "EUR":
             return Decimal(1), day
         if currency not in self.series:

@@ -52,7 +52,6 @@ class Entity(_Strict):
     vat_on_debits: bool
     eu_distance_sales: Literal["destination", "origin"]
     series: dict[DocumentType, str]
-    late_payment_rate: str
     recovery_fee: str
     timezone: str
 

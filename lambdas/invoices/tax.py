@@ -11,8 +11,8 @@ The regime says why a rate applies (France first, EU-ready):
   or reverse-charged services (AE), with their mentions;
 - EU consumer elsewhere: the destination's rates when the entity sells over the distance-selling
   threshold (declared through the OSS), the seller's own otherwise;
-- outside the EU: exempt export of goods (G); services to a business are outside the scope (O),
-  to a consumer taxed as domestic.
+- outside the EU: exempt export of goods (G); services to a business are not subject to French
+  VAT (stated as E with the reason), to a consumer taxed as domestic.
 """
 
 from __future__ import annotations
@@ -45,7 +45,12 @@ EXEMPTIONS: dict[CategoryCode, tuple[str, str]] = {
     "K": ("VATEX-EU-IC", "Intra-Community supply of goods, exempt (Article 138 of Directive 2006/112/EC)"),
     "AE": ("VATEX-EU-AE", "Reverse charge (Article 196 of Directive 2006/112/EC)"),
     "G": ("VATEX-EU-G", "Export outside the EU, exempt (Article 146 of Directive 2006/112/EC)"),
-    "O": ("VATEX-EU-O", "Not subject to VAT: services supplied outside the EU"),
+    # EN 16931's "O" (outside the scope) forbids a seller VAT id and any other category (BR-O-02, BR-O-11),
+    # so a VAT-registered seller states services to a business outside the EU as exempt with the reason.
+    "E": (
+        "",
+        "Not subject to French VAT: services to a business established outside the EU (CGI art. 259-1)",
+    ),
 }
 
 
@@ -100,7 +105,7 @@ def _category(
         if nature == "goods":
             return "G", ZERO
         if buyer_is_business:
-            return "O", ZERO
+            return "E", ZERO
     return ("Z" if rate == ZERO else "S"), rate
 
 
@@ -112,11 +117,11 @@ def build_invoice(
     invoice_id: str,
     issued_at: datetime,
     issue_date: date,
-    euro_rate: Callable[[str, date], tuple[Decimal, date]] | None = None,
+    euro_rate: Callable[[str, datetime], tuple[Decimal, date]] | None = None,
     credited: CreditedInvoice | None = None,
 ) -> Invoice:
-    """The complete document for a request, numbered. `euro_rate(currency, day)` gives the reference
-    rate (units per euro) and its date; it is only asked for when VAT is due in another currency."""
+    """The complete document for a request, numbered. `euro_rate(currency, at)` gives the reference
+    rate (units per euro) published by `at` and its date; asked only when VAT is due in another currency."""
     entity = config.entities.get(request.seller_entity)
     if entity is None:
         raise TaxRefused(f"no legal entity {request.seller_entity!r} in the billing configuration")
@@ -157,7 +162,7 @@ def build_invoice(
     if request.currency != "EUR" and tax_total != ZERO:
         if euro_rate is None:
             raise TaxRefused(f"VAT in {request.currency} needs a euro reference rate")
-        exchange_rate, rate_date = euro_rate(request.currency, issue_date)
+        exchange_rate, rate_date = euro_rate(request.currency, issued_at)
         euro_vat = EuroVat(
             amount=round_money(tax_total / exchange_rate, 2),
             exchange_rate=exchange_rate,
@@ -218,7 +223,7 @@ def _breakdown(lines: list[InvoiceLine], units: int) -> tuple[VatSubtotal, ...]:
                 rate=rate,
                 taxable=taxable,
                 tax=round_money(taxable * rate / HUNDRED, units),
-                exemption_code=exemption[0] if exemption else None,
+                exemption_code=(exemption[0] or None) if exemption else None,
                 exemption_reason=exemption[1] if exemption else None,
             )
         )

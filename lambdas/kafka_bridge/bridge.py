@@ -6,7 +6,9 @@ from collections.abc import Mapping, Sequence
 from typing import Any
 
 from lambdas.kafka_bridge.producer import KafkaPublisher, KafkaRecord, PoisonMessage, to_kafka_record
-from platform_core.registry import SchemaRegistry
+from lambdas.kafka_bridge.settings import KafkaBridgeSettings
+from platform_core.config import get_config
+from platform_core.registry import SchemaRegistry, get_registry
 
 
 class Bridge:
@@ -15,6 +17,22 @@ class Bridge:
         self._env = env
         self._registry = registry
         self._publisher = publisher
+
+    @classmethod
+    def from_settings(
+        cls,
+        settings: KafkaBridgeSettings,
+        *,
+        publisher: KafkaPublisher | None = None,
+        project: str | None = None,
+    ) -> Bridge:
+        """The bridge to the cluster its settings name (the publisher injectable: tests, fault injection)."""
+        return cls(
+            project or get_config().project,
+            settings.platform_env,
+            get_registry(),
+            publisher or KafkaPublisher(settings.kafka(), settings.kafka_delivery_timeout_ms),
+        )
 
     def process(self, records: Sequence[Mapping[str, Any]]) -> dict[str, str | None]:
         """SQS messageId -> None (in Kafka) or the error."""

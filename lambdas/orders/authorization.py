@@ -2,20 +2,20 @@
 
 Credentials, in this order:
 - `Authorization: Bearer <access token>`: a person signed in through an app
-  client of the user pool. The caller is the token's subject; its client is the
-  app client; its usage plan is the app client's (the authorizer returns that
-  client's API key as `usageIdentifierKey`, so API Gateway meters it).
-- `x-api-key: <key>`: a partner, when the key is one of the declared API
-  clients' keys; otherwise passed through as is (API Gateway checks it against
-  the usage plans, e.g. a team's ingest key), with no client: the orders API
-  refuses such callers, other routes decide for themselves. Passing a key
-  through needs neither the clients secret nor the JWKS, so the routes guarded
-  for their API keys only (the ingest API, when the key source is AUTHORIZER)
-  never depend on them.
+  client of the user pool, sent with that app's API key in `x-api-key` (a
+  public key that identifies the app and meters its usage plan). The caller is
+  the token's subject and its client the app client; a token sent with
+  another client's key is refused, so nobody rides another client's plan.
+- `x-api-key: <key>` alone: a partner, when the key is one of the declared API
+  clients' keys; otherwise no client of the orders API (e.g. a team's ingest
+  key), which the orders API refuses.
 - nothing (or a refused token): "Unauthorized", which API Gateway answers 401.
 
-The policy allows every method of the stage, because API Gateway caches it
-per identity source for every route; what each route requires (a scope) is
+API Gateway meters every request by its `x-api-key` against the usage plans
+(the REST API's key source is HEADER); the authorizer returns that key as
+`usageIdentifierKey` too, which is what a key source of AUTHORIZER would
+meter. The policy allows every method of the stage (an answer API Gateway
+may reuse must cover every route); what each route requires (a scope) is
 checked by the route's function from the context. The context carries only
 strings (API Gateway's rule): kind, client, subject, space-separated scopes.
 """
@@ -147,6 +147,9 @@ class Authorizer:
             usage_key = self._clients.usage_key(access.client)
             if usage_key is None:
                 raise Unauthorized(f"{access.client} has no usage-plan key in the clients secret")
+            # The key meters the request: it must be the token's app's, not another client's plan.
+            if not hmac.compare_digest(lower.get("x-api-key", ""), usage_key):
+                raise Unauthorized(f"the API key sent with a {access.client} token is not {access.client}'s")
             scopes = access.scopes & self._clients.scopes(access.client)
             return Verdict(Caller(CUSTOMER, access.client, access.subject, scopes), usage_key)
         key = lower.get("x-api-key", "")

@@ -14,7 +14,7 @@ from typing import Any
 from aws_lambda_powertools.utilities.typing import LambdaContext
 
 from lambdas.orders.authorization import Authorizer, ClientRegistry, Unauthorized
-from lambdas.orders.settings import AuthorizerSettings, IdentitySecret, SecretReader
+from lambdas.orders.settings import AuthorizerSettings, SecretReader
 from lambdas.orders.tokens import AccessTokenVerifier, JwksCache
 from platform_core.config import get_config
 from platform_core.observability import MetricUnit, logger, metrics
@@ -27,12 +27,14 @@ def authorizer() -> Authorizer:
     identity = get_config().services[settings.powertools_service_name].identity
     if identity is None:
         raise RuntimeError(f"service {settings.powertools_service_name} declares no identity")
-    trusted = IdentitySecret.from_json(SecretReader().json(settings.secret_api_clients))
-    clients = ClientRegistry(identity.clients, trusted.keys)
+    keys = SecretReader().json(settings.secret_api_clients) or {}
+    clients = ClientRegistry(identity.clients, {str(k): str(v) for k, v in keys.items()})
     if clients.without_key:
         logger.warning("clients without a usage-plan key are refused", extra={"clients": clients.without_key})
-    jwks = JwksCache(trusted.jwks_url, cooldown_seconds=settings.jwks_refetch_cooldown_seconds)
-    verifier = AccessTokenVerifier(trusted.issuer, trusted.app_clients, identity.resource_server, jwks)
+    jwks = JwksCache(settings.jwks_url, cooldown_seconds=settings.jwks_refetch_cooldown_seconds)
+    verifier = AccessTokenVerifier(
+        settings.oidc_issuer, settings.app_client_names(), settings.resource_server, jwks
+    )
     return Authorizer(verifier, clients)
 
 

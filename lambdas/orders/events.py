@@ -13,7 +13,7 @@ from datetime import datetime, timedelta
 from decimal import Decimal
 from typing import Any
 
-from lambdas.orders.erp.port import SaleOrder
+from lambdas.orders.erp.port import Address, SaleOrder
 from lambdas.orders.model import ORDER_CREATED, ORDER_CREATED_VERSION, PlacedOrder
 from lambdas.orders.saga import Rejection, SagaState
 from platform_core.envelope import EventIn
@@ -59,7 +59,9 @@ def _erp(state: SagaState) -> dict[str, int]:
     return {"calls": state.erp_calls, "failures": state.erp_failures, "deferrals": state.deferrals}
 
 
-def confirmation(order: PlacedOrder, sale_order: SaleOrder, state: SagaState, at: datetime) -> list[EventIn]:
+def confirmation(
+    order: PlacedOrder, sale_order: SaleOrder, state: SagaState, seller_entity: str, at: datetime
+) -> list[EventIn]:
     """stock_reserved, order_confirmed, then what confirmation asks of billing and notifications."""
     reservation = sale_order.reservation.reference if sale_order.reservation else sale_order.name
     currency = sale_order.currency
@@ -97,7 +99,7 @@ def confirmation(order: PlacedOrder, sale_order: SaleOrder, state: SagaState, at
     return [
         _event(order.order_id, STOCK_RESERVED, "1", at, reserved),
         _event(order.order_id, ORDER_CONFIRMED, "1", at, confirmed),
-        invoice_request(order, sale_order, at),
+        invoice_request(order, sale_order, seller_entity, at),
         _event(
             order.order_id,
             NOTIFICATION_REQUESTED,
@@ -108,18 +110,74 @@ def confirmation(order: PlacedOrder, sale_order: SaleOrder, state: SagaState, at
     ]
 
 
-def invoice_request(order: PlacedOrder, sale_order: SaleOrder, at: datetime) -> EventIn:
+# The ERP's VAT rates (a French company: percent) as the categories billing maps to the rate of the
+# country of taxation (EN 16931's categories: standard, intermediate, reduced, super-reduced, zero).
+VAT_CATEGORIES = {
+    Decimal("20"): "standard",
+    Decimal("10"): "intermediate",
+    Decimal("5.5"): "reduced",
+    Decimal("2.1"): "super_reduced",
+    Decimal("0"): "zero",
+}
+
+
+def vat_category(rate: Decimal) -> str | None:
+    return VAT_CATEGORIES.get(rate.normalize()) or VAT_CATEGORIES.get(rate)
+
+
+def _address(address: Address) -> dict[str, str]:
+    out = {
+        "line1": address.line1,
+        "postal_code": address.postal_code,
+        "city": address.city,
+        "country": address.country,
+    }
+    if address.line2:
+        out["line2"] = address.line2
+    if address.name:
+        out["name"] = address.name
+    return out
+
+
+def invoice_request(order: PlacedOrder, sale_order: SaleOrder, seller_entity: str, at: datetime) -> EventIn:
+    """What billing needs to invoice the order: the buyer as it placed the order, the ERP's lines."""
     buyer = order.customer
-    payload: dict[str, Any] = {
-        "order_id": order.order_id,
-        "customer_id": order.customer_id,
-        "amount": _money(sale_order.total, sale_order.currency),
-        "payment_terms_days": PAYMENT_TERMS_DAYS,
-        "billing_country": buyer.address.country,
+    billed: dict[str, Any] = {
+        "kind": "business" if buyer.is_company else "person",
+        "name": buyer.name,
+        "email": buyer.email,
+        "address": _address(buyer.address),
     }
     if buyer.vat:
-        payload["vat_id"] = buyer.vat
-    return _event(order.order_id, INVOICE_REQUESTED, "1", at, payload)
+        billed["vat_id"] = buyer.vat
+    if buyer.siren:
+        billed["siren"] = buyer.siren
+    payload: dict[str, Any] = {
+        "order_id": order.order_id,
+        "client_order_ref": order.client_order_ref,
+        "customer_id": order.customer_id,
+        "seller_entity": seller_entity,
+        "document_type": "invoice",
+        "ordered_at": order.placed_at or at.isoformat(),
+        "locale": order.locale,
+        "currency": sale_order.currency,
+        "buyer": billed,
+        "lines": [
+            {
+                "sku": line.sku,
+                "description": line.name[:200],
+                "quantity": line.quantity,
+                "unit_price": _money(line.unit_price, sale_order.currency),
+                "vat_category": vat_category(line.vat_rate),
+                "nature": "goods",
+            }
+            for line in sale_order.lines
+        ],
+        "payment_terms_days": PAYMENT_TERMS_DAYS,
+    }
+    if order.delivery_address is not None:
+        payload["delivery_address"] = _address(order.delivery_address)
+    return _event(order.order_id, INVOICE_REQUESTED, "2", at, payload)
 
 
 def _notification(

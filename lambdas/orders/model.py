@@ -71,9 +71,10 @@ class PlacedOrder:
     total: Decimal
     currency: str
     payload: dict[str, Any]
+    placed_at: str = ""  # RFC 3339, when the API recorded it
 
     @classmethod
-    def from_payload(cls, payload: dict[str, Any]) -> PlacedOrder:
+    def from_payload(cls, payload: dict[str, Any], placed_at: str = "") -> PlacedOrder:
         buyer = payload["buyer"]
         quantities: dict[str, int] = {}
         for line in payload["lines"]:
@@ -98,6 +99,7 @@ class PlacedOrder:
             total=Decimal(payload["total"]["amount"]),
             currency=payload["total"]["currency"],
             payload=payload,
+            placed_at=placed_at,
         )
 
 

@@ -193,6 +193,7 @@ def view(record: OrderRecord) -> dict[str, Any]:
                 {"sku": s.sku, "requested": s.requested, "available": s.available}
                 for s in saga.rejection.shortages
             ],
+            "compensations": [{"action": action, "reference": ref} for action, ref in saga.compensations],
         }
     if record.invoice is not None:
         body["invoice"] = {"number": record.invoice[0], "issued_at": record.invoice[1]}

@@ -95,11 +95,16 @@ class _Tally:
 
 class SagaRunner:
     def __init__(
-        self, ports: SagaPorts, lease_seconds: float = 60.0, defer_seconds: float = DEFAULT_DELAY_SECONDS
+        self,
+        ports: SagaPorts,
+        lease_seconds: float = 60.0,
+        defer_seconds: float = DEFAULT_DELAY_SECONDS,
+        seller_entity: str = "stockoss-fr",
     ):
         self._ports = ports
         self._lease_seconds = lease_seconds
         self._defer_seconds = defer_seconds
+        self._seller_entity = seller_entity  # the legal entity billing invoices in the name of
         self._tally = _Tally()
 
     # -- entry points -------------------------------------------------------------------
@@ -143,34 +148,20 @@ class SagaRunner:
     # -- the steps ----------------------------------------------------------------------------
 
     def _perform(self, step: Step, record: OrderRecord, correlation_id: str | None) -> Outcome:
-        order = PlacedOrder.from_payload(record.payload)
+        order = PlacedOrder.from_payload(record.payload, record.placed_at)
         state = record.saga
+        steps: dict[Step, Callable[[], Outcome]] = {
+            Step.ENSURE_CUSTOMER: lambda: self._ensure_customer(order),
+            Step.CHECK_PRODUCTS: lambda: self._check_products(order),
+            Step.CREATE_SALE_ORDER: lambda: self._create_sale_order(order, state),
+            Step.CONFIRM_SALE_ORDER: lambda: self._confirm(state),
+            Step.CHECK_RESERVATION: lambda: self._check_reservation(state),
+            Step.ANNOUNCE_CONFIRMATION: lambda: self._announce_confirmation(order, state, correlation_id),
+            Step.CANCEL_SALE_ORDER: lambda: self._cancel(state),
+            Step.ANNOUNCE_REJECTION: lambda: self._announce_rejection(order, state, correlation_id),
+        }
         try:
-            match step:
-                case Step.ENSURE_CUSTOMER:
-                    return self._ensure_customer(order)
-                case Step.CHECK_PRODUCTS:
-                    return self._check_products(order)
-                case Step.CREATE_SALE_ORDER:
-                    return self._create_sale_order(order, state)
-                case Step.CONFIRM_SALE_ORDER:
-                    return self._confirm(state)
-                case Step.CHECK_RESERVATION:
-                    return self._check_reservation(state)
-                case Step.ANNOUNCE_CONFIRMATION:
-                    sale_order = self._erp(lambda: self._ports.erp.sale_order(_id(state)))
-                    announced = events.confirmation(
-                        order, sale_order, self._so_far(state), self._ports.clock()
-                    )
-                    self._emit(announced, correlation_id)
-                    return Done(step)
-                case Step.CANCEL_SALE_ORDER:
-                    return self._cancel(state)
-                case Step.ANNOUNCE_REJECTION:
-                    rejection = state.rejection or Rejection(Reason.ERP_REFUSED, "rejected")
-                    announced = events.rejection(order, rejection, self._so_far(state), self._ports.clock())
-                    self._emit(announced, correlation_id)
-                    return Done(step)
+            return steps[step]()
         except ErpRecordMissing as exc:
             if step in (Step.CONFIRM_SALE_ORDER, Step.CHECK_RESERVATION, Step.ANNOUNCE_CONFIRMATION):
                 gone = Rejection(
@@ -178,7 +169,26 @@ class SagaRunner:
                 )
                 return Refused(step, gone, {"sale_order_id": None})
             raise
-        raise AssertionError(f"unhandled step {step}")
+
+    def _announce_confirmation(
+        self, order: PlacedOrder, state: SagaState, correlation_id: str | None
+    ) -> Outcome:
+        sale_order = self._erp(lambda: self._ports.erp.sale_order(_id(state)))
+        clock = self._ports.clock()
+        self._emit(
+            events.confirmation(order, sale_order, self._so_far(state), self._seller_entity, clock),
+            correlation_id,
+        )
+        return Done(Step.ANNOUNCE_CONFIRMATION)
+
+    def _announce_rejection(
+        self, order: PlacedOrder, state: SagaState, correlation_id: str | None
+    ) -> Outcome:
+        rejection = state.rejection or Rejection(Reason.ERP_REFUSED, "rejected")
+        self._emit(
+            events.rejection(order, rejection, self._so_far(state), self._ports.clock()), correlation_id
+        )
+        return Done(Step.ANNOUNCE_REJECTION)
 
     def _erp(self, fn: Callable[[], T]) -> T:
         return self._call(self._ports.erp_calls, fn)
@@ -235,6 +245,10 @@ class SagaRunner:
         if unknown:
             detail = f"the ERP sells no product {', '.join(unknown)}"
             return Refused(Step.CHECK_PRODUCTS, Rejection(Reason.UNKNOWN_PRODUCT, detail))
+        untaxable = [sku for sku in skus if events.vat_category(products[sku].vat_rate) is None]
+        if untaxable:
+            detail = f"no invoice VAT category for the ERP's rate of {', '.join(untaxable)}"
+            return Refused(Step.CHECK_PRODUCTS, Rejection(Reason.ERP_REFUSED, detail))
         refused = self._check_warehouse(order)
         if refused is not None:
             return refused

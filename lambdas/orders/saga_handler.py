@@ -80,7 +80,10 @@ def order_events() -> OrderEvents:
         ports.warehouse_calls = Dependency(
             CircuitBreaker(breakers, "wms", policy), (WarehouseUnavailable,), (), retries
         )
-    return OrderEvents(ports.store, SagaRunner(ports, defer_seconds=settings.defer_seconds))
+    return OrderEvents(
+        ports.store,
+        SagaRunner(ports, defer_seconds=settings.defer_seconds, seller_entity=settings.seller_entity),
+    )
 
 
 @cache

@@ -12,7 +12,6 @@ from __future__ import annotations
 import json
 import threading
 import time
-from dataclasses import dataclass
 from typing import Any
 
 from botocore.exceptions import ClientError
@@ -40,42 +39,29 @@ class SagaSettings(ProducerSettings):
         20.0  # BREAKER_OPEN_SECONDS: the first open period (doubles while probes fail)
     )
     defer_seconds: float = 30.0  # DEFER_SECONDS: how long an order waits when its dependency failed
+    seller_entity: str  # SELLER_ENTITY: the legal entity that invoices (a key of config/billing.yaml)
 
 
 class AuthorizerSettings(FunctionSettings):
-    # SECRET_API_CLIENTS: the user pool and the clients' usage-plan keys, as JSON (see IdentitySecret).
-    secret_api_clients: str
+    # Set by Terraform from the Cognito user pool it creates (locally, from the local OIDC issuer).
+    oidc_issuer: str  # OIDC_ISSUER: https://cognito-idp.<region>.amazonaws.com/<pool id>
+    oidc_jwks_url: str = (
+        ""  # OIDC_JWKS_URL: by default <issuer>/.well-known/jwks.json, where Cognito publishes it
+    )
+    app_clients: str  # APP_CLIENTS: {"<user pool app client id>": "<client name in the declaration>"}
+    resource_server: str  # RESOURCE_SERVER: scopes are <resource_server>/<scope>
+    secret_api_clients: str  # SECRET_API_CLIENTS: {"<client name>": "<its usage-plan API key>"}
     jwks_refetch_cooldown_seconds: float = 30.0  # JWKS_REFETCH_COOLDOWN_SECONDS
 
+    @property
+    def jwks_url(self) -> str:
+        return self.oidc_jwks_url or self.oidc_issuer.rstrip("/") + "/.well-known/jwks.json"
 
-@dataclass(frozen=True)
-class IdentitySecret:
-    """What the authorizer trusts, written by Terraform (from the Cognito user pool it creates and the
-    usage-plan keys) or by the local platform (from its OIDC issuer):
-
-        {"issuer": "https://cognito-idp.<region>.amazonaws.com/<pool id>",
-         "jwks_url": "<optional; default <issuer>/.well-known/jwks.json, where Cognito publishes it>",
-         "app_clients": {"<user pool app client id>": "<client name in the declaration>"},
-         "keys": {"<client name>": "<its usage-plan API key>"}}
-    """
-
-    issuer: str
-    jwks_url: str
-    app_clients: dict[str, str]
-    keys: dict[str, str]
-
-    @classmethod
-    def from_json(cls, value: dict[str, Any] | None) -> IdentitySecret:
-        value = value or {}
-        issuer = str(value.get("issuer", ""))
-        return cls(
-            issuer=issuer,
-            jwks_url=str(
-                value.get("jwks_url") or (issuer.rstrip("/") + "/.well-known/jwks.json" if issuer else "")
-            ),
-            app_clients={str(k): str(v) for k, v in (value.get("app_clients") or {}).items()},
-            keys={str(k): str(v) for k, v in (value.get("keys") or {}).items()},
-        )
+    def app_client_names(self) -> dict[str, str]:
+        names = json.loads(self.app_clients)
+        if not isinstance(names, dict):
+            raise ValueError("APP_CLIENTS must be a JSON object {app client id: client name}")
+        return {str(k): str(v) for k, v in names.items()}
 
 
 class SecretReader:

@@ -406,16 +406,19 @@ class OdooDatabase:
     def _search_read(
         self,
         model: str,
+        *,
         domain: list[Any] | None = None,
         fields: list[str] | None = None,
         offset: int = 0,
         limit: int | None = None,
         order: str | None = None,
     ) -> list[dict[str, Any]]:
-        return self._read(model, self._search(model, domain or [], offset, limit, order), fields)
+        return self._read(
+            model, self._search(model, domain or [], offset=offset, limit=limit, order=order), fields
+        )
 
-    def _search_count(self, model: str, domain: list[Any], limit: int | None = None) -> int:
-        return len(self._search(model, domain, 0, limit))
+    def _search_count(self, model: str, domain: list[Any], *, limit: int | None = None) -> int:
+        return len(self._search(model, domain, limit=limit))
 
     def _read(
         self, model: str, ids: list[int], fields: list[str] | None = None, load: str | None = "_classic_read"
@@ -441,6 +444,7 @@ class OdooDatabase:
     def _web_search_read(
         self,
         model: str,
+        *,
         specification: dict[str, Any],
         domain: list[Any] | None = None,
         offset: int = 0,
@@ -448,7 +452,7 @@ class OdooDatabase:
         order: str | None = None,
         count_limit: int | None = None,
     ) -> dict[str, Any]:
-        ids = self._search(model, domain or [], offset, limit, order)
+        ids = self._search(model, domain or [], offset=offset, limit=limit, order=order)
         return {"length": len(ids), "records": self._web_read(model, ids, specification)}
 
     def _web_record(self, model: str, record_id: int, specification: dict[str, Any]) -> dict[str, Any]:
@@ -560,35 +564,45 @@ class OdooDatabase:
     def _validate(self, model: str, values: Mapping[str, Any]) -> None:
         if model not in WRITABLE:
             raise AccessError(f"You are not allowed to create '{model}' records.")
+        self._validate_fields(model, values)
+        self._validate_references(model, values)
+        if model == "sale.order":
+            for command in values.get("order_line", []):
+                self._validate_line(command)
+
+    @staticmethod
+    def _validate_fields(model: str, values: Mapping[str, Any]) -> None:
         for name in values:
             if name not in MODELS[model]:
                 raise ValueError(f"Invalid field {name!r} on model {model!r}")
             if name not in WRITABLE[model]:
                 raise UserError(f"The field {name!r} of {model!r} is computed and cannot be set.")
-        for name in REQUIRED.get(model, ()):
-            if not values.get(name):
-                raise ValidationError(
-                    f"The operation cannot be completed:\n- Create/update: a mandatory field is not set.\n"
-                    f"- Model: {model}, Field: {name}"
-                )
+        missing = [name for name in REQUIRED.get(model, ()) if not values.get(name)]
+        if missing:
+            raise ValidationError(
+                f"The operation cannot be completed:\n- Create/update: a mandatory field is not set.\n"
+                f"- Model: {model}, Field: {missing[0]}"
+            )
+
+    def _validate_references(self, model: str, values: Mapping[str, Any]) -> None:
         for name, value in values.items():
             kind = MODELS[model][name]
             if kind.startswith("m2o:") and value and value not in self.records[kind[4:]]:
                 raise ValidationError(
                     f"The operation cannot be completed: {name} refers to a record of {kind[4:]} that does not exist"
                 )
-        if model == "sale.order":
-            for command in values.get("order_line", []):
-                if not (isinstance(command, list | tuple) and len(command) == 3 and command[0] == 0):
-                    raise ValueError(f"Unsupported x2many command {command!r}")
-                line = command[2]
-                product = self.records["product.product"].get(line.get("product_id"))
-                if product is None:
-                    raise ValidationError("The operation cannot be completed: a line has no existing product")
-                if not product["sale_ok"]:
-                    raise UserError(f"The product {product['name']!r} cannot be sold.")
-                if not float(line.get("product_uom_qty", 1)) > 0:
-                    raise ValidationError("The ordered quantity of a line must be positive.")
+
+    def _validate_line(self, command: Any) -> None:
+        if not (isinstance(command, list | tuple) and len(command) == 3 and command[0] == 0):
+            raise ValueError(f"Unsupported x2many command {command!r}")
+        line = command[2]
+        product = self.records["product.product"].get(line.get("product_id"))
+        if product is None:
+            raise ValidationError("The operation cannot be completed: a line has no existing product")
+        if not product["sale_ok"]:
+            raise UserError(f"The product {product['name']!r} cannot be sold.")
+        if not float(line.get("product_uom_qty", 1)) > 0:
+            raise ValidationError("The ordered quantity of a line must be positive.")
 
     def _create_one(self, model: str, values: dict[str, Any]) -> int:
         if model != "sale.order":

@@ -59,6 +59,33 @@ def _error(status: int, code: str, message: str, **extra: str) -> Response:
     return status, {"x-amzn-ErrorType": code, "Content-Type": "application/json"}, json.dumps(body).encode()
 
 
+class _Refused(Exception):
+    """The API answers an error itself, before any invocation."""
+
+    def __init__(self, response: Response):
+        self.response = response
+
+
+def _payload(invocation_type: str, body: bytes) -> bytes:
+    """The request's payload, checked as Lambda checks it (type, size, JSON)."""
+    if invocation_type not in ("RequestResponse", "Event", "DryRun"):
+        raise _Refused(
+            _error(400, "InvalidParameterValueException", f"unknown invocation type {invocation_type}")
+        )
+    limit = ASYNC_PAYLOAD_LIMIT if invocation_type == "Event" else SYNC_PAYLOAD_LIMIT
+    if len(body) > limit:
+        message = f"Request must be smaller than {limit} bytes for the InvokeFunction operation"
+        raise _Refused(_error(413, "RequestTooLargeException", message))
+    payload = body or b"{}"
+    try:
+        json.loads(payload)
+    except ValueError as exc:
+        raise _Refused(
+            _error(400, "InvalidRequestContentException", f"Could not parse request body into json: {exc}")
+        ) from exc
+    return payload
+
+
 class _AsyncQueue:
     """Lambda's internal queue for asynchronous invocations of one function."""
 
@@ -129,7 +156,9 @@ class LambdaApi:
         return f"http://{host!s}:{port}"
 
     def __enter__(self) -> LambdaApi:
-        self._thread = threading.Thread(target=self._server.serve_forever, name="lambda-api", daemon=True)
+        self._thread = threading.Thread(
+            target=self._server.serve_forever, kwargs={"poll_interval": 0.05}, name="lambda-api", daemon=True
+        )
         self._thread.start()
         return self
 
@@ -154,47 +183,43 @@ class LambdaApi:
         match = _INVOKE_PATH.match(url.path)
         if method != "POST" or match is None:
             return _error(404, "UnknownOperationException", f"no operation {method} {url.path}")
-        name = unquote(match["name"])
         qualifier = parse_qs(url.query).get("Qualifier", ["$LATEST"])[-1]
+        try:
+            function = self._function(unquote(match["name"]), qualifier)
+            invocation_type = headers.get("x-amz-invocation-type", "RequestResponse")
+            payload = _payload(invocation_type, body)
+        except _Refused as refused:
+            return refused.response
+        if invocation_type == "DryRun":
+            return 204, {}, b""
+        request_id = str(uuid.uuid4())
+        if invocation_type == "Event":
+            self._queue_for(function).put(payload, request_id)
+            return 202, {"x-amzn-RequestId": request_id}, b""
+        return self._invoke(function, payload, request_id, tail=headers.get("x-amz-log-type") == "Tail")
+
+    def _function(self, name: str, qualifier: str) -> Function:
         function = self._functions.find(name)
         if function is None or qualifier != "$LATEST":
             region = self._functions.resources.config.region
             arn = name if name.startswith("arn:") else f"arn:aws:lambda:{region}:123456789012:function:{name}"
-            return _error(404, "ResourceNotFoundException", f"Function not found: {arn}")
-        invocation_type = headers.get("x-amz-invocation-type", "RequestResponse")
-        if invocation_type == "DryRun":
-            return 204, {}, b""
-        if invocation_type not in ("RequestResponse", "Event"):
-            return _error(400, "InvalidParameterValueException", f"unknown invocation type {invocation_type}")
-        limit = SYNC_PAYLOAD_LIMIT if invocation_type == "RequestResponse" else ASYNC_PAYLOAD_LIMIT
-        if len(body) > limit:
-            message = f"Request must be smaller than {limit} bytes for the InvokeFunction operation"
-            return _error(413, "RequestTooLargeException", message)
-        payload = body or b"{}"
-        try:
-            json.loads(payload)
-        except ValueError as exc:
-            return _error(
-                400, "InvalidRequestContentException", f"Could not parse request body into json: {exc}"
-            )
-        request_id = str(uuid.uuid4())
-        base = {"x-amzn-RequestId": request_id}
-        if invocation_type == "Event":
-            self._queue_for(function).put(payload, request_id)
-            return 202, base, b""
+            raise _Refused(_error(404, "ResourceNotFoundException", f"Function not found: {arn}"))
+        return function
+
+    def _invoke(self, function: Function, payload: bytes, request_id: str, *, tail: bool) -> Response:
         try:
             invocation = function.invoke(payload, wait=False, request_id=request_id)
         except Throttled:
-            return _error(
-                429,
-                "TooManyRequestsException",
-                "Rate Exceeded.",
-                Reason="ReservedFunctionConcurrentInvocationLimitExceeded",
-            )
-        response_headers = {**base, "X-Amz-Executed-Version": "$LATEST", "Content-Type": "application/json"}
+            reason = "ReservedFunctionConcurrentInvocationLimitExceeded"
+            return _error(429, "TooManyRequestsException", "Rate Exceeded.", Reason=reason)
+        response_headers = {
+            "x-amzn-RequestId": request_id,
+            "X-Amz-Executed-Version": "$LATEST",
+            "Content-Type": "application/json",
+        }
         if invocation.failed:
             response_headers["X-Amz-Function-Error"] = "Unhandled"
-        if headers.get("x-amz-log-type") == "Tail":
+        if tail:
             response_headers["X-Amz-Log-Result"] = self._log_tail(function)
         return 200, response_headers, invocation.payload_bytes()
 

@@ -22,7 +22,8 @@ import signal
 import threading
 import time
 import uuid
-from dataclasses import dataclass, field
+from collections.abc import Mapping
+from dataclasses import dataclass, field, replace
 from multiprocessing.connection import Connection
 from multiprocessing.context import ForkServerContext
 from typing import Any
@@ -102,6 +103,13 @@ class ExecutionEnvironments:
     @property
     def spec(self) -> FunctionSpec:
         return self._spec
+
+    def extend_environment(self, values: Mapping[str, str]) -> None:
+        """Add to the function's environment; only before its first execution environment starts."""
+        with self._slots:
+            if self._all or self.stats.invocations or self._used:
+                raise RuntimeError(f"{self._spec.name} already runs: its environment is fixed")
+            self._spec = replace(self._spec, environment={**self._spec.environment, **values})
 
     def invoke(self, event: Any, *, wait: bool = True, request_id: str | None = None) -> Invocation:
         request_id = request_id or str(uuid.uuid4())

@@ -22,7 +22,7 @@ import yaml
 from local_platform.functions.pool import ExecutionEnvironments
 from local_platform.functions.spec import Function, FunctionSpec
 from platform_core.config import PlatformConfig
-from platform_core.resources import FANOUT, INGEST, KAFKA_BRIDGE, Resources
+from platform_core.resources import FANOUT, INGEST, KAFKA_BRIDGE, PLATFORM_HANDLERS, Resources
 
 
 @dataclass(frozen=True)
@@ -37,10 +37,10 @@ class Deployment:
 
 PLATFORM_DEPLOYMENTS: dict[str, Deployment] = {
     # modules/ingestion_api: API Gateway's 29 s integration limit, reserved 50.
-    INGEST: Deployment("lambdas.ingest.handler.lambda_handler", 29, 512, 50),
+    INGEST: Deployment(PLATFORM_HANDLERS[INGEST], 29, 512, 50),
     # modules/event_fanout: fan-out 60 s / 512 MB / 20, bridge 30 s / 512 MB / 10.
-    FANOUT: Deployment("lambdas.fanout.handler.lambda_handler", 60, 512, 20),
-    KAFKA_BRIDGE: Deployment("lambdas.kafka_bridge.handler.lambda_handler", 30, 512, 10),
+    FANOUT: Deployment(PLATFORM_HANDLERS[FANOUT], 60, 512, 20),
+    KAFKA_BRIDGE: Deployment(PLATFORM_HANDLERS[KAFKA_BRIDGE], 30, 512, 10),
 }
 
 
@@ -103,9 +103,12 @@ class FunctionRuntime:
                 self._functions[function] = ExecutionEnvironments(self.spec(function))
             return self._functions[function]
 
-    def started(self, function: str) -> bool:
-        with self._lock:
-            return function in self._functions
+    def extend_environment(self, function: str, values: Mapping[str, str]) -> None:
+        """Add values to a function's environment before its first execution environment starts."""
+        target = self.function(function)
+        if not isinstance(target, ExecutionEnvironments):
+            raise TypeError(f"{function} does not run in execution environments here")
+        target.extend_environment(values)
 
     def find(self, name_or_arn: str) -> Function | None:
         """A function by its Lambda name, ARN or partial ARN (what the Invoke API accepts)."""

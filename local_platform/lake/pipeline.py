@@ -10,11 +10,12 @@ job code (glue_jobs/raw_to_curated) and the same checks (athena/checks/*.sql):
    hadoop-aws jars come from Maven Central, which these machines cannot reach),
    then run the job in Spark local mode on the new objects, writing the
    rewritten partitions to a staging directory.
-3. Validate the staged output (nothing lost, no duplicate keys), then publish:
-   upload every new file first, then delete the old files of the rewritten
-   partitions, then commit the manifest. A failure before the deletes removes
-   what was uploaded: the curated zone and the manifest stay as they were, and
-   the next run redoes the work.
+3. Upload the new partition versions, key-index segment and quarantine files
+   (new keys: nothing a reader sees), check that the versions hold each key
+   once, then commit and switch (glue_jobs/raw_to_curated/versions.py, the
+   same as on Glue), then record the objects read in the manifest. A failure
+   before the commit changes nothing a reader sees and the next run redoes
+   the work; after it, the next run finishes the switch.
 4. Run every athena/checks/*.sql with the local engine (a check returns its
    violations: zero rows passes); on any failure publish to the lake-alerts
    SNS topic if it exists and report a failed status.
@@ -26,6 +27,7 @@ import json
 import time
 import traceback
 import uuid
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from pathlib import Path
@@ -42,7 +44,7 @@ from platform_core.resources import Resources
 
 RAW_PREFIX = "raw/"
 REJECTED_PREFIX = "rejected/"
-CURATED_PREFIXES = ("curated/", "quarantine/")
+CURATED_PREFIXES = ("curated/", "quarantine/", "_state/raw_to_curated/index/")
 
 
 @dataclass
@@ -151,27 +153,18 @@ def sync_down(bucket: str, prefix: str, local_root: Path) -> dict[str, str]:
 # --- the job ------------------------------------------------------------------
 
 
-def _staged_files(directory: Path, suffix: str) -> list[Path]:
-    return sorted(p for p in directory.rglob(f"*{suffix}") if p.is_file() and not p.name.startswith("."))
-
-
-def _validate(staging: Path, results: dict[str, Any]) -> None:
-    """The staged output must hold every row it held before, and each key once."""
+def _validate_staged(staging: Path, run_id: str) -> None:
+    """The run's new partition versions hold each key once (checked before they are switched in)."""
     import duckdb
 
-    for name, run in results.items():
-        for partition, before in run.before.items():
-            after = run.after.get(partition, 0)
-            if after < before:
-                raise RuntimeError(
-                    f"{name} {partition}: {after} rows staged, {before} curated before: rows would be lost"
-                )
-        contract = load_tables()[name]
-        files = _staged_files(staging / "out" / name, ".parquet")
-        if not files or not contract.unique_key:
+    from glue_jobs.raw_to_curated import versions
+
+    for name, contract in load_tables().items():
+        version = staging / versions.version_prefix(name, run_id)
+        if not contract.unique_key or not any(version.rglob("*.parquet")):
             continue
         key = ", ".join(contract.unique_key)
-        pattern = str(staging / "out" / name / "**" / "*.parquet")
+        pattern = str(version / "**" / "*.parquet")
         duplicates = (
             duckdb.connect()
             .execute(
@@ -181,50 +174,34 @@ def _validate(staging: Path, results: dict[str, Any]) -> None:
             .fetchone()
         )
         if duplicates and duplicates[0]:
-            raise RuntimeError(f"{name}: {duplicates[0]} duplicate keys ({key}) in the staged output")
+            raise RuntimeError(f"{name}: {duplicates[0]} duplicate keys ({key}) in the new versions")
 
 
-def _publish(resources: Resources, staging: Path, results: dict[str, Any], run_id: str) -> dict[str, int]:
-    """Swap the rewritten partitions in: upload all new files, then delete the replaced ones."""
-    s3 = client("s3")
-    bucket = resources.curated_bucket
-    uploads: list[tuple[Path, str]] = []
-    replaced: list[str] = []
-    files_per_table: dict[str, int] = {}
-    for name, run in results.items():
-        files_per_table[name] = 0
-        for team, event_date in sorted(run.after):
-            prefix = f"curated/{name}/team={team}/event_date={event_date}/"
-            replaced += list(list_objects(bucket, prefix))
-            files = _staged_files(
-                staging / "out" / name / f"team={team}" / f"event_date={event_date}", ".parquet"
-            )
-            for i, path in enumerate(files):
-                uploads.append((path, f"{prefix}part-{run_id}-{i:04d}.zstd.parquet"))
-            files_per_table[name] += len(files)
-    for path in _staged_files(staging / "quarantine", ".json.gz"):
-        relative = path.relative_to(staging / "quarantine").parent.as_posix()
-        uploads.append((path, f"quarantine/{relative}/part-{run_id}-{path.stem.split('-')[1]}.json.gz"))
-    done: list[str] = []
-    try:
-        for path, key in uploads:
-            s3.upload_file(str(path), bucket, key)
-            done.append(key)
-    except Exception:
-        # Nothing was deleted yet: removing what was added restores the zone exactly.
-        for key in done:
-            s3.delete_object(Bucket=bucket, Key=key)
-        raise
-    for start in range(0, len(replaced), 1000):
-        s3.delete_objects(
-            Bucket=bucket, Delete={"Objects": [{"Key": k} for k in replaced[start : start + 1000]]}
-        )
-    return files_per_table
+def _uploader(bucket: str, staging: Path) -> Callable[[list[str]], None]:
+    """Uploads what Spark wrote under each key prefix in the staging directory, at the same keys."""
+
+    def publish(prefixes: list[str]) -> None:
+        s3 = client("s3")
+        for prefix in prefixes:
+            for path in sorted((staging / prefix).rglob("*")):
+                if path.is_file() and not path.name.startswith((".", "_")):
+                    s3.upload_file(str(path), bucket, path.relative_to(staging).as_posix())
+
+    return publish
 
 
-def run_job(resources: Resources, workdir: Path, spark: Any, run_id: str, result: LakeResult) -> None:
-    """Steps 1-3: the Glue job's local run. Raises on failure, leaving the curated zone as it was."""
+def run_job(
+    resources: Resources,
+    workdir: Path,
+    spark: Any,
+    run_id: str,
+    result: LakeResult,
+    *,
+    before_switch: Callable[[], None] | None = None,
+) -> None:
+    """Steps 1-3: the Glue job's local run. Raises on failure; what readers see changes only at the switch."""
     from glue_jobs.raw_to_curated import run as job
+    from glue_jobs.raw_to_curated import versions
 
     root = lake_root(workdir)
     raw = sync_down(resources.raw_bucket, RAW_PREFIX, root / "raw")
@@ -233,17 +210,24 @@ def run_job(resources: Resources, workdir: Path, spark: Any, run_id: str, result
     new_raw = sorted(k for k, etag in raw.items() if manifest.get(k) != etag)
     new_rejected = sorted(k for k, etag in rejected.items() if manifest.get(k) != etag)
     result.new_raw_objects, result.new_rejected_objects = len(new_raw), len(new_rejected)
-    # The curated mirror is what the job deduplicates against: it must be the bucket's current state.
+    # The curated mirror is what the job reads (manifests, versions, the key index): the bucket's state.
     for prefix in CURATED_PREFIXES:
         sync_down(resources.curated_bucket, prefix, root / "curated")
     if not new_raw and not new_rejected:
         return
     staging = workdir / "staging" / run_id
-    locations = job.Locations(
-        existing_root=str(root / "curated" / "curated"),
-        output_root=str(staging / "out"),
-        quarantine_root=str(staging / "quarantine"),
-        overwrite="fresh",
+
+    def checked_switch() -> None:
+        _validate_staged(staging, run_id)
+        if before_switch is not None:
+            before_switch()
+
+    lake = job.Lake(
+        versions.S3Store(resources.curated_bucket, client("s3")),
+        read_root=str(root / "curated"),
+        write_root=str(staging),
+        publish=_uploader(resources.curated_bucket, staging),
+        before_switch=checked_switch,
     )
     raw_lines = job.read_raw_lines(spark, [str(root / "raw" / k) for k in new_raw]) if new_raw else None
     documents = (
@@ -251,9 +235,7 @@ def run_job(resources: Resources, workdir: Path, spark: Any, run_id: str, result
         if new_rejected
         else None
     )
-    results = job.run(spark, raw_lines, documents, locations, run_id)
-    _validate(staging, results)
-    files = _publish(resources, staging, results, run_id)
+    results = job.run(spark, raw_lines, documents, lake, run_id)
     commit_manifest(
         resources.curated_bucket,
         {**manifest, **{k: raw[k] for k in new_raw}, **{k: rejected[k] for k in new_rejected}},
@@ -268,11 +250,22 @@ def run_job(resources: Resources, workdir: Path, spark: Any, run_id: str, result
             added=r.added,
             duplicates=r.duplicates,
             partitions_rewritten=len(r.after),
-            files_written=files.get(name, 0),
+            files_written=len(list((staging / versions.version_prefix(name, run_id)).rglob("*.parquet"))),
         )
 
 
 # --- checks and alert ---------------------------------------------------------
+
+
+def check_parameters(path: Path, cutoff: datetime) -> list[str]:
+    """A check's Athena execution parameters: the cutoff, a quoted RFC 3339 string, when it has a `?`
+    (what the state machine passes, from the execution's start time)."""
+    import sqlglot
+    from sqlglot import exp
+
+    statement = sqlglot.parse_one(path.read_text(encoding="utf-8"), read="athena")
+    placeholders = len(list(statement.find_all(exp.Placeholder)))
+    return ["'" + cutoff.isoformat().replace("+00:00", "Z") + "'"] * placeholders
 
 
 def run_checks(root: Path, cutoff: datetime, athena_dir: Path = ATHENA_DIR) -> list[CheckResult]:
@@ -283,7 +276,7 @@ def run_checks(root: Path, cutoff: datetime, athena_dir: Path = ATHENA_DIR) -> l
     try:
         for path in sorted((athena_dir / "checks").glob("*.sql")):
             try:
-                rows = engine.run_file(path, [cutoff.isoformat().replace("+00:00", "Z")]).to_pylist()
+                rows = engine.run_file(path, check_parameters(path, cutoff)).to_pylist()
                 results.append(CheckResult(path.stem, passed=not rows, violations=rows[:20]))
             except Exception as exc:
                 results.append(CheckResult(path.stem, passed=False, violations=[], error=str(exc)))
@@ -323,13 +316,20 @@ def publish_alert(resources: Resources, result: LakeResult) -> bool:
 
 
 def run_lake(
-    resources: Resources, workdir: Path, spark: Any = None, now: datetime | None = None
+    resources: Resources,
+    workdir: Path,
+    spark: Any = None,
+    now: datetime | None = None,
+    before_switch: Callable[[], None] | None = None,
 ) -> LakeResult:
     """Run the job on what is new in the raw and rejected zones, then the checks; alert on failure.
 
     `spark`: an existing SparkSession (tests share one); by default a local
-    session is started and stopped. Returns the run's LakeResult; never raises
-    for a failed job or check (result.ok is False and result.error says why).
+    session is started and stopped. `before_switch`: called once the run has
+    written everything, just before it commits and switches (a fault injected
+    there must leave what readers see unchanged). Returns the run's LakeResult;
+    never raises for a failed job or check (result.ok is False and result.error
+    says why).
     """
     started = time.monotonic()
     cutoff = now or datetime.now(UTC)
@@ -343,7 +343,7 @@ def run_lake(
 
             spark = local_session()
             spark.sparkContext.setLogLevel("ERROR")
-        run_job(resources, workdir, spark, run_id, result)
+        run_job(resources, workdir, spark, run_id, result, before_switch=before_switch)
     except Exception as exc:
         result.error = f"job failed: {exc}\n{traceback.format_exc(limit=5)}"
     finally:

@@ -70,6 +70,7 @@ class SqsPoller(BackgroundPoller):
         queue_name: str,
         function: Function,
         mapping: SqsMapping,
+        *,
         region: str = "eu-west-1",
         name: str | None = None,
         sqs: Any = None,
@@ -102,17 +103,23 @@ class SqsPoller(BackgroundPoller):
         }
 
     def queue_depth(self) -> dict[str, int]:
-        """Messages waiting and in flight, as CloudWatch's ApproximateNumberOfMessages* say."""
+        """Messages waiting, in flight and delayed (a consumer's deferred work, e.g. orders waiting out an
+        ERP outage), as CloudWatch's ApproximateNumberOfMessages* say."""
         try:
             attributes = self._sqs.get_queue_attributes(
                 QueueUrl=self._url,
-                AttributeNames=["ApproximateNumberOfMessages", "ApproximateNumberOfMessagesNotVisible"],
+                AttributeNames=[
+                    "ApproximateNumberOfMessages",
+                    "ApproximateNumberOfMessagesNotVisible",
+                    "ApproximateNumberOfMessagesDelayed",
+                ],
             )["Attributes"]
         except Exception:  # status must answer even when the endpoint does not
             return {}
         return {
             "visible": int(attributes.get("ApproximateNumberOfMessages", 0)),
             "in_flight": int(attributes.get("ApproximateNumberOfMessagesNotVisible", 0)),
+            "delayed": int(attributes.get("ApproximateNumberOfMessagesDelayed", 0)),
         }
 
     def _run(self) -> None:

@@ -101,6 +101,7 @@ class StreamPoller(BackgroundPoller):
         function: Function,
         mapping: StreamMapping,
         on_failure_queue_url: str,
+        *,
         region: str = "eu-west-1",
         name: str = "fanout-stream-poller",
         idle_sleep_seconds: float = 0.2,
@@ -114,6 +115,7 @@ class StreamPoller(BackgroundPoller):
         self._on_failure = on_failure_queue_url
         self._region = region
         self._stats_lock = threading.Lock()
+        self._pass = threading.Lock()
         self._lanes = ThreadPoolExecutor(mapping.parallelization_factor, thread_name_prefix=f"{name}-lane")
         self._idle_sleep = idle_sleep_seconds
         self._streams = streams or client("dynamodbstreams")
@@ -158,7 +160,15 @@ class StreamPoller(BackgroundPoller):
                 raise TimeoutError(f"{self.name}: stream not drained within {timeout}s")
 
     def poll_once(self, flush: bool) -> bool:
-        """One pass over the shards; True when records were read or delivered."""
+        """One pass over the shards; True when records were read or delivered.
+
+        One pass at a time (the background loop and a caller's run_until_idle share the shards'
+        iterators): two readers of a shard would deliver its records twice.
+        """
+        with self._pass:
+            return self._poll_once(flush)
+
+    def _poll_once(self, flush: bool) -> bool:
         self._discover_shards()
         busy = False
         for shard in self._ready_shards():

@@ -8,6 +8,10 @@ tests/unit/test_lint.py, which runs every example through both):
 
   integer-division  `a / b` with integer operands: Trino truncates (7 / 2 = 3), DuckDB's `/`
                     is float division (3.5); sqlglot keeps `/`.
+  untyped-decimal-division
+                    a decimal divided by (or dividing) an operand whose type cannot be
+                    inferred: the engine reproduces Trino's exact decimal division
+                    (local_platform.query.trino) only when it knows both types.
   at-time-zone      `ts AT TIME ZONE 'zone'`: Trino converts a timestamp read in the session
                     zone (UTC on Athena) to the zone; DuckDB reads the timestamp as local time
                     in that zone (12:00 New York -> 07:00 vs 17:00 UTC).
@@ -27,6 +31,10 @@ tests/unit/test_lint.py, which runs every example through both):
   unnest-multi      `UNNEST(...) AS t(a, b)`: a map or several arrays into several columns;
                     DuckDB's UNNEST takes one list and binds one column (Binder Error).
 
+What DuckDB answers differently but the engine can make it answer like Trino
+(date_diff, regexp_extract, json_extract_scalar, decimal division and avg, ...)
+is not refused: it is rewritten (local_platform.query.trino).
+
 Usage: python -m local_platform.query.lint [PATHS...] (default: every athena/**/*.sql).
 Exit status 1 when anything is found.
 """
@@ -35,7 +43,7 @@ from __future__ import annotations
 
 import argparse
 import sys
-from collections.abc import Callable, Iterator
+from collections.abc import Callable, Iterator, Mapping
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -46,6 +54,7 @@ from sqlglot.optimizer.annotate_types import annotate_types
 from sqlglot.optimizer.qualify import qualify
 
 from glue_jobs.contract import load_tables
+from local_platform.query import trino
 
 ATHENA_DIR = Path(__file__).resolve().parents[2] / "athena"
 # Athena: DDL is Hive, queries are Trino; sqlglot's athena dialect routes both.
@@ -69,37 +78,41 @@ class Finding:
         return f"{self.file}:{self.line}: [{self.rule}] {self.construct}: {self.why}"
 
 
-def _line(node: exp.Expression) -> int:
+def _line(node: exp.Expr) -> int:
     lines = [n.meta["line"] for n in node.walk() if n.meta and "line" in n.meta]
     return min(lines) if lines else 1
 
 
-def _snippet(node: exp.Expression) -> str:
+def _snippet(node: exp.Expr) -> str:
     text = node.sql(DIALECT)
     return text if len(text) <= 80 else text[:77] + "..."
 
 
-def _schema() -> dict[str, object]:
+def contract_schema() -> dict[str, dict[str, str]]:
+    """Column types of every contract table (views' columns are added by the engine, which creates them)."""
     return {
         t.name: {**{c.name: c.type for c in t.columns}, **{p.name: p.type for p in t.partition_keys}}
         for t in load_tables().values()
     }
 
 
-def _typed(statement: exp.Expression) -> exp.Expression:
-    """The statement with types annotated from the table contracts (columns of views stay UNKNOWN)."""
-    schema = _schema()
+Schema = Mapping[str, Mapping[str, str]]
+
+
+def _typed(statement: exp.Expr, schema: Schema) -> exp.Expr:
+    """The statement with types annotated from the schema (columns of unknown views stay UNKNOWN)."""
+    tables: dict[str, object] = dict(schema)
     try:
         qualified = qualify(
-            statement.copy(), schema=schema, dialect=DIALECT, validate_qualify_columns=False, identify=False
+            statement.copy(), schema=tables, dialect=DIALECT, validate_qualify_columns=False, identify=False
         )
     except sqlglot.errors.OptimizeError:
         qualified = statement.copy()
-    return annotate_types(qualified, schema=schema, dialect=DIALECT)
+    return annotate_types(qualified, schema=tables, dialect=DIALECT)
 
 
-def _integer_division(statement: exp.Expression) -> Iterator[tuple[exp.Expression, str]]:
-    for div in _typed(statement).find_all(exp.Div):
+def _integer_division(statement: exp.Expr, schema: Schema) -> Iterator[tuple[exp.Expr, str]]:
+    for div in _typed(statement, schema).find_all(exp.Div):
         left, right = div.left.type, div.right.type
         if not any(t is not None and t.this in _NON_INTEGER for t in (left, right)):
             kinds = ", ".join(t.sql() if t else "UNKNOWN" for t in (left, right))
@@ -110,7 +123,12 @@ def _integer_division(statement: exp.Expression) -> Iterator[tuple[exp.Expressio
             )
 
 
-def _at_time_zone(statement: exp.Expression) -> Iterator[tuple[exp.Expression, str]]:
+def _untyped_decimal_division(statement: exp.Expr, schema: Schema) -> Iterator[tuple[exp.Expr, str]]:
+    for found in trino.unresolved(statement, schema):
+        yield found.node, found.why
+
+
+def _at_time_zone(statement: exp.Expr, schema: Schema) -> Iterator[tuple[exp.Expr, str]]:
     for node in statement.find_all(exp.AtTimeZone):
         yield (
             node,
@@ -119,7 +137,7 @@ def _at_time_zone(statement: exp.Expression) -> Iterator[tuple[exp.Expression, s
         )
 
 
-def _format(statement: exp.Expression) -> Iterator[tuple[exp.Expression, str]]:
+def _format(statement: exp.Expr, schema: Schema) -> Iterator[tuple[exp.Expr, str]]:
     for node in statement.find_all(exp.Format):
         yield (
             node,
@@ -128,7 +146,7 @@ def _format(statement: exp.Expression) -> Iterator[tuple[exp.Expression, str]]:
         )
 
 
-def _is_identity(function: exp.Expression) -> bool:
+def _is_identity(function: exp.Expr) -> bool:
     """`s -> s`: the only finish function dropping it does not change."""
     if not isinstance(function, exp.Lambda) or len(function.expressions) != 1:
         return False
@@ -136,7 +154,7 @@ def _is_identity(function: exp.Expression) -> bool:
     return isinstance(body, exp.Column | exp.Identifier) and body.name == function.expressions[0].name
 
 
-def _reduce_finish(statement: exp.Expression) -> Iterator[tuple[exp.Expression, str]]:
+def _reduce_finish(statement: exp.Expr, schema: Schema) -> Iterator[tuple[exp.Expr, str]]:
     for node in statement.find_all(exp.Reduce):
         finish = node.args.get("finish")
         if finish is not None and not _is_identity(finish):
@@ -146,7 +164,7 @@ def _reduce_finish(statement: exp.Expression) -> Iterator[tuple[exp.Expression, 
             )
 
 
-def _ctas_properties(statement: exp.Expression) -> Iterator[tuple[exp.Expression, str]]:
+def _ctas_properties(statement: exp.Expr, schema: Schema) -> Iterator[tuple[exp.Expr, str]]:
     for node in statement.find_all(exp.Create):
         if node.kind == "TABLE" and node.expression is not None and node.args.get("properties") is not None:
             yield (
@@ -156,13 +174,13 @@ def _ctas_properties(statement: exp.Expression) -> Iterator[tuple[exp.Expression
             )
 
 
-def _hidden_columns(statement: exp.Expression) -> Iterator[tuple[exp.Expression, str]]:
+def _hidden_columns(statement: exp.Expr, schema: Schema) -> Iterator[tuple[exp.Expr, str]]:
     for node in statement.find_all(exp.Identifier):
         if node.name.startswith("$"):
             yield node, f"Athena hidden column {node.name!r} does not exist in the local engine"
 
 
-def _format_datetime(statement: exp.Expression) -> Iterator[tuple[exp.Expression, str]]:
+def _format_datetime(statement: exp.Expr, schema: Schema) -> Iterator[tuple[exp.Expr, str]]:
     for node in statement.find_all(exp.Anonymous):
         if node.name.lower() == "format_datetime":
             yield (
@@ -172,7 +190,7 @@ def _format_datetime(statement: exp.Expression) -> Iterator[tuple[exp.Expression
             )
 
 
-def _count_if(statement: exp.Expression) -> Iterator[tuple[exp.Expression, str]]:
+def _count_if(statement: exp.Expr, schema: Schema) -> Iterator[tuple[exp.Expr, str]]:
     for node in statement.find_all(exp.CountIf):
         yield (
             node,
@@ -181,7 +199,7 @@ def _count_if(statement: exp.Expression) -> Iterator[tuple[exp.Expression, str]]
         )
 
 
-def _unnest_multi(statement: exp.Expression) -> Iterator[tuple[exp.Expression, str]]:
+def _unnest_multi(statement: exp.Expr, schema: Schema) -> Iterator[tuple[exp.Expr, str]]:
     for node in statement.find_all(exp.Unnest):
         alias = node.args.get("alias")
         columns = alias.columns if isinstance(alias, exp.TableAlias) else []
@@ -193,8 +211,9 @@ def _unnest_multi(statement: exp.Expression) -> Iterator[tuple[exp.Expression, s
             )
 
 
-RULES: dict[str, Callable[[exp.Expression], Iterator[tuple[exp.Expression, str]]]] = {
+RULES: dict[str, Callable[[exp.Expr, Schema], Iterator[tuple[exp.Expr, str]]]] = {
     "integer-division": _integer_division,
+    "untyped-decimal-division": _untyped_decimal_division,
     "at-time-zone": _at_time_zone,
     "format": _format,
     "reduce-finish": _reduce_finish,
@@ -206,9 +225,12 @@ RULES: dict[str, Callable[[exp.Expression], Iterator[tuple[exp.Expression, str]]
 }
 
 
-def lint_sql(sql: str, file: str = "<sql>") -> list[Finding]:
+def lint_sql(sql: str, file: str = "<sql>", schema: Schema | None = None) -> list[Finding]:
+    """What in `sql` the local engine would answer differently from Athena; `schema`: column types of the
+    tables and views (default: the contract tables)."""
+    schema = contract_schema() if schema is None else schema
     try:
-        statements = [s for s in sqlglot.parse(sql, read=DIALECT) if isinstance(s, exp.Expression)]
+        statements = [s for s in sqlglot.parse(sql, read=DIALECT) if isinstance(s, exp.Expr)]
     except ParseError as exc:
         line = exc.errors[0].get("line", 1) if exc.errors else 1
         return [
@@ -218,7 +240,8 @@ def lint_sql(sql: str, file: str = "<sql>") -> list[Finding]:
     for statement in statements:
         for rule, check in RULES.items():
             findings += [
-                Finding(file, _line(node), rule, _snippet(node), why) for node, why in check(statement)
+                Finding(file, _line(node), rule, _snippet(node), why)
+                for node, why in check(statement, schema)
             ]
     return sorted(findings, key=lambda f: (f.file, f.line, f.rule))
 

@@ -92,7 +92,7 @@ data "aws_iam_policy_document" "glue" {
   statement {
     sid       = "WriteCuratedAndQuarantine"
     actions   = ["s3:GetObject", "s3:PutObject", "s3:DeleteObject"]
-    resources = ["${module.bucket["curated"].arn}/curated/*", "${module.bucket["curated"].arn}/quarantine/*", "${module.bucket["curated"].arn}/_staging/*"]
+    resources = ["${module.bucket["curated"].arn}/curated/*", "${module.bucket["curated"].arn}/quarantine/*", "${module.bucket["curated"].arn}/_staging/*", "${module.bucket["curated"].arn}/_state/raw_to_curated/*"]
   }
 
   statement {
@@ -166,7 +166,6 @@ resource "aws_glue_job" "raw_to_curated" {
     "--env"                              = var.environment
     "--raw_path"                         = "s3://${module.bucket["raw"].id}/raw/"
     "--curated_path"                     = "s3://${module.bucket["curated"].id}/curated/"
-    "--quarantine_path"                  = "s3://${module.bucket["curated"].id}/quarantine/"
     "--rejected_path"                    = "s3://${module.bucket["rejected"].id}/rejected/"
   }
 

@@ -1,16 +1,22 @@
 output "api_invoke_url" {
-  description = "Base URL of the ingestion API (POST <url>/v1/events)."
-  value       = module.ingestion_api.invoke_url
+  description = "Base URL of the REST API (POST <url>/v1/events, and every route of api/openapi.yaml)."
+  value       = module.rest_api.invoke_url
 }
 
 output "api_key_ids" {
   description = "Team => API key id."
-  value       = module.ingestion_api.api_key_ids
+  value       = module.rest_api.api_key_ids
 }
 
 output "api_key_values" {
   description = "Team => API key value (hand each team its own)."
-  value       = module.ingestion_api.api_key_values
+  value       = module.rest_api.api_key_values
+  sensitive   = true
+}
+
+output "client_api_key_values" {
+  description = "Client of a service's authorizer => its API key value (hand each partner its own, and each app whose users sign in the key it sends beside their tokens)."
+  value       = { for client in keys(local.api_clients) : client => module.rest_api.api_key_values[client] }
   sensitive   = true
 }
 
@@ -25,8 +31,8 @@ output "queues" {
 }
 
 output "dead_letter_queues" {
-  description = "Team (and kafka-outbox) => DLQ name."
-  value       = module.event_fanout.dlq_names
+  description = "Every queue whose messages are incidents: the teams' and the outbox's DLQs, the fan-out failures, the services' inbox DLQs."
+  value       = local.dead_letter_queues
 }
 
 output "buckets" {
@@ -65,8 +71,23 @@ output "kafka_topics" {
 }
 
 output "function_names" {
-  description = "Function key => Lambda function name."
-  value       = merge({ ingest = module.ingestion_api.function_name }, module.event_fanout.function_names)
+  description = "Function key (ingest, fanout, kafka-bridge, every declared service) => Lambda function name."
+  value       = local.function_name_outputs
+}
+
+output "services" {
+  description = "Service => its function, role, tables, buckets, secrets, inbox queue and (image services) repository."
+  value = {
+    for name, s in module.services : name => {
+      function       = s.function_name
+      role           = s.role_name
+      tables         = keys(s.table_arns)
+      buckets        = s.bucket_names
+      secrets        = s.secret_arns
+      inbox_queue    = s.inbox_queue_name
+      repository_url = s.repository_url
+    }
+  }
 }
 
 output "team_vpcs" {
@@ -102,4 +123,9 @@ output "dashboard_name" {
 output "team_access_role_arns" {
   description = "Team => ARN of its team-access role (its own queue, workgroup and prefixes only)."
   value       = module.team_access.role_arns
+}
+
+output "mail_dns_records" {
+  description = "DKIM CNAME records to publish for the domains the services send e-mail from (name => value)."
+  value       = merge([for d in module.mail_domains : d.dkim_records]...)
 }

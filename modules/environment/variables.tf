@@ -29,7 +29,7 @@ variable "repo_root" {
 }
 
 variable "artifacts_dir" {
-  description = "Directory of the Lambda artifacts built by `make package` (default <repo_root>/build/lambda)."
+  description = "Directory of the Lambda artifacts built by `make package`, with its manifest.json (default <repo_root>/build/lambda)."
   type        = string
   default     = null
 }
@@ -122,10 +122,21 @@ variable "kafka_security_protocol" {
   }
 }
 
-variable "reference_consumers" {
-  description = "Deploy the reference consumers (the orders team's order-processor) when their team subscribes to SQS."
-  type        = bool
-  default     = true
+variable "kafka_auth_secret_arn" {
+  description = "Secrets Manager secret with the SASL/SCRAM credentials ({username, password}) Lambda's poller uses on an external Kafka cluster, for the services with a kafka trigger (null: none, or MSK)."
+  type        = string
+  default     = null
+
+  validation {
+    condition     = var.kafka_auth_secret_arn == null || can(regex("^arn:aws[a-z-]*:secretsmanager:", var.kafka_auth_secret_arn))
+    error_message = "kafka_auth_secret_arn must be a Secrets Manager secret ARN."
+  }
+}
+
+variable "identity_callback_urls" {
+  description = "Where the services' user pools may send a signed-in user back (the web app's callback URLs)."
+  type        = list(string)
+  default     = ["http://localhost:5173/callback"]
 }
 
 variable "manage_api_gateway_account" {
@@ -135,7 +146,7 @@ variable "manage_api_gateway_account" {
 }
 
 variable "reserve_lambda_concurrency" {
-  description = "Reserve concurrency for the functions (ingest 50, fan-out 20, kafka-bridge 10, consumers 5 = 85). New AWS accounts can start with a Lambda concurrency quota of 10, which makes any reservation fail: raise the quota (Service Quotas, L-B99A9384) or set false."
+  description = "Reserve concurrency for the functions (ingest 50, fan-out 20, kafka-bridge 10, and each service its declared concurrency). New AWS accounts can start with a Lambda concurrency quota of 10, which makes any reservation fail: raise the quota (Service Quotas, L-B99A9384) or set false."
   type        = bool
   default     = true
 }

@@ -41,7 +41,7 @@ resource "aws_sqs_queue" "main" {
   lifecycle {
     precondition {
       condition     = var.sqs.visibility_timeout_seconds >= local.function_timeout
-      error_message = "sqs.visibility_timeout_seconds must be at least the consumers' function timeout (${local.function_timeout} s)."
+      error_message = "sqs.visibility_timeout_seconds must be at least the function timeout of the queues' consumers (${local.function_timeout} s)."
     }
   }
 }
@@ -90,6 +90,28 @@ data "aws_iam_policy_document" "queue_tls_only" {
       test     = "Bool"
       variable = "aws:SecureTransport"
       values   = ["false"]
+    }
+  }
+
+  # The team's services' EventBridge rules (SES feedback, mail.feedback) may put events on its queue.
+  dynamic "statement" {
+    for_each = startswith(each.key, "main/") && length(lookup(var.event_rule_senders, trimprefix(each.key, "main/"), [])) > 0 ? [var.event_rule_senders[trimprefix(each.key, "main/")]] : []
+
+    content {
+      sid       = "EventBridgeRulesOfTheTeamsServices"
+      actions   = ["sqs:SendMessage"]
+      resources = [each.value.arn]
+
+      principals {
+        type        = "Service"
+        identifiers = ["events.amazonaws.com"]
+      }
+
+      condition {
+        test     = "ArnEquals"
+        variable = "aws:SourceArn"
+        values   = statement.value
+      }
     }
   }
 }
@@ -262,7 +284,7 @@ module "kafka_bridge" {
   name                 = var.names.kafka_bridge
   description          = "Kafka outbox queue -> Kafka topics <env>.<domain>.<event> (idempotent producer, partial batch failures)"
   handler              = "lambdas.kafka_bridge.handler.lambda_handler"
-  artifact             = var.artifacts["kafka_bridge"]
+  artifact             = var.artifacts["kafka-bridge"]
   layers               = var.layers
   memory_size          = 512
   timeout              = local.function_timeout
@@ -294,98 +316,5 @@ resource "aws_lambda_event_source_mapping" "kafka_bridge" {
 
   scaling_config {
     maximum_concurrency = var.kafka_bridge_reserved_concurrency > 0 ? max(2, var.kafka_bridge_reserved_concurrency) : 10
-  }
-}
-
-# --- Reference consumers on team queues (e.g. the orders order-processor) ----------
-resource "aws_dynamodb_table" "consumer_state" {
-  #checkov:skip=CKV2_AWS_16:On-demand (PAY_PER_REQUEST) capacity scales by itself; auto scaling applies to provisioned tables only.
-  for_each = { for k, c in var.consumers : k => c if c.state_table != null }
-
-  name                        = each.value.state_table.name
-  billing_mode                = "PAY_PER_REQUEST"
-  hash_key                    = each.value.state_table.hash_key
-  deletion_protection_enabled = var.deletion_protection
-  tags                        = merge(var.tags, { Team = each.value.team })
-
-  attribute {
-    name = each.value.state_table.hash_key
-    type = "S"
-  }
-
-  point_in_time_recovery {
-    enabled = var.point_in_time_recovery
-  }
-
-  server_side_encryption {
-    enabled     = true
-    kms_key_arn = var.kms_key_arn
-  }
-}
-
-data "aws_iam_policy_document" "consumer" {
-  for_each = var.consumers
-
-  statement {
-    sid       = "ConsumeTheTeamQueue"
-    actions   = ["sqs:ReceiveMessage", "sqs:DeleteMessage", "sqs:ChangeMessageVisibility", "sqs:GetQueueAttributes"]
-    resources = [aws_sqs_queue.main[each.value.team].arn]
-  }
-
-  statement {
-    sid       = "UseTheDataKey"
-    actions   = ["kms:Decrypt", "kms:GenerateDataKey"]
-    resources = [var.kms_key_arn]
-  }
-
-  dynamic "statement" {
-    for_each = each.value.state_table == null ? [] : [1]
-
-    content {
-      sid       = "OwnState"
-      actions   = ["dynamodb:GetItem", "dynamodb:PutItem", "dynamodb:UpdateItem", "dynamodb:ConditionCheckItem"]
-      resources = [aws_dynamodb_table.consumer_state[each.key].arn]
-    }
-  }
-}
-
-module "consumer" {
-  source   = "../lambda_function"
-  for_each = var.consumers
-
-  name                 = each.value.function_name
-  description          = "Reference consumer ${each.key} of team ${each.value.team}"
-  handler              = each.value.handler
-  artifact             = var.artifacts[each.value.artifact]
-  layers               = var.layers
-  memory_size          = 256
-  timeout              = local.function_timeout
-  reserved_concurrency = var.reserve_consumer_concurrency ? var.consumer_max_concurrency : -1
-  policy_json          = data.aws_iam_policy_document.consumer[each.key].json
-  kms_key_arn          = var.kms_key_arn
-  environment = merge(
-    var.lambda_environment,
-    { POWERTOOLS_SERVICE_NAME = each.key },
-    each.value.state_table == null ? {} : { (each.value.state_table.env_var) = each.value.state_table.name },
-    each.value.environment,
-  )
-  log_retention_days               = var.log_retention_days
-  log_subscription_destination_arn = var.log_subscription_destination_arn
-  permissions_boundary_arn         = var.permissions_boundary_arn
-  tags                             = merge(var.tags, { Team = each.value.team })
-}
-
-resource "aws_lambda_event_source_mapping" "consumer" {
-  for_each = var.consumers
-
-  function_name                      = module.consumer[each.key].arn
-  event_source_arn                   = aws_sqs_queue.main[each.value.team].arn
-  batch_size                         = var.sqs.consumer_batch_size
-  maximum_batching_window_in_seconds = var.sqs.consumer_batch_size > 10 ? 1 : 0
-  function_response_types            = ["ReportBatchItemFailures"]
-  tags                               = merge(var.tags, { Team = each.value.team })
-
-  scaling_config {
-    maximum_concurrency = var.consumer_max_concurrency
   }
 }

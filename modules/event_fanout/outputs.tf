@@ -34,22 +34,11 @@ output "fanout_failure_queue_arn" {
 }
 
 output "function_names" {
-  description = "Function key (fanout, kafka_bridge, consumer keys) => function name."
-  value = merge(
-    { fanout = module.fanout.function_name, kafka_bridge = module.kafka_bridge.function_name },
-    { for k, m in module.consumer : k => m.function_name },
-  )
+  description = "Function key (fanout, kafka-bridge) => function name."
+  value       = { fanout = module.fanout.function_name, kafka-bridge = module.kafka_bridge.function_name }
 }
 
 output "log_groups" {
   description = "Function key => log group."
-  value = merge(
-    { fanout = module.fanout.log_group_name, kafka_bridge = module.kafka_bridge.log_group_name },
-    { for k, m in module.consumer : k => m.log_group_name },
-  )
-}
-
-output "consumer_state_tables" {
-  description = "Consumer key => its state table name."
-  value       = { for k, t in aws_dynamodb_table.consumer_state : k => t.name }
+  value       = { fanout = module.fanout.log_group_name, kafka-bridge = module.kafka_bridge.log_group_name }
 }

@@ -13,6 +13,17 @@ variable "team_queues" {
   type        = map(object({ queue = string, dlq = string }))
 }
 
+variable "event_rule_senders" {
+  description = "Team => ARNs of EventBridge rules that may send to the team's queue (its services' SES feedback rules, services.*.mail.feedback)."
+  type        = map(list(string))
+  default     = {}
+
+  validation {
+    condition     = alltrue(flatten([for arns in values(var.event_rule_senders) : [for a in arns : can(regex("^arn:aws[a-z-]*:events:[a-z0-9-]+:[0-9]{12}:rule/", a))]]))
+    error_message = "event_rule_senders holds EventBridge rule ARNs."
+  }
+}
+
 variable "sqs" {
   description = "SQS settings from config/platform.yaml `sqs`."
   type = object({
@@ -56,7 +67,7 @@ variable "lambda_environment" {
 }
 
 variable "artifacts" {
-  description = "Function key (fanout, kafka_bridge and each consumer's artifact) => {s3_bucket, s3_key, s3_object_version, source_code_hash} (shared_services function_artifacts)."
+  description = "Function key (fanout, kafka-bridge: their names in the package manifest) => {s3_bucket, s3_key, s3_object_version, source_code_hash} (shared_services function_artifacts)."
   type = map(object({
     s3_bucket         = string
     s3_key            = string
@@ -101,23 +112,6 @@ variable "kafka_vpc" {
   default = null
 }
 
-variable "consumers" {
-  description = "Reference consumers on a team's queue: key => {team, function_name, handler, artifact (key of var.artifacts), environment, state_table ({name, hash_key, env_var}) or null}. E.g. the orders team's order-processor."
-  type = map(object({
-    team          = string
-    function_name = string
-    handler       = string
-    artifact      = string
-    environment   = optional(map(string), {})
-    state_table = optional(object({
-      name     = string
-      hash_key = string
-      env_var  = string
-    }))
-  }))
-  default = {}
-}
-
 variable "fanout_tracing_mode" {
   description = "X-Ray mode of the fan-out (Active or PassThrough). At about one invocation per second Lambda's sampling traces nearly every invocation (about 13 USD/month for 2.6 M traces); PassThrough keeps the cost near zero."
   type        = string
@@ -134,35 +128,6 @@ variable "kafka_bridge_reserved_concurrency" {
   description = "Reserved concurrency of the kafka-bridge (caps the producers per cluster)."
   type        = number
   default     = 10
-}
-
-variable "reserve_consumer_concurrency" {
-  description = "Reserve consumer_max_concurrency executions for each consumer (false: unreserved, for accounts whose Lambda concurrency quota is still the new-account default)."
-  type        = bool
-  default     = true
-}
-
-variable "consumer_max_concurrency" {
-  description = "Maximum concurrent invocations of each consumer's SQS mapping (2-1000)."
-  type        = number
-  default     = 5
-
-  validation {
-    condition     = var.consumer_max_concurrency >= 2 && var.consumer_max_concurrency <= 1000
-    error_message = "consumer_max_concurrency must be between 2 and 1000."
-  }
-}
-
-variable "point_in_time_recovery" {
-  description = "PITR on consumer state tables."
-  type        = bool
-  default     = true
-}
-
-variable "deletion_protection" {
-  description = "Deletion protection on consumer state tables."
-  type        = bool
-  default     = true
 }
 
 variable "kms_key_arn" {

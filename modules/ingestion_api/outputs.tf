@@ -1,34 +1,3 @@
-output "invoke_url" {
-  description = "Base URL of the API (append /v1/events)."
-  value       = aws_api_gateway_stage.this.invoke_url
-}
-
-output "rest_api_id" {
-  description = "REST API id."
-  value       = aws_api_gateway_rest_api.this.id
-}
-
-output "rest_api_name" {
-  description = "REST API name (the ApiName dimension of the API Gateway metrics)."
-  value       = aws_api_gateway_rest_api.this.name
-}
-
-output "stage_name" {
-  description = "Stage name (the Stage dimension of the metrics)."
-  value       = aws_api_gateway_stage.this.stage_name
-}
-
-output "api_key_ids" {
-  description = "Team => API key id (the values are read with `aws apigateway get-api-key --include-value`)."
-  value       = { for t, k in aws_api_gateway_api_key.team : t => k.id }
-}
-
-output "api_key_values" {
-  description = "Team => API key value, to hand to each team."
-  value       = { for t, k in aws_api_gateway_api_key.team : t => k.value }
-  sensitive   = true
-}
-
 output "events_table_name" {
   description = "Name of the DynamoDB events table."
   value       = aws_dynamodb_table.events.name
@@ -54,7 +23,7 @@ output "function_log_group" {
   value       = module.function.log_group_name
 }
 
-output "access_log_group" {
-  description = "API access log group."
-  value       = module.access_logs.name
+output "team_api_key_secret_arns" {
+  description = "Team => ARN of the secret holding its API key (the teams whose services emit)."
+  value       = { for t, secret in aws_secretsmanager_secret.team_api_key : t => secret.arn }
 }

@@ -1,35 +1,42 @@
-variable "name_prefix" {
-  description = "<project>-<env>: prefix of every name."
-  type        = string
-}
-
 variable "names" {
-  description = "The naming module's `shared` output (events_table, ingest_function, api)."
+  description = "The naming module's `shared` output (events_table, ingest_function)."
   type        = map(string)
-}
-
-variable "team_api_key_names" {
-  description = "Team => API key name (naming team_api_keys)."
-  type        = map(string)
-}
-
-variable "team_usage_plan_names" {
-  description = "Team => usage plan name (naming team_usage_plans)."
-  type        = map(string)
-}
-
-variable "teams" {
-  description = "Team => API limits from config/platform.yaml (teams.<t>.api): rate_limit (requests/s), burst_limit, quota_per_day. One API key and usage plan each."
-  type = map(object({
-    rate_limit    = number
-    burst_limit   = number
-    quota_per_day = number
-  }))
 
   validation {
-    condition     = alltrue([for t in values(var.teams) : t.rate_limit > 0 && t.burst_limit > 0 && t.quota_per_day > 0])
-    error_message = "rate_limit, burst_limit and quota_per_day must be positive."
+    condition     = can(var.names.events_table) && can(var.names.ingest_function)
+    error_message = "names must be naming's `shared` output (events_table, ingest_function)."
   }
+}
+
+variable "team_api_key_ids" {
+  description = "Team => the id of its API key on the REST API: the function's API_KEY_TEAMS, so the team is the key's owner, never the body's."
+  type        = map(string)
+}
+
+variable "api" {
+  description = "The REST API: {execution_arn, routes = [{method, path}]} (the routes whose x-platform-function is ingest)."
+  type = object({
+    execution_arn = string
+    routes        = list(object({ method = string, path = string }))
+  })
+
+  validation {
+    condition     = length(var.api.routes) > 0
+    error_message = "The ingest function serves at least one route (POST /v1/events)."
+  }
+}
+
+variable "team_api_key_secrets" {
+  description = "Team => name of the Secrets Manager secret holding its API key (naming team_api_key_secrets), for the teams whose services emit events."
+  type        = map(string)
+  default     = {}
+}
+
+variable "team_api_key_values" {
+  description = "Team => its API key value (rest_api's api_key_values): the value of its secret."
+  type        = map(string)
+  default     = {}
+  sensitive   = true
 }
 
 variable "lambda_environment" {
@@ -62,6 +69,11 @@ variable "memory_size" {
   description = "Ingest function memory (MB)."
   type        = number
   default     = 512
+
+  validation {
+    condition     = var.memory_size >= 128 && var.memory_size <= 10240
+    error_message = "memory_size must be between 128 and 10240."
+  }
 }
 
 variable "reserved_concurrency" {
@@ -96,30 +108,11 @@ variable "ttl_attribute" {
   description = "TTL attribute of the events table (the idempotency window; written by the ingest Lambda)."
   type        = string
   default     = "expires_at"
-}
 
-variable "stage_name" {
-  description = "API Gateway stage; URLs are https://<id>.execute-api.<region>.amazonaws.com/<stage>/v1/..."
-  type        = string
-  default     = "live"
-}
-
-variable "stage_throttle" {
-  description = "Stage-wide throttle (all teams together): {rate_limit, burst_limit}."
-  type        = object({ rate_limit = number, burst_limit = number })
-  default     = { rate_limit = 1000, burst_limit = 2000 }
-}
-
-variable "detailed_metrics" {
-  description = "Per-method CloudWatch metrics (billed as custom metrics, about 0.30 USD each per month); the stage-level metrics the dashboard and alarms use are free and always on."
-  type        = bool
-  default     = false
-}
-
-variable "manage_account_settings" {
-  description = "Manage the region's API Gateway account settings (the CloudWatch Logs role). One stack per account and region must own them."
-  type        = bool
-  default     = true
+  validation {
+    condition     = can(regex("^[A-Za-z_][A-Za-z0-9_]{0,63}$", var.ttl_attribute))
+    error_message = "ttl_attribute must be a DynamoDB attribute name."
+  }
 }
 
 variable "log_retention_days" {

@@ -45,10 +45,11 @@ locals {
 
   tables = {
     for name, t in local.contracts : name => {
-      description   = try(t.description, null)
-      location      = local.locations[name]
-      input_format  = local.formats[t.format].input_format
-      output_format = local.formats[t.format].output_format
+      description = try(t.description, null)
+      location    = local.locations[name]
+      # A table the Glue job switches atomically: each partition location holds a manifest of its files.
+      input_format  = try(t.partition_manifests, false) ? "org.apache.hadoop.hive.ql.io.SymlinkTextInputFormat" : local.formats[t.format].input_format
+      output_format = try(t.partition_manifests, false) ? "org.apache.hadoop.hive.ql.io.HiveIgnoreKeyTextOutputFormat" : local.formats[t.format].output_format
       serde         = try(t.serde, local.formats[t.format].serde)
       serde_params  = try(t.serde_parameters, {})
       columns       = [for c in t.columns : { name = c.name, type = c.type, comment = try(c.comment, null) }]

@@ -1,7 +1,8 @@
 # One Python Lambda function of the platform: execution role with the caller's
 # least-privilege policy plus logs and X-Ray, a KMS-encrypted log group with
 # retention (and a subscription to the central archive), X-Ray active tracing,
-# KMS-encrypted environment variables, code from the artifacts bucket.
+# KMS-encrypted environment variables, code from the artifacts bucket (a zip over
+# the platform's layers) or a container image.
 data "aws_caller_identity" "current" {}
 
 data "aws_partition" "current" {}
@@ -9,6 +10,7 @@ data "aws_partition" "current" {}
 data "aws_region" "current" {}
 
 locals {
+  image          = var.image_uri != null
   log_group_name = "/aws/lambda/${var.name}"
   log_group_arn  = "arn:${data.aws_partition.current.partition}:logs:${data.aws_region.current.region}:${data.aws_caller_identity.current.account_id}:log-group:${local.log_group_name}"
 }
@@ -99,19 +101,30 @@ resource "aws_lambda_function" "this" {
   function_name                  = var.name
   description                    = var.description
   role                           = aws_iam_role.this.arn
-  handler                        = var.handler
-  runtime                        = var.runtime
+  package_type                   = local.image ? "Image" : "Zip"
+  handler                        = local.image ? null : var.handler
+  runtime                        = local.image ? null : var.runtime
   architectures                  = [var.architecture]
   memory_size                    = var.memory_size
   timeout                        = var.timeout
   reserved_concurrent_executions = var.reserved_concurrency
-  s3_bucket                      = var.artifact.s3_bucket
-  s3_key                         = var.artifact.s3_key
-  s3_object_version              = var.artifact.s3_object_version
-  source_code_hash               = var.artifact.source_code_hash
-  layers                         = var.layers
+  s3_bucket                      = try(var.artifact.s3_bucket, null)
+  s3_key                         = try(var.artifact.s3_key, null)
+  s3_object_version              = try(var.artifact.s3_object_version, null)
+  source_code_hash               = try(var.artifact.source_code_hash, null)
+  image_uri                      = var.image_uri
+  layers                         = local.image ? null : var.layers
   kms_key_arn                    = var.kms_key_arn
   tags                           = var.tags
+
+  # An image carries its own runtime; the handler is its command.
+  dynamic "image_config" {
+    for_each = local.image ? [var.handler] : []
+
+    content {
+      command = [image_config.value]
+    }
+  }
 
   environment {
     variables = var.environment

@@ -15,18 +15,35 @@ variable "description" {
 }
 
 variable "handler" {
-  description = "Handler, e.g. lambdas.ingest.handler.lambda_handler."
+  description = "Handler, e.g. lambdas.ingest.handler.lambda_handler (also the image's CMD for an image function)."
   type        = string
+
+  validation {
+    condition     = can(regex("^[A-Za-z_][A-Za-z0-9_]*(\\.[A-Za-z_][A-Za-z0-9_]*)+$", var.handler))
+    error_message = "handler must be <dotted module>.<function>."
+  }
 }
 
 variable "artifact" {
-  description = "Code location: {s3_bucket, s3_key, s3_object_version, source_code_hash} (shared_services function_artifacts[...])."
+  description = "Zip code location: {s3_bucket, s3_key, s3_object_version, source_code_hash} (shared_services function_artifacts[...]); null for an image function."
   type = object({
     s3_bucket         = string
     s3_key            = string
     s3_object_version = string
     source_code_hash  = string
   })
+  default = null
+}
+
+variable "image_uri" {
+  description = "Container image of an image function (<ECR repository URL>@sha256:<digest>); null for a zip function. Exactly one of artifact and image_uri is set."
+  type        = string
+  default     = null
+
+  validation {
+    condition     = (var.image_uri == null) != (var.artifact == null)
+    error_message = "Set exactly one of artifact (a zip) and image_uri (an image)."
+  }
 }
 
 variable "layers" {

@@ -26,7 +26,7 @@ locals {
     ingest_function      = "${local.prefix}-ingest"
     fanout_function      = "${local.prefix}-fanout"
     kafka_bridge         = "${local.prefix}-kafka-bridge"
-    api                  = "${local.prefix}-ingestion-api"
+    api                  = "${local.prefix}-api"
     glue_database        = replace("${local.prefix}-lake", "-", "_")
     glue_job             = "${local.prefix}-raw-to-curated"
     lake_state_machine   = "${local.prefix}-lake-pipeline"
@@ -43,10 +43,62 @@ locals {
   team_vpcs       = { for t in var.teams : t => "${local.prefix}-${t}-vpc" }
   team_workgroups = { for t in var.teams : t => "${local.prefix}-${t}-analytics" }
   team_api_keys   = { for t in var.teams : t => "${local.prefix}-${t}-api-key" }
-  team_usage_plan = { for t in var.teams : t => "${local.prefix}-${t}-usage-plan" }
+  # The clients of the services' authorizers, each with its key and usage plan on the REST API.
+  api_client_keys        = { for c in var.api_clients : c => "${local.prefix}-${c}-client-key" }
+  api_client_usage_plans = { for c in var.api_clients : c => "${local.prefix}-${c}-client-usage-plan" }
+  # Secrets Manager: the team's API key, for its services that emit events (same name as the key).
+  team_api_key_secrets = { for t in var.teams : t => "${local.prefix}-${t}-api-key" }
+  team_usage_plan      = { for t in var.teams : t => "${local.prefix}-${t}-usage-plan" }
 
   # <env>.<domain>.<event_name>: the event type is already <domain>.<event_name>.
   topics = { for e in var.event_types : e => "${var.environment}.${split(".", e)[0]}.${join(".", slice(split(".", e), 1, length(split(".", e))))}" }
+
+  # --- Declared services (platform_core/naming.py service_*) ------------------------------------
+  # TABLE_<X>, BUCKET_<X>, SECRET_<X>: naming.env_var_suffix, `order-state` -> `ORDER_STATE`.
+  env_suffix = { for short in distinct(flatten([for s in values(var.services) : concat(s.tables, s.buckets, s.secrets)])) : short => upper(replace(short, "-", "_")) }
+
+  services = {
+    for name, s in var.services : name => {
+      function       = "${local.prefix}-${s.team}-${name}"
+      tables         = { for short in s.tables : short => "${local.prefix}-${s.team}-${short}" }
+      buckets        = { for short in s.buckets : short => "${local.prefix}-${s.team}-${short}${local.bucket_suffix}" }
+      secrets        = { for short in s.secrets : short => "${local.prefix}-${s.team}-${short}" }
+      inbox_queue    = "${local.prefix}-${s.team}-${name}-inbox"
+      inbox_dlq      = "${local.prefix}-${s.team}-${name}-inbox-dlq"
+      consumer_group = "${local.prefix}-${s.team}-consumer-${name}"
+      api_key_secret = "${local.prefix}-${s.team}-api-key"
+      # SES configuration set of a service that sends e-mail.
+      mail_configuration_set = "${local.prefix}-${s.team}-${name}-mail"
+    }
+  }
+
+  # The environment contract of a declared function (platform_core/resources.py
+  # function_environment): the platform's, its own and its `uses` services' tables and buckets,
+  # its secrets, the ingest API when it emits, its sender when it sends e-mail, then what it
+  # declares itself.
+  service_environments = {
+    for name, s in var.services : name => tomap(merge(
+      {
+        PLATFORM_ENV                 = var.environment
+        POWERTOOLS_SERVICE_NAME      = name
+        POWERTOOLS_METRICS_NAMESPACE = var.project
+        TEAM                         = s.team
+      },
+      merge([
+        for owner in concat([name], s.uses) : merge(
+          { for short, table in local.services[owner].tables : "TABLE_${local.env_suffix[short]}" => table },
+          { for short, bucket in local.services[owner].buckets : "BUCKET_${local.env_suffix[short]}" => bucket },
+        )
+      ]...),
+      { for short, secret in local.services[name].secrets : "SECRET_${local.env_suffix[short]}" => secret },
+      length(s.emits) == 0 ? {} : merge(
+        { PLATFORM_API_KEY_SECRET = local.services[name].api_key_secret },
+        var.api_url == null ? {} : { PLATFORM_API_URL = var.api_url },
+      ),
+      s.mail_from == null ? {} : { MAIL_FROM = s.mail_from, MAIL_CONFIGURATION_SET = local.services[name].mail_configuration_set },
+      s.environment,
+    ))
+  }
 
   prefixes = {
     raw        = "raw/"

@@ -57,3 +57,28 @@ output "prefixes" {
   description = "S3 key prefixes of the lake zones."
   value       = local.prefixes
 }
+
+output "team_api_key_secrets" {
+  description = "Team name => the Secrets Manager secret holding its API key (<project>-<env>-<team>-api-key), read by its services that emit events."
+  value       = local.team_api_key_secrets
+}
+
+output "services" {
+  description = "Service name => its names: function (also its role and log group), tables, buckets and secrets (short name => name), inbox_queue and inbox_dlq (s3 triggers), consumer_group (kafka triggers, one group per topic: <consumer_group>.<event type>), api_key_secret (its team's, when it emits), mail_configuration_set (the SES configuration set of a service that sends e-mail)."
+  value       = local.services
+}
+
+output "service_environments" {
+  description = "Service name => the environment variables of its function: PLATFORM_ENV, POWERTOOLS_SERVICE_NAME, POWERTOOLS_METRICS_NAMESPACE, TEAM, TABLE_<X> and BUCKET_<X> of its own and its `uses` services' tables and buckets, SECRET_<X>, PLATFORM_API_KEY_SECRET and PLATFORM_API_URL when it emits, MAIL_FROM and MAIL_CONFIGURATION_SET when it sends e-mail, then its declared environment."
+  value       = local.service_environments
+}
+
+output "api_client_keys" {
+  description = "Client of a service's authorizer => its API key name (<project>-<env>-<client>-client-key)."
+  value       = local.api_client_keys
+}
+
+output "api_client_usage_plans" {
+  description = "Client of a service's authorizer => its usage plan name (<project>-<env>-<client>-client-usage-plan)."
+  value       = local.api_client_usage_plans
+}

@@ -3,18 +3,24 @@
 # rate and p95 latency, Lambda errors, Kafka bridge failures, Glue job failure
 # through EventBridge.
 locals {
-  api_dims = ["ApiName", var.api.name, "Stage", var.api.stage]
+  api_dims = { for k, api in var.apis : k => ["ApiName", api.name, "Stage", api.stage] }
   ns       = var.metrics_namespace
 
   widgets = [
     {
       type = "metric", x = 0, y = 0, width = 12, height = 6
       properties = {
-        title   = "API requests and errors"
-        region  = var.region
-        stat    = "Sum"
-        period  = 60
-        metrics = [concat(["AWS/ApiGateway", "Count"], local.api_dims), concat(["AWS/ApiGateway", "4XXError"], local.api_dims), concat(["AWS/ApiGateway", "5XXError"], local.api_dims)]
+        title  = "API requests and errors"
+        region = var.region
+        stat   = "Sum"
+        period = 60
+        metrics = flatten([
+          for k, dims in local.api_dims : [
+            concat(["AWS/ApiGateway", "Count"], dims, [{ label = "${k} requests" }]),
+            concat(["AWS/ApiGateway", "4XXError"], dims, [{ label = "${k} 4xx" }]),
+            concat(["AWS/ApiGateway", "5XXError"], dims, [{ label = "${k} 5xx" }]),
+          ]
+        ])
       }
     },
     {
@@ -23,12 +29,14 @@ locals {
         title  = "API latency (ms)"
         region = var.region
         period = 60
-        metrics = [
-          concat(["AWS/ApiGateway", "Latency"], local.api_dims, [{ stat = "p50" }]),
-          concat(["AWS/ApiGateway", "Latency"], local.api_dims, [{ stat = "p95" }]),
-          concat(["AWS/ApiGateway", "Latency"], local.api_dims, [{ stat = "p99" }]),
-          concat(["AWS/ApiGateway", "IntegrationLatency"], local.api_dims, [{ stat = "p95" }]),
-        ]
+        metrics = flatten([
+          for k, dims in local.api_dims : [
+            concat(["AWS/ApiGateway", "Latency"], dims, [{ stat = "p50", label = "${k} p50" }]),
+            concat(["AWS/ApiGateway", "Latency"], dims, [{ stat = "p95", label = "${k} p95" }]),
+            concat(["AWS/ApiGateway", "Latency"], dims, [{ stat = "p99", label = "${k} p99" }]),
+            concat(["AWS/ApiGateway", "IntegrationLatency"], dims, [{ stat = "p95", label = "${k} integration p95" }]),
+          ]
+        ])
         annotations = { horizontal = [{ label = "target", value = var.thresholds.api_p95_latency_ms }] }
       }
     },
@@ -89,7 +97,7 @@ locals {
         metrics = [
           [local.ns, "MessagesProduced", "service", "kafka-bridge"],
           [local.ns, "MessagesNotProduced", "service", "kafka-bridge"],
-          ["AWS/Lambda", "Errors", "FunctionName", var.functions["kafka_bridge"]],
+          ["AWS/Lambda", "Errors", "FunctionName", var.functions["kafka-bridge"]],
         ]
       }
     },
@@ -145,8 +153,6 @@ resource "aws_cloudwatch_dashboard" "this" {
 # An alarm fires above its threshold and treats missing data as fine (no traffic is no fault).
 # The entries differ in shape (math or not), so the alarms iterate over the map's keys.
 locals {
-  api_dimensions = { ApiName = var.api.name, Stage = var.api.stage }
-
   alarm_defaults = {
     namespace           = null
     metric_name         = null
@@ -180,6 +186,31 @@ locals {
         statistic   = "Sum"
       })
     },
+    merge([
+      for k, api in var.apis : {
+        "${k}-api-5xx-rate" = merge(local.alarm_defaults, {
+          description         = "More than ${var.thresholds.api_5xx_percent}% of the ${api.name} requests answered 5xx."
+          evaluation_periods  = 3
+          datapoints_to_alarm = 2
+          threshold           = var.thresholds.api_5xx_percent
+          expression          = "IF(requests > 0, 100 * errors / requests, 0)"
+          metrics = {
+            errors   = { namespace = "AWS/ApiGateway", metric_name = "5XXError", dimensions = { ApiName = api.name, Stage = api.stage }, stat = "Sum" }
+            requests = { namespace = "AWS/ApiGateway", metric_name = "Count", dimensions = { ApiName = api.name, Stage = api.stage }, stat = "Sum" }
+          }
+        })
+        "${k}-api-p95-latency" = merge(local.alarm_defaults, {
+          description         = "p95 latency of ${api.name} above ${var.thresholds.api_p95_latency_ms} ms."
+          namespace           = "AWS/ApiGateway"
+          metric_name         = "Latency"
+          dimensions          = { ApiName = api.name, Stage = api.stage }
+          extended_statistic  = "p95"
+          evaluation_periods  = 3
+          datapoints_to_alarm = 2
+          threshold           = var.thresholds.api_p95_latency_ms
+        })
+      }
+    ]...),
     {
       stream-iterator-age = merge(local.alarm_defaults, {
         description         = "The fan-out is more than ${var.thresholds.iterator_age_ms / 1000} s behind the events table stream."
@@ -191,27 +222,6 @@ locals {
         evaluation_periods  = 3
         datapoints_to_alarm = 2
         threshold           = var.thresholds.iterator_age_ms
-      })
-      api-5xx-rate = merge(local.alarm_defaults, {
-        description         = "More than ${var.thresholds.api_5xx_percent}% of API requests answered 5xx."
-        evaluation_periods  = 3
-        datapoints_to_alarm = 2
-        threshold           = var.thresholds.api_5xx_percent
-        expression          = "IF(requests > 0, 100 * errors / requests, 0)"
-        metrics = {
-          errors   = { namespace = "AWS/ApiGateway", metric_name = "5XXError", dimensions = local.api_dimensions, stat = "Sum" }
-          requests = { namespace = "AWS/ApiGateway", metric_name = "Count", dimensions = local.api_dimensions, stat = "Sum" }
-        }
-      })
-      api-p95-latency = merge(local.alarm_defaults, {
-        description         = "p95 API latency above ${var.thresholds.api_p95_latency_ms} ms (ingestion target)."
-        namespace           = "AWS/ApiGateway"
-        metric_name         = "Latency"
-        dimensions          = local.api_dimensions
-        extended_statistic  = "p95"
-        evaluation_periods  = 3
-        datapoints_to_alarm = 2
-        threshold           = var.thresholds.api_p95_latency_ms
       })
       kafka-bridge-not-produced = merge(local.alarm_defaults, {
         description        = "The kafka-bridge could not produce messages to Kafka (they are retried, then land in the outbox DLQ)."

@@ -43,18 +43,18 @@ variable "alert_topic_arn" {
   }
 }
 
-variable "api" {
-  description = "The ingestion API: {name, stage} (the ApiName and Stage dimensions)."
-  type        = object({ name = string, stage = string })
+variable "apis" {
+  description = "REST API key => {name, stage} (the ApiName and Stage dimensions): requests, errors and latency on the dashboard, a 5xx-rate and a p95-latency alarm each."
+  type        = map(object({ name = string, stage = string }))
 
   validation {
-    condition     = length(var.api.name) > 0 && can(regex("^[A-Za-z0-9_-]{1,128}$", var.api.stage))
-    error_message = "api needs the REST API's name and a stage name (letters, digits, _ and -)."
+    condition     = alltrue([for api in values(var.apis) : length(api.name) > 0 && can(regex("^[A-Za-z0-9_-]{1,128}$", api.stage))])
+    error_message = "apis needs each REST API's name and a stage name (letters, digits, _ and -)."
   }
 }
 
 variable "functions" {
-  description = "Function key => Lambda function name (ingest, fanout, kafka_bridge and every declared service): one error alarm each."
+  description = "Function key => Lambda function name (ingest, fanout, kafka-bridge and every declared service): one error alarm each."
   type        = map(string)
 
   validation {

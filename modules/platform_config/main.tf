@@ -114,6 +114,92 @@ locals {
     for team in local.team_names : team => local.all_team_subnets["${var.environment}/${team}"]
   }
 
+  # --- Services: the Lambdas teams run, each declared once (platform_core/config.py Service) -----
+  # Normalised with every optional field present and the defaults of the Python model, so the
+  # modules downstream read one shape. Validation (references, names) is the Python model's job
+  # and config tests'; here only what Terraform needs to refuse to build is checked (outputs.tf).
+  services = {
+    for name, s in try(local.config.services, {}) : name => {
+      team        = s.team
+      description = s.description
+      handler     = s.handler
+      # The function's own Python package: the handler path without <module>.<function>.
+      package = join(".", slice(split(".", s.handler), 0, length(split(".", s.handler)) - 2))
+      trigger = {
+        type        = s.trigger.type
+        event_types = tolist(try(s.trigger.event_types, []))
+        bucket      = try(s.trigger.bucket, null)
+        prefix      = try(s.trigger.prefix, "")
+        suffix      = try(s.trigger.suffix, "")
+        expression  = try(s.trigger.expression, null)
+      }
+      batch = {
+        size           = try(s.batch.size, 10)
+        window_seconds = try(s.batch.window_seconds, 0)
+      }
+      concurrency     = try(s.concurrency, 2)
+      timeout_seconds = try(s.timeout_seconds, 30)
+      memory_mb       = try(s.memory_mb, 256)
+      tables = {
+        for short, t in try(s.tables, {}) : short => {
+          hash_key      = t.hash_key
+          range_key     = try(t.range_key, null)
+          ttl_attribute = try(t.ttl_attribute, null)
+          stream        = try(t.stream, null)
+        }
+      }
+      buckets = {
+        for short, b in try(s.buckets, {}) : short => {
+          object_lock_days = try(b.object_lock_days, null)
+          expiration_days  = try(b.expiration_days, null)
+          lifecycle = [
+            for r in try(b.lifecycle, []) : {
+              prefix                     = r.prefix
+              expiration_days            = try(r.expiration_days, null)
+              transition_ia_days         = try(r.transition_ia_days, null)
+              noncurrent_expiration_days = try(r.noncurrent_expiration_days, null)
+            }
+          ]
+        }
+      }
+      secrets     = { for short, secret in try(s.secrets, {}) : short => { description = secret.description } }
+      uses        = tolist(try(s.uses, []))
+      permissions = [for p in try(s.permissions, []) : { actions = tolist(p.actions), resources = tolist(p.resources) }]
+      environment = { for k, v in try(s.environment, {}) : k => tostring(v) }
+      emits       = tolist(try(s.emits, []))
+      packaging = {
+        type            = try(s.packaging.type, "zip")
+        extras          = tolist(try(s.packaging.extras, []))
+        debian_packages = tolist(try(s.packaging.debian_packages, []))
+      }
+      mail = try(s.mail, null) == null ? null : {
+        from_address = s.mail.from_address
+        reply_to     = try(s.mail.reply_to, null)
+        domain       = split("@", s.mail.from_address)[1]
+        feedback     = try(s.mail.feedback, false)
+      }
+      identity = try(s.identity, null) == null ? null : {
+        resource_server      = s.identity.resource_server
+        scopes               = { for k, v in s.identity.scopes : k => tostring(v) }
+        access_token_minutes = try(s.identity.access_token_minutes, 60)
+        clients = {
+          for client, c in s.identity.clients : client => {
+            description         = c.description
+            credential          = c.credential
+            scopes              = tolist(c.scopes)
+            requests_per_minute = try(c.limits.requests_per_minute, 1000)
+            burst               = try(c.limits.burst, 2000)
+          }
+        }
+      }
+    }
+  }
+  service_names = sort(keys(local.services))
+  # Domains the services send e-mail from (one SES identity each, whoever sends from it).
+  mail_domains = distinct([for name in local.service_names : local.services[name].mail.domain if local.services[name].mail != null])
+  # Teams whose services send events through the ingest API: each gets an API-key secret.
+  emitting_teams = distinct([for name in local.service_names : local.services[name].team if length(local.services[name].emits) > 0])
+
   # --- Organisation: shared accounts plus one workload account per environment
   org = local.config.organization
   accounts = merge(

@@ -164,3 +164,52 @@ output "lake" {
   description = "Lake settings: glue_version, schedule, raw_transition_ia_days, raw_transition_glacier_days, rejected_expiry_days, athena_bytes_scanned_cutoff."
   value       = local.config.lake
 }
+
+output "services" {
+  description = "Service name => its declaration with every optional field present (the defaults of platform_core/config.py Service): team, description, handler, package, trigger {type, event_types, bucket, prefix, suffix, expression}, batch {size, window_seconds}, concurrency, timeout_seconds, memory_mb, tables, buckets, secrets, uses, permissions, environment, emits, packaging {type, extras, debian_packages}, mail ({from_address, reply_to, domain, feedback} or null), identity (null unless an authorizer)."
+  value       = local.services
+
+  precondition {
+    condition = alltrue([
+      for name in local.service_names : contains(["queue", "kafka", "s3", "schedule", "api", "authorizer"], local.services[name].trigger.type)
+    ])
+    error_message = "Every service's trigger.type must be queue, kafka, s3, schedule, api or authorizer."
+  }
+  precondition {
+    condition     = alltrue([for name in local.service_names : contains(keys(local.teams), local.services[name].team)])
+    error_message = "Every service's team must be a team of the configuration."
+  }
+  precondition {
+    condition = alltrue(flatten([
+      for name in local.service_names : [for other in local.services[name].uses : try(local.services[other].team, "") == local.services[name].team && other != name]
+    ]))
+    error_message = "A service's `uses` must name other services of its own team."
+  }
+  precondition {
+    condition = alltrue([
+      for name in local.service_names : local.services[name].trigger.type != "s3" || contains(keys(local.services[name].buckets), coalesce(local.services[name].trigger.bucket, "-"))
+    ])
+    error_message = "An s3 trigger's bucket must be one of the service's own buckets."
+  }
+  precondition {
+    condition = length(distinct([for name in local.service_names : local.services[name].team if local.services[name].trigger.type == "queue"])) == length(
+      [for name in local.service_names : name if local.services[name].trigger.type == "queue"]
+    )
+    error_message = "A team's queue feeds one service at most."
+  }
+}
+
+output "service_names" {
+  description = "Declared service names, sorted."
+  value       = local.service_names
+}
+
+output "emitting_teams" {
+  description = "Teams with at least one service that emits events (each gets a Secrets Manager secret holding its API key)."
+  value       = local.emitting_teams
+}
+
+output "mail_domains" {
+  description = "Domains the services send e-mail from (services.*.mail.from_address): one SES domain identity each."
+  value       = local.mail_domains
+}

@@ -5,7 +5,7 @@ resource "aws_s3_bucket" "this" {
   #checkov:skip=CKV_AWS_144:Cross-region replication doubles storage cost; POC data is rebuilt from the raw zone (see the DR runbook) and versioning + PITR cover RPO 15 min.
   #checkov:skip=CKV_AWS_18:Access logging is set by aws_s3_bucket_logging.this whenever access_log_bucket is given; only the access-log bucket itself has none (it cannot log to itself).
   #checkov:skip=CKV_AWS_145:SSE-KMS is the default; kms_key_arn = null (SSE-S3) is only used for the access-log target bucket, which S3 requires to be SSE-S3.
-  #checkov:skip=CKV2_AWS_62:Event notifications go to EventBridge (aws_s3_bucket_notification.this) when eventbridge_notifications is true.
+  #checkov:skip=CKV2_AWS_62:Event notifications go to EventBridge and/or the queues of queue_notifications (aws_s3_bucket_notification.this) when the caller asks for them.
   bucket              = var.name
   force_destroy       = var.force_destroy
   object_lock_enabled = var.object_lock_retention_days > 0
@@ -56,7 +56,7 @@ resource "aws_s3_bucket_object_lock_configuration" "this" {
 
   rule {
     default_retention {
-      mode = "GOVERNANCE"
+      mode = var.object_lock_mode
       days = var.object_lock_retention_days
     }
   }
@@ -113,6 +113,14 @@ resource "aws_s3_bucket_lifecycle_configuration" "this" {
           days = expiration.value
         }
       }
+
+      dynamic "noncurrent_version_expiration" {
+        for_each = rule.value.noncurrent_expiration_days == null ? [] : [rule.value.noncurrent_expiration_days]
+
+        content {
+          noncurrent_days = noncurrent_version_expiration.value
+        }
+      }
     }
   }
 
@@ -127,11 +135,23 @@ resource "aws_s3_bucket_logging" "this" {
   target_prefix = coalesce(var.access_log_prefix, "${var.name}/")
 }
 
+# One notification configuration per bucket (S3's rule): EventBridge and the queues together.
 resource "aws_s3_bucket_notification" "this" {
-  count = var.eventbridge_notifications ? 1 : 0
+  count = var.eventbridge_notifications || length(var.queue_notifications) > 0 ? 1 : 0
 
   bucket      = aws_s3_bucket.this.id
-  eventbridge = true
+  eventbridge = var.eventbridge_notifications
+
+  dynamic "queue" {
+    for_each = var.queue_notifications
+
+    content {
+      queue_arn     = queue.value.queue_arn
+      events        = queue.value.events
+      filter_prefix = queue.value.prefix == "" ? null : queue.value.prefix
+      filter_suffix = queue.value.suffix == "" ? null : queue.value.suffix
+    }
+  }
 }
 
 data "aws_iam_policy_document" "tls_only" {

@@ -43,6 +43,17 @@ variable "object_lock_retention_days" {
   }
 }
 
+variable "object_lock_mode" {
+  description = "Object Lock retention mode: GOVERNANCE (users with s3:BypassGovernanceRetention may shorten it) or COMPLIANCE (nobody can, not even the account root, until the retention ends)."
+  type        = string
+  default     = "GOVERNANCE"
+
+  validation {
+    condition     = contains(["GOVERNANCE", "COMPLIANCE"], var.object_lock_mode)
+    error_message = "object_lock_mode must be GOVERNANCE or COMPLIANCE."
+  }
+}
+
 variable "lifecycle_rules" {
   description = "Lifecycle rules: id, prefix (\"\" for the whole bucket), transitions [{days, storage_class}], expiration_days (null keeps objects). Every bucket also aborts incomplete multipart uploads after 7 days and expires noncurrent versions after noncurrent_version_expiration_days."
   type = list(object({
@@ -50,6 +61,8 @@ variable "lifecycle_rules" {
     prefix          = optional(string, "")
     transitions     = optional(list(object({ days = number, storage_class = string })), [])
     expiration_days = optional(number)
+    # Noncurrent versions under the prefix go after this many days (the bucket-wide rule still applies).
+    noncurrent_expiration_days = optional(number)
   }))
   default = []
 
@@ -76,6 +89,22 @@ variable "policy_documents" {
   description = "Extra bucket policy documents (JSON) merged with the TLS-only statement, e.g. service-principal delivery grants."
   type        = list(string)
   default     = []
+}
+
+variable "queue_notifications" {
+  description = "Object events sent to SQS queues: [{queue_arn, events (e.g. [\"s3:ObjectCreated:*\"]), prefix, suffix}]. The queue's policy must already let this bucket send (create it first)."
+  type = list(object({
+    queue_arn = string
+    events    = list(string)
+    prefix    = optional(string, "")
+    suffix    = optional(string, "")
+  }))
+  default = []
+
+  validation {
+    condition     = alltrue(flatten([for n in var.queue_notifications : [for e in n.events : startswith(e, "s3:")]]))
+    error_message = "queue_notifications events are S3 event types (s3:ObjectCreated:*, ...)."
+  }
 }
 
 variable "eventbridge_notifications" {

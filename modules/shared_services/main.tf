@@ -39,6 +39,30 @@ resource "aws_s3_object" "function" {
   tags        = var.tags
 }
 
+resource "aws_s3_object" "extra_layer" {
+  for_each = var.extra_layers
+
+  bucket      = module.artifacts.id
+  key         = "lambda/layers/${each.key}/${filesha256("${var.artifacts_dir}/${each.value.artifact}")}.zip"
+  source      = "${var.artifacts_dir}/${each.value.artifact}"
+  source_hash = filemd5("${var.artifacts_dir}/${each.value.artifact}")
+  kms_key_id  = var.kms_key_arn
+  tags        = var.tags
+}
+
+resource "aws_lambda_layer_version" "extra" {
+  for_each = var.extra_layers
+
+  layer_name               = each.value.layer_name
+  description              = "Python packages of ${each.key} beyond the dependencies layer (pyproject.toml extras, make package)"
+  s3_bucket                = module.artifacts.id
+  s3_key                   = aws_s3_object.extra_layer[each.key].key
+  s3_object_version        = aws_s3_object.extra_layer[each.key].version_id
+  source_code_hash         = filebase64sha256("${var.artifacts_dir}/${each.value.artifact}")
+  compatible_runtimes      = [var.lambda_runtime]
+  compatible_architectures = [var.lambda_architecture]
+}
+
 resource "aws_lambda_layer_version" "dependencies" {
   layer_name               = var.names.dependencies_layer
   description              = "Third-party Python dependencies of the ${var.name_prefix} functions (make package)"

@@ -25,6 +25,11 @@ output "layer_arn" {
   value       = aws_lambda_layer_version.dependencies.arn
 }
 
+output "extra_layer_arns" {
+  description = "Layer key => ARN (with version) of each extra layer."
+  value       = { for k, layer in aws_lambda_layer_version.extra : k => layer.arn }
+}
+
 output "glue_database" {
   description = "Glue catalog database of the lake."
   value       = aws_glue_catalog_database.lake.name

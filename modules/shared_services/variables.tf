@@ -47,13 +47,23 @@ variable "artifacts_dir" {
 }
 
 variable "function_artifacts" {
-  description = "Function key => zip file name in artifacts_dir."
+  description = "Function => zip file in artifacts_dir, as the package manifest lists them: the platform's functions (ingest, fanout, kafka-bridge) and every zip service (<service>.zip)."
   type        = map(string)
-  default = {
-    ingest          = "ingest.zip"
-    fanout          = "fanout.zip"
-    kafka_bridge    = "kafka_bridge.zip"
-    order_processor = "order_processor.zip"
+
+  validation {
+    condition     = alltrue([for f in values(var.function_artifacts) : endswith(f, ".zip")])
+    error_message = "function_artifacts must name .zip files."
+  }
+}
+
+variable "extra_layers" {
+  description = "Layer => {artifact (zip file in artifacts_dir), layer_name} of the layers beyond the dependencies layer: one per set of packaging.extras the zip services declare (layers/<extras>.zip in the package manifest)."
+  type        = map(object({ artifact = string, layer_name = string }))
+  default     = {}
+
+  validation {
+    condition     = alltrue([for l in values(var.extra_layers) : endswith(l.artifact, ".zip")])
+    error_message = "extra_layers must name .zip artifacts."
   }
 }
 

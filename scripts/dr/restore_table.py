@@ -250,60 +250,102 @@ def next_steps(report: RestoreReport, resources: Resources, live_exists: bool, w
     return steps
 
 
-def restore(
-    resources: Resources,
-    *,
-    source: str,
-    target: str,
-    at: datetime | None = None,
-    backup_arn: str | None = None,
-    from_latest_backup: bool = False,
-    kms_key: str | None = None,
-    dry_run: bool = False,
-    skip_restore: bool = False,
-    copy_back_to_source: bool = False,
-    wait_seconds: float = 3600,
-    poll_seconds: float = 5.0,
-    where: str = "",
-) -> RestoreReport:
+@dataclass(frozen=True)
+class RestorePlan:
+    """What to restore, from what, and what to do once it is restored."""
+
+    source: str
+    target: str
+    at: datetime | None = None  # point in time; None: the latest restorable time
+    backup_arn: str | None = None
+    from_latest_backup: bool = False  # the source was deleted: its newest backup
+    kms_key: str | None = None
+    dry_run: bool = False
+    skip_restore: bool = False  # the target exists already: only settings, checks, copy-back
+    copy_back_to_source: bool = False
+    wait_seconds: float = 3600
+    poll_seconds: float = 5.0
+
+    @property
+    def from_backup(self) -> bool:
+        return self.backup_arn is not None or self.from_latest_backup
+
+    @property
+    def overrides(self) -> dict[str, Any]:
+        """What the restored table gets that the restore would not carry over by itself."""
+        overrides: dict[str, Any] = {"BillingModeOverride": "PAY_PER_REQUEST"}
+        if self.kms_key:
+            overrides["SSESpecificationOverride"] = {
+                "Enabled": True,
+                "SSEType": "KMS",
+                "KMSMasterKeyId": self.kms_key,
+            }
+        return overrides
+
+
+def restore(resources: Resources, plan: RestorePlan, where: str = "") -> RestoreReport:
+    """Restore as planned, then re-apply the settings, verify, and copy back when asked."""
     dynamodb = client("dynamodb")
-    overrides: dict[str, Any] = {"BillingModeOverride": "PAY_PER_REQUEST"}
-    if kms_key:
-        overrides["SSESpecificationOverride"] = {"Enabled": True, "SSEType": "KMS", "KMSMasterKeyId": kms_key}
-    if backup_arn or from_latest_backup:
-        if backup_arn is None:
-            backup = latest_backup(dynamodb, source)
-            backup_arn = str(backup["BackupArn"])
-            point = backup["BackupCreationDateTime"]
-        else:
-            point = dynamodb.describe_backup(BackupArn=backup_arn)["BackupDescription"]["BackupDetails"][
-                "BackupCreationDateTime"
-            ]
-        report = RestoreReport(source, target, "backup", _text(point), dry_run, backup_arn=backup_arn)
-        if not (dry_run or skip_restore):
-            dynamodb.restore_table_from_backup(TargetTableName=target, BackupArn=backup_arn, **overrides)
+    if plan.from_backup:
+        report = restore_from_backup(dynamodb, plan)
     else:
-        report = RestoreReport(source, target, "point-in-time", _text(at) if at else "latest", dry_run)
-        report.pitr_window = pitr_window(dynamodb, source)
-        earliest = report.pitr_window.get("EarliestRestorableDateTime")
-        if at is not None and earliest and at < datetime.fromisoformat(earliest):
-            raise SystemExit(f"{at.isoformat()} is before the earliest restorable time {earliest}")
-        if not (dry_run or skip_restore):
-            point_args: dict[str, Any] = {"RestoreDateTime": at} if at else {"UseLatestRestorableTime": True}
-            dynamodb.restore_table_to_point_in_time(
-                SourceTableName=source, TargetTableName=target, **point_args, **overrides
-            )
-    if dry_run:
+        report = restore_to_point_in_time(dynamodb, plan)
+    if plan.dry_run:
         return report
-    report.seconds_to_active = round(wait_active(dynamodb, target, wait_seconds, poll_seconds), 1)
-    report.settings_applied = reapply_settings(dynamodb, target, resources)
-    report.verification = verify(dynamodb, target, source)
-    live_exists = table_exists(dynamodb, source)
-    if copy_back_to_source and target != source:
+    return finish(dynamodb, resources, plan, report, where or f"--env {resources.env}")
+
+
+def restore_from_backup(dynamodb: Any, plan: RestorePlan) -> RestoreReport:
+    if plan.backup_arn is None:
+        backup = latest_backup(dynamodb, plan.source)
+        backup_arn = str(backup["BackupArn"])
+        point = backup["BackupCreationDateTime"]
+    else:
+        backup_arn = plan.backup_arn
+        details = dynamodb.describe_backup(BackupArn=backup_arn)["BackupDescription"]["BackupDetails"]
+        point = details["BackupCreationDateTime"]
+    report = RestoreReport(
+        plan.source, plan.target, "backup", _text(point), plan.dry_run, backup_arn=backup_arn
+    )
+    if not (plan.dry_run or plan.skip_restore):
+        dynamodb.restore_table_from_backup(
+            TargetTableName=plan.target, BackupArn=backup_arn, **plan.overrides
+        )
+    return report
+
+
+def restore_to_point_in_time(dynamodb: Any, plan: RestorePlan) -> RestoreReport:
+    at = plan.at
+    report = RestoreReport(
+        plan.source, plan.target, "point-in-time", _text(at) if at else "latest", plan.dry_run
+    )
+    report.pitr_window = pitr_window(dynamodb, plan.source)
+    earliest = report.pitr_window.get("EarliestRestorableDateTime")
+    if at is not None and earliest and at < datetime.fromisoformat(earliest):
+        raise SystemExit(f"{at.isoformat()} is before the earliest restorable time {earliest}")
+    if not (plan.dry_run or plan.skip_restore):
+        point_args: dict[str, Any] = {"RestoreDateTime": at} if at else {"UseLatestRestorableTime": True}
+        dynamodb.restore_table_to_point_in_time(
+            SourceTableName=plan.source, TargetTableName=plan.target, **point_args, **plan.overrides
+        )
+    return report
+
+
+def finish(
+    dynamodb: Any, resources: Resources, plan: RestorePlan, report: RestoreReport, where: str
+) -> RestoreReport:
+    """Once the target is ACTIVE: its settings, the verification, the copy-back, the next steps."""
+    report.seconds_to_active = round(
+        wait_active(dynamodb, plan.target, plan.wait_seconds, plan.poll_seconds), 1
+    )
+    report.settings_applied = reapply_settings(dynamodb, plan.target, resources)
+    report.verification = verify(dynamodb, plan.target, plan.source)
+    live_exists = table_exists(dynamodb, plan.source)
+    if plan.copy_back_to_source and plan.target != plan.source:
         if not live_exists:
-            raise SystemExit(f"{source} does not exist: recreate it (make apply) before --copy-back")
-        report.copied_back = copy_back(dynamodb, target, source)
-    report.next_steps = next_steps(report, resources, live_exists, where or f"--env {resources.env}")
+            raise SystemExit(f"{plan.source} does not exist: recreate it (make apply) before --copy-back")
+        report.copied_back = copy_back(dynamodb, plan.target, plan.source)
+    report.next_steps = next_steps(report, resources, live_exists, where)
     return report
 
 
@@ -350,8 +392,7 @@ def main(argv: list[str] | None = None) -> int:
     source = args.source or resources.events_table
     default_target = source if args.deleted else f"{source}-restored-{datetime.now(UTC):%Y%m%d%H%M}"
     try:
-        report = restore(
-            resources,
+        plan = RestorePlan(
             source=source,
             target=args.target or default_target,
             at=args.at,
@@ -362,8 +403,8 @@ def main(argv: list[str] | None = None) -> int:
             skip_restore=args.no_restore,
             copy_back_to_source=args.copy_back,
             wait_seconds=args.wait_seconds,
-            where="--local" if args.local else f"--env {resources.env}",
         )
+        report = restore(resources, plan, where="--local" if args.local else f"--env {resources.env}")
     except (ClientError, StoreUnavailable) as exc:
         print(f"error: {exc}", file=sys.stderr)
         return 1

@@ -47,7 +47,7 @@ def resolve(args: argparse.Namespace) -> Resources:
         state = read_state()
         if state is None:
             raise SystemExit("--local: no local platform is running (start one with `make up`)")
-        configure_local_aws_env(state["aws_endpoint_url"], state["region"])
+        configure_local_aws_env(state["aws_endpoint_url"], state["region"], state.get("lambda_url"))
         if state.get("kafka_bootstrap"):
             os.environ.setdefault(KAFKA_BOOTSTRAP_ENV, state["kafka_bootstrap"])
         return Resources(config.model_copy(update={"project": state["project"]}), state["env"])

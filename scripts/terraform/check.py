@@ -11,6 +11,10 @@ docs/terraform-checks.md for what each one proves):
   iam       no Allow of `*`/`service:*` actions or `*` resources but the listed exceptions (iam_check.py)
   checkov   checkov --skip-download on terraform/ and modules/, zero failed checks
   docs      every module README's generated part matches the code (docs.py; make tf-docs rewrites)
+  asl       every Step Functions definition, rendered as Terraform would, against asl-validator (asl.py)
+  services  every declared service's spec as Terraform evaluates it (modules/service_specs), checked
+            against platform_core's names and environments, api/openapi.yaml and the IAM rules
+            (services.py); --config <file> evaluates another configuration, --only services alone
 
 Prints one line per check (problems indented under it) and closes with
 `terraform: N passed, M failed`; the exit code is non-zero on any failure.
@@ -32,15 +36,15 @@ from typing import Any
 
 import yaml
 
+from scripts.terraform.asl import check_state_machines
 from scripts.terraform.docs import sync as sync_module_docs
-from scripts.terraform.hcl import BLOCK, REPO_ROOT, TERRAFORM_ROOTS, Configuration, load_all, relative
+from scripts.terraform.hcl import REPO_ROOT, TERRAFORM_ROOTS, Configuration, load_all, provider_free, relative
 from scripts.terraform.iam_check import check_iam
 from scripts.terraform.schema_check import check_schema, load_schema
+from scripts.terraform.services import check_services
 from scripts.terraform.wiring import check_wiring
 
 CHECKOV = REPO_ROOT / ".venv-checkov" / "bin" / "checkov"
-# Types served by Terraform's built-in provider: no download needed.
-_BUILTIN_TYPES = {"terraform_data", "terraform_remote_state"}
 
 
 @dataclass
@@ -78,33 +82,6 @@ def check_fmt(root: Path) -> Result:
             unformatted = proc.stdout.split() or [proc.stderr.strip()]
             result.problems += [f"{f}: not formatted (run terraform fmt -recursive)" for f in unformatted]
     return result
-
-
-def provider_free(
-    config: Configuration, configs: dict[Path, Configuration], seen: frozenset[Path] = frozenset()
-) -> bool:
-    """Whether a configuration, with its local submodules, needs no provider plugin."""
-    for block in config.blocks:
-        if block.kind == "provider":
-            return False
-        if block.kind in ("resource", "data", "ephemeral") and block.labels[0] not in _BUILTIN_TYPES:
-            return False
-        if block.kind == "terraform" and any(
-            name != BLOCK for providers in block.body.get("required_providers", []) for name in providers
-        ):
-            return False
-        if block.kind == "module":
-            source = str(block.body.get("source", ""))
-            if not source.startswith(("./", "../")):
-                return False  # a registry module is downloaded: not offline either
-            child = (config.path / source).resolve()
-            if (
-                child in seen
-                or child not in configs
-                or not provider_free(configs[child], configs, seen | {child})
-            ):
-                return False
-    return True
 
 
 def check_module_tests(root: Path, configs: list[Configuration]) -> list[Result]:
@@ -226,37 +203,76 @@ def _checkov_where(check: dict[str, Any]) -> str:
     return f"{check.get('repo_file_path', check['file_path']).lstrip('/')}:{first_line}: {check['resource']}"
 
 
-def run(root: Path, with_checkov: bool = True) -> list[Result]:
-    if shutil.which("terraform") is None:
-        return [Result("terraform", ["terraform is not on PATH (the checks need Terraform >= 1.10)"])]
-    # checkov is the slow one: it runs alongside the others.
-    checkov = start_checkov(root) if with_checkov else None
-    configs = load_all(root)
-    results = [check_fmt(root), *check_module_tests(root, configs)]
-    wiring_problems, wiring_summary = check_wiring(configs)
-    results.append(Result("wiring", wiring_problems, wiring_summary))
-    schema_problems, schema_summary = check_schema(configs, load_schema())
-    results.append(Result("provider schema", schema_problems, schema_summary))
-    iam_problems, iam_summary = check_iam(configs, root)
-    results.append(Result("iam", iam_problems, iam_summary))
-    docs_problems, docs_summary = sync_module_docs(root)
-    results.append(Result("module docs", docs_problems, docs_summary))
-    if with_checkov:
-        results.append(finish_checkov(checkov, root))
+CHECKS = ("fmt", "test", "wiring", "schema", "iam", "asl", "docs", "services", "checkov")
+
+
+def _configuration_checks(configs: list[Configuration], root: Path, wanted: set[str]) -> list[Result]:
+    """The checks that read the parsed configurations."""
+    results: list[Result] = []
+    if "test" in wanted:
+        results += check_module_tests(root, configs)
+    checks = {
+        "wiring": ("wiring", lambda: check_wiring(configs)),
+        "schema": ("provider schema", lambda: check_schema(configs, load_schema())),
+        "iam": ("iam", lambda: check_iam(configs, root)),
+        "asl": ("state machines", lambda: check_state_machines(configs)),
+    }
+    for key, (name, check) in checks.items():
+        if key in wanted:
+            problems, summary = check()
+            results.append(Result(name, problems, summary))
     return results
+
+
+def run(
+    root: Path, with_checkov: bool = True, only: tuple[str, ...] = (), config_path: Path | None = None
+) -> tuple[list[Result], list[str]]:
+    """The results, and the services check's one line per service (shown with --only services)."""
+    if shutil.which("terraform") is None:
+        return [Result("terraform", ["terraform is not on PATH (the checks need Terraform >= 1.10)"])], []
+    wanted = set(only or CHECKS) - (set() if with_checkov else {"checkov"})
+    # checkov is the slow one: it runs alongside the others.
+    checkov = start_checkov(root) if "checkov" in wanted else None
+    configs = load_all(root) if wanted & {"test", "wiring", "schema", "iam", "asl"} else []
+    results = [check_fmt(root)] if "fmt" in wanted else []
+    results += _configuration_checks(configs, root, wanted)
+    if "docs" in wanted:
+        results.append(Result("module docs", *sync_module_docs(root)))
+    report: list[str] = []
+    if "services" in wanted:
+        problems, summary, report = check_services(config_path or root / "config" / "platform.yaml")
+        results.append(Result("services", problems, summary))
+    if "checkov" in wanted:
+        results.append(finish_checkov(checkov, root))
+    return results, report
 
 
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description="Offline Terraform checks")
     parser.add_argument("--no-checkov", action="store_true", help="skip checkov (the slow one)")
+    parser.add_argument(
+        "--only",
+        action="append",
+        choices=CHECKS,
+        help="run only this check (repeatable); --only services lists each service",
+    )
+    parser.add_argument(
+        "--config",
+        type=Path,
+        help="the configuration file the services check evaluates (default config/platform.yaml)",
+    )
     args = parser.parse_args(argv)
     start = time.monotonic()
-    results = run(REPO_ROOT, with_checkov=not args.no_checkov)
+    only = tuple(args.only or ())
+    results, report = run(REPO_ROOT, with_checkov=not args.no_checkov, only=only, config_path=args.config)
     for result in results:
         status = "PASS" if result.ok else "FAIL"
         print(f"{status}  {result.name}" + (f"  ({result.detail})" if result.detail else ""))
         for problem in result.problems:
             print("      " + problem.replace("\n", "\n      "))
+    if "services" in only:
+        for line in report:
+            print("      " + line)
     passed = sum(r.ok for r in results)
     print(f"({time.monotonic() - start:.1f}s)")
     print(f"terraform: {passed} passed, {len(results) - passed} failed")

@@ -59,7 +59,7 @@ def fold(expression: str) -> str:
     return re.sub(r"(?<=[^{\s])\}", " }", text)
 
 
-def _expression_end(text: str, start: int) -> int:
+def expression_end(text: str, start: int) -> int:
     """Where the expression starting at `start` ends: the end of its line, or of its brackets."""
     depth: list[str] = []
     in_string = False
@@ -88,7 +88,7 @@ def block_text(block: Block) -> str:
     text = block.file.read_text()
     lines = text.splitlines(keepends=True)
     start = sum(len(line) for line in lines[: block.line - 1])
-    return text[start : _expression_end(text, text.index("{", start))]
+    return text[start : expression_end(text, text.index("{", start))]
 
 
 def attribute_source(block: Block, name: str) -> str | None:
@@ -97,7 +97,7 @@ def attribute_source(block: Block, name: str) -> str | None:
     match = re.search(rf"^  {re.escape(name)}\s*=\s*", text, re.M)
     if match is None:
         return None
-    return fold(text[match.end() : _expression_end(text, match.end())])
+    return fold(text[match.end() : expression_end(text, match.end())])
 
 
 def _cell(text: str) -> str:

@@ -236,3 +236,34 @@ def version_satisfies(version: str, constraints: str) -> bool:
         if not ok:
             return False
     return True
+
+
+# Types served by Terraform's built-in provider: no download needed.
+_BUILTIN_TYPES = {"terraform_data", "terraform_remote_state"}
+
+
+def provider_free(
+    config: Configuration, configs: dict[Path, Configuration], seen: frozenset[Path] = frozenset()
+) -> bool:
+    """Whether a configuration, with its local submodules, needs no provider plugin."""
+    for block in config.blocks:
+        if block.kind == "provider":
+            return False
+        if block.kind in ("resource", "data", "ephemeral") and block.labels[0] not in _BUILTIN_TYPES:
+            return False
+        if block.kind == "terraform" and any(
+            name != BLOCK for providers in block.body.get("required_providers", []) for name in providers
+        ):
+            return False
+        if block.kind == "module":
+            source = str(block.body.get("source", ""))
+            if not source.startswith(("./", "../")):
+                return False  # a registry module is downloaded: not offline either
+            child = (config.path / source).resolve()
+            if (
+                child in seen
+                or child not in configs
+                or not provider_free(configs[child], configs, seen | {child})
+            ):
+                return False
+    return True

@@ -4,7 +4,7 @@
 #
 #   scripts/terraform/run.sh bootstrap           state bucket + KMS key (local state)
 #   scripts/terraform/run.sh org-plan|org-apply  terraform/org, then terraform/org-baseline
-#   scripts/terraform/run.sh plan|apply|destroy <env>
+#   scripts/terraform/run.sh plan|apply|destroy|output <env>
 #   scripts/terraform/run.sh check-env <env>     refuse an environment the configuration lacks
 #
 # Every root is initialised with its backend.hcl plus the state bucket and KMS
@@ -174,13 +174,15 @@ cmd_org() { # plan|apply
   fi
 }
 
-cmd_env() { # plan|apply|destroy <env>
+cmd_env() { # plan|apply|destroy|output <env>
   local mode="$1" env="${2:-}"
   check_env "$env"
   local dir="$TF_DIR/environment"
-  for artifact in "$ROOT/build/lambda/dependencies-layer.zip" "$ROOT/build/glue/glue_libs.zip"; do
-    [[ -f "$artifact" ]] || die "${artifact#"$ROOT"/} is missing: run make package first (make plan/apply do)"
-  done
+  if [[ "$mode" != output ]]; then
+    for artifact in "$ROOT/build/lambda/manifest.json" "$ROOT/build/lambda/dependencies-layer.zip" "$ROOT/build/glue/glue_libs.zip"; do
+      [[ -f "$artifact" ]] || die "${artifact#"$ROOT"/} is missing: run make package first (make plan/apply do)"
+    done
+  fi
   # One working directory per environment, so switching ENV never mixes two states.
   export TF_DATA_DIR="$dir/.terraform/env-$env"
   state_settings
@@ -189,6 +191,9 @@ cmd_env() { # plan|apply|destroy <env>
   [[ -f "$dir/envs/$env.tfvars" ]] && vars+=(-var-file "envs/$env.tfvars")
   local plan
   case "$mode" in
+    output) # the environment's outputs as JSON (sensitive ones included: API keys)
+      terraform -chdir="$dir" output -json
+      ;;
     plan)
       plan_root "$dir" "$env" "${vars[@]}" >/dev/null
       say "plan saved; make apply ENV=$env plans again and applies that plan"
@@ -218,7 +223,7 @@ main() {
     bootstrap) cmd_bootstrap ;;
     org-plan) cmd_org plan ;;
     org-apply) cmd_org apply ;;
-    plan | apply | destroy) cmd_env "$1" "${2:-}" ;;
+    plan | apply | destroy | output) cmd_env "$1" "${2:-}" ;;
     *) usage ;;
   esac
 }

@@ -54,8 +54,10 @@ def _dynamic_contents(value: Any) -> list[tuple[str, dict[str, Any]]]:
     return found
 
 
-def check_body(body: dict[str, Any], schema: dict[str, Any], path: str, skip: set[str]) -> list[str]:
-    """Problems in one block body (recursively), each prefixed with its address."""
+def _sort_body(
+    body: dict[str, Any], schema: dict[str, Any], path: str, skip: set[str]
+) -> tuple[list[str], dict[str, list[dict[str, Any]]], set[str]]:
+    """(problems of the arguments, the nested blocks by type, the types written as dynamic blocks)."""
     problems: list[str] = []
     blocks: dict[str, list[dict[str, Any]]] = {}
     dynamic_types: set[str] = set()
@@ -66,38 +68,57 @@ def check_body(body: dict[str, Any], schema: dict[str, Any], path: str, skip: se
             for block_type, content in _dynamic_contents(value):
                 dynamic_types.add(block_type)
                 blocks.setdefault(block_type, []).append(content)
-            continue
-        if key in schema["attributes"]:
-            attribute = schema["attributes"][key]
-            if _is_block(value) and "object" in attribute:
-                for occurrence in value:
-                    problems += check_body(occurrence, attribute["object"], f"{path}.{key}", set())
-            elif _is_block(value):
-                problems.append(f"{path}: {key} is an argument, write `{key} = ...`, not a block")
+        elif key in schema["attributes"]:
+            problems += _check_argument(key, value, schema["attributes"][key], path)
+        elif key in schema["blocks"] and _is_block(value):
+            blocks.setdefault(key, []).extend(value)
         elif key in schema["blocks"]:
-            if _is_block(value):
-                blocks.setdefault(key, []).extend(value)
-            else:
-                problems.append(f"{path}: {key} is a block, write `{key} {{ ... }}`, not `{key} = ...`")
+            problems.append(f"{path}: {key} is a block, write `{key} {{ ... }}`, not `{key} = ...`")
         else:
             problems.append(f"{path}: unsupported argument or block {key!r}")
-    for name, attribute in schema["attributes"].items():
-        if attribute["required"] and name not in body:
-            problems.append(f"{path}: missing required argument {name!r}")
+    return problems, blocks, dynamic_types
+
+
+def _check_argument(key: str, value: Any, attribute: dict[str, Any], path: str) -> list[str]:
+    """An argument; one written as a block is fine only for "attributes as blocks" (object lists)."""
+    if not _is_block(value):
+        return []
+    if "object" not in attribute:
+        return [f"{path}: {key} is an argument, write `{key} = ...`, not a block"]
+    return [
+        p for occurrence in value for p in check_body(occurrence, attribute["object"], f"{path}.{key}", set())
+    ]
+
+
+def _check_blocks(
+    blocks: dict[str, list[dict[str, Any]]], dynamic_types: set[str], schema: dict[str, Any], path: str
+) -> list[str]:
+    """Required, single and unknown nested blocks, and each nested block's own body."""
+    problems: list[str] = []
     for name, block_schema in schema["blocks"].items():
         present = blocks.get(name, [])
         if block_schema["required"] and not present:
             problems.append(f"{path}: missing required block {name!r}")
         if block_schema.get("single") and len(present) > 1 and name not in dynamic_types:
             problems.append(f"{path}: at most one {name!r} block is allowed, found {len(present)}")
-        if block_schema.get("any"):
-            continue
-        for occurrence in present:
-            problems += check_body(occurrence, block_schema, f"{path}.{name}", set())
-    for name in blocks:
-        if name not in schema["blocks"]:
-            problems.append(f"{path}: unsupported block type {name!r} (dynamic)")
+        if not block_schema.get("any"):
+            for occurrence in present:
+                problems += check_body(occurrence, block_schema, f"{path}.{name}", set())
+    problems += [
+        f"{path}: unsupported block type {n!r} (dynamic)" for n in blocks if n not in schema["blocks"]
+    ]
     return problems
+
+
+def check_body(body: dict[str, Any], schema: dict[str, Any], path: str, skip: set[str]) -> list[str]:
+    """Problems in one block body (recursively), each prefixed with its address."""
+    problems, blocks, dynamic_types = _sort_body(body, schema, path, skip)
+    problems += [
+        f"{path}: missing required argument {name!r}"
+        for name, attribute in schema["attributes"].items()
+        if attribute["required"] and name not in body
+    ]
+    return problems + _check_blocks(blocks, dynamic_types, schema, path)
 
 
 def _check_block(block: Block, schema: dict[str, Any]) -> list[str]:

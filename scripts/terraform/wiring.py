@@ -121,52 +121,62 @@ def _check_calls(config: Configuration, load: Loader) -> tuple[list[str], dict[s
     return problems, modules
 
 
+def _module_problems(
+    block: Block, expression: str, modules: dict[str, Configuration | None], multi: set[str]
+) -> tuple[list[str], int]:
+    problems, count = [], 0
+    for match in _MODULE_REF.finditer(expression):
+        count += 1
+        name, index, output = match.groups()
+        if name not in modules:
+            problems.append(f"{block.where}: module.{name} is referenced but not declared")
+            continue
+        if output is not None and index is None and name in multi:
+            problems.append(
+                f"{block.where}: module.{name}.{output}: module.{name} has count/for_each, index it"
+            )
+        target = modules[name]
+        if target is not None and output is not None and output not in target.outputs:
+            problems.append(
+                f"{block.where}: module.{name}.{output}: {relative(target.path)} has no output {output!r}"
+            )
+    return problems, count
+
+
+def _resource_problems(block: Block, expression: str, resources: dict[str, Block]) -> tuple[list[str], int]:
+    problems, count = [], 0
+    for match in RESOURCE_REF.finditer(expression):
+        count += 1
+        data, tf_type, name, index, attribute = match.groups()
+        address = f"{data or ''}{tf_type}.{name}"
+        if address not in resources:
+            problems.append(f"{block.where}: {address} is referenced but not declared")
+        elif attribute is not None and index is None and _multi(resources[address]):
+            problems.append(f"{block.where}: {address}.{attribute}: {address} has count/for_each, index it")
+    return problems, count
+
+
 def _check_references(
     config: Configuration, modules: dict[str, Configuration | None]
 ) -> tuple[list[str], int]:
     problems: list[str] = []
     count = 0
-    variables = config.variables
-    local_names = config.locals
+    declared = {"var": set(config.variables), "local": config.locals}
     multi_modules = {b.labels[0] for b in config.of_kind("module") if _multi(b)}
     resources = {".".join(b.labels): b for b in config.of_kind("resource")}
     resources |= {"data." + ".".join(b.labels): b for b in config.of_kind("data")}
     for block, expression in config.expressions():
         if block.kind in _ADDRESS_BLOCKS:
             continue
-        for match in _MODULE_REF.finditer(expression):
-            count += 1
-            name, index, output = match.groups()
-            if name not in modules:
-                problems.append(f"{block.where}: module.{name} is referenced but not declared")
-                continue
-            if output is not None and index is None and name in multi_modules:
-                problems.append(
-                    f"{block.where}: module.{name}.{output}: module.{name} has count/for_each, index it"
-                )
-            target = modules[name]
-            if target is not None and output is not None and output not in target.outputs:
-                problems.append(
-                    f"{block.where}: module.{name}.{output}: {relative(target.path)} has no output {output!r}"
-                )
-        for match in _VAR_REF.finditer(expression):
-            count += 1
-            if match.group(1) not in variables:
-                problems.append(f"{block.where}: var.{match.group(1)} is not declared")
-        for match in _LOCAL_REF.finditer(expression):
-            count += 1
-            if match.group(1) not in local_names:
-                problems.append(f"{block.where}: local.{match.group(1)} is not declared")
-        for match in RESOURCE_REF.finditer(expression):
-            count += 1
-            data, tf_type, name, index, attribute = match.groups()
-            address = f"{data or ''}{tf_type}.{name}"
-            if address not in resources:
-                problems.append(f"{block.where}: {address} is referenced but not declared")
-            elif attribute is not None and index is None and _multi(resources[address]):
-                problems.append(
-                    f"{block.where}: {address}.{attribute}: {address} has count/for_each, index it"
-                )
+        module_problems, module_count = _module_problems(block, expression, modules, multi_modules)
+        resource_problems, resource_count = _resource_problems(block, expression, resources)
+        problems += module_problems + resource_problems
+        count += module_count + resource_count
+        for kind, pattern in (("var", _VAR_REF), ("local", _LOCAL_REF)):
+            for match in pattern.finditer(expression):
+                count += 1
+                if match.group(1) not in declared[kind]:
+                    problems.append(f"{block.where}: {kind}.{match.group(1)} is not declared")
     return problems, count
 
 

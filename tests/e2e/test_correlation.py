@@ -90,6 +90,27 @@ def raw_zone_lines(bucket: str) -> list[dict[str, Any]]:
     return lines
 
 
+def consume_as_a_subscriber(
+    platform: LocalPlatform, broker: KafkaBroker
+) -> list[tuple[Event, dict[str, str]]]:
+    """What the reference consumer of a team subscribing to EVENT_TYPE on Kafka reads, with the headers."""
+    config = platform.config
+    kafka_team = next(t for t, s in config.teams.items() if EVENT_TYPE in s.subscriptions.kafka)
+    seen: list[tuple[Event, dict[str, str]]] = []
+    consumer = KafkaEventConsumer(
+        broker.settings(),
+        naming.consumer_group(config.project, platform.env, kafka_team),
+        [naming.topic_name(platform.env, EVENT_TYPE)],
+        lambda consumed, headers: seen.append((consumed, headers)),
+        dead_letter_topic=naming.dead_letter_topic(platform.env, kafka_team),
+    )
+    try:
+        consumer.run(idle_seconds=2, max_seconds=60)
+    finally:
+        consumer.close()
+    return seen
+
+
 def log_lines(path: Path) -> list[dict[str, Any]]:
     """The JSON lines of a function's log file (the runtime's own lines, e.g. tracebacks, are not JSON)."""
     lines = []
@@ -144,19 +165,7 @@ def test_one_correlation_id_is_on_every_hop_and_in_every_functions_logs(
 
         pollers["kafka-bridge"].run_until_idle(timeout=60)
 
-        kafka_team = next(t for t, s in config.teams.items() if EVENT_TYPE in s.subscriptions.kafka)
-        seen: list[tuple[Event, dict[str, str]]] = []
-        consumer = KafkaEventConsumer(
-            broker.settings(),
-            naming.consumer_group(config.project, platform.env, kafka_team),
-            [naming.topic_name(platform.env, EVENT_TYPE)],
-            lambda consumed, headers: seen.append((consumed, headers)),
-        )
-        try:
-            consumer.run(idle_seconds=2, max_seconds=60)
-        finally:
-            consumer.close()
-        [(consumed, headers)] = seen
+        [(consumed, headers)] = consume_as_a_subscriber(platform, broker)
         assert str(consumed.event_id) == event_id
         assert headers["correlation_id"] == correlation_id
         assert headers["event_id"] == event_id

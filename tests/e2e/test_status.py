@@ -80,7 +80,7 @@ def test_health_picture_of_a_running_platform_from_its_state_file(
         assert picture["ingest"][team]["accepted"] == accepted.get(team, 0)
         assert picture["ingest"][team]["rejected_requests"] == rejected_requests.get(team, 0)
     assert picture["events_table_items"] == sum(accepted.values())
-    assert all(depth == {"visible": 0, "in_flight": 0} for depth in picture["queues"].values())
+    assert all(depth == {"visible": 0, "in_flight": 0, "delayed": 0} for depth in picture["queues"].values())
     groups = {row["group"] for row in picture["kafka_lag"]}
     assert groups == {
         naming.consumer_group(platform.config.project, "dev", t) for t in ("billing", "documents")

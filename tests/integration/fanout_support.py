@@ -11,10 +11,12 @@ from __future__ import annotations
 import threading
 import uuid
 from collections import Counter
-from collections.abc import Callable, Iterable
+from collections.abc import Callable, Iterable, Iterator
 from concurrent.futures import ThreadPoolExecutor
+from contextlib import contextmanager
 from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
+from pathlib import Path
 from typing import Any
 
 from botocore.exceptions import ClientError
@@ -24,6 +26,7 @@ from local_platform.provision import provision, queue_url
 from platform_core import naming
 from platform_core.aws import client
 from platform_core.config import PlatformConfig
+from platform_core.dependencies import hosted
 from platform_core.envelope import Event
 from platform_core.kafka import KafkaConnection
 from platform_core.registry import get_registry
@@ -294,7 +297,7 @@ Handler = Callable[[dict[str, Any], Any], dict[str, Any]]
 
 def fanout_handler(resources: Resources, sqs: Any = None, s3: Any = None) -> Handler:
     """The fan-out handler over these resources, its clients injectable (e.g. with botocore fault hooks)."""
-    from lambdas.fanout.handler import build_handler
+    from lambdas.fanout import handler as fanout
     from lambdas.fanout.service import FanoutService
     from lambdas.fanout.sinks import RawZoneWriter, SqsSender
 
@@ -304,15 +307,15 @@ def fanout_handler(resources: Resources, sqs: Any = None, s3: Any = None) -> Han
         SqsSender(sqs or client("sqs")),
         RawZoneWriter(s3 or client("s3"), resources.raw_bucket),
     )
-    return build_handler(lambda: service)
+    return hosted(fanout.lambda_handler, {fanout.fanout_service: service})
 
 
 def _bridge_handler(resources: Resources, publisher: Any) -> Handler:
+    from lambdas.kafka_bridge import handler as kafka_bridge
     from lambdas.kafka_bridge.bridge import Bridge
-    from lambdas.kafka_bridge.handler import build_handler
 
     bridge = Bridge(resources.project, resources.env, get_registry(), publisher)
-    return build_handler(lambda: bridge)
+    return hosted(kafka_bridge.lambda_handler, {kafka_bridge.kafka_bridge: bridge})
 
 
 def _event_consumer(event: dict[str, Any], context: Any) -> dict[str, Any]:
@@ -369,3 +372,26 @@ class FanoutPollers:
     def close(self) -> None:
         if self._publisher is not None:
             self._publisher.close()
+
+
+@contextmanager
+def lambda_client_for(resources: Resources, functions: dict[str, Handler]) -> Iterator[Any]:
+    """A real boto3 `lambda` client against the local runtime's Invoke API, whose functions (by short
+    name) run the given handlers in this process (so a test keeps its fault-injected clients)."""
+    import boto3
+
+    from local_platform.functions.in_process import InProcessFunction
+    from local_platform.functions.invoke_api import LambdaApi
+    from local_platform.functions.runtime import FunctionRuntime
+
+    overrides = {
+        name: InProcessFunction(handler, name=resources.function_name(name))
+        for name, handler in functions.items()
+    }
+    runtime = FunctionRuntime(
+        resources, resources.function_environment, log_dir=Path("."), overrides=overrides
+    )
+    with LambdaApi(runtime) as api:
+        yield boto3.session.Session().client(
+            "lambda", endpoint_url=api.url, region_name=resources.config.region
+        )  # type: ignore[call-overload]

@@ -12,7 +12,6 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-from local_platform.lake.generate import put_objects, raw_objects
 from pyspark.sql import SparkSession
 
 from local_platform.lake import pipeline
@@ -24,6 +23,7 @@ from platform_core.aws import client
 from platform_core.envelope import Event
 from platform_core.resources import Resources
 from tests.fixtures.aws import isolated_config
+from tools.traffic import put_objects, raw_objects
 
 pytestmark = [pytest.mark.integration, pytest.mark.spark, pytest.mark.needs_glue, pytest.mark.needs_athena]
 

@@ -28,7 +28,7 @@ from platform_core.envelope import Event
 from platform_core.kafka_topics import ensure_platform_topics
 from platform_core.resources import Resources
 from scripts.dr.replay import Destination, Selection, partition_prefixes, replay
-from scripts.dr.restore_table import restore
+from scripts.dr.restore_table import RestorePlan, restore
 from tests.fixtures.aws import RunningGateway, running_gateway
 from tests.integration.fanout_support import FanoutPollers, drain_queue, fanout_resources, read_topic
 from tools.traffic import IngestClient, Kind, Sent, TrafficGenerator, batches
@@ -107,10 +107,12 @@ def test_lost_table_comes_back_from_backup_plus_raw_zone_replay_item_for_item(
 
     restored = restore(
         resources,
-        source=resources.events_table,
-        target=resources.events_table,
-        from_latest_backup=True,
-        poll_seconds=0.2,
+        RestorePlan(
+            source=resources.events_table,
+            target=resources.events_table,
+            from_latest_backup=True,
+            poll_seconds=0.2,
+        ),
     )
     assert restored.backup_arn == backup["BackupArn"] and restored.method == "backup"
     assert restored.verification is not None and restored.verification.ok
@@ -143,7 +145,7 @@ def test_point_in_time_restore_into_a_new_table_and_copy_back_of_lost_items(dril
     before = drill.items()
     target = f"{resources.events_table}-restored"
     # moto restores the source's items as they are when asked (AWS: as they were at the restore time).
-    restored = restore(resources, source=resources.events_table, target=target, poll_seconds=0.2)
+    restored = restore(resources, RestorePlan(source=resources.events_table, target=target, poll_seconds=0.2))
     assert restored.method == "point-in-time" and restored.pitr_window
     assert restored.verification is not None and restored.verification.ok
     assert (restored.verification.items, restored.verification.source_items) == (len(before), len(before))
@@ -153,7 +155,10 @@ def test_point_in_time_restore_into_a_new_table_and_copy_back_of_lost_items(dril
     for pk in lost:
         dynamodb.delete_item(TableName=resources.events_table, Key={"pk": {"S": pk}})
     copied = restore(
-        resources, source=resources.events_table, target=target, skip_restore=True, copy_back_to_source=True
+        resources,
+        RestorePlan(
+            source=resources.events_table, target=target, skip_restore=True, copy_back_to_source=True
+        ),
     )
     assert copied.copied_back == {"written": len(lost), "already_present": len(before) - len(lost)}
     assert drill.items() == before

@@ -19,6 +19,7 @@ from local_platform.provision import TTL_ATTRIBUTE, stream_arn
 from platform_core.aws import client
 from platform_core.config import ApiLimits
 from platform_core.envelope import Event
+from platform_core.registry import get_registry
 from platform_core.resources import Resources
 from tests.fixtures.aws import RunningGateway, running_gateway
 from tools.traffic import TrafficGenerator
@@ -238,13 +239,51 @@ def test_request_level_status_codes(ingest_gateway: RunningGateway, case: str, s
     assert table_items(ingest_gateway.resources) == []
 
 
+def test_a_large_event_is_rejected_with_the_reason_and_kept_never_answered_retry(
+    ingest_gateway: RunningGateway,
+) -> None:
+    """500 KB: well under the request limit, over what DynamoDB (400 KB) and SQS (256 KiB) carry."""
+    resources = ingest_gateway.resources
+    team, event = TrafficGenerator(seed=3, config=resources.config).event_of_type(
+        "notifications.notification_requested"
+    )
+    event["payload"]["variables"] = {"message": "x" * 500_000}
+    small = team_events(team, 1, seed=4)[0]
+
+    response = post(ingest_gateway, team, [small, event])
+
+    assert response.status_code == 202, response.text
+    body = response.json()
+    assert [r["status"] for r in body["results"]] == ["accepted", "rejected"]
+    [reason] = body["results"][1]["reasons"]
+    assert f"at most {resources.config.api.max_event_bytes} bytes" in reason["message"]
+    assert {item["event_id"]["S"] for item in table_items(resources)} == {small["event_id"]}
+    [document] = rejected_documents(resources).values()
+    assert document["events"][0]["raw"] == event and document["events"][0]["reasons"] == [reason]
+
+
+def test_a_missing_events_table_is_a_500_not_a_retry_forever(ingest_gateway: RunningGateway) -> None:
+    dynamodb = client("dynamodb")
+    dynamodb.delete_table(TableName=ingest_gateway.resources.events_table)
+    dynamodb.get_waiter("table_not_exists").wait(TableName=ingest_gateway.resources.events_table)
+
+    response = post(ingest_gateway, "orders", team_events("orders", 2))
+
+    assert response.status_code == 500, response.text
+    assert "Retry-After" not in response.headers
+    assert "misconfigured" in response.json()["message"]
+
+
 def test_schema_discovery(ingest_gateway: RunningGateway) -> None:
     headers = ingest_gateway.headers("documents")
     listing = requests.get(f"{ingest_gateway.url}/v1/schemas", headers=headers, timeout=30)
     assert listing.status_code == 200
     by_type = {s["event_type"]: s for s in listing.json()["schemas"]}
     assert by_type["orders.order_created"]["producer"] == "orders"
-    assert by_type["billing.invoice_issued"]["versions"] == ["1"]
+    assert by_type["billing.invoice_issued"]["versions"] == list(
+        get_registry().versions("billing.invoice_issued")
+    )
+    assert listing.json()["limits"] == ingest_gateway.resources.config.api.model_dump()
 
     latest = requests.get(
         f"{ingest_gateway.url}/v1/schemas/orders.order_created", headers=headers, timeout=30

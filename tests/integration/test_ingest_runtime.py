@@ -77,7 +77,9 @@ def test_platform_runs_components_in_order_and_publishes_its_state(
         assert picture["process_alive"] and picture["gateway_up"]
         assert picture["events_table_items"] == 1
         assert picture["rejected_objects"] == 0
-        assert all(depth == {"visible": 0, "in_flight": 0} for depth in picture["queues"].values())
+        assert all(
+            depth == {"visible": 0, "in_flight": 0, "delayed": 0} for depth in picture["queues"].values()
+        )
 
     assert log == ["start broker", "start pollers", "stop pollers", "stop broker"]
     assert not state_path.exists()

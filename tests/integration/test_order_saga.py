@@ -229,3 +229,69 @@ def test_an_erp_outage_opens_the_breaker_orders_wait_and_then_drain(saga_rig: Sa
     assert sum(e.payload["erp"]["failures"] for e in confirmed) == 3  # the breaker opened at the third
     assert all(e.payload["erp"]["calls"] > e.payload["erp"]["failures"] for e in confirmed)
     assert all(d >= 1 for d in delays)
+
+
+def _with_warehouse(rig: SagaRig, wms: Any) -> Any:
+    from lambdas.orders.breaker import CircuitBreaker
+    from lambdas.orders.resilience import Dependency
+    from lambdas.orders.wms.openwms import OpenWms
+    from lambdas.orders.wms.port import WarehouseUnavailable
+    from tests.fixtures.orders import NO_WAIT
+
+    runner = rig.runner()
+    ports = runner._ports
+    ports.warehouse = OpenWms(wms.url, wms.token)
+    breaker = CircuitBreaker(InMemoryBreakerStore(), "wms", cache_seconds=0.0)
+    ports.warehouse_calls = Dependency(breaker, (WarehouseUnavailable,), (), NO_WAIT, sleep=lambda _: None)
+    return runner
+
+
+def test_the_warehouse_check_rejects_before_the_erp_is_touched(saga_rig: SagaRig) -> None:
+    from local_platform.emulators.openwms import OpenWmsEmulator
+
+    tax = next(iter(saga_rig.odoo.db.records["account.tax"]))
+    saga_rig.odoo.db.add_product("SKU-GIFT-CARD", "Gift card", Decimal("25.00"), tax, 1000)  # the ERP's only
+    with OpenWmsEmulator() as wms:
+        short = saga_rig.place([("SKU-SOFA-3P", 41)])  # the warehouse holds 40 available sofas
+        state = _with_warehouse(saga_rig, wms).run(short)
+        assert state.rejection is not None and state.rejection.reason is Reason.OUT_OF_STOCK
+        shortages = [(s.sku, s.requested, s.available) for s in state.rejection.shortages]
+        assert shortages == [("SKU-SOFA-3P", 41, 40)]
+        card = saga_rig.place([("SKU-GIFT-CARD", 1)])
+        state = _with_warehouse(saga_rig, wms).run(card)
+        assert state.rejection is not None and state.rejection.reason is Reason.UNKNOWN_PRODUCT
+        assert "the warehouse does not handle SKU-GIFT-CARD" in state.rejection.detail
+        fine = saga_rig.place([("SKU-SOFA-3P", 2)])
+        assert _with_warehouse(saga_rig, wms).run(fine).stage is Stage.CONFIRMED
+    assert [s["origin"] for s in saga_rig.odoo.db.sale_orders()] == [fine]  # none for the refused orders
+
+
+def test_an_invoice_issued_for_an_order_shows_on_its_timeline(saga_rig: SagaRig) -> None:
+    from lambdas.orders.consumer import OrderEvents
+    from lambdas.orders.placing import view
+    from platform_core.envelope import Event
+
+    order_id = saga_rig.place([("SKU-MUG-SET", 1)])
+    saga_rig.runner().run(order_id)
+    issued = Event.model_validate(
+        {
+            "event_id": "7d0f4b8e-1c2a-4d5e-9f60-0a1b2c3d4e5f",
+            "event_type": "billing.invoice_issued",
+            "schema_version": "2",
+            "occurred_at": "2026-03-01T10:00:00+00:00",
+            "source": "billing-service",
+            "payload": {"order_id": order_id, "invoice_number": "F-2026-000123"},
+            "team": "billing",
+            "received_at": "2026-03-01T10:00:01+00:00",
+            "ingest_id": "req-1",
+            "correlation_id": "corr-1",
+        }
+    )
+    events = OrderEvents(saga_rig.store, saga_rig.runner())
+    assert events.handle(issued.to_json()) == "invoiced"
+    assert events.handle(issued.to_json()) == "invoiced (already recorded)"
+    record = saga_rig.store.get(order_id)
+    assert record is not None
+    shown = view(record)
+    assert shown["status"] == "invoiced" and shown["invoice"]["number"] == "F-2026-000123"
+    assert shown["timeline"][-1]["status"] == "invoiced"

@@ -121,7 +121,7 @@ def authorizer(issuer: LocalOidcIssuer) -> Authorizer:
 
 def test_a_signed_in_customer_gets_the_app_clients_usage_plan(issuer: LocalOidcIssuer) -> None:
     token = issuer.access_token("cust-42", "web-app", ["orders/write"])
-    verdict = authorizer(issuer).decide({"Authorization": f"Bearer {token}"})
+    verdict = authorizer(issuer).decide({"Authorization": f"Bearer {token}", "x-api-key": KEYS["web-app"]})
     assert verdict.caller == Caller(CUSTOMER, "web-app", "cust-42", frozenset({"write"}))
     response = verdict.response(METHOD_ARN)
     assert response["usageIdentifierKey"] == KEYS["web-app"]
@@ -170,7 +170,9 @@ def test_a_token_from_a_client_declared_for_api_keys_is_refused(issuer: LocalOid
     )
     token = issuer.access_token("someone", "acme-app-id", ["orders/write"])
     with pytest.raises(Unauthorized):
-        Authorizer(checker, ClientRegistry(CLIENTS, KEYS)).decide({"Authorization": f"Bearer {token}"})
+        Authorizer(checker, ClientRegistry(CLIENTS, KEYS)).decide(
+            {"Authorization": f"Bearer {token}", "x-api-key": KEYS["partner-acme"]}
+        )
 
 
 def test_a_client_without_a_key_in_the_secret_is_refused_and_other_keys_still_pass(
@@ -180,12 +182,25 @@ def test_a_client_without_a_key_in_the_secret_is_refused_and_other_keys_still_pa
     assert registry.without_key == ["web-app"]
     decide = Authorizer(verifier(issuer), registry).decide
     with pytest.raises(Unauthorized):
-        decide({"Authorization": f"Bearer {issuer.access_token('cust-1', 'web-app', ['orders/write'])}"})
+        decide(
+            {
+                "Authorization": f"Bearer {issuer.access_token('cust-1', 'web-app', ['orders/write'])}",
+                "x-api-key": "k",
+            }
+        )
     assert decide({"x-api-key": "an-ingest-team-key"}).caller.kind == API_KEY
 
 
+def test_a_token_must_come_with_its_apps_key_not_another_clients(issuer: LocalOidcIssuer) -> None:
+    token = issuer.access_token("cust-42", "web-app", ["orders/write"])
+    for key in (None, KEYS["partner-acme"], "any-other-key"):
+        headers = {"Authorization": f"Bearer {token}", **({"x-api-key": key} if key else {})}
+        with pytest.raises(Unauthorized):
+            authorizer(issuer).decide(headers)
+
+
 @pytest.mark.integration
-def test_the_authorizer_lambda_reads_what_it_trusts_from_its_secret(
+def test_the_authorizer_lambda_trusts_its_user_pool_and_reads_the_clients_keys_from_its_secret(
     issuer: LocalOidcIssuer, aws_endpoint_url: str, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     import json
@@ -196,15 +211,14 @@ def test_the_authorizer_lambda_reads_what_it_trusts_from_its_secret(
     from platform_core.lambda_context import LocalLambdaContext
 
     secret = f"test-{uuid.uuid4().hex[:8]}-api-clients"
-    trusted = {
-        "issuer": issuer.issuer,
-        "app_clients": {"cognito-id-of-the-pwa": "web-app"},
-        "keys": {"web-app": "pwa-usage-key", "partner-demo": "demo-partner-key"},
-    }
-    client("secretsmanager").create_secret(Name=secret, SecretString=json.dumps(trusted))
-    for name, value in {
+    keys = {"web-app": "pwa-usage-key", "partner-demo": "demo-partner-key"}
+    client("secretsmanager").create_secret(Name=secret, SecretString=json.dumps(keys))
+    for name, value in {  # what Terraform gives it from the Cognito user pool it creates
         "PLATFORM_ENV": "dev",
         "POWERTOOLS_SERVICE_NAME": "orders-authorizer",
+        "OIDC_ISSUER": issuer.issuer,
+        "APP_CLIENTS": json.dumps({"cognito-id-of-the-pwa": "web-app"}),
+        "RESOURCE_SERVER": "orders",
         "SECRET_API_CLIENTS": secret,
     }.items():
         monkeypatch.setenv(name, value)
@@ -213,7 +227,11 @@ def test_the_authorizer_lambda_reads_what_it_trusts_from_its_secret(
     token = issuer.access_token("cust-7", "cognito-id-of-the-pwa", ["orders/read"])
     try:
         answer = authorizer_handler.lambda_handler(
-            {"type": "REQUEST", "methodArn": METHOD_ARN, "headers": {"Authorization": f"Bearer {token}"}},
+            {
+                "type": "REQUEST",
+                "methodArn": METHOD_ARN,
+                "headers": {"Authorization": f"Bearer {token}", "x-api-key": "pwa-usage-key"},
+            },
             context,
         )
         assert answer["usageIdentifierKey"] == "pwa-usage-key"

@@ -31,6 +31,7 @@ from tests.integration.fanout_support import (
     event_item,
     fanout_handler,
     fanout_resources,
+    lambda_client_for,
     put_item,
     queue_depth,
     stored_events,
@@ -281,8 +282,12 @@ def test_batches_parked_during_an_sqs_outage_are_replayed_after_it(
     outage["on"] = False  # the policy is fixed; new events flow, the parked ones are replayed
     accepted.update(write_events(resources, stored_events(resources.config, orders=3, seed=18)).accepted)
     pipeline.stream.run_until_idle()
-    report = replay_stream_failures(resources.fanout_failure_queue, handler)
-    assert (report.moved, report.failed, report.remaining) == (parked, 0, 0)
-    assert replay_stream_failures(resources.fanout_failure_queue, handler).moved == 0
+    # Replayed through Lambda's Invoke API (a real boto3 client), as the script does against AWS.
+    function = resources.function_name("fanout")
+    with lambda_client_for(resources, {"fanout": handler}) as lambda_client:
+        report = replay_stream_failures(resources.fanout_failure_queue, function, lambda_client=lambda_client)
+        assert (report.moved, report.failed, report.remaining) == (parked, 0, 0)
+        again = replay_stream_failures(resources.fanout_failure_queue, function, lambda_client=lambda_client)
+        assert again.moved == 0
     pipeline.outbox.run_until_idle()
     check_invariants(resources, accepted, kafka)

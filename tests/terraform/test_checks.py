@@ -443,11 +443,11 @@ def test_report_closes_with_the_counts_and_fails_on_any_failure(
     monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
 ) -> None:
     results = [check.Result("a", detail="fine"), check.Result("b", ["x.tf:1: broken\nsecond line"])]
-    monkeypatch.setattr(check, "run", lambda root, with_checkov: results)
+    monkeypatch.setattr(check, "run", lambda root, **_: (results, []))
     assert check.main([]) == 1
     out = capsys.readouterr().out.splitlines()
     assert out[:4] == ["PASS  a  (fine)", "FAIL  b", "      x.tf:1: broken", "      second line"]
     assert out[-1] == "terraform: 1 passed, 1 failed"
-    monkeypatch.setattr(check, "run", lambda root, with_checkov: results[:1])
+    monkeypatch.setattr(check, "run", lambda root, **_: (results[:1], []))
     assert check.main(["--no-checkov"]) == 0
     assert capsys.readouterr().out.splitlines()[-1] == "terraform: 1 passed, 0 failed"

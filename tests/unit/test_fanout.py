@@ -13,7 +13,7 @@ from typing import Any
 import pytest
 from botocore.exceptions import ClientError
 
-from lambdas.fanout.handler import build_handler
+from lambdas.fanout import handler
 from lambdas.fanout.retry import Backoff
 from lambdas.fanout.routing import Router
 from lambdas.fanout.service import FanoutService
@@ -300,20 +300,22 @@ def test_the_handler_reports_the_sequence_numbers_to_retry() -> None:
     events = make_events(10)
     records = [stream_record(e, i) for i, e in enumerate(events)]
     records[4] = stream_record(None, 4)  # no envelope at all
-    fanout = service(sqs, s3)
-    handler = build_handler(lambda: fanout)
-    response = handler({"Records": records}, LocalLambdaContext("fanout"))
-    assert [f["itemIdentifier"] for f in response["batchItemFailures"]] == [
-        r["dynamodb"]["SequenceNumber"] for r in records[4:]
-    ]
-    assert handler({"Records": records[:4]}, LocalLambdaContext("fanout")) == {"batchItemFailures": []}
+    with handler.fanout_service.overridden(service(sqs, s3)):
+        response = handler.lambda_handler({"Records": records}, LocalLambdaContext("fanout"))
+        assert [f["itemIdentifier"] for f in response["batchItemFailures"]] == [
+            r["dynamodb"]["SequenceNumber"] for r in records[4:]
+        ]
+        retried = handler.lambda_handler({"Records": records[:4]}, LocalLambdaContext("fanout"))
+    assert retried == {"batchItemFailures": []}
 
 
 def test_a_batch_that_fails_entirely_is_a_function_error() -> None:
     """So that the event source mapping bisects it (a partial response would not)."""
     sqs, s3 = FakeSqs(), FakeS3()
     s3.fail_puts = [client_error("SlowDown", 503)] * 10
-    fanout = service(sqs, s3)
     records = [stream_record(e, i) for i, e in enumerate(make_events(3))]
-    with pytest.raises(Exception, match="All records failed"):
-        build_handler(lambda: fanout)({"Records": records}, LocalLambdaContext("fanout"))
+    with (
+        handler.fanout_service.overridden(service(sqs, s3)),
+        pytest.raises(Exception, match="All records failed"),
+    ):
+        handler.lambda_handler({"Records": records}, LocalLambdaContext("fanout"))

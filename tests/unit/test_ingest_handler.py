@@ -4,16 +4,17 @@ from __future__ import annotations
 
 import copy
 import json
-import os
+from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
 import pytest
+from pydantic import ValidationError
 
-from lambdas.ingest import handler as handler_module
-from lambdas.ingest.handler import build_handler
+from lambdas.ingest import handler as ingest
 from lambdas.ingest.service import IngestService
-from lambdas.ingest.store import StoreUnavailable
+from lambdas.ingest.settings import IngestSettings
+from lambdas.ingest.store import StoreMisconfigured, StoreUnavailable
 from platform_core.config import get_config
 from platform_core.lambda_context import LocalLambdaContext
 from platform_core.registry import get_registry
@@ -48,12 +49,19 @@ def stores() -> tuple[MemoryEvents, MemoryRejected]:
     return MemoryEvents(), MemoryRejected()
 
 
+def serve(service: IngestService) -> Iterator[Any]:
+    """The deployed entry point, its service replaced the way Powertools documents (dependency overrides)."""
+    ingest.app.dependency_overrides[ingest.ingest_service] = lambda: service
+    try:
+        yield ingest.lambda_handler
+    finally:
+        ingest.app.dependency_overrides.clear()
+
+
 @pytest.fixture
-def handler(stores: tuple[MemoryEvents, MemoryRejected]) -> Any:
+def handler(stores: tuple[MemoryEvents, MemoryRejected]) -> Iterator[Any]:
     events, rejected = stores
-    return build_handler(
-        lambda: IngestService(get_config(), get_registry(), events, rejected, {KEY_ID: "orders"})
-    )
+    yield from serve(IngestService(get_config(), get_registry(), events, rejected, {KEY_ID: "orders"}))
 
 
 def orders_event(seed: int = 1) -> dict[str, Any]:
@@ -105,7 +113,7 @@ def test_logs_and_metrics_carry_correlation_id_team_and_type(
     event["headers"]["X-Correlation-Id"] = "checkout-7"
     with caplog.at_level("INFO"):
         handler(event, context())
-    assert handler_module.logger.get_correlation_id() == "checkout-7"
+    assert ingest.logger.get_correlation_id() == "checkout-7"
     [record] = [r for r in caplog.records if r.getMessage() == "ingest request"]
     assert (record.team, record.status) == ("orders", 202)  # type: ignore[attr-defined]
     assert record.summary == {"accepted": 1, "duplicate": 0, "rejected": 0}  # type: ignore[attr-defined]
@@ -124,13 +132,24 @@ def test_storage_outage_is_503_with_retry_after(stores: Any) -> None:
         def put_new(self, items: Any) -> list[bool]:
             raise StoreUnavailable("throttled")
 
-    handler = build_handler(
-        lambda: IngestService(get_config(), get_registry(), Down(), stores[1], {KEY_ID: "orders"})
-    )
-    response = handler(rest_event(orders_event()), context())
+    for handler in serve(IngestService(get_config(), get_registry(), Down(), stores[1], {KEY_ID: "orders"})):
+        response = handler(rest_event(orders_event()), context())
     assert response["statusCode"] == 503
     assert response["multiValueHeaders"]["Retry-After"] == ["1"]
     assert "retry" in json.loads(response["body"])["message"]
+
+
+def test_a_storage_fault_no_retry_can_cure_is_500_without_retry_after(stores: Any) -> None:
+    class Missing:
+        def put_new(self, items: Any) -> list[bool]:
+            raise StoreMisconfigured("ResourceNotFoundException: no such table")
+
+    service = IngestService(get_config(), get_registry(), Missing(), stores[1], {KEY_ID: "orders"})
+    for handler in serve(service):
+        response = handler(rest_event(orders_event()), context())
+    assert response["statusCode"] == 500
+    assert "Retry-After" not in response["multiValueHeaders"]
+    assert "retrying will not help" in json.loads(response["body"])["message"]
 
 
 def test_schema_routes(handler: Any) -> None:
@@ -166,17 +185,38 @@ def test_unknown_route_is_404(handler: Any) -> None:
 def test_the_deployed_entry_point_builds_its_service_from_the_environment(
     monkeypatch: pytest.MonkeyPatch,
 ) -> None:
+    monkeypatch.setenv("PLATFORM_ENV", "dev")
     monkeypatch.setenv("API_KEY_TEAMS", json.dumps({KEY_ID: "documents"}))
     monkeypatch.setenv("EVENTS_TABLE", "stockoss-dev-events")
     monkeypatch.setenv("REJECTED_BUCKET", "stockoss-dev-rejected")
-    # A fresh entry point, as at a cold start; the schema routes need no AWS call. (A real
-    # DynamoDB client here would be cached process-wide without the test endpoint.)
-    entry_point = build_handler(
-        lambda: handler_module.IngestService.from_environment(os.environ, dynamodb=object())
-    )
-    response = entry_point(get_event("/v1/schemas", "/v1/schemas"), context())
-    assert response["statusCode"] == 200
-    assert callable(handler_module.lambda_handler)
+    monkeypatch.setenv("AWS_DEFAULT_REGION", "eu-west-1")
+    ingest.ingest_service.reset()  # a cold start: built from this environment (the schema routes call no AWS)
+    try:
+        response = ingest.lambda_handler(get_event("/v1/schemas", "/v1/schemas"), context())
+        assert response["statusCode"] == 200
+        assert ingest.ingest_service().team_for(KEY_ID) == "documents"
+    finally:
+        ingest.ingest_service.reset()
+
+
+@pytest.mark.parametrize(
+    ("environment", "named"),
+    [
+        ({"EVENTS_TABLE": "t", "REJECTED_BUCKET": "b", "API_KEY_TEAMS": "{}"}, "api_key_teams"),
+        ({"EVENTS_TABLE": "t", "REJECTED_BUCKET": "b", "API_KEY_TEAMS": "[]"}, "api_key_teams"),
+        ({"REJECTED_BUCKET": "b", "API_KEY_TEAMS": '{"k": "orders"}'}, "events_table"),
+    ],
+)
+def test_a_missing_or_malformed_variable_fails_the_cold_start_naming_it(
+    monkeypatch: pytest.MonkeyPatch, environment: dict[str, str], named: str
+) -> None:
+    for name in ("EVENTS_TABLE", "REJECTED_BUCKET", "API_KEY_TEAMS"):
+        monkeypatch.delenv(name, raising=False)
+    monkeypatch.setenv("PLATFORM_ENV", "dev")
+    for name, value in environment.items():
+        monkeypatch.setenv(name, value)
+    with pytest.raises(ValidationError, match=named):
+        IngestSettings.from_environment()
 
 
 def test_echoed_client_text_that_is_not_unicode_still_gives_valid_json(handler: Any) -> None:

@@ -5,17 +5,18 @@ from __future__ import annotations
 import base64
 import json
 import threading
+import uuid
 from datetime import UTC, datetime
 from typing import Any
 
 import pytest
-from botocore.exceptions import ClientError, EndpointConnectionError
+from botocore.exceptions import ClientError, EndpointConnectionError, NoCredentialsError
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from lambdas.ingest.models import ErrorResponse, IngestResponse, Verdict
 from lambdas.ingest.service import IngestRequest, IngestService, Outcome
-from lambdas.ingest.store import DynamoEventStore, S3RejectedStore, StoreUnavailable
+from lambdas.ingest.store import DynamoEventStore, S3RejectedStore, StoreMisconfigured, StoreUnavailable
 from local_platform import provision
 from platform_core.config import get_config
 from platform_core.envelope import Event, EventIn
@@ -337,13 +338,6 @@ def test_api_key_mapping_must_name_known_teams() -> None:
         IngestService(get_config(), get_registry(), MemoryEvents(), MemoryRejected(), {"k": "marketing"})
 
 
-def test_from_environment_requires_its_variables() -> None:
-    with pytest.raises(RuntimeError, match="API_KEY_TEAMS"):
-        IngestService.from_environment({}, dynamodb=object(), s3=object())
-    with pytest.raises(RuntimeError, match="JSON object"):
-        IngestService.from_environment({"API_KEY_TEAMS": "[]"}, dynamodb=object(), s3=object())
-
-
 def test_schema_catalogue(service: IngestService) -> None:
     listing = {s.event_type: s for s in service.schema_list().schemas}
     assert listing["billing.invoice_issued"].producer == "billing"
@@ -354,6 +348,86 @@ def test_schema_catalogue(service: IngestService) -> None:
     )
     assert service.schema_document("orders.order_created", "3") is None
     assert service.schema_document("orders.unknown") is None
+
+
+# -- the per-event size limit -----------------------------------------------------------
+
+
+def sized_event(padding: int) -> dict[str, Any]:
+    """A notification request (produced by orders) whose size grows byte for byte with `padding`."""
+    _, event = TrafficGenerator(5).event_of_type("notifications.notification_requested")
+    event["payload"]["variables"] = {"note": "x" * padding}
+    event["event_id"] = str(uuid.uuid4())  # same size, a new event
+    return event
+
+
+def stored_size(service: IngestService, events: MemoryEvents, event: dict[str, Any]) -> int:
+    assert verdicts(service.ingest(request([event]))) == ["accepted"]
+    [item] = [item for item in events.items.values() if item["event_id"]["S"] == event["event_id"]]
+    return len(item["envelope"]["S"].encode())
+
+
+def test_an_event_is_accepted_up_to_the_limit_as_stored_and_rejected_and_kept_one_byte_over(
+    service: IngestService, events: MemoryEvents, rejected: MemoryRejected
+) -> None:
+    limit = get_config().api.max_event_bytes
+    probe = sized_event(1000)
+    padding = 1000 + limit - stored_size(service, events, probe)
+
+    at_limit = sized_event(padding)
+    assert stored_size(service, events, at_limit) == limit
+
+    over = sized_event(padding + 1)
+    small = orders_events(1)[0]
+    outcome = service.ingest(request([small, over]))  # the same request id: the same platform fields
+    assert outcome.status_code == 202 and verdicts(outcome) == ["accepted", "rejected"]
+    assert isinstance(outcome.body, IngestResponse)
+    [reason] = outcome.body.results[1].reasons or []
+    assert reason.path == "" and f"is {limit + 1} bytes as stored" in reason.message
+    assert str(limit) in reason.message
+    assert over["event_id"] not in {item["event_id"]["S"] for item in events.items.values()}
+    [document] = rejected.documents.values()
+    assert document["events"][0]["raw"] == over  # kept as sent, with the reason
+
+
+def test_the_limit_counts_bytes_not_characters(service: IngestService, events: MemoryEvents) -> None:
+    limit = get_config().api.max_event_bytes
+    event = sized_event(0)
+    event["payload"]["variables"] = {"note": "\u20ac" * (limit // 3)}  # 3 bytes each in UTF-8
+    assert len(json.dumps(event, ensure_ascii=False)) < limit
+    outcome = service.ingest(request([event]))
+    assert verdicts(outcome) == ["rejected"] and events.items == {}
+
+
+def test_the_schema_list_publishes_the_limits(service: IngestService) -> None:
+    limits = service.schema_list().limits
+    api = get_config().api
+    assert (limits.max_event_bytes, limits.max_batch_events, limits.max_body_bytes) == (
+        api.max_event_bytes,
+        api.max_batch_events,
+        api.max_body_bytes,
+    )
+
+
+def test_the_limit_leaves_room_for_the_message_attributes_in_an_sqs_message() -> None:
+    from platform_core.config import MESSAGE_ATTRIBUTES_BYTES, SQS_MESSAGE_BYTES
+    from platform_core.records import event_message_attributes
+
+    limit = get_config().api.max_event_bytes
+    # The largest attributes a stored event can have: the longest team, type and correlation id.
+    event = Event.model_validate(
+        {
+            **orders_events(1)[0],
+            "team": "t" * 21,
+            "received_at": NOW,
+            "ingest_id": "i" * 64,
+            "correlation_id": "c" * 128,
+        }
+    )
+    attributes = event_message_attributes(event)
+    size = sum(len(n) + len(v["DataType"]) + len(v["StringValue"]) for n, v in attributes.items())
+    assert size + len("x" * 64) <= MESSAGE_ATTRIBUTES_BYTES  # and an event type of 64 characters
+    assert limit + MESSAGE_ATTRIBUTES_BYTES <= SQS_MESSAGE_BYTES
 
 
 # -- the DynamoDB and S3 stores over fake clients ------------------------------------
@@ -395,19 +469,47 @@ def test_dynamo_store_writes_concurrently_and_reports_existing_items_per_index()
     assert dynamo.conditions == {"attribute_not_exists(#pk)"}
 
 
-@pytest.mark.parametrize("code", ["ProvisionedThroughputExceededException", "ResourceNotFoundException"])
-def test_dynamo_store_turns_other_errors_into_store_unavailable(code: str) -> None:
+@pytest.mark.parametrize(
+    "code", ["ProvisionedThroughputExceededException", "ThrottlingException", "InternalServerError"]
+)
+def test_a_dynamo_error_a_retry_can_cure_is_store_unavailable(code: str) -> None:
     store = DynamoEventStore(FakeDynamo(fail_with=code), "events")
     with pytest.raises(StoreUnavailable, match=code):
         store.put_new(_items(["a", "b", "c"]))
 
 
-def test_s3_store_turns_errors_into_store_unavailable() -> None:
+@pytest.mark.parametrize(
+    "code",
+    [
+        "ResourceNotFoundException",
+        "AccessDeniedException",
+        "ValidationException",
+        "UnrecognizedClientException",
+    ],
+)
+def test_a_dynamo_error_no_retry_can_cure_is_store_misconfigured(code: str) -> None:
+    """Never a 503 the client would retry forever: the table is missing, refused, or not what the code writes."""
+    store = DynamoEventStore(FakeDynamo(fail_with=code), "events")
+    with pytest.raises(StoreMisconfigured, match=code):
+        store.put_new(_items(["a", "b", "c"]))
+
+
+@pytest.mark.parametrize(
+    ("error", "expected"),
+    [
+        (EndpointConnectionError(endpoint_url="http://127.0.0.1:1"), StoreUnavailable),
+        (_client_error("SlowDown"), StoreUnavailable),
+        (_client_error("NoSuchBucket"), StoreMisconfigured),
+        (_client_error("AccessDenied"), StoreMisconfigured),
+        (NoCredentialsError(), StoreMisconfigured),
+    ],
+)
+def test_s3_store_errors_say_whether_a_retry_can_help(error: Exception, expected: type[Exception]) -> None:
     class S3Down:
         def put_object(self, **kwargs: Any) -> None:
-            raise EndpointConnectionError(endpoint_url="http://127.0.0.1:1")
+            raise error
 
-    with pytest.raises(StoreUnavailable):
+    with pytest.raises(expected):
         S3RejectedStore("rejected", S3Down()).put("k", {})
 
 

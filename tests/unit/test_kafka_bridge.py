@@ -9,8 +9,8 @@ from typing import Any
 
 import pytest
 
+from lambdas.kafka_bridge import handler
 from lambdas.kafka_bridge.bridge import Bridge
-from lambdas.kafka_bridge.handler import build_handler
 from lambdas.kafka_bridge.producer import KafkaPublisher, PoisonMessage, producer_config, to_kafka_record
 from platform_core.envelope import Event
 from platform_core.kafka import KafkaConnection
@@ -135,10 +135,11 @@ def test_only_the_messages_kafka_did_not_acknowledge_return_to_the_queue() -> No
         "stockoss", "dev", get_registry(), KafkaPublisher(KafkaConnection("b:9092"), 5000, factory)
     )
     records = [sqs_record(e.model_dump_json()) for e in events] + [sqs_record("not json")]
-    response = build_handler(lambda: bridge)({"Records": records}, LocalLambdaContext("bridge"))
-    failed = {f["itemIdentifier"] for f in response["batchItemFailures"]}
-    assert failed == {records[2]["messageId"], records[-1]["messageId"]}
-    assert len(producers[0].produced) == 6  # the full queue was waited out, not skipped
-    # The producer is created once and reused by the next invocation.
-    build_handler(lambda: bridge)({"Records": records[:1]}, LocalLambdaContext("bridge"))
+    with handler.kafka_bridge.overridden(bridge):
+        response = handler.lambda_handler({"Records": records}, LocalLambdaContext("bridge"))
+        failed = {f["itemIdentifier"] for f in response["batchItemFailures"]}
+        assert failed == {records[2]["messageId"], records[-1]["messageId"]}
+        assert len(producers[0].produced) == 6  # the full queue was waited out, not skipped
+        # The producer is created once and reused by the next invocation.
+        handler.lambda_handler({"Records": records[:1]}, LocalLambdaContext("bridge"))
     assert len(producers) == 1

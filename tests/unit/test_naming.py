@@ -33,3 +33,32 @@ def test_partitions_are_utc_whatever_the_offset() -> None:
 
     at = datetime(2026, 3, 7, 1, 30, tzinfo=timezone(timedelta(hours=2)))
     assert naming.raw_key("orders", at, "b").startswith("raw/team=orders/dt=2026-03-06/hour=23/")
+
+
+def test_service_names() -> None:
+    # The same examples as modules/naming/tests/naming.tftest.hcl service_names_and_environment.
+    assert (
+        naming.service_function("stockoss", "dev", "orders", "order-saga") == "stockoss-dev-orders-order-saga"
+    )
+    assert (
+        naming.service_table("stockoss", "dev", "orders", "order-state") == "stockoss-dev-orders-order-state"
+    )
+    assert (
+        naming.service_bucket("stockoss", "dev", "orders", "uploads", "123456789012")
+        == "stockoss-dev-orders-uploads-123456789012"
+    )
+    assert naming.service_secret("stockoss", "dev", "orders", "erp") == "stockoss-dev-orders-erp"
+    assert (
+        naming.service_queue("stockoss", "dev", "orders", "orders-api")
+        == "stockoss-dev-orders-orders-api-inbox"
+    )
+    assert (
+        naming.service_dlq("stockoss", "dev", "orders", "orders-api")
+        == "stockoss-dev-orders-orders-api-inbox-dlq"
+    )
+    assert (
+        naming.service_consumer_group("stockoss", "dev", "orders", "order-saga")
+        == "stockoss-dev-orders-consumer-order-saga"
+    )
+    assert naming.team_api_key_secret("stockoss", "dev", "orders") == "stockoss-dev-orders-api-key"
+    assert naming.env_var_suffix("order-state") == "ORDER_STATE"

@@ -20,14 +20,16 @@ from openapi_spec_validator import validate as validate_openapi
 from referencing import Registry, Resource
 from referencing.jsonschema import DRAFT202012
 
-from lambdas.ingest.handler import build_handler
+from lambdas.ingest import handler as ingest
 from lambdas.ingest.models import API_SCHEMAS_DIR, exported_schemas, render
 from lambdas.ingest.service import IngestService
-from lambdas.ingest.store import StoreUnavailable
+from lambdas.ingest.store import StoreMisconfigured, StoreUnavailable
 from local_platform.functions.in_process import InProcessFunction
 from local_platform.gateway import OPENAPI_PATH, LocalApiGateway, api_key_teams, generate_api_keys
 from platform_core.config import ApiLimits, get_config
+from platform_core.dependencies import hosted
 from platform_core.registry import get_registry
+from tests.fixtures.gateway import functions_with
 from tests.unit.test_ingest_service import MemoryEvents, MemoryRejected
 from tools.traffic import TrafficGenerator
 
@@ -47,8 +49,13 @@ def test_committed_schemas_equal_the_models(name: str) -> None:
 
 
 def test_document_limits_match_the_configuration() -> None:
+    limits = get_config().api
     batch = DOCUMENT["paths"]["/v1/events"]["post"]["requestBody"]["content"]["application/json"]["schema"]
-    assert batch["oneOf"][1]["maxItems"] == get_config().api.max_batch_events
+    assert batch["oneOf"][1]["maxItems"] == limits.max_batch_events
+    description = " ".join(DOCUMENT["info"]["description"].split())
+    assert f"at most {limits.max_batch_events} events and 1 MiB per request" in description
+    assert limits.max_body_bytes == 1024 * 1024
+    assert f"each event at most {limits.max_event_bytes} bytes" in description
     assert DOCUMENT["components"]["securitySchemes"]["apiKey"] == {
         **DOCUMENT["components"]["securitySchemes"]["apiKey"],
         "type": "apiKey",
@@ -97,15 +104,15 @@ def check_response(path: str, method: str, response: requests.Response) -> None:
 
 
 class Switchable:
-    """Event store that can be made unavailable (the 503 path)."""
+    """Event store that can be made unavailable (the 503 path) or refuse for good (the 500 path)."""
 
     def __init__(self) -> None:
         self.memory = MemoryEvents()
-        self.down = False
+        self.fault: Exception | None = None
 
     def put_new(self, items: Any) -> list[bool]:
-        if self.down:
-            raise StoreUnavailable("throttled")
+        if self.fault is not None:
+            raise self.fault
         return self.memory.put_new(items)
 
 
@@ -114,15 +121,14 @@ def api() -> Iterator[tuple[str, dict[str, str], Switchable]]:
     config = get_config()
     keys = generate_api_keys(tuple(config.teams))
     store = Switchable()
-    handler = build_handler(
-        lambda: IngestService(config, get_registry(), store, MemoryRejected(), api_key_teams(keys))
-    )
+    service = IngestService(config, get_registry(), store, MemoryRejected(), api_key_teams(keys))
+    handler = hosted(ingest.lambda_handler, {ingest.ingest_service: service})
     limits = {
         name: ApiLimits(rate_limit=1000, burst_limit=1000, quota_per_day=10**6) for name in config.teams
     }
     limits["documents"] = ApiLimits(rate_limit=0.01, burst_limit=1, quota_per_day=10)
     function = InProcessFunction(handler, name="ingest")
-    with LocalApiGateway(lambda name: function, keys, limits, region=config.region) as gateway:
+    with LocalApiGateway(functions_with(function), keys, limits, region=config.region) as gateway:
         yield gateway.url, {team: key.value for team, key in keys.items()}, store
 
 
@@ -161,7 +167,7 @@ def test_post_events_responses_are_documented(api: Any, case: str) -> None:
     check_response("/v1/events", "post", response)
 
 
-def test_throttled_and_unavailable_responses_are_documented(api: Any) -> None:
+def test_throttled_unavailable_and_misconfigured_responses_are_documented(api: Any) -> None:
     url, keys, store = api
     headers = {"x-api-key": keys["documents"], "Content-Type": "application/json"}
     requests.get(f"{url}/v1/schemas", headers=headers, timeout=30)  # spends the only token
@@ -169,18 +175,19 @@ def test_throttled_and_unavailable_responses_are_documented(api: Any) -> None:
     assert throttled.status_code == 429
     check_response("/v1/events", "post", throttled)
 
-    store.down = True
-    try:
-        unavailable = requests.post(
-            f"{url}/v1/events",
-            data=json.dumps(_events(1)),
-            headers={"x-api-key": keys["orders"], "Content-Type": "application/json"},
-            timeout=30,
-        )
-    finally:
-        store.down = False
-    assert unavailable.status_code == 503
-    check_response("/v1/events", "post", unavailable)
+    for fault, status in ((StoreUnavailable("throttled"), 503), (StoreMisconfigured("no such table"), 500)):
+        store.fault = fault
+        try:
+            response = requests.post(
+                f"{url}/v1/events",
+                data=json.dumps(_events(1)),
+                headers={"x-api-key": keys["orders"], "Content-Type": "application/json"},
+                timeout=30,
+            )
+        finally:
+            store.fault = None
+        assert response.status_code == status
+        check_response("/v1/events", "post", response)
 
 
 @pytest.mark.parametrize(
@@ -205,7 +212,7 @@ def test_schema_responses_are_documented(api: Any, path: str, resource: str, sta
 
 def test_every_documented_post_status_is_exercised() -> None:
     documented = {int(s) for s in DOCUMENT["paths"]["/v1/events"]["post"]["responses"]}
-    exercised = {status for status, _, _ in POST_CASES.values()} | {429, 503}
+    exercised = {status for status, _, _ in POST_CASES.values()} | {429, 500, 503}
     # 502 is the gateway's answer to a failing function: tests/unit/test_ingest_gateway.py.
     assert documented - exercised == {502}
 
@@ -223,4 +230,9 @@ def test_the_document_paths_are_what_the_gateway_routes() -> None:
         "/v1/documents",
         "/v1/documents/search",
         "/v1/documents/{document_id}",
+        # The notifications API (x-platform-function: notifications-api).
+        "/v1/notifications",
+        "/v1/notifications/{id}/read",
+        "/v1/notifications/preferences",
+        "/v1/notifications/push-subscriptions",
     }

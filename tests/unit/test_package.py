@@ -11,16 +11,23 @@ from pathlib import Path
 
 import pytest
 
+from platform_core.config import get_config
 from scripts import package
 
 SOURCES = ("platform_core", "lambdas", "config", "schemas", "glue_jobs", "athena")
+PACKAGES = package.function_packages(get_config())
 BUILT_FUNCTIONS = [
-    n for n, p in package.FUNCTIONS.items() if (package.REPO_ROOT / p / "handler.py").is_file()
+    n for n, f in PACKAGES.items() if f.packaging == "zip" and (package.REPO_ROOT / f.module_file).is_file()
 ]
-LAMBDA_PYTHON = package.lambda_python()
-needs_lambda_python = pytest.mark.skipif(
-    LAMBDA_PYTHON is None, reason="needs CPython 3.12: set LAMBDA_PYTHON or put python3.12 on PATH"
-)
+
+
+@pytest.fixture(scope="module")
+def lambda_python() -> str:
+    """The Lambda runtime's CPython: a failure, never a skip, without one (make setup provides it)."""
+    found = package.lambda_python()
+    if found is None:
+        pytest.fail("no CPython 3.12 (the Lambda runtime's Python): run make setup, or set LAMBDA_PYTHON")
+    return found
 
 
 def _copy_repo(dest: Path, mtime: float, mode: int) -> Path:
@@ -76,15 +83,15 @@ def test_manifest_gives_terraforms_source_code_hash(builds: tuple[Path, Path]) -
 @pytest.mark.parametrize("name", BUILT_FUNCTIONS)
 def test_function_zip_layout(builds: tuple[Path, Path], name: str) -> None:
     names = _names(builds[0] / "lambda" / f"{name}.zip")
-    own = package.FUNCTIONS[name]
+    own = PACKAGES[name].package_dir
     assert names == sorted(names)
     assert "lambdas/__init__.py" in names
     assert "platform_core/config.py" in names
-    assert f"{own}/handler.py" in names
+    assert PACKAGES[name].module_file in names
     assert "config/platform.yaml" in names
     assert any(n.startswith("schemas/") and n.endswith(".json") for n in names)
     # Only its own function package: nothing of the other functions, nor the Glue job.
-    others = [p for n, p in package.FUNCTIONS.items() if n != name]
+    others = {f.package_dir for f in PACKAGES.values()} - {own}
     assert not [n for n in names if any(n.startswith(p + "/") for p in others)]
     assert not [n for n in names if n.startswith("glue_jobs/")]
     assert "lambdas/__init__.py" in names  # its parent package comes too
@@ -103,7 +110,7 @@ def test_fixed_metadata_and_no_bytecode_from_the_build_machine(builds: tuple[Pat
     assert not [n for n in _names(builds[0] / "glue" / "glue_libs.zip") if n.endswith(".pyc")]
 
 
-@needs_lambda_python
+@pytest.mark.usefixtures("lambda_python")
 @pytest.mark.parametrize("name", BUILT_FUNCTIONS)
 def test_function_zips_carry_unchecked_hash_bytecode_for_every_module(
     builds: tuple[Path, Path], name: str
@@ -119,21 +126,19 @@ def test_function_zips_carry_unchecked_hash_bytecode_for_every_module(
             # PEP 552 flags: 0b01 = hash-based, check_source off (no timestamps, never revalidated).
             assert archive.read(pyc)[4:8] == b"\x01\x00\x00\x00", pyc
     manifest = json.loads((builds[0] / "lambda" / "manifest.json").read_text())
-    assert manifest[f"lambda/{name}.zip"]["bytecode"] == "cpython-312"
-    assert manifest["glue/glue_libs.zip"]["bytecode"] is None
+    assert manifest["artifacts"][f"lambda/{name}.zip"]["bytecode"] == "cpython-312"
+    assert manifest["artifacts"]["glue/glue_libs.zip"]["bytecode"] is None
 
 
-@needs_lambda_python
 def test_the_runtime_loads_the_shipped_bytecode_under_the_lambda_path(
-    builds: tuple[Path, Path], tmp_path: Path
+    builds: tuple[Path, Path], tmp_path: Path, lambda_python: str
 ) -> None:
     """CPython 3.12, writing no bytecode (Lambda's read-only task root), imports the shipped .pyc."""
-    assert LAMBDA_PYTHON is not None
     with zipfile.ZipFile(builds[0] / "lambda" / "ingest.zip") as archive:
         archive.extractall(tmp_path)
     code = "import sys; sys.path[:0] = [sys.argv[1]]; import platform_core.naming"
     proc = subprocess.run(
-        [LAMBDA_PYTHON, "-I", "-S", "-B", "-v", "-c", code, str(tmp_path)],
+        [lambda_python, "-I", "-S", "-B", "-v", "-c", code, str(tmp_path)],
         capture_output=True, text=True, check=False,
     )  # fmt: skip
     assert proc.returncode == 0, proc.stderr
@@ -203,9 +208,9 @@ def test_a_missing_function_package_fails_clearly(tmp_path: Path) -> None:
     root = _copy_repo(tmp_path / "src", 1_000_000_000, 0o644)
     shutil.rmtree(root / "lambdas" / "kafka_bridge", ignore_errors=True)
     with pytest.raises(
-        package.PackagingError, match=r"'kafka_bridge': lambdas/kafka_bridge/handler.py is missing"
+        package.PackagingError, match=r"'kafka-bridge': lambdas/kafka_bridge/handler.py is missing"
     ):
-        package.build(root, tmp_path / "out", {"functions"}, ["kafka_bridge"])
+        package.build(root, tmp_path / "out", {"functions"}, ["kafka-bridge"])
 
 
 def test_a_function_importing_another_functions_package_fails(tmp_path: Path) -> None:
@@ -220,6 +225,7 @@ def test_a_function_importing_another_functions_package_fails(tmp_path: Path) ->
 
 
 @pytest.mark.slow
+@pytest.mark.usefixtures("lambda_python")
 def test_dependencies_layer_is_reproducible_and_linux_x86_64(tmp_path: Path) -> None:
     """Installs requirements/lambda.lock for python3.12 x86_64 twice (downloads wheels once)."""
     hashes = []
@@ -234,29 +240,27 @@ def test_dependencies_layer_is_reproducible_and_linux_x86_64(tmp_path: Path) -> 
     assert any(n.startswith("python/confluent_kafka/") for n in names)
     assert "python/boto3/__init__.py" in names
     assert not [n for n in names if n.startswith("python/bin/") or n.endswith(("/RECORD", "/INSTALLER"))]
-    if LAMBDA_PYTHON is not None:
-        assert "python/boto3/__pycache__/__init__.cpython-312.pyc" in names
+    assert "python/boto3/__pycache__/__init__.cpython-312.pyc" in names
 
 
 @pytest.mark.slow
-@needs_lambda_python
-def test_each_handler_imports_with_only_its_zip_and_the_layer(tmp_path: Path) -> None:
+def test_each_handler_imports_with_only_its_zip_and_the_layer(tmp_path: Path, lambda_python: str) -> None:
     """What Lambda does at cold start: /var/task = the function zip, /opt = the layer, nothing else."""
-    python = LAMBDA_PYTHON
-    assert python is not None
+    python = lambda_python
     package.build(package.REPO_ROOT, tmp_path / "out", {"layer", "functions"}, BUILT_FUNCTIONS)
-    opt = tmp_path / "opt"
-    with zipfile.ZipFile(tmp_path / "out" / "lambda" / "dependencies-layer.zip") as layer:
-        layer.extractall(opt)
+    manifest = json.loads((tmp_path / "out" / "lambda" / "manifest.json").read_text())
     for name in BUILT_FUNCTIONS:
-        task = tmp_path / "task" / name
+        task, opt = tmp_path / "task" / name, tmp_path / "opt" / name
         with zipfile.ZipFile(tmp_path / "out" / "lambda" / f"{name}.zip") as function:
             function.extractall(task)
-        module = package.FUNCTIONS[name].replace("/", ".") + ".handler"
+        for layer in manifest["functions"][name]["layers"]:  # Lambda extracts every layer into /opt
+            with zipfile.ZipFile(tmp_path / "out" / manifest["layers"][layer]["artifact"]) as archive:
+                archive.extractall(opt)
+        module, _, attribute = PACKAGES[name].handler.rpartition(".")
         code = (
             f"import sys; sys.path[:0] = [{str(task)!r}, {str(opt / 'python')!r}]; "
             f"import importlib, confluent_kafka, pydantic_core; "
-            f"assert callable(importlib.import_module({module!r}).lambda_handler); "
+            f"assert callable(getattr(importlib.import_module({module!r}), {attribute!r})); "
             f"print(sys.version_info[:2], confluent_kafka.libversion()[0])"
         )
         # -I -S: no site-packages at all, no PYTHONPATH, no current directory: only the two paths above.
@@ -266,3 +270,40 @@ def test_each_handler_imports_with_only_its_zip_and_the_layer(tmp_path: Path) ->
         )
         assert proc.returncode == 0, f"{name}: {proc.stderr}"
         assert proc.stdout.startswith("(3, 12)"), proc.stdout
+
+
+def test_the_manifest_says_each_functions_artifact_handler_and_layers(builds: tuple[Path, Path]) -> None:
+    manifest = json.loads((builds[0] / "lambda" / "manifest.json").read_text())
+    # Every declared zip function, no hand list; image functions come from the image hook, whose
+    # build takes minutes (tests/integration/test_invoice_image.py, make test-slow).
+    assert set(manifest["functions"]) == {n for n, f in PACKAGES.items() if f.packaging == "zip"}
+    for name in BUILT_FUNCTIONS:
+        entry = manifest["functions"][name]
+        assert entry["artifact"] in manifest["artifacts"]
+        assert entry["handler"] == PACKAGES[name].handler
+        assert entry["layers"][0] == package.DEPENDENCIES_LAYER
+        extras = get_config().services[name].packaging.extras if name in get_config().services else ()
+        assert entry["layers"][1:] == (["-".join(sorted(extras))] if extras else [])
+
+
+def test_an_extras_layer_holds_what_the_dependencies_layer_lacks() -> None:
+    base = package.locked_requirements(package.REPO_ROOT / package.LOCK)
+    # Image functions carry their extras in their image (requirements/images/<service>.lock), not a layer.
+    for extra in {e for f in PACKAGES.values() if f.packaging == "zip" for e in f.extras}:
+        added = package.extras_requirements(package.REPO_ROOT, [extra])
+        names = {requirement.split("==")[0].lower() for requirement in added}
+        assert names and not names & set(base), extra
+        assert all(
+            "--hash=sha256:" in requirement for requirement in added
+        )  # installable with --require-hashes
+
+
+def test_an_image_function_needs_the_image_hook(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    config = get_config()
+    name = next(iter(config.services))
+    service = config.services[name]
+    image = service.model_copy(update={"packaging": service.packaging.model_copy(update={"type": "image"})})
+    config = config.model_copy(update={"services": {**config.services, name: image}})
+    monkeypatch.setattr(package, "IMAGE_HOOK", "scripts.no_such_image_builder")
+    with pytest.raises(package.PackagingError, match=f"{name!r} is packaged as an image"):
+        package.build(package.REPO_ROOT, tmp_path, {"functions"}, [name], config=config)

@@ -9,6 +9,7 @@ from typing import Any
 import pytest
 
 from local_platform.functions.in_process import InProcessFunction
+from local_platform.functions.spec import FunctionSpec
 from local_platform.pollers.stream import StreamMapping, StreamPoller
 
 ARN = "arn:aws:dynamodb:eu-west-1:123456789012:table/t/stream/2026-01-01T00:00:00.000"
@@ -276,3 +277,50 @@ def test_a_function_error_or_an_unknown_id_leaves_the_whole_batch(outcome: Any) 
     poller = sqs_poller(queue, handler)
     poller.poll_once(wait_seconds=0)
     assert queue.deleted == [] and poller.stats.messages_failed == 3
+
+
+def test_a_parallelization_factor_runs_lanes_at_once_and_keeps_each_keys_order() -> None:
+    import threading
+
+    from local_platform.pollers.stream import _lane
+
+    keyed = records(60)
+    for i, record in enumerate(keyed):
+        record["dynamodb"]["Keys"] = {"pk": {"S": f"key-{i % 6}"}}
+        record["dynamodb"]["NewImage"] = {"pk": {"S": f"key-{i % 6}"}, "n": {"N": str(i)}}
+    lanes = {_lane(r, 3) for r in keyed}
+    assert len(lanes) >= 2, "the keys must spread over several lanes"
+    # The first round's batches all wait for each other: they can only pass if they run at once.
+    first_round = threading.Barrier(len(lanes))
+    seen: list[tuple[str, int]] = []
+    calls = [0]
+    lock = threading.Lock()
+
+    def handler(event: dict[str, Any], context: Any) -> dict[str, Any]:
+        with lock:
+            calls[0] += 1
+            first = calls[0] <= len(lanes)
+        if first:
+            first_round.wait(timeout=60)
+        with lock:
+            seen.extend(
+                (r["dynamodb"]["Keys"]["pk"]["S"], int(r["dynamodb"]["NewImage"]["n"]["N"]))
+                for r in event["Records"]
+            )
+        return {}
+
+    stream = StreamPoller(
+        ARN,
+        InProcessFunction(handler, FunctionSpec("fanout", "h", {}, 60, concurrency=3)),
+        StreamMapping(5, 0, 2, False, parallelization_factor=3),
+        "q",
+        streams=FakeStreams(keyed),
+        sqs=FakeSqs(),
+    )
+    stream.run_until_idle()
+    stream.stop()
+    assert stream.stats.function_errors == 0  # no barrier broke: the lanes ran at once
+    assert sorted(n for _, n in seen) == list(range(60))  # each record once
+    for key in {k for k, _ in seen}:
+        numbers = [n for k, n in seen if k == key]
+        assert numbers == sorted(numbers), f"{key} out of order"

@@ -3,7 +3,9 @@
 from __future__ import annotations
 
 import json
+import re
 from pathlib import Path
+from typing import Any
 
 import jsonschema_rs
 import pytest
@@ -91,3 +93,83 @@ def test_every_schema_file_is_valid_against_the_meta_schema() -> None:
     assert len(files) >= len(REQUIRED_TYPES)
     for path in files:
         Draft202012Validator.check_schema(json.loads(path.read_text(encoding="utf-8")))
+
+
+# -- every value a payload can hold is bounded ---------------------------------------------------
+
+BOUNDED_FORMATS = {"date", "date-time", "time", "uuid"}
+# v1 as it was: bounding its values would refuse notification requests valid today. The
+# notification service's version 2 bounds them (the test holds every later version to it).
+UNBOUNDED_BY_VERSION_1 = {("notifications.notification_requested", "1", ".variables.*")}
+
+
+def _unbounded_pattern(pattern: str) -> bool:
+    bare = re.sub(r"\[[^\]]*\]", "c", re.sub(r"\\.", "", pattern))  # escapes and character classes
+    return bool(re.search(r"[*+]|\{\d+,\}", bare))
+
+
+def _distinct_choices(node: dict[str, Any]) -> bool:
+    """An array of distinct values from an enum holds at most as many items as the enum has."""
+    items = node.get("items")
+    return bool(node.get("uniqueItems")) and isinstance(items, dict) and "enum" in items
+
+
+def _grows(node: dict[str, Any]) -> bool:
+    """Whether this value itself (not what it contains) has no upper bound."""
+    types = node.get("type") if isinstance(node.get("type"), list) else [node.get("type")]
+    extra = node.get("additionalProperties")
+    return (
+        (
+            "string" in types
+            and not {"maxLength", "enum", "const"} & set(node)
+            and node.get("format") not in BOUNDED_FORMATS
+            and _unbounded_pattern(node.get("pattern", ".*"))
+        )
+        or ("array" in types and "maxItems" not in node and not _distinct_choices(node))
+        or (
+            "object" in types
+            and extra is not False
+            and "maxProperties" not in node
+            and bool(extra or "properties" not in node)
+        )
+    )
+
+
+def _unbounded(node: Any, path: str = "") -> list[str]:
+    """JSON paths of the strings, arrays and maps a schema lets grow without limit."""
+    if not isinstance(node, dict):
+        return []
+    found = [path] if _grows(node) else []
+    children = [(f"{path}.{name}", child) for name, child in node.get("properties", {}).items()]
+    children += [(f"{path}[]", node.get("items")), (f"{path}.*", node.get("additionalProperties"))]
+    children += [(f"{path}#{name}", child) for name, child in node.get("$defs", {}).items()]
+    for keyword in ("oneOf", "anyOf", "allOf"):
+        children += [(f"{path}|{keyword}[{i}]", child) for i, child in enumerate(node.get(keyword, []))]
+    for child_path, child in children:
+        found += _unbounded(child, child_path)
+    return found
+
+
+def test_every_string_array_and_map_of_every_payload_schema_is_bounded() -> None:
+    """The platform refuses an event over its size limit; the schemas say the limit of each field."""
+    found = {
+        (schema.event_type, schema.version, path)
+        for schema in get_registry()
+        for path in _unbounded(schema.document)
+    }
+    assert found == UNBOUNDED_BY_VERSION_1
+
+
+def test_the_bounds_check_finds_what_grows() -> None:
+    assert _unbounded({"type": "string", "pattern": "^s3://[a-z]{3,63}/.+$"}) == [""]
+    assert _unbounded({"type": "string", "pattern": "^[A-Z]{3}$"}) == []
+    assert _unbounded({"type": "string", "pattern": "^\\+[0-9]{6,14}$"}) == []
+    assert _unbounded({"type": "array", "items": {"type": "string", "maxLength": 3}}) == [""]
+    assert (
+        _unbounded({"type": "array", "uniqueItems": True, "items": {"type": "string", "enum": ["a", "b"]}})
+        == []
+    )
+    assert _unbounded({"type": "object", "additionalProperties": {"type": "integer"}}) == [""]
+    assert _unbounded(
+        {"type": "object", "properties": {"a": {"type": "string"}}, "additionalProperties": False}
+    ) == [".a"]

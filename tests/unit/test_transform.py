@@ -4,15 +4,18 @@ from __future__ import annotations
 
 import gzip
 import json
+from collections import Counter
 from datetime import UTC, datetime, timedelta
 from decimal import Decimal
 from pathlib import Path
+from typing import Any
 
 import pytest
 from pyspark.sql import DataFrame, SparkSession
 
 from glue_jobs.contract import table
-from glue_jobs.raw_to_curated import run, transform
+from glue_jobs.raw_to_curated import run, transform, versions
+from local_platform.query.engine import LocalEngine
 from tools.traffic import TrafficGenerator
 
 pytestmark = pytest.mark.spark
@@ -163,15 +166,38 @@ def test_rejected_documents_one_row_per_event(spark: SparkSession) -> None:
     assert bad["team"] == "orders" and bad["event_date"] is None
 
 
+def orders_events(seed: int, n: int, start: datetime = START) -> list[Any]:
+    """n stored events of the orders team (the raw object they are read from is the orders team's)."""
+    generated = TrafficGenerator(seed, start=start).stored_events(n * 8)
+    return [e for e in generated if e.team == "orders"][:n]
+
+
+def local_lake(tmp_path: Path, before_switch: Any = None) -> run.Lake:
+    """The curated bucket as a directory (<tmp>/curated/<key>), as job.py runs off Glue."""
+    root = str(tmp_path / "curated")
+    store = versions.LocalStore(root)
+    return run.Lake(store, read_root=root, write_root=root, before_switch=before_switch or (lambda: None))
+
+
+def curated(
+    tmp_path: Path, sql: str = "SELECT event_id, event_date FROM events ORDER BY event_id"
+) -> list[tuple[Any, ...]]:
+    """What a reader sees: the local Athena engine over the bucket (through the partitions' manifests)."""
+    engine = LocalEngine(tmp_path)
+    try:
+        return [tuple(r.values()) for r in engine.execute(sql).to_pylist()]
+    finally:
+        engine.close()
+
+
 def test_run_dedupes_within_run_and_against_curated_and_compacts(spark: SparkSession, tmp_path: Path) -> None:
     events = TrafficGenerator(3, start=START - timedelta(hours=1)).stored_events(29)
     events = [e for e in events if e.team == "orders"]
     first, second = events[: len(events) // 2], events[len(events) // 3 :]  # overlapping halves
-    curated = tmp_path / "curated"
-    locations = run.Locations(str(curated), str(curated), str(tmp_path / "quarantine"))
+    lake = local_lake(tmp_path)
 
     lines = [e.to_json() for e in first] + [first[0].to_json()]  # a duplicate within the run
-    result = run.run(spark, lines_df(spark, lines), None, locations, "run-1")["events"]
+    result = run.run(spark, lines_df(spark, lines), None, lake, "run-1")["events"]
     assert (result.input_rows, result.quarantined, result.added, result.duplicates) == (
         len(first) + 1,
         0,
@@ -180,19 +206,18 @@ def test_run_dedupes_within_run_and_against_curated_and_compacts(spark: SparkSes
     )
 
     lines = [e.to_json() for e in second] + ["garbage"]
-    result = run.run(spark, lines_df(spark, lines), None, locations, "run-2")["events"]
+    result = run.run(spark, lines_df(spark, lines), None, lake, "run-2")["events"]
     overlap = len({e.event_id for e in first} & {e.event_id for e in second})
     assert result.quarantined == 1
     assert result.added == len(second) - overlap
     assert result.duplicates == overlap
 
-    stored = spark.read.parquet(str(curated / "events")).collect()
-    assert sorted(r["event_id"] for r in stored) == sorted(str(e.event_id) for e in events)
-    partition_files = list((curated / "events" / "team=orders" / "event_date=2026-03-01").glob("*.parquet"))
-    assert len(partition_files) == 1  # compacted: one file for the partition, not one per run
-    assert partition_files[0].read_bytes()[:4] == b"PAR1"
+    assert sorted(r[0] for r in curated(tmp_path)) == sorted(str(e.event_id) for e in events)
+    manifest = versions.read_manifest(lake.store, versions.manifest_key("events", ("orders", "2026-03-01")))
+    assert len(manifest) == 1 and "/_versions/run-2/" in manifest[0]  # compacted: one file, this run's
+    assert (tmp_path / "curated" / versions.key_of(manifest[0])).read_bytes()[:4] == b"PAR1"
     quarantined = []
-    for path in (tmp_path / "quarantine").rglob("*.json.gz"):
+    for path in (tmp_path / "curated" / "quarantine").rglob("*.json.gz"):
         with gzip.open(path, "rt") as handle:
             quarantined += [json.loads(line) for line in handle]
     assert [q["raw_line"] for q in quarantined] == ["garbage"]
@@ -208,19 +233,98 @@ def test_the_first_copy_wins_across_dates_and_a_curated_row_always_wins(
     later = original | {"received_at": "2026-03-05T00:00:00Z", "occurred_at": "2026-03-04T23:00:00Z"}
     earlier = original | {"received_at": "2000-01-01T00:00:00Z"}
     earlier["payload"] = original["payload"] | {"total": {"amount": "1.00", "currency": "EUR"}}
-    curated = tmp_path / "curated"
-    locations = run.Locations(str(curated), str(curated), str(tmp_path / "quarantine"))
+    lake = local_lake(tmp_path)
 
     lines = [json.dumps(later), json.dumps(original), json.dumps(original)]  # two identical copies too
-    result = run.run(spark, lines_df(spark, lines), None, locations, "run-1")["events"]
+    result = run.run(spark, lines_df(spark, lines), None, lake, "run-1")["events"]
     assert (result.input_rows, result.added, result.duplicates) == (3, 1, 2)
-    stored = spark.read.parquet(str(curated / "events")).collect()
-    assert [(r["event_id"], str(r["event_date"])) for r in stored] == [(original["event_id"], "2026-03-01")]
+    assert curated(tmp_path) == [(original["event_id"], "2026-03-01")]
 
-    result = run.run(spark, lines_df(spark, [json.dumps(earlier)]), None, locations, "run-2")["events"]
+    result = run.run(spark, lines_df(spark, [json.dumps(earlier)]), None, lake, "run-2")["events"]
     assert (result.added, result.duplicates) == (0, 1)
-    (row,) = spark.read.parquet(str(curated / "events")).collect()
-    assert row["amount"] == Decimal(original["payload"]["total"]["amount"]).quantize(Decimal("0.0001"))
+    assert curated(tmp_path, "SELECT amount FROM events") == [
+        (Decimal(original["payload"]["total"]["amount"]).quantize(Decimal("0.0001")),)
+    ]
+
+
+def test_a_copy_claiming_a_partition_the_run_does_not_touch_is_not_curated_twice(
+    spark: SparkSession, tmp_path: Path
+) -> None:
+    """A producer re-sends an event after the idempotency window with another occurred_at: the copy falls in
+    a partition that holds nothing of the event, in a later run; the key index still knows it."""
+    events = orders_events(9, 6)
+    lake = local_lake(tmp_path)
+    run.run(spark, lines_df(spark, [e.to_json() for e in events]), None, lake, "run-1")
+    before = curated(tmp_path)
+    resent = json.loads(events[2].to_json()) | {
+        "occurred_at": "2026-04-10T08:00:00Z",
+        "received_at": "2026-04-10T08:00:01Z",
+    }
+    fresh = orders_events(10, 1, start=START + timedelta(days=40))[0]
+    lines = [json.dumps(resent), fresh.to_json()]
+    result = run.run(spark, lines_df(spark, lines, key=KEY.replace("03-01", "04-10")), None, lake, "run-2")
+    assert (result["events"].added, result["events"].duplicates) == (1, 1)
+    after = curated(tmp_path)
+    assert Counter(r[0] for r in after)[str(events[2].event_id)] == 1
+    assert sorted(after) == sorted([*before, (str(fresh.event_id), fresh.occurred_at.strftime("%Y-%m-%d"))])
+
+
+def test_a_run_dying_between_write_and_switch_changes_nothing_readers_see(
+    spark: SparkSession, tmp_path: Path
+) -> None:
+    events = orders_events(11, 8)
+    first, second = events[:5], events[3:]
+    run.run(spark, lines_df(spark, [e.to_json() for e in first]), None, local_lake(tmp_path), "run-1")
+    seen = curated(tmp_path, "SELECT * FROM events ORDER BY event_id")
+    bucket = tmp_path / "curated"
+    manifests = {p: p.read_bytes() for p in bucket.rglob("manifest")}
+
+    def dies() -> None:
+        raise RuntimeError("injected: the run dies between write and switch")
+
+    lines = lines_df(spark, [e.to_json() for e in second] + ["garbage"])
+    with pytest.raises(RuntimeError, match="between write and switch"):
+        run.run(spark, lines, None, local_lake(tmp_path, before_switch=dies), "run-2")
+    assert any((bucket / versions.version_prefix("events", "run-2")).rglob("*.parquet"))  # written...
+    assert {p: p.read_bytes() for p in bucket.rglob("manifest")} == manifests  # ...not switched
+    assert curated(tmp_path, "SELECT * FROM events ORDER BY event_id") == seen
+    assert not list((bucket / "quarantine").rglob("*.json.gz"))
+
+    result = run.run(spark, lines, None, local_lake(tmp_path), "run-3")["events"]
+    assert (result.added, result.quarantined) == (len(events) - len(first), 1)
+    assert sorted(r[0] for r in curated(tmp_path)) == sorted(str(e.event_id) for e in events)
+    # The dead run's files are gone, and so are the ones run-3's switch replaced once a later run starts.
+    assert not (bucket / versions.version_prefix("events", "run-2")).exists() or not any(
+        (bucket / versions.version_prefix("events", "run-2")).rglob("*.parquet")
+    )
+    assert len(list((bucket / "quarantine").rglob("*.json.gz"))) == 1
+
+
+def test_a_run_dying_after_its_commit_is_switched_in_by_the_next_run(
+    spark: SparkSession, tmp_path: Path
+) -> None:
+    events = orders_events(12, 6)
+    lake = local_lake(tmp_path)
+    run.run(spark, lines_df(spark, [e.to_json() for e in events[:3]]), None, lake, "run-1")
+    applied = versions.apply
+
+    def dies_after_one_manifest(store: Any, pending: versions.Commit) -> None:
+        key, locations = sorted(pending.manifests.items())[0]
+        store.write(key, "".join(f"{loc}\n" for loc in locations).encode())
+        raise RuntimeError("injected: the run dies during its switch")
+
+    versions.apply = dies_after_one_manifest  # type: ignore[assignment]
+    try:
+        with pytest.raises(RuntimeError, match="during its switch"):
+            run.run(spark, lines_df(spark, [e.to_json() for e in events[3:]]), None, lake, "run-2")
+    finally:
+        versions.apply = applied  # type: ignore[assignment]
+    assert lake.store.read(versions.PENDING_KEY) is not None  # committed, not fully switched
+    # The next run (with nothing new) finishes the switch first.
+    result = run.run(spark, lines_df(spark, [events[0].to_json()]), None, lake, "run-3")["events"]
+    assert (result.added, result.duplicates) == (0, 1)
+    assert lake.store.read(versions.PENDING_KEY) is None
+    assert sorted(r[0] for r in curated(tmp_path)) == sorted(str(e.event_id) for e in events)
 
 
 @pytest.mark.parametrize(

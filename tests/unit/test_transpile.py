@@ -10,11 +10,11 @@ from pathlib import Path
 from typing import Any
 
 import pyarrow as pa
-import pyarrow.parquet as pq
 import pytest
 
 from glue_jobs.contract import load_tables
 from local_platform.query.engine import LocalEngine, transpile
+from tests.fixtures.curated import write_partition
 from tools.query import main as query_main
 
 # What the Glue job writes for each contract type (Spark's Parquet types).
@@ -47,9 +47,7 @@ def lake(tmp_path: Path) -> Path:
     rows["event_bytes"] = [2_000_000_000, 2_000_000_000, 10]
     rows["payload_json"] = ['{"total": {"amount": "10.50"}}', "{}", "{}"]
     schema = pa.schema([(c.name, ARROW_TYPES[c.type]) for c in contract.columns])
-    partition = tmp_path / "curated" / "curated" / "events" / "team=orders" / "event_date=2026-03-01"
-    partition.mkdir(parents=True)
-    pq.write_table(pa.table(rows, schema=schema), partition / "part-0.parquet")
+    write_partition(tmp_path, "events", ("orders", "2026-03-01"), pa.table(rows, schema=schema))
     raw = tmp_path / "raw" / "raw" / "team=orders" / "dt=2026-03-01" / "hour=23"
     raw.mkdir(parents=True)
     lines = [
@@ -116,7 +114,7 @@ def test_parameters_and_utc_dates_from_offsets(lake: Path) -> None:
     both = engine.execute(
         "SELECT count(*) AS n FROM events WHERE received_at < from_iso8601_timestamp(?) "
         "AND occurred_at >= from_iso8601_timestamp(?) - INTERVAL '2' HOUR",
-        ["2026-03-01T12:00:00+01:00"],
+        ["'2026-03-01T12:00:00+01:00'", "'2026-03-01T12:00:00+01:00'"],
     ).to_pylist()
     engine.close()
     assert both == [{"n": 2}]  # 11:00 UTC cutoff: e3 (received 11:00:01) is out

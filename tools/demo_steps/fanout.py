@@ -86,7 +86,13 @@ def topics_table(
         topics = {naming.topic_name(resources.env, et): et for et in spec.subscriptions.kafka}
         read: Counter[str] = Counter()
         group = naming.consumer_group(resources.project, resources.env, team)
-        consumer = KafkaEventConsumer(kafka, group, list(topics), _counter(read))
+        consumer = KafkaEventConsumer(
+            kafka,
+            group,
+            list(topics),
+            _counter(read),
+            dead_letter_topic=naming.dead_letter_topic(resources.env, team),
+        )
         try:
             consumer.run(idle_seconds=2, max_seconds=60)
         finally:

@@ -90,3 +90,91 @@ run "rejects_a_bad_account_id" {
 
   expect_failures = [var.account_id]
 }
+
+# Declared services: the same examples as tests/unit/test_naming.py test_service_names.
+run "service_names_and_environment" {
+  command = plan
+
+  variables {
+    account_id = "123456789012"
+    api_url    = "https://api.example/live"
+    services = {
+      order-saga = {
+        team    = "orders"
+        tables  = ["orders", "order-state"]
+        secrets = ["erp"]
+        emits   = ["orders.order_confirmed"]
+      }
+      orders-api = {
+        team        = "orders"
+        buckets     = ["uploads"]
+        uses        = ["order-saga"]
+        environment = { LOG_LEVEL = "DEBUG" }
+      }
+    }
+  }
+
+  assert {
+    condition     = output.services["order-saga"].function == "stockoss-dev-orders-order-saga"
+    error_message = "function name differs from naming.service_function"
+  }
+  assert {
+    condition     = output.services["order-saga"].tables["order-state"] == "stockoss-dev-orders-order-state"
+    error_message = "table name differs from naming.service_table"
+  }
+  assert {
+    condition     = output.services["orders-api"].buckets["uploads"] == "stockoss-dev-orders-uploads-123456789012"
+    error_message = "bucket name differs from naming.service_bucket (with the account id)"
+  }
+  assert {
+    condition     = output.services["order-saga"].secrets["erp"] == "stockoss-dev-orders-erp"
+    error_message = "secret name differs from naming.service_secret"
+  }
+  assert {
+    condition     = output.services["orders-api"].inbox_queue == "stockoss-dev-orders-orders-api-inbox" && output.services["orders-api"].inbox_dlq == "stockoss-dev-orders-orders-api-inbox-dlq"
+    error_message = "inbox queue names differ from naming.service_queue/service_dlq"
+  }
+  assert {
+    condition     = output.services["order-saga"].consumer_group == "stockoss-dev-orders-consumer-order-saga"
+    error_message = "consumer group differs from naming.service_consumer_group"
+  }
+  assert {
+    condition = output.service_environments["order-saga"] == tomap({
+      PLATFORM_ENV                 = "dev"
+      POWERTOOLS_SERVICE_NAME      = "order-saga"
+      POWERTOOLS_METRICS_NAMESPACE = "stockoss"
+      TEAM                         = "orders"
+      TABLE_ORDERS                 = "stockoss-dev-orders-orders"
+      TABLE_ORDER_STATE            = "stockoss-dev-orders-order-state"
+      SECRET_ERP                   = "stockoss-dev-orders-erp"
+      PLATFORM_API_KEY_SECRET      = "stockoss-dev-orders-api-key"
+      PLATFORM_API_URL             = "https://api.example/live"
+    })
+    error_message = "an emitting service gets its tables, secrets, the API key secret and the API URL"
+  }
+  assert {
+    condition = output.service_environments["orders-api"] == tomap({
+      PLATFORM_ENV                 = "dev"
+      POWERTOOLS_SERVICE_NAME      = "orders-api"
+      POWERTOOLS_METRICS_NAMESPACE = "stockoss"
+      TEAM                         = "orders"
+      BUCKET_UPLOADS               = "stockoss-dev-orders-uploads-123456789012"
+      TABLE_ORDERS                 = "stockoss-dev-orders-orders"
+      TABLE_ORDER_STATE            = "stockoss-dev-orders-order-state"
+      LOG_LEVEL                    = "DEBUG"
+    })
+    error_message = "a service gets the tables of the services it uses, and its declared environment, and no API settings when it does not emit"
+  }
+}
+
+run "rejects_a_service_using_an_undeclared_one" {
+  command = plan
+
+  variables {
+    services = {
+      lonely = { team = "orders", uses = ["ghost"] }
+    }
+  }
+
+  expect_failures = [var.services]
+}

@@ -42,18 +42,9 @@ module "fanout" {
   events_stream_arn  = "arn:aws:dynamodb:eu-west-1:123456789012:table/stockoss-dev-events/stream/2024-01-01T00:00:00.000"
   raw_bucket_arn     = "arn:aws:s3:::${module.names.buckets.raw}"
   lambda_environment = { PLATFORM_ENV = "dev" }
-  artifacts          = { fanout = local.artifact, kafka_bridge = local.artifact, order_processor = local.artifact }
+  artifacts          = { fanout = local.artifact, kafka-bridge = local.artifact }
   layers             = []
   kafka              = { mode = "external", bootstrap_servers = "kafka.example.com:9098", security_protocol = "SASL_SSL" }
   kms_key_arn        = "arn:aws:kms:eu-west-1:123456789012:key/00000000-0000-0000-0000-000000000000"
   log_retention_days = 14
-  consumers = {
-    order-processor = {
-      team          = "orders"
-      function_name = "stockoss-dev-orders-order-processor"
-      handler       = "lambdas.order_processor.handler.lambda_handler"
-      artifact      = "order_processor"
-      state_table   = { name = "stockoss-dev-orders-order-state", hash_key = "order_id", env_var = "ORDERS_TABLE" }
-    }
-  }
 }

@@ -31,6 +31,7 @@ module "shared" {
   access_log_bucket           = module.names.shared.s3_access_logs
   log_retention_days          = 14
   artifacts_dir               = "${path.module}/../../../../build/lambda"
+  function_artifacts          = { ingest = "ingest.zip", fanout = "fanout.zip", kafka-bridge = "kafka-bridge.zip" }
   workgroups                  = module.names.team_workgroups
   athena_results_bucket       = module.names.buckets.athena_results
   athena_bytes_scanned_cutoff = 1073741824

@@ -1,0 +1,192 @@
+"""The documents: the PDF's text (read with pypdf) shows the number, totals and mentions; the XML
+embedded in it equals the invoice model and passes the XSD and the EN 16931 schematron; the file
+passes the structural PDF/A-3b checks; every locale has the same wording keys."""
+
+from __future__ import annotations
+
+import io
+from datetime import date
+from decimal import Decimal
+from functools import cache
+
+import pytest
+from babel.numbers import format_currency
+from lxml import etree
+from pypdf import PdfReader
+
+from lambdas.invoices.conformance import check_pdfa3_facturx, embedded_xml
+from lambdas.invoices.facturx_xml import InvalidFacturX, build_xml, validate
+from lambdas.invoices.models import CreditedInvoice, Invoice
+from lambdas.invoices.render import LOCALES, Renderer, messages
+from tests.fixtures.invoices import (
+    BUSINESS_DE,
+    BUSINESS_US,
+    PERSON_DE,
+    credit_note_request,
+    in_currency,
+    invoice_request,
+    issued,
+)
+
+NS = {
+    "rsm": "urn:un:unece:uncefact:data:standard:CrossIndustryInvoice:100",
+    "ram": "urn:un:unece:uncefact:data:standard:ReusableAggregateBusinessInformationEntity:100",
+}
+
+
+@cache
+def renderer() -> Renderer:
+    return Renderer()
+
+
+def pdf_of(invoice: Invoice) -> bytes:
+    return renderer().pdf(invoice, build_xml(invoice))
+
+
+def text_of(pdf: bytes) -> str:
+    text = "\n".join(page.extract_text() for page in PdfReader(io.BytesIO(pdf)).pages)
+    return " ".join(text.replace("\u202f", " ").replace("\xa0", " ").split())
+
+
+def money(amount: Decimal, currency: str, locale: str) -> str:
+    return format_currency(amount, currency, locale=locale).replace("\u202f", " ").replace("\xa0", " ")
+
+
+CASES = {
+    "french business": invoice_request(),
+    "german business (reverse charge)": invoice_request(
+        buyer=BUSINESS_DE, delivery_address=None, locale="en"
+    ),
+    "german consumer (OSS)": invoice_request(buyer=PERSON_DE, delivery_address=None, locale="de"),
+    "us business in dollars (export)": in_currency(
+        invoice_request(buyer=BUSINESS_US, delivery_address=None, locale="en"), "USD"
+    ),
+    "french business in pounds": in_currency(invoice_request(), "GBP"),
+    "paid by card": invoice_request(paid_at="2026-10-20T09:31:00Z", payment_method="card"),
+}
+
+
+@pytest.mark.parametrize("case", sorted(CASES))
+def test_the_pdf_shows_the_number_totals_and_mentions(case: str) -> None:
+    invoice = issued(CASES[case])
+    locale = invoice.locale if invoice.locale in LOCALES else "en"
+    m = messages(locale)
+    text = text_of(pdf_of(invoice))
+    assert invoice.number in text
+    for amount in (invoice.net_total, invoice.tax_total, invoice.total):
+        assert money(amount, invoice.currency, locale) in text
+    assert m[invoice.document_type].upper() in text.upper()
+    assert invoice.seller.siren in text and invoice.seller.vat_id in text
+    assert m[f"nature_{invoice.nature}"] in text  # the nature of the operation (2026)
+    if invoice.buyer.siren:
+        assert invoice.buyer.siren in text  # the buyer's SIREN (2026)
+    if invoice.delivery_address:
+        assert invoice.delivery_address.line1 in text  # the delivery address when different (2026)
+    if invoice.buyer.kind == "business" and invoice.paid_at is None:
+        assert m["late_payment"].split("{")[0].strip() in text
+    if invoice.regime == "intra_eu_reverse_charge":
+        assert "Article 138" in text and "Reverse charge" in text
+    if invoice.regime == "export":
+        assert "Article 146" in text
+    if invoice.regime == "eu_distance_sale":
+        assert "OSS" in text
+    if invoice.euro_vat is not None:
+        assert money(invoice.euro_vat.amount, "EUR", locale) in text
+        assert str(invoice.euro_vat.exchange_rate).replace(".", "," if locale == "fr" else ".") in text
+        assert "European Central Bank" in text
+
+
+@pytest.mark.parametrize("case", sorted(CASES))
+def test_the_embedded_xml_is_the_invoice_and_passes_xsd_and_schematron(case: str) -> None:
+    invoice = issued(CASES[case])
+    pdf = pdf_of(invoice)
+    xml = embedded_xml(pdf)
+    assert xml == build_xml(invoice)
+    validate(xml)  # raises on any XSD error or schematron finding
+    root = etree.fromstring(xml)
+
+    def one(path: str) -> str:
+        [value] = root.xpath(path, namespaces=NS)
+        return str(value)
+
+    assert one("/rsm:CrossIndustryInvoice/rsm:ExchangedDocument/ram:ID/text()") == invoice.number
+    summation = "//ram:SpecifiedTradeSettlementHeaderMonetarySummation"
+    assert Decimal(one(f"{summation}/ram:LineTotalAmount/text()")) == invoice.net_total
+    assert (
+        Decimal(one(f"{summation}/ram:TaxTotalAmount[@currencyID='{invoice.currency}']/text()"))
+        == invoice.tax_total
+    )
+    assert Decimal(one(f"{summation}/ram:GrandTotalAmount/text()")) == invoice.total
+    assert Decimal(one(f"{summation}/ram:DuePayableAmount/text()")) == invoice.due_amount
+    lines = root.xpath("//ram:IncludedSupplyChainTradeLineItem", namespaces=NS)
+    assert [
+        (
+            line.findtext(".//ram:SellerAssignedID", namespaces=NS),
+            int(Decimal(line.findtext(".//ram:BilledQuantity", namespaces=NS))),
+            Decimal(line.findtext(".//ram:LineTotalAmount", namespaces=NS)),
+            line.findtext(".//ram:CategoryCode", namespaces=NS),
+        )
+        for line in lines
+    ] == [(line.sku, line.quantity, line.net, line.category_code) for line in invoice.lines]
+    breakdown = root.xpath("//ram:ApplicableHeaderTradeSettlement/ram:ApplicableTradeTax", namespaces=NS)
+    assert sorted(
+        (
+            t.findtext("ram:CategoryCode", namespaces=NS),
+            Decimal(t.findtext("ram:CalculatedAmount", namespaces=NS)),
+        )
+        for t in breakdown
+    ) == sorted((s.category_code, s.tax) for s in invoice.vat_breakdown)
+    if invoice.euro_vat is not None:
+        assert (
+            Decimal(one(f"{summation}/ram:TaxTotalAmount[@currencyID='EUR']/text()"))
+            == invoice.euro_vat.amount
+        )
+
+
+@pytest.mark.parametrize("case", sorted(CASES))
+def test_the_pdf_passes_the_structural_pdfa3_checks(case: str) -> None:
+    assert check_pdfa3_facturx(pdf_of(issued(CASES[case]))) == []
+
+
+def test_the_structural_checks_catch_a_plain_pdf() -> None:
+    problems = check_pdfa3_facturx(renderer().bare_pdf(issued(invoice_request())))
+    assert "catalog: no GTS_PDFA1 output intent" in problems
+    assert "catalog: no XMP metadata stream" in problems
+    assert "no embedded file named factur-x.xml" in problems
+
+
+def test_a_credit_note_references_the_invoice_it_corrects() -> None:
+    invoice = issued(
+        credit_note_request("ORD-1001"),
+        number="A-2026-000001",
+        credited=CreditedInvoice(
+            number="F-2026-000001", issue_date=date(2026, 10, 21), reason="Sac abîmé", reference="RMA-1"
+        ),
+    )
+    xml = build_xml(invoice)
+    root = etree.fromstring(xml)
+    assert root.xpath("//rsm:ExchangedDocument/ram:TypeCode/text()", namespaces=NS) == ["381"]
+    assert root.xpath("//ram:InvoiceReferencedDocument/ram:IssuerAssignedID/text()", namespaces=NS) == [
+        "F-2026-000001"
+    ]
+    text = text_of(renderer().pdf(invoice, xml))
+    assert "AVOIR" in text.upper() and "F-2026-000001" in text and "Sac abîmé" in text
+
+
+def test_an_invoice_whose_xml_breaks_a_rule_is_refused() -> None:
+    xml = build_xml(issued(invoice_request()))
+    tampered = xml.replace(b"<ram:GrandTotalAmount>", b"<ram:GrandTotalAmount>1")
+    with pytest.raises(InvalidFacturX, match="BR-CO-15"):
+        validate(tampered)
+    with pytest.raises(InvalidFacturX, match="XSD"):
+        validate(xml.replace(b"<ram:TypeCode>380</ram:TypeCode>", b""))
+
+
+def test_a_retry_renders_the_same_bytes() -> None:
+    invoice = issued(invoice_request())
+    assert pdf_of(invoice) == pdf_of(invoice)
+
+
+def test_every_locale_has_the_same_wording_keys() -> None:
+    keys = {locale: set(messages(locale)) for locale in LOCALES}
+    assert keys["fr"] == keys["en"]
