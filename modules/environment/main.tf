@@ -260,11 +260,19 @@ locals {
   }
 }
 
+locals {
+  # Only the teams' keys: the REST API also holds the API clients' keys (partners, apps), which
+  # identify no team. The ingest and every service behind API routes resolve the caller's team
+  # from this map (API_KEY_TEAMS), never from the body.
+  team_api_key_ids = { for team in module.config.team_names : team => module.rest_api.api_key_ids[team] }
+  api_key_teams    = jsonencode({ for team, key_id in local.team_api_key_ids : key_id => team })
+}
+
 module "ingestion_api" {
   source = "../ingestion_api"
 
   names              = module.names.shared
-  team_api_key_ids   = module.rest_api.api_key_ids
+  team_api_key_ids   = local.team_api_key_ids
   lambda_environment = local.lambda_environment
   artifact           = module.shared.function_artifacts["ingest"]
   layers             = [module.shared.layer_arn]
@@ -351,10 +359,13 @@ module "services" {
   source   = "../platform_service"
   for_each = toset(module.config.service_names)
 
-  name         = each.key
-  service      = module.service_specs.services[each.key].declaration
-  names        = module.service_specs.services[each.key].names
-  environment  = module.service_specs.services[each.key].environment
+  name    = each.key
+  service = module.service_specs.services[each.key].declaration
+  names   = module.service_specs.services[each.key].names
+  environment = merge(
+    module.service_specs.services[each.key].environment,
+    local.services[each.key].trigger.type == "api" ? { API_KEY_TEAMS = local.api_key_teams } : {},
+  )
   statements   = module.service_specs.services[each.key].statements
   topics       = module.service_specs.services[each.key].topics
   team_queue   = module.service_specs.services[each.key].team_queue
