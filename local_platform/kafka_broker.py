@@ -11,14 +11,22 @@ builds on them.
 
 KAFKA_BOOTSTRAP_SERVERS set by the user means: use that cluster (MSK or any
 Kafka), start nothing.
+
+KafkaBroker(msk_iam=True) puts the MSK-style IAM listener
+(local_platform/kafka_iam_listener.py: TLS, SASL/OAUTHBEARER with MSK IAM tokens)
+in front of Tansu, which then advertises the listener as its address: every client
+must authenticate as it does against MSK, with the same settings
+(KAFKA_SECURITY_PROTOCOL=SASL_SSL, plus KAFKA_SSL_CA_LOCATION for the listener's CA).
 """
 
 from __future__ import annotations
 
 import os
+import shutil
 import signal
 import socket
 import subprocess
+import tempfile
 import time
 from collections.abc import Iterator
 from contextlib import contextmanager
@@ -30,10 +38,14 @@ from confluent_kafka import KafkaException
 from confluent_kafka.admin import AdminClient
 
 from local_platform.aws_endpoint import free_port
-from platform_core.kafka import KafkaConnection
+from local_platform.kafka_iam_listener import KafkaIamListener, MskIamTokenVerifier
+from platform_core.kafka import PLAINTEXT, SASL_SSL, KafkaConnection
+from platform_core.local_state import LOCAL_CREDENTIALS
 
 BOOTSTRAP_ENV = "KAFKA_BOOTSTRAP_SERVERS"
 PROTOCOL_ENV = "KAFKA_SECURITY_PROTOCOL"
+CA_ENV = "KAFKA_SSL_CA_LOCATION"
+HOST = "127.0.0.1"
 
 
 def tansu_binary() -> Path:
@@ -63,10 +75,13 @@ class KafkaBroker:
 
     name = "kafka"
 
-    def __init__(self) -> None:
+    def __init__(self, msk_iam: bool = False) -> None:
         self._process: subprocess.Popen[bytes] | None = None
         self._bootstrap: str | None = None
         self._external = False
+        self._msk_iam = msk_iam
+        self._listener: KafkaIamListener | None = None
+        self._tls_dir: str | None = None
 
     @property
     def bootstrap_servers(self) -> str:
@@ -99,15 +114,15 @@ class KafkaBroker:
             self._bootstrap = external
             return external
         port = free_port()  # Tansu cannot listen on port 0
-        url = f"tcp://127.0.0.1:{port}"
+        advertised = free_port() if self._msk_iam else port
         self._process = subprocess.Popen(
             [
                 str(tansu_binary()),
                 "broker",
                 "--listener-url",
-                url,
+                f"tcp://{HOST}:{port}",
                 "--advertised-listener-url",
-                url,
+                f"tcp://{HOST}:{advertised}",
                 "--storage-engine",
                 "memory://tansu/",
             ],
@@ -115,20 +130,45 @@ class KafkaBroker:
             stderr=subprocess.DEVNULL,
             env={**os.environ, "RUST_LOG": "error"},
         )
-        self._bootstrap = f"127.0.0.1:{port}"
+        self._bootstrap = f"{HOST}:{advertised}"
         try:
-            wait_for_port("127.0.0.1", port, timeout=20)
+            wait_for_port(HOST, port, timeout=20)
+            if self._msk_iam:
+                self._start_listener(port, advertised)
             # A listening socket is not yet a broker: ask for metadata, and make sure the
             # answer comes from our process (another one could have taken the port meanwhile).
             AdminClient(self.settings().client_config()).list_topics(timeout=20)
             if self._process.poll() is not None:
                 raise RuntimeError(f"Tansu exited with {self._process.returncode} (port {port} taken?)")
-        except (RuntimeError, KafkaException):
+        except (RuntimeError, KafkaException, OSError):
             self.stop()
             raise
         return self._bootstrap
 
+    def _start_listener(self, upstream_port: int, port: int) -> None:
+        """The IAM listener; it knows the access key this process signs with (the local platform's)."""
+        key = os.environ.get("AWS_ACCESS_KEY_ID", LOCAL_CREDENTIALS["AWS_ACCESS_KEY_ID"])
+        secret = os.environ.get("AWS_SECRET_ACCESS_KEY", LOCAL_CREDENTIALS["AWS_SECRET_ACCESS_KEY"])
+        verifier = MskIamTokenVerifier({key: secret}, self._region())
+        self._tls_dir = tempfile.mkdtemp(prefix="kafka-iam-")
+        self._listener = KafkaIamListener(verifier, (HOST, upstream_port), HOST, port, Path(self._tls_dir))
+        self._listener.start()
+
+    @property
+    def listener(self) -> KafkaIamListener | None:
+        return self._listener
+
+    @staticmethod
+    def _region() -> str:
+        return os.environ.get("AWS_REGION") or os.environ.get("AWS_DEFAULT_REGION", "")
+
     def stop(self) -> None:
+        if self._listener is not None:
+            self._listener.stop()
+            self._listener = None
+        if self._tls_dir is not None:
+            shutil.rmtree(self._tls_dir, ignore_errors=True)
+            self._tls_dir = None
         if self._process is not None:
             self._process.send_signal(signal.SIGCONT)  # in case it was paused
             self._process.terminate()
@@ -149,7 +189,13 @@ class KafkaBroker:
                 BOOTSTRAP_ENV: self.bootstrap_servers,
                 PROTOCOL_ENV: os.environ.get(PROTOCOL_ENV, "PLAINTEXT"),
             }
-        return {BOOTSTRAP_ENV: self.bootstrap_servers, PROTOCOL_ENV: "PLAINTEXT"}
+        if self._listener is not None:
+            return {
+                BOOTSTRAP_ENV: self.bootstrap_servers,
+                PROTOCOL_ENV: SASL_SSL,
+                CA_ENV: str(self._listener.ca_file),
+            }
+        return {BOOTSTRAP_ENV: self.bootstrap_servers, PROTOCOL_ENV: PLAINTEXT}
 
     def settings(self) -> KafkaConnection:
         """Client settings for this cluster (the same ones KafkaConnection.from_env() reads in a Lambda)."""
@@ -157,7 +203,8 @@ class KafkaBroker:
         return KafkaConnection(
             bootstrap_servers=env[BOOTSTRAP_ENV],
             security_protocol=env[PROTOCOL_ENV],
-            region=os.environ.get("AWS_REGION") or os.environ.get("AWS_DEFAULT_REGION", ""),
+            region=self._region(),
+            ssl_ca_location=env.get(CA_ENV, ""),
         )
 
     def pause(self) -> None:

@@ -34,9 +34,9 @@ version): Lambda's file system is read-only, so without .pyc files every cold
 start compiles every module it imports from source (boto3 and the X-Ray SDK
 alone: ~0.3 s on 2 cores). The .pyc files are hash-based and unchecked (PEP
 552: no timestamps, deterministic) and name the paths Lambda runs them from
-(/var/task, /opt/python) rather than the build machine's. The interpreter: $LAMBDA_PYTHON, else python3.12 on
-PATH, else a pyenv 3.12; without one the zips are built without bytecode, with
-a warning, and the manifest says so.
+(/var/task, /opt/python) rather than the build machine's. The interpreter is the one
+scripts/lambda_python.py finds (make setup provides it); without one the zips are built
+without bytecode, with a warning, and the manifest says so.
 
     python -m scripts.package                       everything
     python -m scripts.package --only functions      only the thin function zips (no download)
@@ -65,6 +65,7 @@ from typing import Any, TypedDict
 
 from platform_core.config import PlatformConfig, Service, get_config, load_config
 from platform_core.resources import PLATFORM_HANDLERS
+from scripts.lambda_python import LAMBDA_PYTHON, lambda_python
 
 REPO_ROOT = Path(__file__).resolve().parents[1]
 EXTRAS_LOCKS = "requirements/lambda-extras"
@@ -73,7 +74,6 @@ IMAGE_HOOK = "scripts.images"
 # The Lambda runtime and architecture the layer is built for: python3.12 on x86_64 runs on
 # Amazon Linux 2023 (glibc 2.34), so manylinux wheels up to 2_34 load there. manylinux2014
 # (2_17) alone is not enough: confluent-kafka ships its Linux wheels as manylinux_2_28 only.
-LAMBDA_PYTHON = "3.12"
 LAMBDA_PLATFORM = "x86_64-manylinux_2_34"
 LOCK = "requirements/lambda.lock"
 
@@ -116,26 +116,6 @@ for source, pyc, runtime_path in json.load(sys.stdin):
         failed[pyc] = exc.msg.strip().splitlines()[-1]
 print(json.dumps(failed))
 """
-
-
-def lambda_python() -> str | None:
-    """A CPython of the Lambda runtime's version: $LAMBDA_PYTHON, python3.12 on PATH, or a pyenv one."""
-    pyenv_root = Path(os.environ.get("PYENV_ROOT") or Path.home() / ".pyenv")
-    pyenv = sorted(pyenv_root.glob(f"versions/{LAMBDA_PYTHON}.*/bin/python{LAMBDA_PYTHON}"), reverse=True)
-    for candidate in (
-        os.environ.get("LAMBDA_PYTHON"),
-        shutil.which(f"python{LAMBDA_PYTHON}"),
-        *map(str, pyenv),
-    ):
-        if not candidate:
-            continue
-        probe = subprocess.run(
-            [candidate, "-c", "import sys; print('%d.%d' % sys.version_info[:2], sys.implementation.name)"],
-            capture_output=True, text=True, check=False,
-        )  # fmt: skip
-        if probe.returncode == 0 and probe.stdout.split() == [LAMBDA_PYTHON, "cpython"]:
-            return candidate
-    return None
 
 
 def with_bytecode(entries: dict[str, Path], python: str, runtime_root: str, workdir: Path) -> dict[str, Path]:

@@ -155,38 +155,41 @@ def inspect(path: Path, declared_type: str | None, limits: Limits) -> Inspection
 
 
 def _check_polyglot(content_type: str, head: bytes, tail: bytes, path: Path, size: int) -> None:
-    def refuse(detail: str) -> None:
-        raise Refusal(RejectReason.POLYGLOT, detail, detected_type=content_type)
-
     if content_type != PDF and b"%PDF-" in head:
-        refuse(f"a PDF header is inside a {content_type} file")
+        raise _polyglot(content_type, f"a PDF header is inside a {content_type} file")
     if _MARKUP.search(head):
-        refuse("HTML or script markup in the first bytes")
+        raise _polyglot(content_type, "HTML or script markup in the first bytes")
     if content_type == PDF:
-        end = tail.rfind(b"%%EOF")
-        if end < 0:
-            raise Refusal(
-                RejectReason.MALFORMED,
-                "the PDF has no end-of-file marker: it is incomplete",
-                detected_type=PDF,
-            )
-        # Archives inside the PDF are attachments (checked with the PDF's structure); after its end, a polyglot.
-        trailing = tail[end + 5 :].strip(b"\x00\r\n\t \x0c")
-        if any(signature in trailing for signature in (b"PK\x03\x04", b"PK\x05\x06")):
-            refuse("a ZIP archive is appended to the PDF")
-        if len(trailing) > 32:
-            refuse(f"{len(trailing)} bytes of other content follow the PDF's end (%%EOF)")
+        _check_pdf_end(tail)
         return
     if b"PK\x05\x06" in tail or b"PK\x03\x04" in tail:
-        refuse("a ZIP archive is appended to the file")
-    if content_type == PNG:
-        trailing_bytes = _after_png_end(path, size)
-        if trailing_bytes:
-            refuse(f"{trailing_bytes} bytes follow the PNG's end (IEND)")
-    elif content_type == JPEG:
+        raise _polyglot(content_type, "a ZIP archive is appended to the file")
+    if content_type == PNG and (trailing := _after_png_end(path, size)):
+        raise _polyglot(content_type, f"{trailing} bytes follow the PNG's end (IEND)")
+    if content_type == JPEG:
         end = tail.rfind(b"\xff\xd9")
-        if end >= 0 and len(tail[end + 2 :].strip(b"\x00")) > 0:
-            refuse(f"{len(tail) - end - 2} bytes follow the JPEG's end-of-image marker")
+        if end >= 0 and tail[end + 2 :].strip(b"\x00"):
+            raise _polyglot(
+                content_type, f"{len(tail) - end - 2} bytes follow the JPEG's end-of-image marker"
+            )
+
+
+def _polyglot(content_type: str, detail: str) -> Refusal:
+    return Refusal(RejectReason.POLYGLOT, detail, detected_type=content_type)
+
+
+def _check_pdf_end(tail: bytes) -> None:
+    end = tail.rfind(b"%%EOF")
+    if end < 0:
+        raise Refusal(
+            RejectReason.MALFORMED, "the PDF has no end-of-file marker: it is incomplete", detected_type=PDF
+        )
+    # Archives inside the PDF are attachments (checked with the PDF's structure); after its end, a polyglot.
+    trailing = tail[end + 5 :].strip(b"\x00\r\n\t \x0c")
+    if any(signature in trailing for signature in (b"PK\x03\x04", b"PK\x05\x06")):
+        raise _polyglot(PDF, "a ZIP archive is appended to the PDF")
+    if len(trailing) > 32:
+        raise _polyglot(PDF, f"{len(trailing)} bytes of other content follow the PDF's end (%%EOF)")
 
 
 def _after_png_end(path: Path, size: int) -> int:

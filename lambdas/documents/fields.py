@@ -80,18 +80,19 @@ def parse_date(text: str) -> date | None:
     if not match:
         return None
     g = match.groups()
+    # (year, month, day) as text, for whichever of the four notations matched.
+    if g[0]:
+        parts = (g[0], g[1], g[2])
+    elif g[3]:
+        parts = (g[5], g[4], g[3])
+    elif g[6]:
+        parts = (g[8], str(_MONTHS.get(_fold(g[7]), 0)), g[6])
+    else:
+        parts = (g[11], str(_MONTHS.get(_fold(g[9]), 0)), g[10])
     try:
-        if g[0]:
-            return date(int(g[0]), int(g[1]), int(g[2]))
-        if g[3]:
-            return date(int(g[5]), int(g[4]), int(g[3]))
-        if g[6] and _fold(g[7]) in _MONTHS:
-            return date(int(g[8]), _MONTHS[_fold(g[7])], int(g[6]))
-        if g[9] and _fold(g[9]) in _MONTHS:
-            return date(int(g[11]), _MONTHS[_fold(g[9])], int(g[10]))
-    except ValueError:
+        return date(int(parts[0]), int(parts[1]), int(parts[2]))
+    except ValueError:  # no such day, or not a month name
         return None
-    return None
 
 
 def _labelled_values(lines: list[str], label: str) -> list[str]:
@@ -122,6 +123,12 @@ def extract_invoice_fields(text: str) -> dict[str, str | bool]:
         dates = [d for value in _labelled_values(lines, label) if (d := parse_date(value))]
         if dates:
             fields[name] = dates[0].isoformat()
+    fields.update(_totals(lines, text))
+    fields.update(_identifiers(text))
+    return fields
+
+
+def _totals(lines: list[str], text: str) -> dict[str, str | bool]:
     amounts: dict[str, Decimal] = {}
     for name, label in _LABELS.items():
         found = [
@@ -131,26 +138,26 @@ def extract_invoice_fields(text: str) -> dict[str, str | bool]:
         ]
         if found:
             amounts[name] = found[0]
-            fields[name] = str(found[0])
-    if amounts:
-        fields["currency"] = "EUR" if ("€" in text or "EUR" in text) else fields.get("currency", "EUR")
+    totals: dict[str, str | bool] = {name: str(value) for name, value in amounts.items()}
+    if amounts and ("€" in text or "EUR" in text):
+        totals["currency"] = "EUR"
     if len(amounts) == 3:
-        fields["totals_consistent"] = amounts["total_net"] + amounts["total_vat"] == amounts["total_gross"]
-    for match in _IBAN.finditer(text):
-        candidate = iban_number.compact(match.group(1))
-        if iban_number.is_valid(candidate):
-            fields["iban"] = candidate
-            break
-    for match in _VAT.finditer(text):
-        candidate = eu_vat.compact(match.group(1))
-        if eu_vat.is_valid(candidate) and _is_supplier_vat(candidate, text):
-            fields["supplier_vat_number"] = candidate
-            break
-    if match := _SIREN.search(text):
-        candidate = fr_siren.compact(match.group(1))
-        if fr_siren.is_valid(candidate):
-            fields["supplier_siren"] = candidate
-    return fields
+        totals["totals_consistent"] = amounts["total_net"] + amounts["total_vat"] == amounts["total_gross"]
+    return totals
+
+
+def _identifiers(text: str) -> dict[str, str | bool]:
+    """IBAN, the supplier's VAT number and SIREN: the first candidate whose check digits hold."""
+    found: dict[str, str | bool] = {}
+    ibans = (iban_number.compact(m.group(1)) for m in _IBAN.finditer(text))
+    if iban := next((c for c in ibans if iban_number.is_valid(c)), None):
+        found["iban"] = iban
+    vats = (eu_vat.compact(m.group(1)) for m in _VAT.finditer(text))
+    if vat := next((c for c in vats if eu_vat.is_valid(c) and _is_supplier_vat(c, text)), None):
+        found["supplier_vat_number"] = vat
+    if (match := _SIREN.search(text)) and fr_siren.is_valid(candidate := fr_siren.compact(match.group(1))):
+        found["supplier_siren"] = candidate
+    return found
 
 
 def _is_supplier_vat(candidate: str, text: str) -> bool:

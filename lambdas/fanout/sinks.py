@@ -161,12 +161,15 @@ class RawZoneWriter:
         return sorted(objects)
 
     def _read_manifest(self, key: str) -> set[str]:
-        try:
-            response = self._backoff.call(lambda: self._s3.get_object(Bucket=self._bucket, Key=key))
-        except ClientError as exc:
-            if exc.response.get("Error", {}).get("Code") in ("NoSuchKey", "404"):
-                return set()
-            raise
+        # Listed first, never inferred from a 404: S3 answers a GET of a missing key with 404 only
+        # to a caller that may list the whole bucket, and the fan-out's role may list the manifests'
+        # prefix alone (an s3:prefix condition), so it would get 403 for every new batch.
+        listed = self._backoff.call(
+            lambda: self._s3.list_objects_v2(Bucket=self._bucket, Prefix=key, MaxKeys=1)
+        )
+        if not [o for o in listed.get("Contents", []) if o["Key"] == key]:
+            return set()
+        response = self._backoff.call(lambda: self._s3.get_object(Bucket=self._bucket, Key=key))
         return set(json.loads(response["Body"].read())["keys"])
 
     def _delete(self, key: str) -> None:

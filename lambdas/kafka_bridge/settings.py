@@ -18,6 +18,8 @@ class KafkaBridgeSettings(FunctionSettings):
     # How long the producer may try to deliver a message before the bridge reports it failed.
     kafka_delivery_timeout_ms: int = Field(default=DEFAULT_DELIVERY_TIMEOUT_MS, ge=1000)
     aws_region: str = ""  # AWS_REGION, set by Lambda: the MSK IAM token is signed for it
+    # The CA of the brokers' certificates when it is not a public one (the local IAM listener's).
+    kafka_ssl_ca_location: str = ""
 
     @field_validator("kafka_security_protocol", mode="before")
     @classmethod
@@ -25,4 +27,9 @@ class KafkaBridgeSettings(FunctionSettings):
         return value.upper() if isinstance(value, str) else value
 
     def kafka(self) -> KafkaConnection:
-        return KafkaConnection(self.kafka_bootstrap_servers, self.kafka_security_protocol, self.aws_region)
+        return KafkaConnection(
+            self.kafka_bootstrap_servers,
+            self.kafka_security_protocol,
+            self.aws_region,
+            self.kafka_ssl_ca_location,
+        )

@@ -136,7 +136,7 @@ def test_an_exact_duplicate_returns_the_existing_document_and_is_not_processed_t
         "/v1/documents",
         "/v1/documents",
         "billing",
-        {
+        body={
             "file_name": "again.pdf",
             "content_type": "application/pdf",
             "sha256": hashlib.sha256(sample.data).hexdigest(),
@@ -171,7 +171,7 @@ def test_a_declared_size_over_the_limit_or_a_type_not_accepted_is_refused_at_onc
         "/v1/documents",
         "/v1/documents",
         "billing",
-        {"file_name": "a.pdf", "content_type": "application/pdf", "size_bytes": 50 * 1024 * 1024 + 1},
+        body={"file_name": "a.pdf", "content_type": "application/pdf", "size_bytes": 50 * 1024 * 1024 + 1},
     )
     assert status == 413 and "limit" in body["message"]
     status, _ = service.api(
@@ -179,7 +179,7 @@ def test_a_declared_size_over_the_limit_or_a_type_not_accepted_is_refused_at_onc
         "/v1/documents",
         "/v1/documents",
         "billing",
-        {"file_name": "a.zip", "content_type": "application/zip"},
+        body={"file_name": "a.zip", "content_type": "application/zip"},
     )
     assert status == 415
 

@@ -105,6 +105,61 @@ def team_policy(resources: Resources, team: str, template: Path = TEMPLATE) -> d
     return document
 
 
+_HCL_TO_IAM = (
+    ("actions", "Action"),
+    ("not_actions", "NotAction"),
+    ("resources", "Resource"),
+    ("not_resources", "NotResource"),
+)
+
+
+def _substitute(text: str, values: Mapping[str, str | list[str]]) -> list[str]:
+    """One HCL string with its `${expression}`s replaced: a list when it is a whole list expression."""
+    whole = re.fullmatch(r"\$\{([^{}]*)\}", text)
+    if whole and isinstance(values[whole.group(1)], list):
+        return list(values[whole.group(1)])
+
+    def one(match: re.Match[str]) -> str:
+        value = values[match.group(1)]
+        if not isinstance(value, str):
+            raise ValueError(f"${{{match.group(1)}}} is a list inside a string")
+        return value
+
+    return [re.sub(r"\$\{([^}]*)\}", one, text)]
+
+
+def _strings(value: Any, values: Mapping[str, str | list[str]]) -> list[str]:
+    return [
+        out
+        for item in (value if isinstance(value, list) else [value])
+        for out in _substitute(str(item), values)
+    ]
+
+
+def policy_document(body: Mapping[str, Any], values: Mapping[str, str | list[str]]) -> dict[str, Any]:
+    """A `data "aws_iam_policy_document"` block, as python-hcl2 parses it, in IAM's JSON shape.
+
+    Each `${expression}` is replaced by its value in `values` (a list value stands for a whole
+    list expression, e.g. a for-expression over queues); an expression without a value raises
+    KeyError, so no part of the document is silently dropped. Plain `statement` blocks only.
+    """
+    if "dynamic" in body:
+        raise ValueError("dynamic statements are not supported: render them with their values first")
+    statements = []
+    for block in body.get("statement", []):
+        statement: dict[str, Any] = {"Effect": str(block.get("effect", "Allow"))}
+        if "sid" in block:
+            statement["Sid"] = block["sid"]
+        for hcl, iam in _HCL_TO_IAM:
+            if hcl in block:
+                statement[iam] = _strings(block[hcl], values)
+        for condition in block.get("condition", []):
+            tests = statement.setdefault("Condition", {}).setdefault(condition["test"], {})
+            tests[condition["variable"]] = _strings(condition["values"], values)
+        statements.append(statement)
+    return {"Version": "2012-10-17", "Statement": statements}
+
+
 # -- evaluation --------------------------------------------------------------------------
 
 

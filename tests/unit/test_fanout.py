@@ -95,8 +95,13 @@ class FakeS3:
 
     def get_object(self, Bucket: str, Key: str) -> dict[str, Any]:
         if Key not in self.objects:
-            raise client_error("NoSuchKey", 404)
+            # What the fan-out's role gets: it may list the manifests' prefix only, not the bucket.
+            raise client_error("AccessDenied", 403)
         return {"Body": io.BytesIO(self.objects[Key])}
+
+    def list_objects_v2(self, Bucket: str, Prefix: str, MaxKeys: int) -> dict[str, Any]:
+        keys = sorted(k for k in self.objects if k.startswith(Prefix))[:MaxKeys]
+        return {"Contents": [{"Key": k} for k in keys]} if keys else {}
 
     def delete_object(self, Bucket: str, Key: str) -> dict[str, Any]:
         self.objects.pop(Key, None)

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import base64
+import time
 import uuid
 from collections.abc import Callable
 from datetime import UTC, datetime
@@ -13,7 +15,7 @@ from lambdas.kafka_bridge import handler
 from lambdas.kafka_bridge.bridge import Bridge
 from lambdas.kafka_bridge.producer import KafkaPublisher, PoisonMessage, producer_config, to_kafka_record
 from platform_core.envelope import Event
-from platform_core.kafka import KafkaConnection
+from platform_core.kafka import KafkaConnection, MskTokenError
 from platform_core.lambda_context import LocalLambdaContext
 from platform_core.registry import get_registry
 from tools.traffic import TrafficGenerator
@@ -110,10 +112,51 @@ def test_the_producer_is_idempotent_with_acks_all() -> None:
     assert config["message.timeout.ms"] == 5000 and config["security.protocol"] == "PLAINTEXT"
 
 
-def test_msk_uses_iam_oauthbearer_over_tls() -> None:
+def _credentials(monkeypatch: pytest.MonkeyPatch, present: bool) -> None:
+    monkeypatch.setenv("AWS_CONFIG_FILE", "/dev/null")
+    monkeypatch.setenv("AWS_SHARED_CREDENTIALS_FILE", "/dev/null")
+    monkeypatch.delenv("AWS_SESSION_TOKEN", raising=False)
+    monkeypatch.delenv("AWS_PROFILE", raising=False)
+    monkeypatch.setenv("AWS_EC2_METADATA_DISABLED", "true")  # no instance metadata lookup on this machine
+    for name in ("AWS_ACCESS_KEY_ID", "AWS_SECRET_ACCESS_KEY"):
+        if present:
+            monkeypatch.setenv(name, "AKIDEXAMPLE")
+        else:
+            monkeypatch.delenv(name, raising=False)
+
+
+def test_msk_uses_iam_oauthbearer_over_tls(monkeypatch: pytest.MonkeyPatch) -> None:
+    _credentials(monkeypatch, present=True)
     config = KafkaConnection("b-1.msk:9098", "SASL_SSL", "eu-west-1").client_config()
     assert config["security.protocol"] == "SASL_SSL" and config["sasl.mechanism"] == "OAUTHBEARER"
-    assert callable(config["oauth_cb"])
+    token, expires_at = config["oauth_cb"](None)
+    assert base64.urlsafe_b64decode(token + "==").startswith(
+        b"https://kafka.eu-west-1.amazonaws.com/?Action="
+    )
+    assert expires_at > time.time()
+
+
+def test_an_msk_token_that_cannot_be_made_fails_the_bridge_at_once_with_the_reason(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    """Left to librdkafka, the callback's error is swallowed and the producer stalls 10 s, reason lost."""
+    _credentials(monkeypatch, present=False)
+    with pytest.raises(MskTokenError, match="no AWS credentials"):
+        KafkaPublisher(KafkaConnection("b-1.msk:9098", "SASL_SSL", "eu-west-1"), 5000)
+    _credentials(monkeypatch, present=True)
+    with pytest.raises(MskTokenError, match="without a region"):
+        KafkaConnection("b-1.msk:9098", "SASL_SSL", "").client_config()
+
+
+def test_a_failed_token_refresh_is_logged_with_its_reason(
+    monkeypatch: pytest.MonkeyPatch, caplog: pytest.LogCaptureFixture
+) -> None:
+    _credentials(monkeypatch, present=True)
+    refresh = KafkaConnection("b-1.msk:9098", "SASL_SSL", "eu-west-1").client_config()["oauth_cb"]
+    _credentials(monkeypatch, present=False)  # the credentials went away between two refreshes
+    with pytest.raises(MskTokenError):
+        refresh(None)
+    assert "MSK IAM token refresh failed" in caplog.text and "no AWS credentials" in caplog.text
 
 
 def test_only_the_messages_kafka_did_not_acknowledge_return_to_the_queue() -> None:

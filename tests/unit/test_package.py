@@ -19,10 +19,15 @@ PACKAGES = package.function_packages(get_config())
 BUILT_FUNCTIONS = [
     n for n, f in PACKAGES.items() if f.packaging == "zip" and (package.REPO_ROOT / f.module_file).is_file()
 ]
-LAMBDA_PYTHON = package.lambda_python()
-needs_lambda_python = pytest.mark.skipif(
-    LAMBDA_PYTHON is None, reason="needs CPython 3.12: set LAMBDA_PYTHON or put python3.12 on PATH"
-)
+
+
+@pytest.fixture(scope="module")
+def lambda_python() -> str:
+    """The Lambda runtime's CPython: a failure, never a skip, without one (make setup provides it)."""
+    found = package.lambda_python()
+    if found is None:
+        pytest.fail("no CPython 3.12 (the Lambda runtime's Python): run make setup, or set LAMBDA_PYTHON")
+    return found
 
 
 def _copy_repo(dest: Path, mtime: float, mode: int) -> Path:
@@ -105,7 +110,7 @@ def test_fixed_metadata_and_no_bytecode_from_the_build_machine(builds: tuple[Pat
     assert not [n for n in _names(builds[0] / "glue" / "glue_libs.zip") if n.endswith(".pyc")]
 
 
-@needs_lambda_python
+@pytest.mark.usefixtures("lambda_python")
 @pytest.mark.parametrize("name", BUILT_FUNCTIONS)
 def test_function_zips_carry_unchecked_hash_bytecode_for_every_module(
     builds: tuple[Path, Path], name: str
@@ -125,17 +130,15 @@ def test_function_zips_carry_unchecked_hash_bytecode_for_every_module(
     assert manifest["artifacts"]["glue/glue_libs.zip"]["bytecode"] is None
 
 
-@needs_lambda_python
 def test_the_runtime_loads_the_shipped_bytecode_under_the_lambda_path(
-    builds: tuple[Path, Path], tmp_path: Path
+    builds: tuple[Path, Path], tmp_path: Path, lambda_python: str
 ) -> None:
     """CPython 3.12, writing no bytecode (Lambda's read-only task root), imports the shipped .pyc."""
-    assert LAMBDA_PYTHON is not None
     with zipfile.ZipFile(builds[0] / "lambda" / "ingest.zip") as archive:
         archive.extractall(tmp_path)
     code = "import sys; sys.path[:0] = [sys.argv[1]]; import platform_core.naming"
     proc = subprocess.run(
-        [LAMBDA_PYTHON, "-I", "-S", "-B", "-v", "-c", code, str(tmp_path)],
+        [lambda_python, "-I", "-S", "-B", "-v", "-c", code, str(tmp_path)],
         capture_output=True, text=True, check=False,
     )  # fmt: skip
     assert proc.returncode == 0, proc.stderr
@@ -222,6 +225,7 @@ def test_a_function_importing_another_functions_package_fails(tmp_path: Path) ->
 
 
 @pytest.mark.slow
+@pytest.mark.usefixtures("lambda_python")
 def test_dependencies_layer_is_reproducible_and_linux_x86_64(tmp_path: Path) -> None:
     """Installs requirements/lambda.lock for python3.12 x86_64 twice (downloads wheels once)."""
     hashes = []
@@ -236,16 +240,13 @@ def test_dependencies_layer_is_reproducible_and_linux_x86_64(tmp_path: Path) -> 
     assert any(n.startswith("python/confluent_kafka/") for n in names)
     assert "python/boto3/__init__.py" in names
     assert not [n for n in names if n.startswith("python/bin/") or n.endswith(("/RECORD", "/INSTALLER"))]
-    if LAMBDA_PYTHON is not None:
-        assert "python/boto3/__pycache__/__init__.cpython-312.pyc" in names
+    assert "python/boto3/__pycache__/__init__.cpython-312.pyc" in names
 
 
 @pytest.mark.slow
-@needs_lambda_python
-def test_each_handler_imports_with_only_its_zip_and_the_layer(tmp_path: Path) -> None:
+def test_each_handler_imports_with_only_its_zip_and_the_layer(tmp_path: Path, lambda_python: str) -> None:
     """What Lambda does at cold start: /var/task = the function zip, /opt = the layer, nothing else."""
-    python = LAMBDA_PYTHON
-    assert python is not None
+    python = lambda_python
     package.build(package.REPO_ROOT, tmp_path / "out", {"layer", "functions"}, BUILT_FUNCTIONS)
     manifest = json.loads((tmp_path / "out" / "lambda" / "manifest.json").read_text())
     for name in BUILT_FUNCTIONS:
