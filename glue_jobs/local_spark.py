@@ -12,12 +12,28 @@ import tempfile
 
 from pyspark.sql import SparkSession
 
+# UTC whatever the machine; the parallel collector (throughput, 2 cores). The heap (spark.driver.memory)
+# is what varies between runs: its adaptive sizing grows it towards the maximum when GC gets slow, as on a
+# loaded machine. What the JVM uses beside it is bounded, so that heap + the rest stays under 3 GB: NIO
+# direct buffers (by default as large as the heap), class metadata and compiled code.
+JVM_OPTIONS = (
+    "-Duser.timezone=UTC",
+    "-XX:+UseParallelGC",
+    "-XX:MaxDirectMemorySize=256m",
+    "-XX:MaxMetaspaceSize=384m",
+    "-XX:ReservedCodeCacheSize=128m",
+)
+
 
 def local_session(
     cores: int = 2, driver_memory: str = "2g", shuffle_partitions: int = 8, app_name: str = "stockoss-lake"
 ) -> SparkSession:
     # Spark must run on the venv's interpreter, not whatever `python` is first on PATH.
     os.environ.setdefault("PYSPARK_PYTHON", sys.executable)
+    # The JVM's memory beyond its heap, bounded (inherited by the driver JVM spark-submit starts): glibc
+    # gives each thread that allocates natively (gzip inflaters, zstd, Parquet) its own 64 MiB arena, and
+    # freed native memory fragments there; two arenas keep that from growing with the threads.
+    os.environ.setdefault("MALLOC_ARENA_MAX", "2")
     return (
         SparkSession.builder.master(f"local[{cores}]")
         .appName(app_name)
@@ -31,6 +47,6 @@ def local_session(
         .config("spark.sql.sources.parallelPartitionDiscovery.threshold", "1000000")
         .config("spark.sql.session.timeZone", "UTC")
         .config("spark.local.dir", os.path.join(tempfile.gettempdir(), "stockoss-spark"))
-        .config("spark.driver.extraJavaOptions", "-Duser.timezone=UTC -XX:+UseParallelGC")
+        .config("spark.driver.extraJavaOptions", " ".join(JVM_OPTIONS))
         .getOrCreate()
     )
