@@ -352,7 +352,7 @@ class CpuMeter:
         ("fanout-sqs", "fan-out: SQS sends (boto3)"),
         ("fanout-stream", "stream poller + fan-out handler"),
         ("kafka-bridge", "outbox poller + kafka-bridge handler"),
-        ("order-processor", "orders poller + order processor"),
+        ("order-saga", "orders poller + order saga"),
         ("load", "load generator workers (HTTP client)"),
     )
 
