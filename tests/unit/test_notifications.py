@@ -441,6 +441,25 @@ def test_an_issued_invoice_becomes_one_notification_per_invoice() -> None:
         notifications_for(event.model_copy(update={"event_type": "orders.order_created"}), get_catalog())
 
 
+def test_a_v1_issued_invoice_is_notified_with_the_day_it_was_issued_and_never_e_mailed() -> None:
+    euros = {"amount": "100.00", "currency": "EUR"}
+    invoice = {
+        "invoice_id": "INV-8",
+        "invoice_number": "INV-2026-000008",
+        "order_id": "ORD-8",
+        "customer_id": "cust-1",
+        "net": euros,
+        "tax": {"amount": "20.00", "currency": "EUR"},
+        "total": {"amount": "120.00", "currency": "EUR"},
+        "issued_at": "2026-12-04T10:00:00+00:00",
+        "due_date": "2027-01-03",
+    }
+    issued = Event.model_validate_json(envelope("billing.invoice_issued", invoice, "1", team="billing"))
+    [one] = notifications_for(issued, get_catalog())
+    assert one.variables["issue_date"] == "2026-12-04T10:00:00+00:00"  # the template shows its day
+    assert Channel.EMAIL not in one.channels  # billing e-mails its invoices itself
+
+
 def test_delivery_ids_are_stable_short_and_differ_per_channel() -> None:
     email, push = delivery_id("NTF-1", Channel.EMAIL), delivery_id("NTF-1", Channel.PUSH)
     assert email == delivery_id("NTF-1", Channel.EMAIL) and email != push
