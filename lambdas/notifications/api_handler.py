@@ -37,7 +37,7 @@ from lambdas.notifications.settings import InboxApiSettings
 from lambdas.notifications.store import DynamoInbox, DynamoRecipients
 from platform_core.aws import client
 from platform_core.dependencies import Provider
-from platform_core.observability import correlation_id_for, logger, tracer
+from platform_core.observability import correlation_id_for, logger, proxy_correlation_id, tracer
 
 app = APIGatewayRestResolver()
 CORRELATION_HEADER = "X-Correlation-Id"
@@ -179,7 +179,8 @@ def add_push_subscription(deps: Deps) -> Response:
     return _answer(201, preferences_view(preferences))
 
 
-@logger.inject_lambda_context(clear_state=True, correlation_id_path="requestContext.requestId")
+@logger.inject_lambda_context(clear_state=True)
 @tracer.capture_lambda_handler
 def lambda_handler(event: dict[str, Any], context: LambdaContext) -> dict[str, Any]:
+    logger.set_correlation_id(proxy_correlation_id(event))
     return app.resolve(event, context)
