@@ -38,7 +38,7 @@ from rich.table import Table
 
 from platform_core import naming
 from platform_core.aws import client
-from platform_core.config import get_config
+from platform_core.config import KafkaTrigger, get_config
 from platform_core.kafka import KafkaConnection
 from platform_core.local_state import STATE_PATH, configure_local_aws_env, read_state
 from platform_core.local_state import is_alive as _alive  # tools.load imports it from here
@@ -197,15 +197,21 @@ def consumer_lag(settings: KafkaConnection, groups: dict[str, list[str]]) -> lis
 
 
 def kafka_groups(resources: Resources) -> dict[str, list[str]]:
-    """Each subscribing team's consumer group and the topics of its Kafka subscriptions."""
+    """Each subscribing team's consumer group and the topics of its Kafka subscriptions, and each
+    Kafka-triggered service's own group and topics."""
     config = resources.config
-    return {
+    groups = {
         naming.consumer_group(config.project, resources.env, team): [
             naming.topic_name(resources.env, event_type) for event_type in spec.subscriptions.kafka
         ]
         for team, spec in config.teams.items()
         if spec.subscriptions.kafka
     }
+    for name, service in config.services.items():
+        if isinstance(service.trigger, KafkaTrigger):
+            group = naming.service_consumer_group(config.project, resources.env, service.team, name)
+            groups[group] = [naming.topic_name(resources.env, et) for et in service.trigger.event_types]
+    return groups
 
 
 def lake_state(resources: Resources) -> dict[str, Any]:

@@ -77,6 +77,7 @@ def test_tracing_an_accepted_event_shows_each_hop(console_history: ConsoleHistor
     assert any("ingest" in row for row in functions) and any("fanout" in row for row in functions)
     if event["event_type"] in console_history.platform.config.kafka_event_types:
         assert any(t.startswith("Kafka") and "offset" in t for t in text)
+    _screenshot(page, "trace-accepted")
 
 
 def test_tracing_a_rejected_event_shows_its_reasons_and_object(
@@ -88,6 +89,7 @@ def test_tracing_a_rejected_event_shows_its_reasons_and_object(
     rejected = page.locator('[data-hop="ingest: rejected (rejected zone)"]')
     assert "s3://" in rejected.inner_text() and "/rejected/team=" in rejected.inner_text()
     assert rejected.locator("li.bad").count() >= 1  # the reasons, one per line
+    _screenshot(page, "trace-rejected")
 
 
 def test_redriving_a_dead_letter_queue_empties_it(console_history: ConsoleHistory, page: Any) -> None:
