@@ -24,6 +24,7 @@ from local_platform.runtime import LocalPlatform
 from platform_core.events_table import ENVELOPE_ATTRIBUTE
 from tests.fixtures.aws import isolated_config
 from tests.fixtures.notifications import envelope_in, order_confirmed_request
+from tools.demo_steps.notifications import ANY_HOUR
 
 pytestmark = pytest.mark.integration
 SCOPES = ["orders/read", "orders/write"]
@@ -108,7 +109,7 @@ def test_a_requested_notification_goes_out_once_per_channel_and_reports_come_bac
     assert registered.status_code == 201, registered.text
     consent = requests.put(
         f"{gateway}/v1/notifications/preferences",
-        json={"channels": {"sms": True}},
+        json=ANY_HOUR,
         headers=notifications.customer(),
         timeout=60,
     )

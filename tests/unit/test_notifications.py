@@ -48,6 +48,7 @@ from lambdas.notifications.secrets import endpoint_from, new_signing_secret, rot
 from lambdas.notifications.webpush_crypto import encrypt
 from platform_core.envelope import Event
 from tests.fixtures.notifications import envelope, order_confirmed_request
+from tools.traffic import TrafficGenerator
 
 NOW = 1_800_000_000.0
 
@@ -439,6 +440,17 @@ def test_an_issued_invoice_becomes_one_notification_per_invoice() -> None:
     )
     with pytest.raises(Unroutable):
         notifications_for(event.model_copy(update={"event_type": "orders.order_created"}), get_catalog())
+
+
+def test_an_invoice_issued_before_v2_is_announced_with_its_issue_time() -> None:
+    """v1 of billing.invoice_issued has issued_at and no issue_date: still an accepted contract."""
+    _, issued = TrafficGenerator(seed=5).event_of_type("billing.invoice_issued")
+    event = Event.model_validate_json(
+        envelope("billing.invoice_issued", issued["payload"], "1", team="billing")
+    )
+    [one] = notifications_for(event, get_catalog())
+    assert one.variables["issue_date"] == issued["payload"]["issued_at"]
+    assert one.variables["invoice_number"] == issued["payload"]["invoice_number"]
 
 
 def test_delivery_ids_are_stable_short_and_differ_per_channel() -> None:
