@@ -13,7 +13,9 @@ import pytest
 from babel.numbers import format_currency
 from lxml import etree
 from pypdf import PdfReader
+from weasyprint import HTML
 
+from lambdas.invoices import render
 from lambdas.invoices.conformance import check_pdfa3_facturx, embedded_xml
 from lambdas.invoices.facturx_xml import InvalidFacturX, build_xml, validate
 from lambdas.invoices.models import CreditedInvoice, Invoice
@@ -180,6 +182,17 @@ def test_an_invoice_whose_xml_breaks_a_rule_is_refused() -> None:
         validate(tampered)
     with pytest.raises(InvalidFacturX, match="XSD"):
         validate(xml.replace(b"<ram:TypeCode>380</ram:TypeCode>", b""))
+
+
+@pytest.mark.parametrize("case", sorted(CASES))
+def test_the_page_parsed_as_xml_gives_the_pdf_the_html5_parser_gives(
+    case: str, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    invoice = issued(CASES[case])
+    xml = build_xml(invoice)
+    fast = renderer().pdf(invoice, xml)
+    monkeypatch.setattr(render, "WellFormedPage", lambda markup: HTML(string=markup))
+    assert renderer().pdf(invoice, xml) == fast
 
 
 def test_a_retry_renders_the_same_bytes() -> None:
