@@ -45,10 +45,10 @@ from decimal import Decimal
 from pathlib import Path
 from typing import Any
 
-from lambdas.invoices.facturx_xml import build_xml, warm_up
+from lambdas.invoices.facturx_xml import build_xml, validate, warm_up
 from lambdas.invoices.legal import get_billing_config
 from lambdas.invoices.models import Invoice, InvoiceRequest
-from lambdas.invoices.render import Renderer
+from lambdas.invoices.render import Renderer, WellFormedPage
 from lambdas.invoices.tax import build_invoice
 
 ROOT = Path(__file__).resolve().parents[1]
@@ -160,6 +160,51 @@ def _summary(passes: list[dict[str, float]]) -> dict[str, Any]:
     }
 
 
+def _best_ms(work: Callable[[], object], runs: int) -> float:
+    best = float("inf")
+    for _ in range(runs):
+        before = _cpu()
+        work()
+        best = min(best, _cpu() - before)
+    return round(1000 * best, 1)
+
+
+def floor(invoices: list[Invoice], renderer: Renderer, runs: int) -> dict[str, Any]:
+    """What no invoice can go below, measured on the same machine in the same run: the validation
+    alone (XSD + schematron on ready XML), WeasyPrint's render of a one-paragraph page with the
+    invoice's stylesheet, and the bare render of the shortest and the longest invoice (the cost of
+    a line is the slope between them)."""
+    shortest = min(invoices, key=lambda i: len(i.lines))
+    longest = max(invoices, key=lambda i: len(i.lines))
+    xmls = [build_xml(invoice) for invoice in invoices]
+
+    def validation() -> None:
+        for xml in xmls:
+            validate(xml)
+
+    page = '<!DOCTYPE html><html lang="fr"><head><meta charset="utf-8"/></head><body><p>Facture</p></body></html>'
+    short_ms = _best_ms(lambda: renderer.bare_pdf(shortest), runs)
+    long_ms = _best_ms(lambda: renderer.bare_pdf(longest), runs)
+    lines = len(longest.lines) - len(shortest.lines)
+    return {
+        "validation_ms": round(_best_ms(validation, max(1, runs // 4)) / len(xmls), 1),
+        "one_paragraph_page_ms": _best_ms(
+            lambda: (
+                WellFormedPage(page)
+                .render(stylesheets=[renderer.stylesheet], font_config=renderer.fonts)
+                .write_pdf()
+            ),
+            runs,
+        ),
+        "bare_render_shortest_ms": short_ms,
+        "shortest_lines": len(shortest.lines),
+        "bare_render_longest_ms": long_ms,
+        "longest_lines": len(longest.lines),
+        "ms_per_line": round((long_ms - short_ms) / lines, 2) if lines else None,
+        "mean_lines": round(sum(len(i.lines) for i in invoices) / len(invoices), 1),
+    }
+
+
 def throughput(count: int, repeats: int) -> dict[str, Any]:
     invoices = generated_invoices(count)
     renderer = Renderer()
@@ -211,6 +256,7 @@ def throughput(count: int, repeats: int) -> dict[str, Any]:
         "overhead_min_over_min": round(full["ms_per_invoice_min"] / baseline["ms_per_invoice_min"], 2),
         "overhead_median_of_passes": round(statistics.median(ratios), 2),
         "mean_pdf_bytes": int(sum(sizes) / len(sizes)) if sizes else 0,
+        "floor": floor(invoices, renderer, runs=4 * repeats),
     }
 
 
@@ -304,7 +350,7 @@ def run() -> dict[str, Any]:
     speed = throughput(count, repeats)
     rss = peak_rss(count)
     cold = cold_start()
-    issue, bare, xml = speed["issue"], speed["bare_render"], speed["xml_only"]
+    issue, bare, xml, low = speed["issue"], speed["bare_render"], speed["xml_only"], speed["floor"]
 
     def row(label: str, s: dict[str, Any], target: str = "") -> str:
         return (
@@ -331,6 +377,13 @@ def run() -> dict[str, Any]:
             f"Cold start from {cold['source']}: **{cold['total_s']} s** to the first PDF (imports "
             f"{cold['import_s']} s, XSD + schematron + renderer {cold['xsd_schematron_renderer_s']} s, first invoice "
             f"{cold['first_invoice_s']} s); a bare interpreter starts in {cold['bare_interpreter_s']} s.",
+            "",
+            f"Floor (best of runs, CPU ms): XSD + schematron alone {low['validation_ms']} per invoice; WeasyPrint "
+            f"rendering a one-paragraph page with this stylesheet {low['one_paragraph_page_ms']}; bare render of "
+            f"the shortest invoice ({low['shortest_lines']} line(s)) {low['bare_render_shortest_ms']}, of the longest "
+            f"({low['longest_lines']} lines) {low['bare_render_longest_ms']}, so {low['ms_per_line']} per line "
+            f"(mean {low['mean_lines']} lines here). {TARGET_PER_CORE:g}/s leaves {1000 / TARGET_PER_CORE:g} ms "
+            "per invoice in all.",
         ]
     )
     return {"throughput": speed, "peak_rss": rss, "cold_start": cold, "markdown": markdown}

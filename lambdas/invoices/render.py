@@ -79,9 +79,9 @@ class Renderer:
             undefined=jinja2.StrictUndefined,
         )
         self._template = self._env.get_template("invoice.html.j2")
-        self._fonts = FontConfiguration()
-        self._css = CSS(
-            string=(_TEMPLATES / "invoice.css").read_text(encoding="utf-8"), font_config=self._fonts
+        self.fonts = FontConfiguration()
+        self.stylesheet = CSS(
+            string=(_TEMPLATES / "invoice.css").read_text(encoding="utf-8"), font_config=self.fonts
         )
 
     def html(self, invoice: Invoice) -> str:
@@ -122,7 +122,9 @@ class Renderer:
         return bytes(self._document(invoice).write_pdf())
 
     def _document(self, invoice: Invoice) -> Any:
-        return WellFormedPage(self.html(invoice)).render(stylesheets=[self._css], font_config=self._fonts)
+        return WellFormedPage(self.html(invoice)).render(
+            stylesheets=[self.stylesheet], font_config=self.fonts
+        )
 
 
 class WellFormedPage(HTML):
