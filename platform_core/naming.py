@@ -1,4 +1,4 @@
-"""Names of everything, derived in one place (DESIGN.md section 2).
+"""Names of everything, derived in one place: every resource, table, topic and bucket name.
 
 AWS names are <project>-<env>-<team>-<purpose> (or <project>-<env>-<purpose>
 for shared resources); Kafka topics <env>.<domain>.<event_name>; S3 keys carry

@@ -83,7 +83,12 @@ fi
 
 # npm tools of the checks (asl-validator): package.json + package-lock.json, installed exactly.
 if [ -f package-lock.json ]; then
-  command -v npm >/dev/null || { echo "setup: npm is needed (Debian: apt-get install nodejs npm)" >&2; exit 1; }
+  if ! command -v npm >/dev/null; then
+    echo "setup: installing nodejs and npm (the npm tools of the checks)"
+    SUDO=""; [ "$(id -u)" -eq 0 ] || SUDO="sudo"
+    $SUDO apt-get update -qq
+    DEBIAN_FRONTEND=noninteractive $SUDO apt-get install -y -qq --no-install-recommends nodejs npm
+  fi
   npm_want=$(cat package.json package-lock.json | sha256sum | cut -d' ' -f1)
   if [ ! -f node_modules/.setup-stamp ] || [ "$(cat node_modules/.setup-stamp)" != "$npm_want" ]; then
     echo "setup: installing the npm tools (npm ci)"

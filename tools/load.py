@@ -77,7 +77,7 @@ class TeamTraffic:
     def __init__(
         self, config: PlatformConfig, teams: list[str], seed: int, duplicate_rate: float, invalid_rate: float
     ):
-        self._generator = TrafficGenerator(seed=seed, config=config)
+        self._generator = TrafficGenerator(seed=seed, config=config, live_services=True)
         self._pending: dict[str, deque[tuple[dict[str, Any], Kind]]] = {team: deque() for team in teams}
         self._duplicate_rate = duplicate_rate
         self._invalid_rate = invalid_rate
@@ -352,7 +352,7 @@ class CpuMeter:
         ("fanout-sqs", "fan-out: SQS sends (boto3)"),
         ("fanout-stream", "stream poller + fan-out handler"),
         ("kafka-bridge", "outbox poller + kafka-bridge handler"),
-        ("order-processor", "orders poller + order processor"),
+        ("order-saga", "orders poller + order saga"),
         ("load", "load generator workers (HTTP client)"),
     )
 

@@ -134,3 +134,8 @@ def test_occurred_at_never_runs_ahead_of_the_wall_clock() -> None:
     assert latest <= datetime.now(UTC)
     stamps = [datetime.fromisoformat(e["occurred_at"]) for e in events]
     assert stamps == sorted(stamps)  # one business clock: a flow keeps its order
+
+
+def test_traffic_for_live_services_leaves_the_invoice_request_to_the_order_saga() -> None:
+    live = {event["event_type"] for _, event in TrafficGenerator(3, live_services=True).events(80)}
+    assert live == set(get_config().event_types) - {"billing.invoice_requested"}

@@ -15,6 +15,7 @@ from typing import Any
 
 import http_ece
 import pytest
+import yaml
 from cryptography.hazmat.primitives.asymmetric import ec
 from cryptography.hazmat.primitives.serialization import Encoding, PublicFormat
 from standardwebhooks.webhooks import Webhook, WebhookVerificationError
@@ -48,6 +49,7 @@ from lambdas.notifications.secrets import endpoint_from, new_signing_secret, rot
 from lambdas.notifications.webpush_crypto import encrypt
 from platform_core.envelope import Event
 from tests.fixtures.notifications import envelope, order_confirmed_request
+from tools.traffic import TrafficGenerator
 
 NOW = 1_800_000_000.0
 
@@ -441,6 +443,17 @@ def test_an_issued_invoice_becomes_one_notification_per_invoice() -> None:
         notifications_for(event.model_copy(update={"event_type": "orders.order_created"}), get_catalog())
 
 
+def test_an_invoice_issued_before_v2_is_announced_with_its_issue_time() -> None:
+    """v1 of billing.invoice_issued has issued_at and no issue_date: still an accepted contract."""
+    _, issued = TrafficGenerator(seed=5).event_of_type("billing.invoice_issued")
+    event = Event.model_validate_json(
+        envelope("billing.invoice_issued", issued["payload"], "1", team="billing")
+    )
+    [one] = notifications_for(event, get_catalog())
+    assert one.variables["issue_date"] == issued["payload"]["issued_at"]
+    assert one.variables["invoice_number"] == issued["payload"]["invoice_number"]
+
+
 def test_delivery_ids_are_stable_short_and_differ_per_channel() -> None:
     email, push = delivery_id("NTF-1", Channel.EMAIL), delivery_id("NTF-1", Channel.PUSH)
     assert email == delivery_id("NTF-1", Channel.EMAIL) and email != push
@@ -475,3 +488,22 @@ def test_a_rejected_document_without_a_file_name_is_named_by_its_id() -> None:
     )
     [one] = notifications_for(event, get_catalog())
     assert one.notification_id == "document_rejected:DOC-9" and one.variables["file_name"] == "DOC-9"
+
+
+def test_the_inbox_scope_is_the_authorizers_own_and_only_the_web_apps() -> None:
+    from lambdas.notifications.api_handler import INBOX_SCOPE
+    from platform_core.config import ROOT, load_config
+
+    identity = load_config().services["orders-authorizer"].identity
+    assert identity is not None and INBOX_SCOPE in identity.scopes
+    assert {name for name, c in identity.clients.items() if INBOX_SCOPE in c.scopes} == {"web-app"}
+    document = yaml.safe_load((ROOT / "api" / "openapi.yaml").read_text(encoding="utf-8"))
+    required = [
+        requirement["ordersAuthorizer"]
+        for path in document["paths"].values()
+        for operation in path.values()
+        if isinstance(operation, dict) and operation.get("x-platform-function") == "notifications-api"
+        for requirement in operation["security"]
+    ]
+    assert len(required) == 5
+    assert all(scopes == [f"{identity.resource_server}/{INBOX_SCOPE}"] for scopes in required)

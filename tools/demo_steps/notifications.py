@@ -37,6 +37,14 @@ EMAIL, PHONE = "camille.durand@example.com", "+33612345678"
 ALL = ["email", "sms", "push", "webhook", "inbox"]
 
 
+# The demo's customer consents to SMS and takes SMS and push at any hour (equal start and end: no
+# quiet hours), so the demo shows every channel whatever the time it runs at.
+ANY_HOUR = {
+    "channels": {"sms": True},
+    "quiet_hours": {"start": "00:00", "end": "00:00", "timezone": "Europe/Paris"},
+}
+
+
 def requests_for(run: str, customer: str) -> list[dict[str, Any]]:
     def request(template: str, order: str, channels: list[str], variables: dict[str, Any]) -> dict[str, Any]:
         payload = {
@@ -86,13 +94,13 @@ def notifications_step(ctx: DemoContext) -> None:
         return
     run = uuid.uuid4().hex[:6].upper()
     customer = f"demo-{run.lower()}"
-    token = systems.issuer.access_token(customer, "web-app", ["orders/read", "orders/write"])
+    token = systems.issuer.access_token(customer, "web-app", ["orders/notifications"])
     headers = {"Authorization": f"Bearer {token}", "x-api-key": platform.client_keys["web-app"].value}
     api = f"{platform.gateway_url}/v1/notifications"
     subscription = channels.push.subscribe()
     for method, path, body in (
         ("POST", "/push-subscriptions", subscription),
-        ("PUT", "/preferences", {"channels": {"sms": True}}),
+        ("PUT", "/preferences", ANY_HOUR),
     ):
         answer = requests.request(method, api + path, json=body, headers=headers, timeout=60)
         if answer.status_code not in (200, 201):
