@@ -716,7 +716,7 @@ resource "aws_pinpointsmsvoicev2_sender_id" "this" {
   sender_id                   = local.sms_origination.sender_id
   iso_country_code            = local.sms_origination.country
   message_types               = [var.service.sms.message_type]
-  deletion_protection_enabled = true
+  deletion_protection_enabled = var.deletion_protection
   tags                        = local.tags
 }
 
@@ -729,7 +729,7 @@ resource "aws_pinpointsmsvoicev2_phone_number" "this" {
   number_capabilities         = ["SMS"]
   number_type                 = local.sms_origination.number_type
   opt_out_list_name           = aws_pinpointsmsvoicev2_opt_out_list.this[0].name
-  deletion_protection_enabled = true
+  deletion_protection_enabled = var.deletion_protection
   tags                        = local.tags
 }
 

@@ -297,7 +297,7 @@ variable "point_in_time_recovery" {
 }
 
 variable "deletion_protection" {
-  description = "Deletion protection on the service's tables (config environments.<env>.deletion_protection)."
+  description = "Deletion protection on the service's tables and SMS origination identity (config environments.<env>.deletion_protection)."
   type        = bool
   default     = true
 }
