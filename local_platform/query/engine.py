@@ -140,6 +140,7 @@ class LocalEngine:
         self.lake_root = lake_root
         self.athena_dir = athena_dir
         self.connection = duckdb.connect()
+        self._schema: dict[str, dict[str, str]] | None = None
         # Athena's session zone is UTC: timestamps with a zone convert and print the same way here.
         self.connection.execute("SET TimeZone = 'UTC'")
         for macro in trino.MACROS:
@@ -151,6 +152,8 @@ class LocalEngine:
                 f'CREATE OR REPLACE VIEW "{contract.name}" AS {table_source(contract, lake_root)}'
             )
         self._create_views()
+        # The tables and views are fixed from here on: typing each later query needs no DESCRIBE.
+        self._schema = self.schema()
 
     def _create_views(self) -> None:
         pending = {
@@ -170,6 +173,8 @@ class LocalEngine:
 
     def schema(self) -> dict[str, dict[str, str]]:
         """Column types of every table and view, for typing queries (views as DuckDB describes them)."""
+        if self._schema is not None:
+            return self._schema
         schema = contract_schema()
         for (view,) in self.connection.execute(
             "SELECT view_name FROM duckdb_views() WHERE NOT internal AND schema_name = 'main'"

@@ -126,6 +126,8 @@ class ConsoleApp:
         if minutes not in RANGES:
             raise ValueError(f"range must be one of {sorted(RANGES)} minutes")
         start, end = sources.minute_window(minutes)
+        period = sources.period_for(minutes)
+        resolution = "each minute" if period == 60 else f"mean over {period // 60} min"
         verdicts = sources.verdicts_per_minute(self.platform, team, start, end)
         throttled = sources.throttled_per_minute(self.platform, team, start, end)
         latency = sources.latency_per_minute(self.platform, team, start)
@@ -135,20 +137,20 @@ class ConsoleApp:
             charts.time_series(
                 verdicts,
                 x="minute",
-                y="count",
+                y="per_minute",
                 series="series",
                 title="Events per minute by verdict",
-                y_title="events per minute",
+                y_title=f"events per minute ({resolution})",
             )
         )
         chart_throttled = charts.svg(
             charts.time_series(
                 throttled,
                 x="minute",
-                y="count",
+                y="per_minute",
                 series=None,
                 title="429 answers per minute",
-                y_title="requests per minute",
+                y_title=f"requests per minute ({resolution})",
             )
         )
         chart_latency = charts.svg(

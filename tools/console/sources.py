@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import gzip
 import json
+import threading
 import time
 from collections import defaultdict
 from collections.abc import Iterable, Iterator
@@ -61,38 +62,56 @@ def minute_window(minutes: int, now: datetime | None = None) -> tuple[datetime, 
 # -- overview: CloudWatch metrics and the lake ------------------------------------------------------
 
 
-def _metric_queries(namespace: str, names: Iterable[str], team: str) -> list[dict[str, Any]]:
-    """Every metric of these names with a `team=<team>` dimension (whatever its other dimensions)."""
-    cloudwatch = client("cloudwatch")
-    wanted = set(names)
-    seen: set[tuple[str, tuple[tuple[str, str], ...]]] = set()
-    metrics = []
-    pages = cloudwatch.get_paginator("list_metrics").paginate(
-        Namespace=namespace, Dimensions=[{"Name": "team", "Value": team}]
-    )
-    for page in pages:
-        for metric in page["Metrics"]:
-            key = (metric["MetricName"], tuple(sorted((d["Name"], d["Value"]) for d in metric["Dimensions"])))
-            if metric["MetricName"] in wanted and key not in seen:
-                seen.add(key)
-                metrics.append(metric)
-    return metrics
+# The ingest's metric dimensions: {team, event_type, service}; event_type is a registered type or this.
+UNKNOWN_EVENT_TYPE = "unknown"
+INGEST_SERVICE = "ingest"
+# The resolution asked of CloudWatch per range: per minute up to an hour, coarser beyond (as
+# CloudWatch's own dashboards pick a period), so a range costs a bounded number of datapoints.
+PERIODS = {60: 60, 360: 600, 1440: 3600}
+MAX_QUERIES_PER_CALL = 500  # GetMetricData's limit
+
+
+def period_for(minutes: int) -> int:
+    return next((period for limit, period in sorted(PERIODS.items()) if minutes <= limit), 3600)
+
+
+def ingest_metrics(platform: Platform, team: str) -> list[dict[str, Any]]:
+    """The identities of a team's verdict metrics, from the ingest's contract rather than ListMetrics:
+    accepted and duplicate events are of a type the team produces; a rejected one is of any registered
+    type or `unknown`."""
+    from platform_core.registry import get_registry
+
+    produces = platform.resources.config.teams[team].produces
+    registered = [*get_registry().event_types, UNKNOWN_EVENT_TYPE]
+    identities = [(name, t) for name in ("accepted", "duplicate") for t in produces]
+    identities += [("rejected", t) for t in registered]
+    return [
+        {
+            "MetricName": name,
+            "Dimensions": [
+                {"Name": "team", "Value": team},
+                {"Name": "event_type", "Value": event_type},
+                {"Name": "service", "Value": INGEST_SERVICE},
+            ],
+        }
+        for name, event_type in identities
+    ]
 
 
 def metric_series(
-    namespace: str, names: Iterable[str], team: str, start: datetime, end: datetime
+    namespace: str, metrics: list[dict[str, Any]], start: datetime, end: datetime
 ) -> list[dict[str, Any]]:
-    """Per minute and metric name: the Sum over every dimension set of the team (rows for charts)."""
-    metrics = _metric_queries(namespace, names, team)
+    """Per period and metric name: the Sum over the given metrics, as a per-minute rate (rows for charts)."""
+    period = period_for(int((end - start).total_seconds() // 60))
     totals: dict[tuple[str, str], float] = defaultdict(float)
     cloudwatch = client("cloudwatch")
-    for first in range(0, len(metrics), 500):  # GetMetricData takes 500 queries a call
-        chunk = metrics[first : first + 500]
+    for first in range(0, len(metrics), MAX_QUERIES_PER_CALL):
+        chunk = metrics[first : first + MAX_QUERIES_PER_CALL]
         queries = [
             {
                 "Id": f"m{i}",
                 "Label": metric["MetricName"],
-                "MetricStat": {"Metric": metric, "Period": 60, "Stat": "Sum"},
+                "MetricStat": {"Metric": {"Namespace": namespace, **metric}, "Period": period, "Stat": "Sum"},
             }
             for i, metric in enumerate(chunk)
         ]
@@ -104,8 +123,9 @@ def metric_series(
                 for at, value in zip(result["Timestamps"], result["Values"], strict=True):
                     minute = at.astimezone(UTC).replace(second=0, microsecond=0)
                     totals[(minute.isoformat(), result["Label"])] += value
+    per_minute = period / 60
     return [
-        {"minute": minute, "series": name, "count": int(value)}
+        {"minute": minute, "series": name, "count": value, "per_minute": round(value / per_minute, 2)}
         for (minute, name), value in sorted(totals.items())
     ]
 
@@ -114,14 +134,15 @@ def verdicts_per_minute(
     platform: Platform, team: str, start: datetime, end: datetime
 ) -> list[dict[str, Any]]:
     """accepted / duplicate / rejected events per minute: the ingest's EMF metrics in CloudWatch."""
-    return metric_series(platform.resources.project, VERDICTS, team, start, end)
+    return metric_series(platform.resources.project, ingest_metrics(platform, team), start, end)
 
 
 def throttled_per_minute(
     platform: Platform, team: str, start: datetime, end: datetime
 ) -> list[dict[str, Any]]:
     """The API's 429 answers to the team per minute."""
-    return metric_series(f"{platform.resources.project}/api", [THROTTLED_METRIC], team, start, end)
+    metric = {"MetricName": THROTTLED_METRIC, "Dimensions": [{"Name": "team", "Value": team}]}
+    return metric_series(f"{platform.resources.project}/api", [metric], start, end)
 
 
 LATENCY_SQL = """
@@ -141,20 +162,46 @@ def _literal(value: str) -> str:
     return "'" + value.replace("'", "''") + "'"
 
 
+class LakeReader:
+    """Athena SQL over the local lake through one query engine, opened again when a run has switched
+    partitions (a manifest changed): opening one costs more than most queries."""
+
+    def __init__(self, workdir: Path):
+        self.root = lake_root(workdir)
+        self._lock = threading.Lock()
+        self._engine: Any = None
+        self._signature: tuple[tuple[str, int], ...] = ()
+
+    def _current_signature(self) -> tuple[tuple[str, int], ...]:
+        return tuple(
+            sorted((str(p), p.stat().st_mtime_ns) for p in (self.root / "curated").rglob("manifest"))
+        )
+
+    def query(self, sql: str, params: list[str]) -> list[dict[str, Any]]:
+        if not (self.root / "curated").exists():
+            return []
+        from local_platform.query.engine import LocalEngine
+
+        with self._lock:  # one DuckDB connection: one query at a time
+            signature = self._current_signature()
+            if self._engine is None or signature != self._signature:
+                if self._engine is not None:
+                    self._engine.close()
+                self._engine, self._signature = LocalEngine(self.root), signature
+            return list(self._engine.execute(sql, params, source="console").to_pylist())
+
+
+_READERS: dict[Path, LakeReader] = {}
+_READERS_LOCK = threading.Lock()
+
+
 def run_query(platform: Platform, sql: str, params: list[str]) -> list[dict[str, Any]]:
     """Athena SQL (with `?` parameters as SQL literals) over the curated zone; [] before the first run."""
     if platform.lake_workdir is None:
         return []
-    root = lake_root(platform.lake_workdir)
-    if not (root / "curated").exists():
-        return []
-    from local_platform.query.engine import LocalEngine
-
-    engine = LocalEngine(root)
-    try:
-        return list(engine.execute(sql, params, source="console").to_pylist())
-    finally:
-        engine.close()
+    with _READERS_LOCK:
+        reader = _READERS.setdefault(platform.lake_workdir, LakeReader(platform.lake_workdir))
+    return reader.query(sql, params)
 
 
 def latency_per_minute(platform: Platform, team: str, start: datetime) -> list[dict[str, Any]]:
@@ -180,7 +227,7 @@ def latency_per_minute(platform: Platform, team: str, start: datetime) -> list[d
 def totals(rows: list[dict[str, Any]]) -> dict[str, int]:
     counts: dict[str, int] = defaultdict(int)
     for row in rows:
-        counts[row["series"]] += int(row["count"])
+        counts[row["series"]] += round(row["count"])
     return dict(counts)
 
 
