@@ -7,6 +7,7 @@
     GET  /kpis             the lake's KPI queries as charts (the static report draws the same)
     GET  /invoices         the invoices' PDFs; /invoices/pdf?key= serves one for the preview
     GET  /documents?q=     the document service's search API, as the documents team
+    GET  /notifications    the notification service's deliveries: status per channel, the latest ones
     GET  /healthz          200
 
 A POST must come from the console's own pages (its Origin or Referer names the console's host):
@@ -81,6 +82,7 @@ class ConsoleApp:
             ("GET", "/invoices"): self.invoices,
             ("GET", "/invoices/pdf"): self.invoice_pdf,
             ("GET", "/documents"): self.documents,
+            ("GET", "/notifications"): self.notifications,
             ("GET", "/healthz"): lambda request: (200, {"Content-Type": "text/plain"}, b"ok"),
         }
 
@@ -263,6 +265,9 @@ class ConsoleApp:
             return None
         return self.platform.resources.service_buckets(INVOICE_SERVICE).get(INVOICE_BUCKET)
 
+    def notifications(self, request: Request) -> Response:
+        return _notifications_page(self, request)
+
     def documents(self, request: Request) -> Response:
         query = request.query.get("q", "").strip()
         hits: list[dict[str, Any]] = []
@@ -288,6 +293,19 @@ class ConsoleApp:
         )
 
 
+def _by_channel(deliveries: list[dict[str, Any]]) -> tuple[list[str], dict[str, dict[str, int]]]:
+    """(statuses, {channel: {status: count}}) for the summary table."""
+    counts: dict[str, dict[str, int]] = {}
+    statuses: list[str] = []
+    for delivery in deliveries:
+        status = delivery["status"]
+        if status not in statuses:
+            statuses.append(status)
+        row = counts.setdefault(delivery["channel"], {})
+        row[status] = row.get(status, 0) + 1
+    return sorted(statuses), dict(sorted(counts.items()))
+
+
 def _age(seconds: float | None) -> str:
     if seconds is None:
         return "-"
@@ -296,6 +314,20 @@ def _age(seconds: float | None) -> str:
     if seconds < 7200:
         return f"{seconds / 60:.0f} min"
     return f"{seconds / 3600:.1f} h"
+
+
+def _notifications_page(app: ConsoleApp, request: Request) -> Response:
+    deliveries = sources.notification_deliveries(app.platform)
+    statuses, by_channel = _by_channel(deliveries)
+    return app._page(
+        200,
+        "notifications.html",
+        page="notifications",
+        deliveries=deliveries[:100],
+        total=len(deliveries),
+        statuses=statuses,
+        by_channel=by_channel,
+    )
 
 
 def _dumps(value: Any) -> str:

@@ -379,6 +379,53 @@ def live_status(platform: Platform) -> dict[str, Any]:
     return dict(response.json())
 
 
+# -- services ----------------------------------------------------------------------------------------
+
+NOTIFICATION_SERVICE, DELIVERIES_TABLE = "notification-sender", "deliveries"
+MAX_DELIVERIES = 2000
+
+
+def notification_deliveries(platform: Platform) -> list[dict[str, Any]]:
+    """The notification service's delivery records (one per notification and channel), newest first:
+    read from its table (a bounded scan: the table keeps deliveries until their TTL)."""
+    resources = platform.resources
+    if NOTIFICATION_SERVICE not in resources.config.services:
+        return []
+    table = resources.service_tables(NOTIFICATION_SERVICE).get(DELIVERIES_TABLE)
+    if table is None:
+        return []
+    deliveries: list[dict[str, Any]] = []
+    pages = (
+        client("dynamodb")
+        .get_paginator("scan")
+        .paginate(
+            TableName=table,
+            FilterExpression="begins_with(pk, :d)",
+            ExpressionAttributeValues={":d": {"S": "d#"}},
+            PaginationConfig={"MaxItems": MAX_DELIVERIES},
+        )
+    )
+    for page in pages:
+        for raw in page["Items"]:
+            item = {k: _DESERIALIZE.deserialize(v) for k, v in raw.items()}
+            started = float(item.get("attempt_started_at", 0) or 0)
+            deliveries.append(
+                {
+                    "delivery_id": str(item["pk"]).removeprefix("d#"),
+                    "notification_id": str(item.get("notification_id", "")),
+                    "channel": str(item.get("channel", "")),
+                    "status": str(item.get("status", "pending")),
+                    "attempts": int(item.get("attempts", 0) or 0),
+                    "reason": str(item.get("reason", "")),
+                    "at": datetime.fromtimestamp(started, UTC).strftime("%Y-%m-%d %H:%M:%S")
+                    if started
+                    else "",
+                }
+            )
+    deliveries.sort(key=lambda d: d["at"], reverse=True)
+    return deliveries
+
+
 # -- trace -------------------------------------------------------------------------------------------
 
 
