@@ -25,7 +25,7 @@ import os
 import threading
 import time
 import uuid
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from datetime import UTC, datetime
 from typing import Any
 from urllib.parse import urlsplit
@@ -191,7 +191,7 @@ class CheckedEmitter:
     def __init__(self) -> None:
         self.count = 0
 
-    def emit(self, events: list[EventIn], correlation_id: str | None = None) -> Emitted:
+    def emit(self, events: Sequence[EventIn], correlation_id: str | None = None) -> Emitted:
         registry = get_registry()
         for event in events:
             problems = registry.validate_payload(event.event_type, event.schema_version, event.payload)

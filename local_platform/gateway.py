@@ -507,7 +507,7 @@ class LocalApiGateway:
         try:
             invocation = self._functions(route.function).invoke(event, wait=False, request_id=request_id)
         except Throttled:
-            log.warning("%s is throttled (reserved concurrency) for request %s", route.function, request_id)
+            log.info("%s is throttled (reserved concurrency) for request %s", route.function, request_id)
             return 500, [JSON_TYPE], _error_body("Internal server error")
         if invocation.error_type == "Sandbox.Timedout":
             return 504, [JSON_TYPE], _error_body("Endpoint request timed out")

@@ -1,7 +1,7 @@
 """boto3 clients, created once per process and per service, from one shared session.
 
 Endpoints are never hard-coded: boto3 itself honours AWS_ENDPOINT_URL (and
-AWS_ENDPOINT_URL_<SERVICE>), which is how the same code talks to AWS, to the
+AWS_ENDPOINT_URL_<SERVICE_ID>, see `endpoint_variable`), which is how the same code talks to AWS, to the
 local moto server or to LocalStack.
 """
 
@@ -15,6 +15,7 @@ from typing import Any
 import boto3
 from botocore.config import Config
 from botocore.exceptions import ClientError, ConnectionError, HTTPClientError
+from botocore.utils import CLIENT_NAME_TO_HYPHENIZED_SERVICE_ID_OVERRIDES, SERVICE_NAME_ALIASES
 
 # Standard retry mode: exponential backoff with jitter on throttling and
 # transient errors, as AWS recommends for Lambda code.
@@ -29,8 +30,17 @@ CLIENT_CONFIG = Config(
 def client(service: str) -> Any:
     # Keyed by the endpoints and region too: in Lambda they never change, but a process that
     # starts a second local platform (a new moto port, a new Invoke API) needs new clients.
-    endpoint = os.environ.get(f"AWS_ENDPOINT_URL_{service.upper()}") or os.environ.get("AWS_ENDPOINT_URL")
+    endpoint = os.environ.get(endpoint_variable(service)) or os.environ.get("AWS_ENDPOINT_URL")
     return _client(service, endpoint, os.environ.get("AWS_DEFAULT_REGION"))
+
+
+def endpoint_variable(service: str) -> str:
+    """The service's own endpoint variable, as botocore names it: from the service id, not the client
+    name (`events` reads AWS_ENDPOINT_URL_EVENTBRIDGE, `pinpoint-sms-voice-v2` reads
+    AWS_ENDPOINT_URL_PINPOINT_SMS_VOICE_V2), by botocore's own table of the names that differ."""
+    name = SERVICE_NAME_ALIASES.get(service, service)
+    service_id = CLIENT_NAME_TO_HYPHENIZED_SERVICE_ID_OVERRIDES.get(name, name)
+    return "AWS_ENDPOINT_URL_" + service_id.replace("-", "_").upper()
 
 
 # One session per process: its loaders cache the endpoint rules and service models,

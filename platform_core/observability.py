@@ -67,6 +67,13 @@ def correlation_id_for(header: str | None, request_id: str) -> str:
     return header if header and CORRELATION_ID.match(header) else request_id
 
 
+def proxy_correlation_id(event: Mapping[str, Any]) -> str:
+    """The correlation id of a raw API Gateway proxy event (for the log lines before a resolver reads it)."""
+    request_id = str((event.get("requestContext") or {}).get("requestId") or "")
+    headers = {str(name).lower(): value for name, value in (event.get("headers") or {}).items()}
+    return correlation_id_for(headers.get(CORRELATION_HEADER.lower()), request_id)
+
+
 def sqs_correlation_id(record: Mapping[str, Any]) -> str | None:
     """The correlation id a platform SQS message carries (a raw SQS record as Lambda delivers it)."""
     attribute = (record.get("messageAttributes") or {}).get("correlation_id") or {}

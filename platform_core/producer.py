@@ -22,7 +22,7 @@ import uuid
 from collections.abc import Sequence
 from dataclasses import dataclass
 from functools import cache
-from typing import Any
+from typing import Any, Protocol
 
 import urllib3
 
@@ -63,6 +63,12 @@ class Emitted:
 
     accepted: tuple[str, ...]
     duplicate: tuple[str, ...]
+
+
+class Emitter(Protocol):
+    """A service's port to the platform: `EventProducer` in Lambda, a recording fake in unit tests."""
+
+    def emit(self, events: Sequence[EventIn], correlation_id: str | None = None) -> Emitted: ...
 
 
 class EventProducer:

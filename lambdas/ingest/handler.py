@@ -27,6 +27,7 @@ from platform_core.observability import (
     CORRELATION_HEADER,
     correlation_id_for,
     emit_counts,
+    proxy_correlation_id,
     service_observability,
 )
 
@@ -114,7 +115,7 @@ def not_found(_: Exception) -> Response:
 @logger.inject_lambda_context(clear_state=True)
 @tracer.capture_lambda_handler(capture_response=False)
 def lambda_handler(event: dict[str, Any], context: LambdaContext) -> dict[str, Any]:
-    logger.set_correlation_id(request_correlation_id(event))
+    logger.set_correlation_id(proxy_correlation_id(event))
     return app.resolve(event, context)
 
 
@@ -133,13 +134,6 @@ def ingest_request(event: APIGatewayProxyEvent) -> IngestRequest:
         correlation_header=event.headers.get(CORRELATION_HEADER),
         source_ip=identity.source_ip,
     )
-
-
-def request_correlation_id(event: dict[str, Any]) -> str:
-    """The correlation id of a raw proxy event, for the log lines written before the route runs."""
-    request_id = str((event.get("requestContext") or {}).get("requestId") or "")
-    headers = {k.lower(): v for k, v in (event.get("headers") or {}).items()}
-    return correlation_id_for(headers.get(CORRELATION_HEADER.lower()), request_id)
 
 
 def current_correlation_id() -> str:

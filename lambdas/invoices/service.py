@@ -16,7 +16,6 @@ import time
 from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import UTC, date, datetime
-from typing import Protocol
 from zoneinfo import ZoneInfo
 
 from pydantic import ValidationError
@@ -37,9 +36,9 @@ from lambdas.invoices.store import (
     StoredDocument,
 )
 from lambdas.invoices.tax import TaxRefused, build_invoice
-from platform_core.envelope import Event, EventIn
+from platform_core.envelope import Event
 from platform_core.mail import Attachment, Mailer, MailRefused, MailUnavailable, OutgoingMail
-from platform_core.producer import Emitted, derived_event_id
+from platform_core.producer import Emitter, derived_event_id
 
 REQUEST_VERSION = "2"
 # How long a worker may hold the right to send an invoice's e-mail before another may take it over.
@@ -52,10 +51,6 @@ class NotYet(Exception):
 
 class Rejected(Exception):
     """This request can never be issued as sent."""
-
-
-class Emitter(Protocol):
-    def emit(self, events: list[EventIn], correlation_id: str | None = None) -> Emitted: ...
 
 
 @dataclass(frozen=True)

@@ -8,8 +8,8 @@
 
 The caller comes from the route's authorizer (`requestContext.authorizer`: kind, client,
 subject, scopes): only a signed-in customer (kind `customer`) has an inbox, and sees their own
-(the token's subject is the customer id the orders carry). Reading needs the `read` scope,
-changing needs `write`.
+(the token's subject is the customer id the orders carry). Every route needs the authorizer's
+`notifications` scope: a token that may read or place orders is not one that may read the inbox.
 """
 
 from __future__ import annotations
@@ -37,12 +37,12 @@ from lambdas.notifications.settings import InboxApiSettings
 from lambdas.notifications.store import DynamoInbox, DynamoRecipients
 from platform_core.aws import client
 from platform_core.dependencies import Provider
-from platform_core.observability import correlation_id_for, logger, tracer
+from platform_core.observability import correlation_id_for, logger, proxy_correlation_id, tracer
 
 app = APIGatewayRestResolver()
 CORRELATION_HEADER = "X-Correlation-Id"
 CUSTOMER = "customer"
-READ, WRITE = "read", "write"
+INBOX_SCOPE = "notifications"  # the authorizer identity's scope for these routes
 
 
 @dataclass(frozen=True)
@@ -81,16 +81,16 @@ def _answer(status: int, body: Any) -> Response:
     )
 
 
-def _customer(scope: str) -> str:
-    """The signed-in customer calling, with the scope the route needs."""
+def _customer() -> str:
+    """The signed-in customer calling, with the inbox's scope."""
     context = app.current_event.request_context.authorizer.get_context() or {}
     if not context:
         raise Refused(401, "no authenticated caller (the route's authorizer did not run)")
     if context.get("kind") != CUSTOMER or not context.get("subject"):
         raise Refused(403, "only a signed-in customer has notifications")
     scopes = {s.rsplit("/", 1)[-1] for s in str(context.get("scopes", "")).split()}
-    if scope not in scopes:
-        raise Refused(403, f"the credentials lack the scope {scope!r}")
+    if INBOX_SCOPE not in scopes:
+        raise Refused(403, f"the credentials lack the scope {INBOX_SCOPE!r}")
     return str(context["subject"])
 
 
@@ -116,7 +116,7 @@ def _refused(exc: Refused) -> Response:
 @app.get("/v1/notifications")
 @tracer.capture_method(capture_response=False)
 def list_notifications(deps: Deps) -> Response:
-    customer = _customer(READ)
+    customer = _customer()
     query = app.current_event.query_string_parameters or {}
     page_size = get_catalog().inbox.page_size
     try:
@@ -140,7 +140,7 @@ def list_notifications(deps: Deps) -> Response:
 @app.post("/v1/notifications/<entry>/read")
 @tracer.capture_method(capture_response=False)
 def mark_read(entry: str, deps: Deps) -> Response:
-    customer = _customer(WRITE)
+    customer = _customer()
     sort_key = sort_key_of(entry)
     item = deps.inbox.mark_read(customer, sort_key, datetime.now(UTC)) if sort_key else None
     if item is None:
@@ -150,13 +150,13 @@ def mark_read(entry: str, deps: Deps) -> Response:
 
 @app.get("/v1/notifications/preferences")
 def get_preferences(deps: Deps) -> Response:
-    customer = _customer(READ)
+    customer = _customer()
     return _answer(200, preferences_view(deps.recipients.preferences(customer)))
 
 
 @app.put("/v1/notifications/preferences")
 def put_preferences(deps: Deps) -> Response:
-    customer = _customer(WRITE)
+    customer = _customer()
     try:
         request = PreferencesRequest.model_validate(_json_body())
     except ValidationError as exc:
@@ -169,7 +169,7 @@ def put_preferences(deps: Deps) -> Response:
 
 @app.post("/v1/notifications/push-subscriptions")
 def add_push_subscription(deps: Deps) -> Response:
-    customer = _customer(WRITE)
+    customer = _customer()
     try:
         request = PushSubscriptionRequest.model_validate(_json_body())
     except ValidationError as exc:
@@ -179,7 +179,8 @@ def add_push_subscription(deps: Deps) -> Response:
     return _answer(201, preferences_view(preferences))
 
 
-@logger.inject_lambda_context(clear_state=True, correlation_id_path="requestContext.requestId")
+@logger.inject_lambda_context(clear_state=True)
 @tracer.capture_lambda_handler
 def lambda_handler(event: dict[str, Any], context: LambdaContext) -> dict[str, Any]:
+    logger.set_correlation_id(proxy_correlation_id(event))
     return app.resolve(event, context)

@@ -23,7 +23,6 @@ from lambdas.notifications.channels import EndUserMessagingSms, StandardWebhooks
 from lambdas.notifications.egress import Egress
 from lambdas.notifications.feedback import Feedback, is_report, report_from
 from lambdas.notifications.intake import Unroutable
-from lambdas.notifications.requeue import Requeue
 from lambdas.notifications.secrets import WebhookDirectory, vapid_from_secret
 from lambdas.notifications.service import NotificationService, Providers, Stores
 from lambdas.notifications.settings import SenderSettings
@@ -42,6 +41,7 @@ from platform_core.envelope import Event
 from platform_core.mail import SesMailer, SmtpMailer
 from platform_core.observability import MetricUnit, logger, metrics, sqs_correlation_id, tracer
 from platform_core.producer import EventProducer
+from platform_core.redelivery import Redelivery
 
 processor = BatchProcessor(event_type=EventType.SQS)
 
@@ -97,8 +97,8 @@ def feedback() -> Feedback:
 
 
 @Provider
-def requeue() -> Requeue:
-    return Requeue(client("sqs"), get_config().sqs.message_retention_seconds)
+def redelivery() -> Redelivery:
+    return Redelivery(client("sqs"), get_config().sqs.message_retention_seconds)
 
 
 @tracer.capture_method
@@ -127,7 +127,7 @@ def record_handler(record: SQSRecord) -> None:
         )
     due = handled.come_back_at
     if due is not None:
-        delay = requeue().until(record.raw_event, due)
+        delay = redelivery().until(record.raw_event, due)
         logger.info("deliveries waiting", extra={"event_id": str(event.event_id), "delay": delay})
     logger.info(
         "notification handled",

@@ -18,7 +18,7 @@ import time
 from collections.abc import Callable
 from dataclasses import dataclass, field, replace
 from datetime import UTC, datetime
-from typing import Any, Protocol
+from typing import Any
 
 from lambdas.notifications.catalog import Catalog, Channel
 from lambdas.notifications.channels import (
@@ -55,17 +55,13 @@ from lambdas.notifications.store import (
     RecipientStore,
     Suppressions,
 )
-from platform_core.envelope import Event, EventIn
+from platform_core.envelope import Event
 from platform_core.mail import Mailer, MailOutcomeUnknown, MailRefused, MailUnavailable, OutgoingMail
-from platform_core.producer import Emitted
+from platform_core.producer import Emitter
 
 # Longer than the function's timeout: a live sender never loses its claim to a redelivery.
 LEASE_SECONDS = 120.0
 PUSH_TTL_SECONDS = 24 * 3600
-
-
-class Emitter(Protocol):
-    def emit(self, events: list[EventIn], correlation_id: str | None = None) -> Emitted: ...
 
 
 class Later(Exception):

@@ -23,7 +23,14 @@ from lambdas.orders.placing import READ, WRITE, OrderDesk, Refused, view
 from lambdas.orders.settings import ApiSettings
 from lambdas.orders.store import DynamoOrderStore
 from platform_core.aws import client
-from platform_core.observability import MetricUnit, logger, metrics, tracer
+from platform_core.observability import (
+    MetricUnit,
+    correlation_id_for,
+    logger,
+    metrics,
+    proxy_correlation_id,
+    tracer,
+)
 from platform_core.producer import CORRELATION_HEADER, EmitUnavailable, EventProducer
 from platform_core.registry import get_registry
 
@@ -47,8 +54,9 @@ def _caller() -> Caller | None:
 
 
 def _correlation_id() -> str:
+    """The client's X-Correlation-Id when usable (the ingest API would refuse another), else the request id."""
     event = app.current_event
-    return event.headers.get(CORRELATION_HEADER) or event.request_context.request_id
+    return correlation_id_for(event.headers.get(CORRELATION_HEADER), event.request_context.request_id)
 
 
 def _json(status: int, body: Any, **headers: str) -> Response:
@@ -103,8 +111,9 @@ def platform_unavailable(exc: EmitUnavailable) -> Response:
     return _json(503, body, **{"Retry-After": "2"})
 
 
-@logger.inject_lambda_context(clear_state=True, correlation_id_path='headers."X-Correlation-Id"')
+@logger.inject_lambda_context(clear_state=True)
 @tracer.capture_lambda_handler(capture_response=False)
 @metrics.log_metrics
 def lambda_handler(event: dict[str, Any], context: LambdaContext) -> dict[str, Any]:
+    logger.set_correlation_id(proxy_correlation_id(event))
     return app.resolve(event, context)

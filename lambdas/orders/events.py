@@ -13,6 +13,7 @@ from datetime import datetime, timedelta
 from decimal import Decimal
 from typing import Any
 
+from lambdas.orders.authorization import PARTNER
 from lambdas.orders.erp.port import Address, SaleOrder
 from lambdas.orders.model import ORDER_CREATED, ORDER_CREATED_VERSION, PlacedOrder
 from lambdas.orders.saga import Rejection, SagaState
@@ -25,6 +26,7 @@ ORDER_CONFIRMED = "orders.order_confirmed"
 ORDER_REJECTED = "orders.order_rejected"
 INVOICE_REQUESTED = "billing.invoice_requested"
 NOTIFICATION_REQUESTED = "notifications.notification_requested"
+NOTIFICATION_REQUESTED_VERSION = "2"
 # How long the ERP keeps a reservation announced as stock_reserved, for consumers' planning: Odoo
 # holds it until the delivery is done or cancelled, so this is the promise, not an expiry the ERP enforces.
 RESERVATION_PROMISE = timedelta(days=7)
@@ -103,7 +105,7 @@ def confirmation(
         _event(
             order.order_id,
             NOTIFICATION_REQUESTED,
-            "1",
+            NOTIFICATION_REQUESTED_VERSION,
             at,
             _notification(order, "order_confirmed", sale_order),
         ),
@@ -183,6 +185,12 @@ def invoice_request(order: PlacedOrder, sale_order: SaleOrder, seller_entity: st
 def _notification(
     order: PlacedOrder, template: str, sale_order: SaleOrder | None, detail: str = ""
 ) -> dict[str, Any]:
+    """A notification_requested v2 payload, addressed to the buyer as it placed the order.
+
+    By e-mail, and by SMS when the buyer gave a phone (sent only with its consent: SMS is opt-in).
+    A signed-in customer also sees it in the app (inbox, push); a partner's buyer has no account
+    there, and the partner hears of it by its webhook instead.
+    """
     variables: dict[str, Any] = {"order_id": order.order_id, "client_order_ref": order.client_order_ref}
     if sale_order is not None:
         variables["sale_order"] = sale_order.name
@@ -190,15 +198,28 @@ def _notification(
         variables["currency"] = sale_order.currency
     if detail:
         variables["reason"] = detail[:200]
-    return {
+    buyer = order.customer
+    recipient = {"name": buyer.name[:200], "email": buyer.email}
+    channels = ["email"]
+    if buyer.phone:
+        recipient["phone"] = buyer.phone
+        channels.append("sms")
+    placed_by = order.payload["placed_by"]
+    partner = placed_by["client_id"] if placed_by["kind"] == PARTNER else None
+    channels.extend(["webhook"] if partner else ["inbox", "push"])
+    payload: dict[str, Any] = {
         "notification_id": f"NTF-{order.order_id}-{template}"[:64],
         "customer_id": order.customer_id,
-        "channel": "email",
         "template": template,
-        "locale": order.locale.split("-")[0] if "-" in order.locale else order.locale,
+        "locale": order.locale.split("-")[0],
+        "channels": channels,
+        "recipient": recipient,
         "order_id": order.order_id,
         "variables": variables,
     }
+    if partner:
+        payload["partner"] = partner
+    return payload
 
 
 def rejection(order: PlacedOrder, rejected: Rejection, state: SagaState, at: datetime) -> list[EventIn]:
@@ -223,7 +244,7 @@ def rejection(order: PlacedOrder, rejected: Rejection, state: SagaState, at: dat
         _event(
             order.order_id,
             NOTIFICATION_REQUESTED,
-            "1",
+            NOTIFICATION_REQUESTED_VERSION,
             at,
             _notification(order, "order_rejected", None, rejected.reason.value),
         ),

@@ -22,7 +22,7 @@ import json
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from datetime import UTC, datetime
-from typing import Any, Protocol
+from typing import Any
 
 import jsonschema_rs
 
@@ -31,15 +31,10 @@ from lambdas.orders.authorization import CUSTOMER, PARTNER, Caller
 from lambdas.orders.model import order_id_for, request_schema
 from lambdas.orders.saga import SagaState
 from lambdas.orders.store import OrderRecord, OrderStore, PlacedBy
-from platform_core.envelope import EventIn
-from platform_core.producer import Emitted
+from platform_core.producer import Emitter
 from platform_core.registry import Reason, SchemaRegistry
 
 WRITE, READ = "write", "read"
-
-
-class Emitter(Protocol):
-    def emit(self, events: Sequence[EventIn], correlation_id: str | None = None) -> Emitted: ...
 
 
 class Refused(Exception):

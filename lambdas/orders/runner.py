@@ -23,10 +23,10 @@ from __future__ import annotations
 import contextlib
 import time
 import uuid
-from collections.abc import Callable, Sequence
+from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import UTC, datetime
-from typing import Protocol, TypeVar
+from typing import TypeVar
 
 from lambdas.orders import events
 from lambdas.orders.breaker import BreakerOpen
@@ -57,14 +57,10 @@ from lambdas.orders.saga import (
 from lambdas.orders.store import Conflict, OrderRecord, OrderStore
 from lambdas.orders.wms.port import Warehouse, WarehouseUnavailable
 from platform_core.envelope import EventIn
-from platform_core.producer import Emitted, EmitUnavailable
+from platform_core.producer import Emitter, EmitUnavailable
 
 T = TypeVar("T")
 DEFAULT_DELAY_SECONDS = 30
-
-
-class Emitter(Protocol):
-    def emit(self, events: Sequence[EventIn], correlation_id: str | None = None) -> Emitted: ...
 
 
 class Deferred(Exception):

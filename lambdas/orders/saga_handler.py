@@ -24,7 +24,6 @@ from lambdas.orders.consumer import OrderEvents
 from lambdas.orders.erp.odoo import OdooErp
 from lambdas.orders.erp.port import ErpAccessDenied, ErpUnavailable
 from lambdas.orders.erp.transports import Json2Transport, JsonRpcTransport, OdooTransport
-from lambdas.orders.redelivery import Redelivery
 from lambdas.orders.resilience import Dependency, RetryPolicy
 from lambdas.orders.runner import Deferred, SagaPorts, SagaRunner
 from lambdas.orders.settings import SagaSettings, SecretReader
@@ -35,6 +34,7 @@ from platform_core.aws import client
 from platform_core.config import get_config
 from platform_core.observability import MetricUnit, logger, metrics, sqs_correlation_id, tracer
 from platform_core.producer import EventProducer
+from platform_core.redelivery import Redelivery
 
 processor = BatchProcessor(event_type=EventType.SQS)
 
@@ -96,7 +96,7 @@ def record_handler(record: SQSRecord) -> None:
     try:
         outcome = order_events().handle(record.body)
     except Deferred as deferred:
-        delay = redelivery().defer(record.raw_event, deferred.delay_seconds)
+        delay = redelivery().later(record.raw_event, deferred.delay_seconds)
         metrics.add_metric(name="OrderEventsDeferred", unit=MetricUnit.Count, value=1)
         logger.info(
             "order deferred",

@@ -27,13 +27,13 @@ from local_platform.emulators.push_service import PushService
 from local_platform.emulators.sms_capture import SmsCapture
 from local_platform.emulators.webhook_receiver import WebhookReceiver
 from local_platform.provision import put_secret, queue_url
-from platform_core.aws import client
+from platform_core.aws import client, endpoint_variable
 
 if TYPE_CHECKING:
     from local_platform.runtime import LocalPlatform
 
 PUSH, WEBHOOKS = "push", "webhooks"
-SMS_ENDPOINT_ENV = "AWS_ENDPOINT_URL_PINPOINT_SMS_VOICE_V2"
+SMS_ENDPOINT_ENV = endpoint_variable("pinpoint-sms-voice-v2")
 EGRESS_ALLOW_ENV = "EGRESS_ALLOW"
 VAPID_SUBJECT = "mailto:notifications@stockoss.example.com"
 

@@ -27,7 +27,7 @@ from tests.fixtures.notifications import envelope_in, order_confirmed_request
 from tools.demo_steps.notifications import ANY_HOUR
 
 pytestmark = pytest.mark.integration
-SCOPES = ["orders/read", "orders/write"]
+SCOPES = ["orders/read", "orders/write", "orders/notifications"]
 CUSTOMER = "cust-ann"
 
 
@@ -150,6 +150,21 @@ def test_another_customer_sees_none_of_it_and_a_partner_has_no_inbox(notificatio
     partner = {"x-api-key": notifications.platform.client_keys["partner-demo"].value}
     assert requests.get(f"{gateway}/v1/notifications", headers=partner, timeout=60).status_code == 403
     assert requests.get(f"{gateway}/v1/notifications", timeout=60).status_code == 401
+
+
+def test_a_token_for_the_orders_alone_does_not_open_the_inbox(notifications: Notifications) -> None:
+    gateway = notifications.platform.gateway_url
+    orders_only = notifications.systems.issuer.access_token(
+        CUSTOMER, "web-app", ["orders/read", "orders/write"]
+    )
+    headers = {
+        "Authorization": f"Bearer {orders_only}",
+        "x-api-key": notifications.platform.client_keys["web-app"].value,
+    }
+    for method, path in (("GET", "/v1/notifications"), ("GET", "/v1/notifications/preferences")):
+        answer = requests.request(method, f"{gateway}{path}", headers=headers, timeout=60)
+        assert answer.status_code == 403 and "notifications" in answer.json()["message"], answer.text
+    assert requests.get(f"{gateway}/v1/notifications", headers=notifications.customer(), timeout=60).ok
 
 
 def test_preferences_are_checked_at_the_edge(notifications: Notifications) -> None:

@@ -1,25 +1,31 @@
 """The orders flow on the local platform, as deployed: HTTP to the gateway, the orders-authorizer and the
 orders-api in their execution environments, the event through ingest, stream and fan-out to the orders
-queue, the order-saga's execution environment against the Odoo emulator; per-client usage plans."""
+queue, the order-saga's execution environment against the Odoo emulator; the notification-sender telling
+the buyer (the mail sink) and the partner (its webhook receiver); per-client usage plans."""
 
 from __future__ import annotations
 
+import json
 import time
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from typing import Any
 
+import boto3
 import pytest
 import requests
 
 from local_platform.emulators.external_systems import ExternalSystems
+from local_platform.emulators.mail_sink import MailSink
+from local_platform.emulators.notification_channels import NotificationChannels
 from local_platform.emulators.odoo import catalog_prices
 from local_platform.pollers.sqs import SqsMapping, SqsPoller
 from local_platform.pollers.stream import StreamMapping, StreamPoller
 from local_platform.provision import queue_url, stream_arn
 from local_platform.runtime import LocalPlatform
 from platform_core.config import ClientLimits, PlatformConfig
+from platform_core.events_table import ENVELOPE_ATTRIBUTE
 from tests.fixtures.aws import isolated_config
-from tests.fixtures.orders import order_request
+from tests.fixtures.orders import BUYER, order_request
 from tools.traffic import TrafficGenerator
 
 pytestmark = pytest.mark.integration
@@ -40,11 +46,16 @@ class Orders:
             queue_url(resources.fanout_failure_queue),
             region=resources.config.region,
         )
-        saga = resources.config.services["order-saga"]
-        self.queue = SqsPoller(
-            resources.team_queue("orders"),
-            platform.function("order-saga"),
-            SqsMapping.from_batch(saga.batch, saga.concurrency),
+        self.queue = self._poller("orders", "order-saga")
+        self.notifications = self._poller("notifications", "notification-sender")
+
+    def _poller(self, team: str, service: str) -> SqsPoller:
+        resources = self.platform.resources
+        declared = resources.config.services[service]
+        return SqsPoller(
+            resources.team_queue(team),
+            self.platform.function(service),
+            SqsMapping.from_batch(declared.batch, declared.concurrency),
             region=resources.config.region,
         )
 
@@ -69,10 +80,33 @@ class Orders:
         self.stream.run_until_idle(timeout=120)
         self.queue.run_until_idle(timeout=120)
 
+    def notify(self) -> None:
+        """The saga's events to the notifications queue, then the sender (its reports come back there too)."""
+        for _ in range(2):
+            self.stream.run_until_idle(timeout=120)
+            self.notifications.run_until_idle(timeout=120)
+
+    def notify_until(self, done: Callable[[], bool], timeout: float = 120) -> None:
+        deadline = time.monotonic() + timeout
+        while not done() and time.monotonic() < deadline:
+            self.notify()
+            time.sleep(0.5)
+        self.notify()  # and anything else that was coming
+
+    def stored(self, event_type: str) -> list[dict[str, Any]]:
+        table = self.platform.resources.events_table
+        items = boto3.client("dynamodb").scan(TableName=table)["Items"]
+        envelopes = [json.loads(item[ENVELOPE_ATTRIBUTE]["S"]) for item in items]
+        return [e["payload"] for e in envelopes if e["event_type"] == event_type]
+
+    def component(self, kind: type[Any]) -> Any:
+        return next(c for c in self.platform.components if isinstance(c, kind))
+
 
 def start(config: PlatformConfig) -> tuple[LocalPlatform, ExternalSystems]:
     systems = ExternalSystems()
-    platform = LocalPlatform(config, components=[systems], state_path=None)
+    components = [systems, MailSink(), NotificationChannels()]
+    platform = LocalPlatform(config, components=components, state_path=None)
     platform.start()
     return platform, systems
 
@@ -100,6 +134,57 @@ def test_a_signed_in_customer_and_a_partner_place_orders_that_the_saga_confirms(
     # Nobody else sees them.
     assert orders.get(orders.token("cust-bob"), order_id).status_code == 404
     assert orders.systems.odoo.db.reserved_quantity("SKU-LAMP-LED") == 2
+
+
+def test_a_confirmed_order_is_e_mailed_once_to_its_buyer_and_a_partners_reaches_its_webhook(
+    orders: Orders,
+) -> None:
+    mail: MailSink = orders.component(MailSink)
+    webhooks = orders.component(NotificationChannels).webhooks
+    mine = orders.place(
+        orders.token("cust-dora"), [("SKU-LAMP-LED", 1)], buyer={**BUYER, "email": "dora@example.com"}
+    )
+    partners = orders.place(
+        orders.partner(), [("SKU-MUG-SET", 1)], buyer={**BUYER, "email": "eve@example.com"}
+    )
+    assert mine.status_code == partners.status_code == 202, (mine.text, partners.text)
+    orders.deliver()
+    # SES takes one message a second here (a sandbox account's rate): the second e-mail waits its turn.
+    orders.notify_until(lambda: all(mail.received_by(a) for a in ("dora@example.com", "eve@example.com")))
+    [confirmation] = mail.received_by("dora@example.com")
+    assert mine.json()["order_id"] in confirmation.get_body().get_content()  # type: ignore[union-attr]
+    assert len(mail.received_by("eve@example.com")) == 1
+    hooks = [m for m in webhooks.messages("partner-demo") if partners.json()["order_id"] in json.dumps(m)]
+    assert len(hooks) == 1
+    assert not [m for m in webhooks.messages("partner-demo") if mine.json()["order_id"] in json.dumps(m)]
+
+    # Billing e-mails its invoice itself (emailed_by_billing): its invoice_issued adds no e-mail here.
+    team, invoice = TrafficGenerator(seed=5, config=orders.platform.config).event_of_type(
+        "billing.invoice_issued"
+    )
+    invoice["payload"] = {
+        **invoice["payload"],
+        "customer_id": "cust-dora",
+        "order_id": mine.json()["order_id"],
+    }
+    posted = requests.post(
+        f"{orders.platform.gateway_url}/v1/events",
+        json=invoice,
+        headers={"x-api-key": orders.platform.api_keys[team].value},
+        timeout=60,
+    )
+    assert posted.status_code == 202 and posted.json()["results"][0]["status"] == "accepted", posted.text
+    invoice_id = invoice["payload"]["invoice_id"]
+    orders.notify_until(
+        lambda: any(invoice_id in str(p) for p in orders.stored("notifications.notification_sent"))
+    )
+    assert len(mail.received_by("dora@example.com")) == 1
+    sent = [p for p in orders.stored("notifications.notification_sent") if p["customer_id"] == "cust-dora"]
+    assert sorted((p["template"], p["channel"]) for p in sent) == [
+        ("invoice_issued", "inbox"),
+        ("order_confirmed", "email"),
+        ("order_confirmed", "inbox"),
+    ]
 
 
 def test_an_order_the_stock_cannot_serve_is_rejected_and_released(orders: Orders) -> None:

@@ -14,8 +14,8 @@ import pytest
 from lambdas.notifications import handler
 from lambdas.notifications.catalog import Channel
 from lambdas.notifications.delivery import Status
-from lambdas.notifications.requeue import Requeue
 from platform_core.lambda_context import LocalLambdaContext
+from platform_core.redelivery import Redelivery
 from tests.fixtures.notifications import PARTNER, Harness, envelope, order_confirmed_request
 
 pytestmark = pytest.mark.integration
@@ -59,7 +59,7 @@ def test_a_batch_puts_waiting_work_back_applies_reports_and_parks_what_is_no_not
     with (
         handler.notification_service.overridden(service),
         handler.feedback.overridden(notifications.feedback()),
-        handler.requeue.overridden(Requeue(sqs, 345_600, clock=notifications.clock)),
+        handler.redelivery.overridden(Redelivery(sqs, 345_600, clock=notifications.clock)),
     ):
         first = handler.lambda_handler(
             sqs_event(arn, [waiting, unmapped]), LocalLambdaContext("notification-sender")

@@ -17,6 +17,7 @@ from lambdas.orders.saga import Reason, Stage
 from lambdas.orders.store import InMemoryOrderStore, OrderStore
 from local_platform.emulators.odoo import skus_on_hand
 from tests.fixtures.orders import (
+    BUYER,
     SagaRig,
     erp_dependency,
     jsonrpc_erp,
@@ -49,6 +50,43 @@ def test_an_order_in_stock_is_confirmed_and_announced(saga_rig: SagaRig) -> None
     [confirmed] = saga_rig.emitter.of_type("orders.order_confirmed")
     assert confirmed.payload["total"] == saga_rig.store.get(order_id).payload["total"]  # type: ignore[union-attr]
     assert {line["vat_rate"] for line in confirmed.payload["lines"]} == {"20", "5.5"}
+
+
+def test_the_confirmation_is_notified_to_the_buyer_by_e_mail_and_in_the_app(saga_rig: SagaRig) -> None:
+    order_id = saga_rig.place([("SKU-LAMP-LED", 1)])
+    saga_rig.runner().run(order_id)
+    [requested] = saga_rig.emitter.of_type("notifications.notification_requested")
+    assert requested.schema_version == "2"
+    payload = requested.payload
+    assert (payload["template"], payload["locale"]) == ("order_confirmed", "fr")
+    assert payload["channels"] == ["email", "inbox", "push"]
+    assert payload["recipient"] == {"name": "Camille Martin", "email": "camille.martin@example.com"}
+    assert "partner" not in payload
+
+
+def test_a_partners_order_is_notified_to_its_webhook_not_the_app_and_by_sms_when_the_buyer_gave_a_phone(
+    saga_rig: SagaRig,
+) -> None:
+    buyer = {**BUYER, "phone": "+33612345678"}
+    request = order_request(saga_rig.prices, [("SKU-MUG-SET", 1)], buyer=buyer)
+    payload = order_payload(request, client_id="partner-demo", subject="partner-demo", kind="partner")
+    saga_rig.store.create(placed_record(payload))
+    saga_rig.runner().run(payload["order_id"])
+    [requested] = saga_rig.emitter.of_type("notifications.notification_requested")
+    assert requested.payload["channels"] == ["email", "sms", "webhook"]
+    assert requested.payload["recipient"]["phone"] == "+33612345678"
+    assert requested.payload["partner"] == "partner-demo"
+    assert requested.payload["customer_id"] == payload["customer_id"]
+
+
+def test_a_rejection_is_notified_with_its_reason(saga_rig: SagaRig) -> None:
+    saga_rig.odoo.db.set_on_hand("SKU-SOFA-3P", 0)
+    order_id = saga_rig.place([("SKU-SOFA-3P", 1)])
+    saga_rig.runner().run(order_id)
+    [requested] = saga_rig.emitter.of_type("notifications.notification_requested")
+    assert requested.payload["template"] == "order_rejected"
+    assert requested.payload["variables"]["reason"] == "out_of_stock"
+    assert requested.payload["recipient"]["email"] == "camille.martin@example.com"
 
 
 def test_the_legacy_json_rpc_transport_runs_the_same_saga(saga_rig: SagaRig) -> None:

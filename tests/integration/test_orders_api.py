@@ -91,6 +91,25 @@ def test_a_customer_places_an_order_and_follows_it(orders_api: RunningGateway) -
     assert status == 200 and again == order
 
 
+@pytest.mark.parametrize("header", ["has spaces", "x" * 200, "<script>", "-leading-dash"])
+def test_an_unusable_correlation_id_is_replaced_by_the_request_id(
+    orders_api: RunningGateway, header: str
+) -> None:
+    event = api_event(
+        "POST",
+        "/v1/orders",
+        ANN,
+        body=order_request(PRICES, [("SKU-LAMP-LED", 1)]),
+        headers={"X-Correlation-Id": header},
+    )
+    request_id = event["requestContext"]["requestId"]
+    status, headers, order = call(event)
+    assert status == 202, order
+    assert headers["X-Correlation-Id"] == request_id
+    stored = stored_event(orders_api, str(derived_event_id(order["order_id"], "orders.order_created")))
+    assert stored is not None and stored["correlation_id"] == request_id
+
+
 def test_a_retried_post_is_the_same_order_and_no_second_event(orders_api: RunningGateway) -> None:
     request = order_request(PRICES, [("SKU-MUG-SET", 1)], client_order_ref="CART-RETRY-1")
     first, second = post(ANN, request), post(ANN, request)

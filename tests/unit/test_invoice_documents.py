@@ -13,7 +13,9 @@ import pytest
 from babel.numbers import format_currency
 from lxml import etree
 from pypdf import PdfReader
+from weasyprint import HTML
 
+from lambdas.invoices import render
 from lambdas.invoices.conformance import check_pdfa3_facturx, embedded_xml
 from lambdas.invoices.facturx_xml import InvalidFacturX, build_xml, validate
 from lambdas.invoices.models import CreditedInvoice, Invoice
@@ -182,6 +184,17 @@ def test_an_invoice_whose_xml_breaks_a_rule_is_refused() -> None:
         validate(xml.replace(b"<ram:TypeCode>380</ram:TypeCode>", b""))
 
 
+@pytest.mark.parametrize("case", sorted(CASES))
+def test_the_page_parsed_as_xml_gives_the_pdf_the_html5_parser_gives(
+    case: str, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    invoice = issued(CASES[case])
+    xml = build_xml(invoice)
+    fast = renderer().pdf(invoice, xml)
+    monkeypatch.setattr(render, "WellFormedPage", lambda markup: HTML(string=markup))
+    assert renderer().pdf(invoice, xml) == fast
+
+
 def test_a_retry_renders_the_same_bytes() -> None:
     invoice = issued(invoice_request())
     assert pdf_of(invoice) == pdf_of(invoice)
@@ -190,3 +203,44 @@ def test_a_retry_renders_the_same_bytes() -> None:
 def test_every_locale_has_the_same_wording_keys() -> None:
     keys = {locale: set(messages(locale)) for locale in LOCALES}
     assert keys["fr"] == keys["en"]
+
+
+def _findings(executable: object, processor: object, xml: bytes) -> list[tuple[str, str, str]]:
+    report = executable.transform_to_string(xdm_node=processor.parse_xml(xml_text=xml.decode("utf-8")))  # type: ignore[attr-defined]
+    svrl = etree.fromstring(report.encode("utf-8"))
+    found = svrl.iter(
+        "{http://purl.oclc.org/dsdl/svrl}failed-assert", "{http://purl.oclc.org/dsdl/svrl}successful-report"
+    )
+    return sorted(
+        (f.get("id") or "", f.get("location") or "", " ".join("".join(f.itertext()).split())) for f in found
+    )
+
+
+def test_the_schematron_with_code_lists_loaded_once_finds_what_the_shipped_one_finds() -> None:
+    from importlib import resources
+
+    from saxonche import PySaxonProcessor
+
+    from lambdas.invoices.facturx_xml import _SCHEMAS, SCHEMATRON, _Schematron
+
+    ours = _Schematron.instance()
+    processor = PySaxonProcessor(license=False)
+    with resources.as_file(_SCHEMAS / SCHEMATRON) as path:
+        shipped = processor.new_xslt30_processor().compile_stylesheet(stylesheet_file=str(path))
+    xml = build_xml(issued(invoice_request(buyer=BUSINESS_DE, delivery_address=None, locale="en")))
+    tampered = {
+        "valid": xml,
+        "unknown currency": xml.replace(b">EUR<", b">EUX<"),
+        "unknown country": xml.replace(b">DE<", b">QQ<"),
+        "unknown identifier scheme": xml.replace(b'schemeID="0002"', b'schemeID="0000"'),
+        "unknown payment means": xml.replace(b"<ram:TypeCode>58<", b"<ram:TypeCode>999<"),
+        "unknown VAT category": xml.replace(b">K<", b">Q<"),
+        "unknown document type": xml.replace(
+            b"<ram:TypeCode>380</ram:TypeCode>", b"<ram:TypeCode>999</ram:TypeCode>"
+        ),
+        "wrong total": xml.replace(b"<ram:GrandTotalAmount>", b"<ram:GrandTotalAmount>1"),
+    }
+    for case, document in tampered.items():
+        expected = _findings(shipped, processor, document)
+        assert (case == "valid") == (expected == []), case
+        assert _findings(ours._executable, ours._processor, document) == expected, case

@@ -15,6 +15,7 @@ from typing import Any
 
 import http_ece
 import pytest
+import yaml
 from cryptography.hazmat.primitives.asymmetric import ec
 from cryptography.hazmat.primitives.serialization import Encoding, PublicFormat
 from standardwebhooks.webhooks import Webhook, WebhookVerificationError
@@ -487,3 +488,22 @@ def test_a_rejected_document_without_a_file_name_is_named_by_its_id() -> None:
     )
     [one] = notifications_for(event, get_catalog())
     assert one.notification_id == "document_rejected:DOC-9" and one.variables["file_name"] == "DOC-9"
+
+
+def test_the_inbox_scope_is_the_authorizers_own_and_only_the_web_apps() -> None:
+    from lambdas.notifications.api_handler import INBOX_SCOPE
+    from platform_core.config import ROOT, load_config
+
+    identity = load_config().services["orders-authorizer"].identity
+    assert identity is not None and INBOX_SCOPE in identity.scopes
+    assert {name for name, c in identity.clients.items() if INBOX_SCOPE in c.scopes} == {"web-app"}
+    document = yaml.safe_load((ROOT / "api" / "openapi.yaml").read_text(encoding="utf-8"))
+    required = [
+        requirement["ordersAuthorizer"]
+        for path in document["paths"].values()
+        for operation in path.values()
+        if isinstance(operation, dict) and operation.get("x-platform-function") == "notifications-api"
+        for requirement in operation["security"]
+    ]
+    assert len(required) == 5
+    assert all(scopes == [f"{identity.resource_server}/{INBOX_SCOPE}"] for scopes in required)

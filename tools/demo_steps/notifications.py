@@ -94,7 +94,7 @@ def notifications_step(ctx: DemoContext) -> None:
         return
     run = uuid.uuid4().hex[:6].upper()
     customer = f"demo-{run.lower()}"
-    token = systems.issuer.access_token(customer, "web-app", ["orders/read", "orders/write"])
+    token = systems.issuer.access_token(customer, "web-app", ["orders/notifications"])
     headers = {"Authorization": f"Bearer {token}", "x-api-key": platform.client_keys["web-app"].value}
     api = f"{platform.gateway_url}/v1/notifications"
     subscription = channels.push.subscribe()
