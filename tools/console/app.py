@@ -20,7 +20,6 @@ import json
 import time
 from collections.abc import Callable
 from dataclasses import dataclass
-from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 from urllib.parse import parse_qs, urlencode, urlsplit
@@ -332,7 +331,3 @@ def _notifications_page(app: ConsoleApp, request: Request) -> Response:
 
 def _dumps(value: Any) -> str:
     return json.dumps(value, indent=2, default=str, ensure_ascii=False)
-
-
-def now() -> datetime:
-    return datetime.now(UTC)

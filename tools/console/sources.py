@@ -11,7 +11,7 @@ import json
 import threading
 import time
 from collections import defaultdict
-from collections.abc import Iterable, Iterator
+from collections.abc import Iterable
 from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
@@ -33,6 +33,7 @@ THROTTLED_METRIC = "ThrottledRequests"  # local_platform.cloudwatch publishes it
 # Bounds on what a trace reads when nothing indexes the id (newest objects first).
 TRACE_MAX_OBJECTS = 500
 TRACE_MAX_STREAM_PAGES = 200
+MAX_EMPTY_STREAM_PAGES = 3
 _DESERIALIZE = TypeDeserializer()
 
 
@@ -535,6 +536,7 @@ def _stream_record(resources: Resources, pk: str) -> dict[str, Any] | None:
         iterator = streams.get_shard_iterator(
             StreamArn=arn, ShardId=shard["ShardId"], ShardIteratorType="TRIM_HORIZON"
         ).get("ShardIterator")
+        empty = 0
         for _ in range(TRACE_MAX_STREAM_PAGES):
             if not iterator:
                 break
@@ -549,11 +551,11 @@ def _stream_record(resources: Resources, pk: str) -> dict[str, Any] | None:
                         "event_name": record.get("eventName"),
                         "created": created.isoformat() if isinstance(created, datetime) else created,
                     }
-            if not page["Records"] and page.get("NextShardIterator") == iterator:
+            # DynamoDB Streams may answer empty pages before a shard's records: a few in a row end it.
+            empty = 0 if page["Records"] else empty + 1
+            if empty >= MAX_EMPTY_STREAM_PAGES:
                 break
             iterator = page.get("NextShardIterator")
-            if not page["Records"]:
-                break
     return None
 
 
@@ -811,7 +813,3 @@ def _accepted_hops(platform: Platform, result: Trace, pk: str, event_type: str) 
             row,
         )
     )
-
-
-def iter_hops(result: Trace) -> Iterator[Hop]:
-    yield from result.hops
