@@ -5,7 +5,8 @@
     POST /flow/redrive     move a DLQ back to its queue (platform_core.redrive, as the script does)
     GET  /trace?id=        every hop of an event (event_id) or a request (correlation id)
     GET  /kpis             the lake's KPI queries as charts (the static report draws the same)
-    GET  /invoices         the invoices' PDFs; /invoices/pdf?key= serves one for the preview
+    GET  /invoices         the invoices' PDFs; /invoices/pdf?key= serves one, /invoices/preview.png?key=
+                           its first page as an image (rendered by PDFium: no PDF viewer needed)
     GET  /documents?q=     the document service's search API, as the documents team
     GET  /notifications    the notification service's deliveries: status per channel, the latest ones
     GET  /healthz          200
@@ -80,6 +81,7 @@ class ConsoleApp:
             ("GET", "/kpis"): self.kpis,
             ("GET", "/invoices"): self.invoices,
             ("GET", "/invoices/pdf"): self.invoice_pdf,
+            ("GET", "/invoices/preview.png"): self.invoice_preview,
             ("GET", "/documents"): self.documents,
             ("GET", "/notifications"): self.notifications,
             ("GET", "/healthz"): lambda request: (200, {"Content-Type": "text/plain"}, b"ok"),
@@ -255,8 +257,16 @@ class ConsoleApp:
         bucket, key = self._invoice_bucket(), request.query.get("key", "")
         if not bucket or not key.endswith(".pdf"):
             raise ValueError("no such invoice")
-        body = client("s3").get_object(Bucket=bucket, Key=key)["Body"].read()
+        s3 = client("s3")
+        try:
+            body = s3.get_object(Bucket=bucket, Key=key)["Body"].read()
+        except s3.exceptions.NoSuchKey:
+            raise ValueError("no such invoice") from None
         return 200, {"Content-Type": "application/pdf", "Content-Disposition": "inline"}, body
+
+    def invoice_preview(self, request: Request) -> Response:
+        body = self.invoice_pdf(request)[2]
+        return 200, {"Content-Type": "image/png", "Cache-Control": "max-age=3600"}, first_page_png(body)
 
     def _invoice_bucket(self) -> str | None:
         """The invoice service's bucket of PDFs, when the configuration declares the service."""
@@ -290,6 +300,25 @@ class ConsoleApp:
         return self._page(
             200, "documents.html", page="documents", query=query, hits=hits, error=error, Markup=Markup
         )
+
+
+PREVIEW_SCALE = 1.5  # 108 dpi: an A4 page about 890 pixels wide
+
+
+def first_page_png(pdf: bytes) -> bytes:
+    """The PDF's first page as a PNG (PDFium, as the document service renders pages)."""
+    import io
+
+    import pypdfium2 as pdfium
+
+    document = pdfium.PdfDocument(pdf)
+    try:
+        image = document[0].render(scale=PREVIEW_SCALE).to_pil()
+    finally:
+        document.close()
+    out = io.BytesIO()
+    image.save(out, format="PNG", optimize=True)
+    return out.getvalue()
 
 
 def _by_channel(deliveries: list[dict[str, Any]]) -> tuple[list[str], dict[str, dict[str, int]]]:
