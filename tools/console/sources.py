@@ -206,6 +206,12 @@ def run_query(platform: Platform, sql: str, params: list[str]) -> list[dict[str,
     return reader.query(sql, params)
 
 
+def warm_up(platform: Platform) -> None:
+    """Open the lake's query engine before the first page needs it."""
+    team = next(iter(platform.resources.config.teams))
+    latency_per_minute(platform, team, minute_window(1)[0])
+
+
 def latency_per_minute(platform: Platform, team: str, start: datetime) -> list[dict[str, Any]]:
     """Ingest latency (occurred_at to received_at) per minute, p50 and p95 in seconds, from the lake."""
     rows = run_query(
