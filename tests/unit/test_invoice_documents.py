@@ -190,9 +190,17 @@ def test_the_page_parsed_as_xml_gives_the_pdf_the_html5_parser_gives(
 ) -> None:
     invoice = issued(CASES[case])
     xml = build_xml(invoice)
+    assert render.WellFormedPage(renderer().html(invoice)).own_user_agent_rules
     fast = renderer().pdf(invoice, xml)
     monkeypatch.setattr(render, "WellFormedPage", lambda markup: HTML(string=markup))
     assert renderer().pdf(invoice, xml) == fast
+
+
+def test_a_page_with_other_elements_gets_the_whole_user_agent_stylesheet() -> None:
+    markup = "<html><body><p>Lignes</p><ul><li>une</li><li>deux</li></ul></body></html>"
+    page = render.WellFormedPage(markup)
+    assert not page.own_user_agent_rules
+    assert page.render().write_pdf() == HTML(string=markup).render().write_pdf()
 
 
 def test_the_xml_checked_before_numbering_is_not_checked_again_when_only_its_number_changed(
