@@ -40,8 +40,8 @@ lint: setup ## ruff + mypy on the Python, the architecture contracts (import-lin
 demo: setup ## Start the local platform, push real traffic through it, print a summary, stop
 	$(PY) -m tools demo
 
-up: setup ## Start the local platform and serve until Ctrl-C
-	$(PY) -m local_platform
+up: setup ## Start the local platform and its console (URL printed) and serve until Ctrl-C
+	$(PY) -m tools up
 
 status: setup ## Health of a running local platform (make up)
 	$(PY) -m tools status

@@ -39,6 +39,7 @@ from types import FrameType
 from typing import Any, Protocol, runtime_checkable
 
 from local_platform.aws_endpoint import aws_endpoint
+from local_platform.cloudwatch import CloudWatchShipper
 from local_platform.emulators.external_systems import ExternalSystems
 from local_platform.emulators.mail_sink import MailSink
 from local_platform.emulators.notification_channels import NotificationChannels
@@ -84,8 +85,16 @@ class Component(Protocol):
 def default_components() -> list[Component]:
     """Started in this order, stopped in reverse: the broker (the triggers need its topics), the mail
     sink, the notification channels (SMS, push, webhooks) and the external systems (services'
-    secrets and URLs get their values before any message reaches them), the triggers."""
-    return [KafkaBroker(), MailSink(), NotificationChannels(), ExternalSystems(), Triggers()]
+    secrets and URLs get their values before any message reaches them), CloudWatch's feed (stopped
+    after the triggers, so it ships the last invocations' logs), the triggers."""
+    return [
+        KafkaBroker(),
+        MailSink(),
+        NotificationChannels(),
+        ExternalSystems(),
+        CloudWatchShipper(),
+        Triggers(),
+    ]
 
 
 class LocalPlatform:

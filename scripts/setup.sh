@@ -69,6 +69,14 @@ if [ -n "$missing_image_tools" ]; then
   DEBIAN_FRONTEND=noninteractive $SUDO apt-get install -y -qq --no-install-recommends $missing_image_tools
 fi
 
+# Debian's chromium: the console's browser tests drive it with Playwright (never a downloaded browser).
+if ! dpkg-query -W -f='${Status}' chromium 2>/dev/null | grep -q "install ok installed"; then
+  echo "setup: installing chromium (the console's browser tests)"
+  SUDO=""; [ "$(id -u)" -eq 0 ] || SUDO="sudo"
+  $SUDO apt-get update -qq
+  DEBIAN_FRONTEND=noninteractive $SUDO apt-get install -y -qq --no-install-recommends chromium
+fi
+
 # checkov (the Terraform security scan in `make test`) lives in its own venv:
 # its dependency pins would fight the project's.
 CHECKOV_VENV=.venv-checkov

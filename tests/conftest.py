@@ -14,6 +14,7 @@ pytest_plugins = [
     "tests.fixtures.documents",
     "tests.fixtures.invoices",
     "tests.fixtures.notifications",
+    "tests.fixtures.console",
 ]
 
 # What LocalStack's free edition lacks. With AWS_ENDPOINT_URL set by the user

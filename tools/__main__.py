@@ -51,12 +51,27 @@ def preview(argv: list[str]) -> int:
     return main(argv)
 
 
+def up(argv: list[str]) -> int:
+    from local_platform.__main__ import main
+    from tools.console.server import ConsoleServer
+
+    return main(argv, extra_components=[ConsoleServer()])
+
+
+def console(argv: list[str]) -> int:
+    from tools.console.server import main
+
+    return main(argv)
+
+
 COMMANDS: dict[str, tuple[Command, str]] = {
     "demo": (demo, "start the platform, send StockOSS traffic, print a summary, stop"),
     "status": (status, "health of a running platform (make up)"),
     "query": (query, "run an athena/ query locally over the curated zone, or on Athena"),
     "load": (load, "load generator against the local gateway (and soak: count every sink)"),
     "lake": (lake, "run the lake once (Glue job, checks) and write the KPI report"),
+    "up": (up, "start the local platform and its console, serve until Ctrl-C (make up)"),
+    "console": (console, "serve the console of a running platform (make up starts one already)"),
     "preview": (preview, "render a notification template on every channel (make preview TEMPLATE=...)"),
 }
 

@@ -6,10 +6,11 @@ measured from outside the running process: whether it is alive; ingest per team
 the rejected zone, and their rates over a short sample); the depth of every queue
 (team queues and their DLQs, the Kafka outbox, the fan-out failure destination;
 a message in a DLQ is what the alarm fires on); the Kafka consumer lag of every
-team's group on its topics; the raw zone and the last lake (ETL) run; plus what
-each component wrote at start. Duplicates are counted only inside the platform
-process (the gateway's counters, the handler's EMF metrics): `make demo` and
-`make load` report them.
+team's group on its topics; the raw zone and the last lake (ETL) run; and the
+live counters of the functions, their triggers, the gateway (429s per team) and
+the local services, read from the platform's status API (`GET /_local/status`)
+at the moment `make status` runs. Duplicates are counted by the ingest's EMF
+metrics (the console's overview charts them). Tables fit an 80-column terminal.
 
 Kafka lag: the local broker (Tansu) answers the offset queries
 (get_watermark_offsets, ListOffsets "latest") wrongly, while committed offsets
@@ -31,12 +32,13 @@ from typing import Any
 import requests
 from confluent_kafka import OFFSET_BEGINNING, Consumer, ConsumerGroupTopicPartitions, TopicPartition
 from confluent_kafka.admin import AdminClient
+from rich import box
 from rich.console import Console
 from rich.table import Table
 
 from platform_core import naming
 from platform_core.aws import client
-from platform_core.config import get_config
+from platform_core.config import KafkaTrigger, get_config
 from platform_core.kafka import KafkaConnection
 from platform_core.local_state import STATE_PATH, configure_local_aws_env, read_state
 from platform_core.local_state import is_alive as _alive  # tools.load imports it from here
@@ -195,15 +197,21 @@ def consumer_lag(settings: KafkaConnection, groups: dict[str, list[str]]) -> lis
 
 
 def kafka_groups(resources: Resources) -> dict[str, list[str]]:
-    """Each subscribing team's consumer group and the topics of its Kafka subscriptions."""
+    """Each subscribing team's consumer group and the topics of its Kafka subscriptions, and each
+    Kafka-triggered service's own group and topics."""
     config = resources.config
-    return {
+    groups = {
         naming.consumer_group(config.project, resources.env, team): [
             naming.topic_name(resources.env, event_type) for event_type in spec.subscriptions.kafka
         ]
         for team, spec in config.teams.items()
         if spec.subscriptions.kafka
     }
+    for name, service in config.services.items():
+        if isinstance(service.trigger, KafkaTrigger):
+            group = naming.service_consumer_group(config.project, resources.env, service.team, name)
+            groups[group] = [naming.topic_name(resources.env, et) for et in service.trigger.event_types]
+    return groups
 
 
 def lake_state(resources: Resources) -> dict[str, Any]:
@@ -231,8 +239,16 @@ def lake_state(resources: Resources) -> dict[str, Any]:
     }
 
 
+def live_status(state: dict[str, Any], timeout: float = 5.0) -> dict[str, Any]:
+    """The platform's live counters (functions, triggers, gateway, local services) from its status API
+    (`GET /_local/status` on the Lambda Invoke API server), read now, not from the state file."""
+    response = requests.get(f"{state['lambda_url']}/_local/status", timeout=timeout)
+    response.raise_for_status()
+    return dict(response.json())
+
+
 def health(state: dict[str, Any], sample_seconds: float = 2.0) -> dict[str, Any]:
-    """The platform's health picture from its state file (talks to its AWS endpoint)."""
+    """The platform's health picture: its AWS endpoint's resources and its live status API."""
     config = get_config().model_copy(update={"project": state["project"]})
     resources = Resources(config, state["env"])
     configure_local_aws_env(state["aws_endpoint_url"], state["region"])
@@ -250,8 +266,164 @@ def health(state: dict[str, Any], sample_seconds: float = 2.0) -> dict[str, Any]
         "queues": queue_depths(resources),
         "kafka_lag": consumer_lag(kafka, kafka_groups(resources)) if kafka else [],
         "lake": lake_state(resources),
-        "components": state.get("components", {}),
+        "live": live_status(state),
     }
+
+
+# -- rendering: tables that fit an 80-column terminal ---------------------------------------------
+
+WIDTH = 80
+
+
+def short_name(name: str, prefix: str) -> str:
+    """A resource's name without the `<project>-<env>-` every name of the environment shares."""
+    return name.removeprefix(prefix)
+
+
+def _table(title: str, *columns: str, numeric_from: int = 1) -> Table:
+    table = Table(title=title, title_justify="left", box=box.SIMPLE_HEAD)
+    for i, column in enumerate(columns):
+        table.add_column(column, overflow="fold", justify="right" if i >= numeric_from else "left")
+    return table
+
+
+def _trigger_source(status: dict[str, Any], prefix: str) -> str:
+    if "queue" in status:
+        return f"sqs {short_name(str(status['queue']), prefix)}"
+    if "topics" in status:
+        return "kafka " + ", ".join(str(t) for t in status["topics"])
+    if "stream_arn" in status:
+        return "stream " + short_name(str(status["stream_arn"]).split("/")[1], prefix)
+    if "schedule" in status:
+        return f"schedule {status['schedule']}"
+    return "-"
+
+
+def _trigger_counts(status: dict[str, Any]) -> tuple[int, int, int]:
+    """(batches, records, failed) whatever the trigger's kind."""
+    records = int(
+        status.get("messages_received", status.get("records_delivered", status.get("fired", 0))) or 0
+    )
+    failed = int(status.get("function_errors", 0) or 0) + int(status.get("messages_failed", 0) or 0)
+    return int(status.get("invocations", 0) or 0), records, failed
+
+
+def _flatten(value: Any, path: str = "") -> list[tuple[str, str]]:
+    """A component's status as (dotted key, value) rows: a table, not a dict."""
+    if isinstance(value, dict):
+        rows: list[tuple[str, str]] = []
+        for key, item in value.items():
+            rows.extend(_flatten(item, f"{path}.{key}" if path else str(key)))
+        return rows
+    if isinstance(value, list):
+        return [(path, ", ".join(str(v) for v in value) or "-")]
+    return [(path, "-" if value is None else str(value))]
+
+
+def _ingest_table(picture: dict[str, Any], sample: float) -> Table:
+    responses: dict[str, dict[str, int]] = picture["live"].get("gateway", {}).get("responses", {})
+    table = _table(f"Ingest (rates over {sample:g} s)", "team", "accepted", "/s", "rejected", "/s", "429")
+    for team, counts in picture["ingest"].items():
+        table.add_row(
+            team,
+            str(counts["accepted"]),
+            f"{counts['accepted_per_s']:g}",
+            str(counts["rejected_requests"]),
+            f"{counts['rejected_requests_per_s']:g}",
+            str(responses.get(team, {}).get("429", 0)),
+        )
+    table.caption = "accepted: events stored; rejected: requests with a rejected event"
+    return table
+
+
+def _functions_table(live: dict[str, Any]) -> Table:
+    table = _table("Functions (live)", "function", "calls", "errors", "throttled", "cold", "envs")
+    for name, status in live.get("functions", {}).items():
+        failed = sum(int(status.get(k, 0)) for k in ("errors", "timeouts", "crashes"))
+        table.add_row(
+            name,
+            str(status.get("invocations", 0)),
+            str(failed),
+            str(status.get("throttles", 0)),
+            str(status.get("cold_starts", 0)),
+            str(status.get("environments", 0)),
+        )
+    return table
+
+
+def _triggers_table(live: dict[str, Any], prefix: str) -> Table:
+    table = _table("Triggers (live)", "function", "source", "batches", "records", "failed", numeric_from=2)
+    for name, status in (live.get("components", {}).get("triggers") or {}).items():
+        batches, records, failed = _trigger_counts(status)
+        running = "" if status.get("running", True) else " [red](stopped)[/]"
+        table.add_row(
+            f"{name}{running}", _trigger_source(status, prefix), str(batches), str(records), str(failed)
+        )
+    return table
+
+
+def _queues_table(queues: dict[str, dict[str, int]], prefix: str) -> Table:
+    table = _table("Queues (a message in a DLQ is an alarm)", "queue", "visible", "in flight", "delayed")
+    for name, depth in queues.items():
+        alarming = (name.endswith("-dlq") or "failure" in name) and depth["visible"] + depth["in_flight"] > 0
+        label = short_name(name, prefix)
+        table.add_row(
+            f"[red]{label}[/]" if alarming else label,
+            str(depth["visible"]),
+            str(depth["in_flight"]),
+            str(depth.get("delayed", 0)),
+        )
+    return table
+
+
+def _lag_table(rows: list[dict[str, Any]], prefix: str) -> Table:
+    table = _table("Kafka consumer lag (measured)", "group / topic", "end", "committed", "lag")
+    for row in rows:
+        table.add_row(
+            f"{short_name(row['group'], prefix)} / {row['topic']}",
+            str(row["end"]),
+            str(row["committed"]),
+            str(row["lag"]),
+        )
+    return table
+
+
+def _services_table(live: dict[str, Any]) -> Table:
+    table = _table("Local services (live)", "component", "value", numeric_from=2)
+    for name, status in live.get("components", {}).items():
+        if name == "triggers":
+            continue
+        for key, value in _flatten(status):
+            table.add_row(f"{name}.{key}", value)
+    return table
+
+
+def tables(state: dict[str, Any], picture: dict[str, Any], sample: float) -> list[Table | str]:
+    """What `make status` prints, in order: text lines and tables."""
+    prefix = f"{state['project']}-{state['env']}-"
+    live = picture["live"]
+    lake = picture["lake"]
+    keys = _table("API keys (x-api-key)", "team", "key", numeric_from=2)
+    for team, key in state["api_keys"].items():
+        keys.add_row(team, key)
+    return [
+        f"[bold]StockOSS local platform[/] pid {state['pid']}, since {str(state['started_at'])[:19]}",
+        f"  gateway      {state['gateway_url']}  {'up' if picture['gateway_up'] else '[red]down[/]'}",
+        f"  AWS endpoint {state['aws_endpoint_url']}",
+        *([f"  console      {state['console_url']}"] if state.get("console_url") else []),
+        f"  events table {picture['events_table_items']} items, "
+        f"rejected zone {picture['rejected_objects']} objects",
+        _ingest_table(picture, sample),
+        _functions_table(live),
+        _triggers_table(live, prefix),
+        _queues_table(picture["queues"], prefix),
+        _lag_table(picture["kafka_lag"], prefix),
+        f"  raw zone     {lake['raw_objects']} objects, "
+        f"{lake['raw_objects_not_yet_processed']} not yet in the curated zone",
+        f"  last ETL run {lake['last_run_id'] or 'none yet'} at {lake['last_run_at'] or '-'}",
+        _services_table(live),
+        keys,
+    ]
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -269,56 +441,7 @@ def main(argv: list[str] | None = None) -> int:
         console.print(f"[red]The platform recorded in {STATE_PATH} (pid {state['pid']}) is not running.[/]")
         return 1
     picture = health(state, sample)
-    console.print(f"[bold]StockOSS local platform[/] (pid {state['pid']}, since {state['started_at']})")
-    console.print(
-        f"  gateway       {state['gateway_url']}  {'up' if picture['gateway_up'] else '[red]down[/]'}"
-    )
-    console.print(f"  AWS endpoint  {state['aws_endpoint_url']}")
-    console.print(f"  events table  {picture['events_table_items']} items")
-    console.print(f"  rejected zone {picture['rejected_objects']} objects")
-    ingest = Table(
-        "team",
-        "accepted (items)",
-        "accepted/s",
-        "requests with rejections",
-        "per s",
-        title=f"Ingest (rates over {sample:g}s)",
-    )
-    for team, counts in picture["ingest"].items():
-        ingest.add_row(
-            team,
-            str(counts["accepted"]),
-            str(counts["accepted_per_s"]),
-            str(counts["rejected_requests"]),
-            str(counts["rejected_requests_per_s"]),
-        )
-    console.print(ingest)
-    table = Table(
-        "queue",
-        "visible",
-        "in flight",
-        "delayed",
-        title="Queues (a message in a DLQ or the failure queue is an alarm)",
-    )
-    for name, depth in picture["queues"].items():
-        alarming = (name.endswith("-dlq") or "failure" in name) and depth["visible"] + depth["in_flight"] > 0
-        style = "[red]" if alarming else ""
-        table.add_row(
-            f"{style}{name}", str(depth["visible"]), str(depth["in_flight"]), str(depth.get("delayed", 0))
-        )
-    console.print(table)
-    lag = Table(
-        "consumer group", "topic", "end offset", "committed", "lag", title="Kafka consumer lag (measured)"
-    )
-    for row in picture["kafka_lag"]:
-        lag.add_row(row["group"], row["topic"], str(row["end"]), str(row["committed"]), str(row["lag"]))
-    console.print(lag)
-    lake = picture["lake"]
-    console.print(
-        f"  raw zone      {lake['raw_objects']} objects, {lake['raw_objects_not_yet_processed']} not yet in the curated zone"
-    )
-    console.print(f"  last ETL run  {lake['last_run_id'] or 'none yet'} at {lake['last_run_at'] or '-'}")
-    for name, component in picture["components"].items():
-        console.print(f"  {name}: {component}")
-    console.print("API keys (x-api-key): " + ", ".join(f"{t}={k}" for t, k in state["api_keys"].items()))
+    console = Console(width=min(console.width, WIDTH))
+    for part in tables(state, picture, sample):
+        console.print(part)
     return 0

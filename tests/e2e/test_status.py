@@ -52,7 +52,7 @@ def test_consumer_lag_is_the_committed_offsets_against_the_measured_end(fresh_ka
     assert 0 < read < 40
 
 
-def test_health_picture_of_a_running_platform_from_its_state_file(
+def test_health_picture_of_a_running_platform_with_its_live_counters(
     aws_endpoint_url: str, tmp_path: Path
 ) -> None:
     state_path = tmp_path / "platform.json"
@@ -76,6 +76,11 @@ def test_health_picture_of_a_running_platform_from_its_state_file(
         picture = health(state, sample_seconds=0)
 
     assert picture["process_alive"] and picture["gateway_up"]
+    # Live counters from the status API, not the state file's start-up snapshot.
+    assert picture["live"]["functions"]["ingest"]["invocations"] == sum(accepted.values())
+    assert sum(counts.get("202", 0) for counts in picture["live"]["gateway"]["responses"].values()) == sum(
+        accepted.values()
+    )
     for team in platform.config.teams:
         assert picture["ingest"][team]["accepted"] == accepted.get(team, 0)
         assert picture["ingest"][team]["rejected_requests"] == rejected_requests.get(team, 0)

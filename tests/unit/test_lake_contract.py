@@ -9,7 +9,6 @@ from pathlib import Path
 from glue_jobs.contract import athena_ddl, load_tables, tables_dir
 from platform_core.config import get_config
 from platform_core.registry import SchemaRegistry
-from tools.report import _series, bar_chart, write_report
 from tools.traffic import lake_events, raw_objects
 
 
@@ -54,18 +53,6 @@ def test_sample_traffic_is_valid_against_the_registered_schemas() -> None:
         assert event.event_type in get_config().teams[event.team].produces
     objects = raw_objects(events, batch_size=50)
     assert all(k.startswith("raw/team=") and k.endswith(".jsonl.gz") for k in objects)
-
-
-def test_report_draws_one_bar_per_row_or_per_count(tmp_path: Path) -> None:
-    rows = [{"team": "orders", "events": 5}, {"team": "billing", "events": 10}]
-    assert _series(rows) == [("orders", 5.0), ("billing", 10.0)]
-    funnel = [{"created": 10, "reserved": 8, "reserved_rate": 0.8}]
-    assert _series(funnel) == [("created", 10.0), ("reserved", 8.0)]
-    svg = bar_chart(_series(rows), "volume")
-    assert svg.startswith("<svg") and svg.count("<rect") == 2
-    report = write_report(tmp_path / "empty-lake", tmp_path / "report.html")
-    text = report.read_text()
-    assert "order funnel" in text and "http" not in text.replace("http://www.w3.org/2000/svg", "")
 
 
 def test_glue_worker_modules_are_pinned_as_in_the_lock() -> None:

@@ -1,0 +1,133 @@
+"""The console in a real browser (Debian's chromium through Playwright) against the whole local platform:
+every page loads and passes axe-core's WCAG 2 A/AA rules; an accepted and a rejected event are traced;
+a DLQ is redriven and its depth falls; a document is found. CONSOLE_SCREENSHOTS=<dir> keeps a screenshot
+of each main page (docs/images holds the published ones)."""
+
+from __future__ import annotations
+
+import os
+import re
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+from tests.fixtures.console import ConsoleHistory, axe_violations
+
+pytestmark = [pytest.mark.integration, pytest.mark.kafka, pytest.mark.browser]
+
+PAGES = {
+    "overview": "/?team=orders&minutes=15",
+    "flow": "/flow",
+    "trace": "/trace",
+    "kpis": "/kpis",
+    "invoices": "/invoices",
+    "documents": "/documents",
+}
+
+
+def _screenshot(page: Any, name: str) -> None:
+    directory = os.environ.get("CONSOLE_SCREENSHOTS")
+    if directory:
+        Path(directory).mkdir(parents=True, exist_ok=True)
+        page.screenshot(path=str(Path(directory) / f"console-{name}.png"), full_page=True)
+
+
+@pytest.mark.parametrize("name", list(PAGES))
+def test_each_page_loads_and_meets_wcag_a_and_aa(
+    console_history: ConsoleHistory, page: Any, name: str
+) -> None:
+    response = page.goto(console_history.console_url + PAGES[name])
+    assert response.status == 200
+    assert page.locator("h1").count() == 1
+    assert axe_violations(page) == []
+    _screenshot(page, name)
+
+
+def test_the_overview_counts_the_teams_verdicts_and_charts_them(
+    console_history: ConsoleHistory, page: Any
+) -> None:
+    page.goto(console_history.console_url + "/")
+    page.select_option("#team", "orders")
+    page.select_option("#minutes", "15")
+    page.get_by_role("button", name="Show").click()
+    accepted = sum(1 for team, _ in console_history.accepted if team == "orders")
+    assert page.locator('[data-total="accepted"]').inner_text() == str(accepted)
+    assert page.locator('[data-total="rejected"]').inner_text() == str(
+        sum(1 for team, _ in console_history.accepted if team == "orders")
+    )
+    charts = page.get_by_role("img")
+    assert charts.count() >= 2  # verdicts per minute and the lake's latency (no 429 in this history)
+    assert "Events per minute by verdict" in (charts.first.get_attribute("aria-label") or "")
+
+
+def test_tracing_an_accepted_event_shows_each_hop(console_history: ConsoleHistory, page: Any) -> None:
+    team, event = console_history.accepted[0]
+    page.goto(console_history.console_url + "/trace")
+    page.get_by_label("event_id or correlation id").fill(event["event_id"])
+    page.keyboard.press("Enter")
+    assert page.locator("[data-verdict]").inner_text() == "accepted"
+    hops = page.locator("ol.hops > li")
+    text = hops.all_inner_texts()
+    names = [hops.nth(i).get_attribute("data-hop") for i in range(hops.count())]
+    assert names[:2] == ["ingest: accepted (DynamoDB item)", "DynamoDB stream record"]
+    assert any(re.search(r"raw zone.*\n.*line \d+", t) for t in text)
+    assert any(t.startswith("curated zone") and f"team={team}" in t for t in text)
+    functions = page.locator('[data-hop^="what the functions did"] tbody tr').all_inner_texts()
+    assert any("ingest" in row for row in functions) and any("fanout" in row for row in functions)
+    if event["event_type"] in console_history.platform.config.kafka_event_types:
+        assert any(t.startswith("Kafka") and "offset" in t for t in text)
+    _screenshot(page, "trace-accepted")
+
+
+def test_tracing_a_rejected_event_shows_its_reasons_and_object(
+    console_history: ConsoleHistory, page: Any
+) -> None:
+    event_id, _ = console_history.rejected[0]
+    page.goto(console_history.console_url + f"/trace?id={event_id}")
+    assert page.locator("[data-verdict]").inner_text() == "rejected"
+    rejected = page.locator('[data-hop="ingest: rejected (rejected zone)"]')
+    assert "s3://" in rejected.inner_text() and "/rejected/team=" in rejected.inner_text()
+    assert rejected.locator("li.bad").count() >= 1  # the reasons, one per line
+    _screenshot(page, "trace-rejected")
+
+
+def test_redriving_a_dead_letter_queue_empties_it(console_history: ConsoleHistory, page: Any) -> None:
+    page.goto(console_history.console_url + "/flow")
+    row = page.locator(f'tr[data-queue="{console_history.parked_team}-events-dlq"]')
+    assert int(row.locator("[data-depth]").inner_text()) == 1
+    row.get_by_role("button", name=re.compile("^Redrive")).click()
+    assert "1 message(s) moved back" in page.get_by_role("status").inner_text()
+    row = page.locator(f'tr[data-queue="{console_history.parked_team}-events-dlq"]')
+    assert int(row.locator("[data-depth]").inner_text()) == 0
+
+
+def test_a_document_is_found_by_its_words(console_history: ConsoleHistory, page: Any) -> None:
+    page.goto(console_history.console_url + "/documents")
+    page.get_by_label("Search the documents team's documents").fill(console_history.document_words)
+    page.get_by_role("button", name="Search").click()
+    assert page.locator(f'[data-document="{console_history.document_id}"]').count() == 1
+
+
+def test_keyboard_users_skip_to_the_content_and_see_the_focus(
+    console_history: ConsoleHistory, page: Any
+) -> None:
+    page.goto(console_history.console_url + "/flow")
+    page.keyboard.press("Tab")
+    focused = page.evaluate("() => document.activeElement.textContent.trim()")
+    assert focused == "Skip to the content"
+    outline = page.evaluate("() => getComputedStyle(document.activeElement).outlineStyle")
+    assert outline != "none"
+
+
+def test_a_redrive_posted_from_another_site_is_refused(console_history: ConsoleHistory) -> None:
+    import requests
+
+    response = requests.post(
+        console_history.console_url + "/flow/redrive",
+        data={"queue": console_history.parked_team},
+        headers={"Origin": "http://elsewhere.example"},
+        timeout=30,
+        allow_redirects=False,
+    )
+    assert response.status_code == 403

@@ -1,0 +1,174 @@
+"""Serving the console: an HTTP server on 127.0.0.1, as a component of `make up` or on its own.
+
+As a component (`ConsoleServer`, added by `python -m tools up`), it starts with
+the platform and publishes `console_url` in the state file; it takes from the
+platform only what a deployment would configure (names, endpoints, the status
+API's URL, the teams' API keys) and then reads through those APIs alone.
+On its own (`python -m tools console`) it serves a running platform found
+through `.local/platform.json`.
+"""
+
+from __future__ import annotations
+
+import argparse
+import logging
+import threading
+from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from pathlib import Path
+from typing import TYPE_CHECKING, Any
+
+from local_platform.lake.layout import DEFAULT_WORKDIR
+from platform_core.config import get_config
+from platform_core.kafka import KafkaConnection
+from platform_core.local_state import configure_local_aws_env, running_state
+from platform_core.resources import Resources
+from tools.console import charts
+from tools.console.app import ConsoleApp, Request
+from tools.console.sources import Platform
+
+if TYPE_CHECKING:
+    from local_platform.runtime import LocalPlatform
+
+log = logging.getLogger(__name__)
+
+
+class ConsoleHttpServer:
+    def __init__(self, app: ConsoleApp, host: str = "127.0.0.1", port: int = 0):
+        self.app = app
+        self._server = ThreadingHTTPServer((host, port), _handler(app))
+        self._server.daemon_threads = True
+        self._thread: threading.Thread | None = None
+
+    @property
+    def url(self) -> str:
+        host, port = self._server.server_address[:2]
+        return f"http://{host!s}:{port}"
+
+    def start(self) -> ConsoleHttpServer:
+        charts.warm_up()
+        self._thread = threading.Thread(
+            target=self._server.serve_forever, kwargs={"poll_interval": 0.1}, name="console", daemon=True
+        )
+        self._thread.start()
+        return self
+
+    def stop(self) -> None:
+        self._server.shutdown()
+        self._server.server_close()
+        if self._thread is not None:
+            self._thread.join(timeout=5)
+
+    def __enter__(self) -> ConsoleHttpServer:
+        return self.start()
+
+    def __exit__(self, *exc: object) -> None:
+        self.stop()
+
+
+def _handler(app: ConsoleApp) -> type[BaseHTTPRequestHandler]:
+    class Handler(BaseHTTPRequestHandler):
+        protocol_version = "HTTP/1.1"
+
+        def _serve(self) -> None:
+            length = int(self.headers.get("Content-Length") or 0)
+            body = self.rfile.read(length) if length else b""
+            request = Request.parse(self.command, self.path, dict(self.headers.items()), body)
+            try:
+                status, headers, payload = app.handle(request)
+            except Exception:  # a page that fails says so; the server keeps serving
+                log.exception("console page %s failed", self.path)
+                status, headers = 500, {"Content-Type": "text/plain; charset=utf-8"}
+                payload = b"The console could not read this page's data; see the console's log."
+            self.send_response(status)
+            headers.setdefault(
+                "Content-Security-Policy",
+                "default-src 'self'; style-src 'unsafe-inline'; img-src 'self' data:",
+            )
+            headers.setdefault("X-Content-Type-Options", "nosniff")
+            for name, value in headers.items():
+                self.send_header(name, value)
+            self.send_header("Content-Length", str(len(payload)))
+            self.end_headers()
+            self.wfile.write(payload)
+
+        do_GET = do_POST = _serve
+
+        def log_message(self, format: str, *args: Any) -> None:
+            pass
+
+    return Handler
+
+
+class ConsoleServer:
+    """The `console` component of `make up`."""
+
+    name = "console"
+
+    def __init__(self, lake_workdir: Path = DEFAULT_WORKDIR, port: int = 0):
+        self._lake_workdir = lake_workdir
+        self._port = port
+        self._server: ConsoleHttpServer | None = None
+
+    @property
+    def url(self) -> str | None:
+        return self._server.url if self._server else None
+
+    def start(self, platform: LocalPlatform) -> ConsoleServer:
+        kafka = platform.kafka_connection() if any(c.name == "kafka" for c in platform.components) else None
+        app = ConsoleApp(
+            Platform(
+                platform.resources,
+                status_url=f"{platform.lambda_url}/_local/status",
+                lake_workdir=self._lake_workdir,
+                kafka=kafka,
+            ),
+            gateway_url=platform.gateway_url,
+            api_keys={team: key.value for team, key in platform.api_keys.items()},
+        )
+        self._server = ConsoleHttpServer(app, port=self._port).start()
+        platform.publish("console_url", self._server.url)
+        return self
+
+    def stop(self) -> None:
+        if self._server is not None:
+            self._server.stop()
+            self._server = None
+
+    def status(self) -> dict[str, Any]:
+        return {"url": self.url}
+
+
+def app_for_state(state: dict[str, Any], lake_workdir: Path = DEFAULT_WORKDIR) -> ConsoleApp:
+    """The console of a running platform described by its state file."""
+    configure_local_aws_env(state["aws_endpoint_url"], state["region"])
+    config = get_config().model_copy(update={"project": state["project"]})
+    kafka = KafkaConnection(state["kafka_bootstrap"]) if state.get("kafka_bootstrap") else None
+    return ConsoleApp(
+        Platform(
+            Resources(config, state["env"]),
+            status_url=f"{state['lambda_url']}/_local/status",
+            lake_workdir=lake_workdir,
+            kafka=kafka,
+        ),
+        gateway_url=state["gateway_url"],
+        api_keys=state.get("api_keys", {}),
+    )
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(
+        prog="python -m tools console", description="Serve the console of a running platform (make up)."
+    )
+    parser.add_argument("--port", type=int, default=8765)
+    parser.add_argument(
+        "--workdir", type=Path, default=DEFAULT_WORKDIR, help="the local lake's work directory"
+    )
+    args = parser.parse_args(argv)
+    state = running_state()
+    if state is None:
+        print("No local platform is running; start one with `make up`.")
+        return 1
+    with ConsoleHttpServer(app_for_state(state, args.workdir), port=args.port) as server:
+        print(f"console {server.url} (Ctrl-C to stop)")
+        threading.Event().wait()
+    return 0
