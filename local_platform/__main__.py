@@ -40,7 +40,7 @@ def main(argv: list[str] | None = None, extra_components: Sequence[Any] = ()) ->
             if getattr(component, "url", None):
                 console.print(f"  {component.name:<12} {component.url}")
         for team, key in platform.api_keys.items():
-            console.print(f"  x-api-key for {team:<10} {key.value}")
+            console.print(f"  x-api-key for {team:<13} {key.value}")
         console.print("Ctrl-C to stop.")
         stopped.wait()
         console.print("stopping...")

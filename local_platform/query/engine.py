@@ -140,6 +140,9 @@ class LocalEngine:
         self.lake_root = lake_root
         self.athena_dir = athena_dir
         self.connection = duckdb.connect()
+        # The schema typing each query, kept once the views exist and until a statement changes it.
+        self._schema: dict[str, dict[str, str]] | None = None
+        self._views_created = False
         # Athena's session zone is UTC: timestamps with a zone convert and print the same way here.
         self.connection.execute("SET TimeZone = 'UTC'")
         for macro in trino.MACROS:
@@ -151,6 +154,7 @@ class LocalEngine:
                 f'CREATE OR REPLACE VIEW "{contract.name}" AS {table_source(contract, lake_root)}'
             )
         self._create_views()
+        self._views_created = True
 
     def _create_views(self) -> None:
         pending = {
@@ -170,6 +174,8 @@ class LocalEngine:
 
     def schema(self) -> dict[str, dict[str, str]]:
         """Column types of every table and view, for typing queries (views as DuckDB describes them)."""
+        if self._schema is not None:
+            return self._schema
         schema = contract_schema()
         for (view,) in self.connection.execute(
             "SELECT view_name FROM duckdb_views() WHERE NOT internal AND schema_name = 'main'"
@@ -180,6 +186,8 @@ class LocalEngine:
                     name: exp.DataType.build(kind, dialect="duckdb").sql(DIALECT)
                     for name, kind, *_ in described
                 }
+        if self._views_created:
+            self._schema = schema
         return schema
 
     def to_duckdb(self, sql: str, params: Sequence[str] | None = None) -> list[str]:
@@ -198,6 +206,8 @@ class LocalEngine:
             raise LintError(findings)
         result = pa.table({})
         for statement in self.to_duckdb(sql, params):
+            if statement.lstrip().upper().startswith(("CREATE", "DROP", "ALTER")):
+                self._schema = None  # a table or view changes: typed afresh
             relation = self.connection.sql(statement)
             if relation is None:
                 continue

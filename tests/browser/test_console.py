@@ -23,6 +23,7 @@ PAGES = {
     "kpis": "/kpis",
     "invoices": "/invoices",
     "documents": "/documents",
+    "notifications": "/notifications",
 }
 
 
@@ -30,7 +31,8 @@ def _screenshot(page: Any, name: str) -> None:
     directory = os.environ.get("CONSOLE_SCREENSHOTS")
     if directory:
         Path(directory).mkdir(parents=True, exist_ok=True)
-        page.screenshot(path=str(Path(directory) / f"console-{name}.png"), full_page=True)
+        # The KPI page is long: its first screen says what it is.
+        page.screenshot(path=str(Path(directory) / f"console-{name}.png"), full_page=name != "kpis")
 
 
 @pytest.mark.parametrize("name", list(PAGES))
@@ -51,7 +53,8 @@ def test_the_overview_counts_the_teams_verdicts_and_charts_them(
     page.select_option("#team", "orders")
     page.select_option("#minutes", "15")
     page.get_by_role("button", name="Show").click()
-    accepted = sum(1 for team, _ in console_history.accepted if team == "orders")
+    # The traffic's orders events, and the invoice request the orders team sent.
+    accepted = sum(1 for team, _ in console_history.accepted if team == "orders") + 1
     assert page.locator('[data-total="accepted"]').inner_text() == str(accepted)
     assert page.locator('[data-total="rejected"]').inner_text() == str(
         sum(1 for team, _ in console_history.accepted if team == "orders")
@@ -100,6 +103,23 @@ def test_redriving_a_dead_letter_queue_empties_it(console_history: ConsoleHistor
     assert "1 message(s) moved back" in page.get_by_role("status").inner_text()
     row = page.locator(f'tr[data-queue="{console_history.parked_team}-events-dlq"]')
     assert int(row.locator("[data-depth]").inner_text()) == 0
+
+
+def test_an_issued_invoice_is_listed_previewed_and_traced(console_history: ConsoleHistory, page: Any) -> None:
+    import requests
+
+    page.goto(console_history.console_url + "/invoices")
+    links = page.locator("tbody a")
+    assert links.count() == 1
+    pdf_link = page.get_by_role("link", name="Open the PDF").get_attribute("href")
+    pdf = requests.get(console_history.console_url + str(pdf_link), timeout=30)
+    assert pdf.headers["Content-Type"] == "application/pdf" and pdf.content.startswith(b"%PDF")
+    preview = page.get_by_role("img", name=re.compile(r"^First page of invoices\W"))
+    assert preview.evaluate("image => image.complete && image.naturalWidth") > 800
+    _screenshot(page, "invoices")
+    page.goto(console_history.console_url + f"/trace?id={console_history.invoice_request['event_id']}")
+    functions = page.locator('[data-hop^="what the functions did"] tbody tr').all_inner_texts()
+    assert any("invoices" in row and "invoice issued" in row for row in functions)
 
 
 def test_a_document_is_found_by_its_words(console_history: ConsoleHistory, page: Any) -> None:

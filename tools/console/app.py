@@ -5,8 +5,10 @@
     POST /flow/redrive     move a DLQ back to its queue (platform_core.redrive, as the script does)
     GET  /trace?id=        every hop of an event (event_id) or a request (correlation id)
     GET  /kpis             the lake's KPI queries as charts (the static report draws the same)
-    GET  /invoices         the invoices' PDFs; /invoices/pdf?key= serves one for the preview
+    GET  /invoices         the invoices' PDFs; /invoices/pdf?key= serves one, /invoices/preview.png?key=
+                           its first page as an image (rendered by PDFium: no PDF viewer needed)
     GET  /documents?q=     the document service's search API, as the documents team
+    GET  /notifications    the notification service's deliveries: status per channel, the latest ones
     GET  /healthz          200
 
 A POST must come from the console's own pages (its Origin or Referer names the console's host):
@@ -19,7 +21,6 @@ import json
 import time
 from collections.abc import Callable
 from dataclasses import dataclass
-from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 from urllib.parse import parse_qs, urlencode, urlsplit
@@ -80,7 +81,9 @@ class ConsoleApp:
             ("GET", "/kpis"): self.kpis,
             ("GET", "/invoices"): self.invoices,
             ("GET", "/invoices/pdf"): self.invoice_pdf,
+            ("GET", "/invoices/preview.png"): self.invoice_preview,
             ("GET", "/documents"): self.documents,
+            ("GET", "/notifications"): self.notifications,
             ("GET", "/healthz"): lambda request: (200, {"Content-Type": "text/plain"}, b"ok"),
         }
 
@@ -126,6 +129,8 @@ class ConsoleApp:
         if minutes not in RANGES:
             raise ValueError(f"range must be one of {sorted(RANGES)} minutes")
         start, end = sources.minute_window(minutes)
+        period = sources.period_for(minutes)
+        resolution = "each minute" if period == 60 else f"mean over {period // 60} min"
         verdicts = sources.verdicts_per_minute(self.platform, team, start, end)
         throttled = sources.throttled_per_minute(self.platform, team, start, end)
         latency = sources.latency_per_minute(self.platform, team, start)
@@ -135,20 +140,20 @@ class ConsoleApp:
             charts.time_series(
                 verdicts,
                 x="minute",
-                y="count",
+                y="per_minute",
                 series="series",
                 title="Events per minute by verdict",
-                y_title="events per minute",
+                y_title=f"events per minute ({resolution})",
             )
         )
         chart_throttled = charts.svg(
             charts.time_series(
                 throttled,
                 x="minute",
-                y="count",
+                y="per_minute",
                 series=None,
                 title="429 answers per minute",
-                y_title="requests per minute",
+                y_title=f"requests per minute ({resolution})",
             )
         )
         chart_latency = charts.svg(
@@ -252,14 +257,25 @@ class ConsoleApp:
         bucket, key = self._invoice_bucket(), request.query.get("key", "")
         if not bucket or not key.endswith(".pdf"):
             raise ValueError("no such invoice")
-        body = client("s3").get_object(Bucket=bucket, Key=key)["Body"].read()
+        s3 = client("s3")
+        try:
+            body = s3.get_object(Bucket=bucket, Key=key)["Body"].read()
+        except s3.exceptions.NoSuchKey:
+            raise ValueError("no such invoice") from None
         return 200, {"Content-Type": "application/pdf", "Content-Disposition": "inline"}, body
+
+    def invoice_preview(self, request: Request) -> Response:
+        body = self.invoice_pdf(request)[2]
+        return 200, {"Content-Type": "image/png", "Cache-Control": "max-age=3600"}, first_page_png(body)
 
     def _invoice_bucket(self) -> str | None:
         """The invoice service's bucket of PDFs, when the configuration declares the service."""
         if INVOICE_SERVICE not in self.platform.resources.config.services:
             return None
         return self.platform.resources.service_buckets(INVOICE_SERVICE).get(INVOICE_BUCKET)
+
+    def notifications(self, request: Request) -> Response:
+        return _notifications_page(self, request)
 
     def documents(self, request: Request) -> Response:
         query = request.query.get("q", "").strip()
@@ -286,6 +302,38 @@ class ConsoleApp:
         )
 
 
+PREVIEW_SCALE = 1.5  # 108 dpi: an A4 page about 890 pixels wide
+
+
+def first_page_png(pdf: bytes) -> bytes:
+    """The PDF's first page as a PNG (PDFium, as the document service renders pages)."""
+    import io
+
+    import pypdfium2 as pdfium
+
+    document = pdfium.PdfDocument(pdf)
+    try:
+        image = document[0].render(scale=PREVIEW_SCALE).to_pil()
+    finally:
+        document.close()
+    out = io.BytesIO()
+    image.save(out, format="PNG", optimize=True)
+    return out.getvalue()
+
+
+def _by_channel(deliveries: list[dict[str, Any]]) -> tuple[list[str], dict[str, dict[str, int]]]:
+    """(statuses, {channel: {status: count}}) for the summary table."""
+    counts: dict[str, dict[str, int]] = {}
+    statuses: list[str] = []
+    for delivery in deliveries:
+        status = delivery["status"]
+        if status not in statuses:
+            statuses.append(status)
+        row = counts.setdefault(delivery["channel"], {})
+        row[status] = row.get(status, 0) + 1
+    return sorted(statuses), dict(sorted(counts.items()))
+
+
 def _age(seconds: float | None) -> str:
     if seconds is None:
         return "-"
@@ -296,9 +344,19 @@ def _age(seconds: float | None) -> str:
     return f"{seconds / 3600:.1f} h"
 
 
+def _notifications_page(app: ConsoleApp, request: Request) -> Response:
+    deliveries = sources.notification_deliveries(app.platform)
+    statuses, by_channel = _by_channel(deliveries)
+    return app._page(
+        200,
+        "notifications.html",
+        page="notifications",
+        deliveries=deliveries[:100],
+        total=len(deliveries),
+        statuses=statuses,
+        by_channel=by_channel,
+    )
+
+
 def _dumps(value: Any) -> str:
     return json.dumps(value, indent=2, default=str, ensure_ascii=False)
-
-
-def now() -> datetime:
-    return datetime.now(UTC)

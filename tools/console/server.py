@@ -22,7 +22,7 @@ from platform_core.config import get_config
 from platform_core.kafka import KafkaConnection
 from platform_core.local_state import configure_local_aws_env, running_state
 from platform_core.resources import Resources
-from tools.console import charts
+from tools.console import charts, sources
 from tools.console.app import ConsoleApp, Request
 from tools.console.sources import Platform
 
@@ -46,11 +46,18 @@ class ConsoleHttpServer:
 
     def start(self) -> ConsoleHttpServer:
         charts.warm_up()
+        threading.Thread(target=self._warm_up_lake, name="console-warm-up", daemon=True).start()
         self._thread = threading.Thread(
             target=self._server.serve_forever, kwargs={"poll_interval": 0.1}, name="console", daemon=True
         )
         self._thread.start()
         return self
+
+    def _warm_up_lake(self) -> None:
+        try:
+            sources.warm_up(self.app.platform)
+        except Exception:  # the first page opens it then, and says what fails
+            log.exception("opening the lake's query engine failed")
 
     def stop(self) -> None:
         self._server.shutdown()

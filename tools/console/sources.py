@@ -6,11 +6,13 @@ AWS environment (with Athena for the lake queries) as it reads `make up`.
 
 from __future__ import annotations
 
+import functools
 import gzip
 import json
+import threading
 import time
 from collections import defaultdict
-from collections.abc import Iterable, Iterator
+from collections.abc import Iterable
 from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
@@ -32,6 +34,7 @@ THROTTLED_METRIC = "ThrottledRequests"  # local_platform.cloudwatch publishes it
 # Bounds on what a trace reads when nothing indexes the id (newest objects first).
 TRACE_MAX_OBJECTS = 500
 TRACE_MAX_STREAM_PAGES = 200
+MAX_EMPTY_STREAM_PAGES = 3
 _DESERIALIZE = TypeDeserializer()
 
 
@@ -61,38 +64,56 @@ def minute_window(minutes: int, now: datetime | None = None) -> tuple[datetime, 
 # -- overview: CloudWatch metrics and the lake ------------------------------------------------------
 
 
-def _metric_queries(namespace: str, names: Iterable[str], team: str) -> list[dict[str, Any]]:
-    """Every metric of these names with a `team=<team>` dimension (whatever its other dimensions)."""
-    cloudwatch = client("cloudwatch")
-    wanted = set(names)
-    seen: set[tuple[str, tuple[tuple[str, str], ...]]] = set()
-    metrics = []
-    pages = cloudwatch.get_paginator("list_metrics").paginate(
-        Namespace=namespace, Dimensions=[{"Name": "team", "Value": team}]
-    )
-    for page in pages:
-        for metric in page["Metrics"]:
-            key = (metric["MetricName"], tuple(sorted((d["Name"], d["Value"]) for d in metric["Dimensions"])))
-            if metric["MetricName"] in wanted and key not in seen:
-                seen.add(key)
-                metrics.append(metric)
-    return metrics
+# The ingest's metric dimensions: {team, event_type, service}; event_type is a registered type or this.
+UNKNOWN_EVENT_TYPE = "unknown"
+INGEST_SERVICE = "ingest"
+# The resolution asked of CloudWatch per range: per minute up to an hour, coarser beyond (as
+# CloudWatch's own dashboards pick a period), so a range costs a bounded number of datapoints.
+PERIODS = {60: 60, 360: 600, 1440: 3600}
+MAX_QUERIES_PER_CALL = 500  # GetMetricData's limit
+
+
+def period_for(minutes: int) -> int:
+    return next((period for limit, period in sorted(PERIODS.items()) if minutes <= limit), 3600)
+
+
+def ingest_metrics(platform: Platform, team: str) -> list[dict[str, Any]]:
+    """The identities of a team's verdict metrics, from the ingest's contract rather than ListMetrics:
+    accepted and duplicate events are of a type the team produces; a rejected one is of any registered
+    type or `unknown`."""
+    from platform_core.registry import get_registry
+
+    produces = platform.resources.config.teams[team].produces
+    registered = [*get_registry().event_types, UNKNOWN_EVENT_TYPE]
+    identities = [(name, t) for name in ("accepted", "duplicate") for t in produces]
+    identities += [("rejected", t) for t in registered]
+    return [
+        {
+            "MetricName": name,
+            "Dimensions": [
+                {"Name": "team", "Value": team},
+                {"Name": "event_type", "Value": event_type},
+                {"Name": "service", "Value": INGEST_SERVICE},
+            ],
+        }
+        for name, event_type in identities
+    ]
 
 
 def metric_series(
-    namespace: str, names: Iterable[str], team: str, start: datetime, end: datetime
+    namespace: str, metrics: list[dict[str, Any]], start: datetime, end: datetime
 ) -> list[dict[str, Any]]:
-    """Per minute and metric name: the Sum over every dimension set of the team (rows for charts)."""
-    metrics = _metric_queries(namespace, names, team)
+    """Per period and metric name: the Sum over the given metrics, as a per-minute rate (rows for charts)."""
+    period = period_for(int((end - start).total_seconds() // 60))
     totals: dict[tuple[str, str], float] = defaultdict(float)
     cloudwatch = client("cloudwatch")
-    for first in range(0, len(metrics), 500):  # GetMetricData takes 500 queries a call
-        chunk = metrics[first : first + 500]
+    for first in range(0, len(metrics), MAX_QUERIES_PER_CALL):
+        chunk = metrics[first : first + MAX_QUERIES_PER_CALL]
         queries = [
             {
                 "Id": f"m{i}",
                 "Label": metric["MetricName"],
-                "MetricStat": {"Metric": metric, "Period": 60, "Stat": "Sum"},
+                "MetricStat": {"Metric": {"Namespace": namespace, **metric}, "Period": period, "Stat": "Sum"},
             }
             for i, metric in enumerate(chunk)
         ]
@@ -104,8 +125,9 @@ def metric_series(
                 for at, value in zip(result["Timestamps"], result["Values"], strict=True):
                     minute = at.astimezone(UTC).replace(second=0, microsecond=0)
                     totals[(minute.isoformat(), result["Label"])] += value
+    per_minute = period / 60
     return [
-        {"minute": minute, "series": name, "count": int(value)}
+        {"minute": minute, "series": name, "count": value, "per_minute": round(value / per_minute, 2)}
         for (minute, name), value in sorted(totals.items())
     ]
 
@@ -114,14 +136,15 @@ def verdicts_per_minute(
     platform: Platform, team: str, start: datetime, end: datetime
 ) -> list[dict[str, Any]]:
     """accepted / duplicate / rejected events per minute: the ingest's EMF metrics in CloudWatch."""
-    return metric_series(platform.resources.project, VERDICTS, team, start, end)
+    return metric_series(platform.resources.project, ingest_metrics(platform, team), start, end)
 
 
 def throttled_per_minute(
     platform: Platform, team: str, start: datetime, end: datetime
 ) -> list[dict[str, Any]]:
     """The API's 429 answers to the team per minute."""
-    return metric_series(f"{platform.resources.project}/api", [THROTTLED_METRIC], team, start, end)
+    metric = {"MetricName": THROTTLED_METRIC, "Dimensions": [{"Name": "team", "Value": team}]}
+    return metric_series(f"{platform.resources.project}/api", [metric], start, end)
 
 
 LATENCY_SQL = """
@@ -141,20 +164,52 @@ def _literal(value: str) -> str:
     return "'" + value.replace("'", "''") + "'"
 
 
+class LakeReader:
+    """Athena SQL over the local lake through one query engine, opened again when a run has switched
+    partitions (a manifest changed): opening one costs more than most queries."""
+
+    def __init__(self, workdir: Path):
+        self.root = lake_root(workdir)
+        self._lock = threading.Lock()
+        self._engine: Any = None
+        self._signature: tuple[tuple[str, int], ...] = ()
+
+    def _current_signature(self) -> tuple[tuple[str, int], ...]:
+        return tuple(
+            sorted((str(p), p.stat().st_mtime_ns) for p in (self.root / "curated").rglob("manifest"))
+        )
+
+    def query(self, sql: str, params: list[str]) -> list[dict[str, Any]]:
+        if not (self.root / "curated").exists():
+            return []
+        from local_platform.query.engine import LocalEngine
+
+        with self._lock:  # one DuckDB connection: one query at a time
+            signature = self._current_signature()
+            if self._engine is None or signature != self._signature:
+                if self._engine is not None:
+                    self._engine.close()
+                self._engine, self._signature = LocalEngine(self.root), signature
+            return list(self._engine.execute(sql, params, source="console").to_pylist())
+
+
+_READERS: dict[Path, LakeReader] = {}
+_READERS_LOCK = threading.Lock()
+
+
 def run_query(platform: Platform, sql: str, params: list[str]) -> list[dict[str, Any]]:
     """Athena SQL (with `?` parameters as SQL literals) over the curated zone; [] before the first run."""
     if platform.lake_workdir is None:
         return []
-    root = lake_root(platform.lake_workdir)
-    if not (root / "curated").exists():
-        return []
-    from local_platform.query.engine import LocalEngine
+    with _READERS_LOCK:
+        reader = _READERS.setdefault(platform.lake_workdir, LakeReader(platform.lake_workdir))
+    return reader.query(sql, params)
 
-    engine = LocalEngine(root)
-    try:
-        return list(engine.execute(sql, params, source="console").to_pylist())
-    finally:
-        engine.close()
+
+def warm_up(platform: Platform) -> None:
+    """Open the lake's query engine before the first page needs it."""
+    team = next(iter(platform.resources.config.teams))
+    latency_per_minute(platform, team, minute_window(1)[0])
 
 
 def latency_per_minute(platform: Platform, team: str, start: datetime) -> list[dict[str, Any]]:
@@ -180,7 +235,7 @@ def latency_per_minute(platform: Platform, team: str, start: datetime) -> list[d
 def totals(rows: list[dict[str, Any]]) -> dict[str, int]:
     counts: dict[str, int] = defaultdict(int)
     for row in rows:
-        counts[row["series"]] += int(row["count"])
+        counts[row["series"]] += round(row["count"])
     return dict(counts)
 
 
@@ -309,11 +364,7 @@ def lake_status(platform: Platform) -> dict[str, Any]:
         and platform.lake_workdir is not None
         and (lake_root(platform.lake_workdir) / "curated").exists()
     ):
-        from local_platform.lake.pipeline import run_checks
-
-        committed = datetime.fromisoformat(manifest["committed_at"])
-        for check in run_checks(lake_root(platform.lake_workdir), committed):
-            checks.append({"name": check.name, "passed": check.passed, "violations": len(check.violations)})
+        checks = _run_checks(lake_root(platform.lake_workdir), manifest["run_id"], manifest["committed_at"])
     return {
         "raw_objects": len(raw),
         "not_yet_curated": sorted(k for k, etag in raw.items() if seen.get(k) != etag),
@@ -323,6 +374,25 @@ def lake_status(platform: Platform) -> dict[str, Any]:
     }
 
 
+@functools.lru_cache(maxsize=8)
+def _checks_of_run(root: Path, run_id: str, committed_at: str) -> tuple[tuple[str, bool, int], ...]:
+    from local_platform.lake.pipeline import run_checks
+
+    return tuple(
+        (check.name, check.passed, len(check.violations))
+        for check in run_checks(root, datetime.fromisoformat(committed_at))
+    )
+
+
+def _run_checks(root: Path, run_id: str, committed_at: str) -> list[dict[str, Any]]:
+    """The data-quality checks of a committed run: its curated zone does not change until the next
+    run, so each run's checks are run once."""
+    return [
+        {"name": name, "passed": passed, "violations": violations}
+        for name, passed, violations in _checks_of_run(root, run_id, committed_at)
+    ]
+
+
 def live_status(platform: Platform) -> dict[str, Any]:
     """The platform's status API (functions, triggers, gateway); {} when it has none (AWS)."""
     if platform.status_url is None:
@@ -330,6 +400,53 @@ def live_status(platform: Platform) -> dict[str, Any]:
     response = requests.get(platform.status_url, timeout=5)
     response.raise_for_status()
     return dict(response.json())
+
+
+# -- services ----------------------------------------------------------------------------------------
+
+NOTIFICATION_SERVICE, DELIVERIES_TABLE = "notification-sender", "deliveries"
+MAX_DELIVERIES = 2000
+
+
+def notification_deliveries(platform: Platform) -> list[dict[str, Any]]:
+    """The notification service's delivery records (one per notification and channel), newest first:
+    read from its table (a bounded scan: the table keeps deliveries until their TTL)."""
+    resources = platform.resources
+    if NOTIFICATION_SERVICE not in resources.config.services:
+        return []
+    table = resources.service_tables(NOTIFICATION_SERVICE).get(DELIVERIES_TABLE)
+    if table is None:
+        return []
+    deliveries: list[dict[str, Any]] = []
+    pages = (
+        client("dynamodb")
+        .get_paginator("scan")
+        .paginate(
+            TableName=table,
+            FilterExpression="begins_with(pk, :d)",
+            ExpressionAttributeValues={":d": {"S": "d#"}},
+            PaginationConfig={"MaxItems": MAX_DELIVERIES},
+        )
+    )
+    for page in pages:
+        for raw in page["Items"]:
+            item = {k: _DESERIALIZE.deserialize(v) for k, v in raw.items()}
+            started = float(item.get("attempt_started_at", 0) or 0)
+            deliveries.append(
+                {
+                    "delivery_id": str(item["pk"]).removeprefix("d#"),
+                    "notification_id": str(item.get("notification_id", "")),
+                    "channel": str(item.get("channel", "")),
+                    "status": str(item.get("status", "pending")),
+                    "attempts": int(item.get("attempts", 0) or 0),
+                    "reason": str(item.get("reason", "")),
+                    "at": datetime.fromtimestamp(started, UTC).strftime("%Y-%m-%d %H:%M:%S")
+                    if started
+                    else "",
+                }
+            )
+    deliveries.sort(key=lambda d: d["at"], reverse=True)
+    return deliveries
 
 
 # -- trace -------------------------------------------------------------------------------------------
@@ -441,6 +558,7 @@ def _stream_record(resources: Resources, pk: str) -> dict[str, Any] | None:
         iterator = streams.get_shard_iterator(
             StreamArn=arn, ShardId=shard["ShardId"], ShardIteratorType="TRIM_HORIZON"
         ).get("ShardIterator")
+        empty = 0
         for _ in range(TRACE_MAX_STREAM_PAGES):
             if not iterator:
                 break
@@ -455,11 +573,11 @@ def _stream_record(resources: Resources, pk: str) -> dict[str, Any] | None:
                         "event_name": record.get("eventName"),
                         "created": created.isoformat() if isinstance(created, datetime) else created,
                     }
-            if not page["Records"] and page.get("NextShardIterator") == iterator:
+            # DynamoDB Streams may answer empty pages before a shard's records: a few in a row end it.
+            empty = 0 if page["Records"] else empty + 1
+            if empty >= MAX_EMPTY_STREAM_PAGES:
                 break
             iterator = page.get("NextShardIterator")
-            if not page["Records"]:
-                break
     return None
 
 
@@ -717,7 +835,3 @@ def _accepted_hops(platform: Platform, result: Trace, pk: str, event_type: str) 
             row,
         )
     )
-
-
-def iter_hops(result: Trace) -> Iterator[Hop]:
-    yield from result.hops
