@@ -71,6 +71,10 @@ class _NullS3:
     def delete_object(self, Bucket: str, Key: str) -> None:
         self.objects.pop(Key, None)
 
+    def list_objects_v2(self, Bucket: str, Prefix: str, MaxKeys: int) -> dict[str, Any]:
+        keys = sorted(k for k in self.objects if k.startswith(Prefix))[:MaxKeys]
+        return {"Contents": [{"Key": k} for k in keys]}
+
 
 @contextlib.contextmanager
 def _quiet() -> Iterator[None]:
@@ -230,7 +234,9 @@ def end_to_end(orders: int = 170) -> dict[str, Any]:
     from tools.traffic import IngestClient
 
     by_team: dict[str, list[dict[str, Any]]] = {}
-    for team, raw in TrafficGenerator(seed=77, start=datetime.now(UTC) - timedelta(minutes=5)).events(orders):
+    # The platform runs the StockOSS services: the order saga makes the invoice requests itself.
+    generator = TrafficGenerator(seed=77, start=datetime.now(UTC) - timedelta(minutes=5), live_services=True)
+    for team, raw in generator.events(orders):
         by_team.setdefault(team, []).append(raw)
     total = sum(len(v) for v in by_team.values())
     with _quiet(), LocalPlatform(_lifted(get_config()), state_path=None) as platform:

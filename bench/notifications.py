@@ -32,7 +32,7 @@ from urllib.parse import urlsplit
 
 import boto3
 
-from lambdas.notifications.catalog import Channel, get_catalog
+from lambdas.notifications.catalog import Channel, QuietHours, get_catalog
 from lambdas.notifications.channels import Endpoint, EndUserMessagingSms, StandardWebhooks, WebPush
 from lambdas.notifications.delivery import Delivery, Status, claimable
 from lambdas.notifications.egress import Egress
@@ -333,7 +333,13 @@ def per_channel(count: int = COUNT) -> list[dict[str, Any]]:
 def _measure(
     channel: Channel, count: int, sinks: Sinks, providers: Providers, subscription: PushSubscription
 ) -> dict[str, Any]:
-    preferences = Preferences(CUSTOMER, channels={Channel.SMS: True}, push_subscriptions=(subscription,))
+    # No quiet hours (equal start and end): SMS and push are measured whatever the hour of the run.
+    preferences = Preferences(
+        CUSTOMER,
+        channels={Channel.SMS: True},
+        quiet_hours=QuietHours(start="00:00", end="00:00", timezone="Europe/Paris"),
+        push_subscriptions=(subscription,),
+    )
     emitter = CheckedEmitter()
     stores = Stores(
         MemoryLedger(),

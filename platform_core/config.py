@@ -294,6 +294,36 @@ class MailSender(_Strict):
         return self.from_address.rsplit("@", 1)[1]
 
 
+class SmsOrigination(_Strict):
+    """The identity texts are sent from, which the environment owns: an alphanumeric sender id
+    (registered for its country where the country asks for it) or a leased phone number."""
+
+    type: Literal["sender_id", "phone_number"]
+    country: str = Field(pattern=r"^[A-Z]{2}$")  # ISO 3166-1 alpha-2
+    # sender_id: 1 to 11 letters and digits, at least one letter (what phones show as the sender).
+    sender_id: str | None = Field(default=None, pattern=r"^[A-Za-z0-9]*[A-Za-z][A-Za-z0-9]*$", max_length=11)
+    # phone_number: the kind of number leased (TEN_DLC and TOLL_FREE need a registration first).
+    number_type: Literal["LONG_CODE", "TOLL_FREE", "TEN_DLC", "SIMULATOR"] = "LONG_CODE"
+
+    @model_validator(mode="after")
+    def _sender_id_when_needed(self) -> SmsOrigination:
+        if (self.type == "sender_id") != (self.sender_id is not None):
+            raise ValueError("sms.origination: a sender_id type names its sender_id, a phone_number none")
+        return self
+
+
+class SmsSender(_Strict):
+    """Texts a service sends (AWS End User Messaging SMS). In AWS: a configuration set and its opt-out
+    list, and the origination identity when declared (else the account's). The function gets
+    SMS_CONFIGURATION_SET (and, in AWS, SMS_ORIGINATION_IDENTITY). Locally: the SMS capture."""
+
+    message_type: Literal["TRANSACTIONAL", "PROMOTIONAL"] = "TRANSACTIONAL"
+    origination: SmsOrigination | None = None
+    # The SMS events (pending, delivered, blocked, opted out...) come back on its queue (a `queue`
+    # trigger): the configuration set publishes them to an SNS topic the team's queue subscribes to.
+    feedback: bool = False
+
+
 class Service(_Strict):
     """One Lambda a team runs on the platform. Everything else (packaging, Terraform, the local
     runtime, status, the demo) is derived from this declaration."""
@@ -320,6 +350,8 @@ class Service(_Strict):
     identity: Identity | None = None
     # The sender address and SES identity of a service that sends e-mail.
     mail: MailSender | None = None
+    # The SMS configuration of a service that sends texts.
+    sms: SmsSender | None = None
 
     @property
     def package(self) -> str:
@@ -415,6 +447,14 @@ class PlatformConfig(_Strict):
             ):
                 problems.append(
                     f"{where}.mail.feedback: SES events come back on a team queue (trigger type queue)"
+                )
+            if (
+                service.sms is not None
+                and service.sms.feedback
+                and not isinstance(service.trigger, QueueTrigger)
+            ):
+                problems.append(
+                    f"{where}.sms.feedback: SMS events come back on a team queue (trigger type queue)"
                 )
             problems += self._reference_problems(where, name, service, team)
         return problems

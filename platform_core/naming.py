@@ -159,6 +159,11 @@ def service_mail_configuration_set(project: str, env: str, team: str, service: s
     return resource_name(project, env, f"{service}-mail", team)
 
 
+def service_sms_configuration_set(project: str, env: str, team: str, service: str) -> str:
+    """The SMS configuration set of a service that sends texts (also its opt-out list's and events topic's name)."""
+    return resource_name(project, env, f"{service}-sms", team)
+
+
 def team_api_key_secret(project: str, env: str, team: str) -> str:
     """The Secrets Manager secret holding a team's API key (for its services that emit events)."""
     return resource_name(project, env, "api-key", team)

@@ -185,8 +185,9 @@ class Resources:
         A declared service gets PLATFORM_ENV, POWERTOOLS_SERVICE_NAME, POWERTOOLS_METRICS_NAMESPACE,
         TEAM, TABLE_<SHORT> and BUCKET_<SHORT> for its own tables and buckets and those of the
         services it `uses`, SECRET_<SHORT> for its own secrets, PLATFORM_API_URL (`api_url`, the stage URL) and PLATFORM_API_KEY_SECRET
-        when it emits events, MAIL_FROM and MAIL_CONFIGURATION_SET when it sends e-mail (`mail`), then its
-        declared `environment`. A platform function gets
+        when it emits events, MAIL_FROM and MAIL_CONFIGURATION_SET when it sends e-mail (`mail`),
+        SMS_CONFIGURATION_SET when it sends texts (`sms`), then its declared `environment`. (Terraform
+        adds SMS_ORIGINATION_IDENTITY, the ARN of the declared origination identity, in AWS only.) A platform function gets
         `lambda_environment()` and its POWERTOOLS_SERVICE_NAME; what only exists once deployed
         (the ingest's API_KEY_TEAMS, the bridge's Kafka cluster) is added by whoever deploys it.
         """
@@ -214,6 +215,10 @@ class Resources:
         if service.mail is not None:
             environment["MAIL_FROM"] = service.mail.from_address
             environment["MAIL_CONFIGURATION_SET"] = naming.service_mail_configuration_set(
+                self.project, self.env, service.team, function
+            )
+        if service.sms is not None:
+            environment["SMS_CONFIGURATION_SET"] = naming.service_sms_configuration_set(
                 self.project, self.env, service.team, function
             )
         environment.update(service.environment)

@@ -11,6 +11,7 @@ pass is not issued.
 from __future__ import annotations
 
 import threading
+from dataclasses import dataclass
 from functools import cache
 from importlib import resources
 from typing import Any
@@ -171,14 +172,37 @@ def notes(invoice: Invoice) -> list[tuple[str, str]]:
     return result
 
 
-def build_xml(invoice: Invoice) -> bytes:
-    """The Factur-X XML, validated (XSD then schematron); raises InvalidFacturX."""
+def generate_xml(invoice: Invoice) -> bytes:
+    """The Factur-X XML, not validated yet; raises InvalidFacturX when it cannot be generated."""
     try:
         root = generate_cii_xml(business_terms(invoice), level=LEVEL, check_xsd=False, check_schematron=False)
     except ValueError as exc:
         raise InvalidFacturX("generation", [str(exc)]) from exc
-    xml = root if isinstance(root, bytes) else etree.tostring(root, xml_declaration=True, encoding="UTF-8")
+    return root if isinstance(root, bytes) else etree.tostring(root, xml_declaration=True, encoding="UTF-8")
+
+
+def build_xml(invoice: Invoice) -> bytes:
+    """The Factur-X XML, validated (XSD then schematron); raises InvalidFacturX."""
+    xml = generate_xml(invoice)
     validate(xml)
+    return xml
+
+
+@dataclass(frozen=True)
+class CheckedXml:
+    """A document's XML that passed the XSD and the schematron under a placeholder number, before a
+    number was taken."""
+
+    number: str
+    xml: bytes
+
+
+def numbered_xml(invoice: Invoice, checked: CheckedXml | None) -> bytes:
+    """The numbered document's XML, validated unless it is byte for byte the XML checked before
+    numbering with only the number filled in (no rule reads an invoice number's characters)."""
+    xml = generate_xml(invoice)
+    if checked is None or xml != checked.xml.replace(checked.number.encode(), invoice.number.encode()):
+        validate(xml)
     return xml
 
 

@@ -22,7 +22,7 @@ from pydantic import ValidationError
 
 from lambdas.invoices import events
 from lambdas.invoices.documents import DocumentStore
-from lambdas.invoices.facturx_xml import InvalidFacturX, build_xml
+from lambdas.invoices.facturx_xml import CheckedXml, InvalidFacturX, build_xml, numbered_xml
 from lambdas.invoices.fx import EcbRates, RatesNotLoaded, UnknownCurrency
 from lambdas.invoices.legal import BillingConfig
 from lambdas.invoices.models import CreditedInvoice, Invoice, InvoiceRequest
@@ -89,9 +89,9 @@ class InvoiceService:
 
     def handle(self, body: str, correlation_id: str | None = None) -> Outcome:
         request = self._parse(body)
-        record, new = self._issue(request)
+        record, new, checked = self._issue(request)
         invoice = record.invoice
-        pdf, document = self._stored_pdf(record)
+        pdf, document = self._stored_pdf(record, checked)
         if not record.emitted:
             self._emitter.emit([events.issued(invoice, document, invoice.issued_at)], correlation_id)
             self._store.mark_emitted(record.document_key)
@@ -116,11 +116,11 @@ class InvoiceService:
         except ValidationError as exc:
             raise Rejected(f"the request is not a v{REQUEST_VERSION} invoice request: {exc}") from exc
 
-    def _issue(self, request: InvoiceRequest) -> tuple[IssuedRecord, bool]:
+    def _issue(self, request: InvoiceRequest) -> tuple[IssuedRecord, bool, CheckedXml | None]:
         key = request.document_key
         existing = self._store.get(key)
         if existing is not None:
-            return existing, False
+            return existing, False, None
         entity = self._config.entities.get(request.seller_entity)
         if entity is None:
             raise Rejected(f"no legal entity {request.seller_entity!r} in the billing configuration")
@@ -142,13 +142,14 @@ class InvoiceService:
 
         # Fail closed before a number is taken: the same document with a number of the same shape
         # must pass the XSD and the schematron, or nothing is numbered.
-        self._validated(build(series.number(999_999), now, today))
+        placeholder = build(series.number(999_999), now, today)
+        checked = CheckedXml(placeholder.number, self._validated(placeholder))
         try:
             record = self._store.issue(key, series, now, today, build)
         except NumberingContended as exc:
             raise NotYet(str(exc)) from exc
         # A record numbered by this call carries this call's time; one found instead carries its own.
-        return record, record.invoice.issued_at == now
+        return record, record.invoice.issued_at == now, checked
 
     def _build(
         self,
@@ -198,10 +199,15 @@ class InvoiceService:
             reference=request.credit_note.reference,
         )
 
-    def _stored_pdf(self, record: IssuedRecord) -> tuple[bytes, StoredDocument]:
+    def _stored_pdf(self, record: IssuedRecord, checked: CheckedXml | None) -> tuple[bytes, StoredDocument]:
         if record.document is not None:
             return self._documents.get(record.document), record.document
-        pdf = self._renderer.pdf(record.invoice, self._validated(record.invoice))
+        try:
+            # The XML checked before numbering is not checked again when only its number changed.
+            xml = numbered_xml(record.invoice, checked)
+        except InvalidFacturX as exc:
+            raise Rejected(str(exc)) from exc
+        pdf = self._renderer.pdf(record.invoice, xml)
         document = self._documents.put(record.invoice, pdf)
         self._store.mark_stored(record.document_key, document)
         return pdf, document

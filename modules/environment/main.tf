@@ -57,9 +57,13 @@ module "security" {
   name_prefix  = module.names.prefix
   region       = module.config.region
   alert_emails = var.alert_emails
-  # S3 encrypts the notifications it sends to the services' inbox queues with the data key.
-  key_service_principals = anytrue([for s in values(local.services) : s.trigger.type == "s3"]) ? ["s3.amazonaws.com"] : []
-  tags                   = local.tags
+  # S3 encrypts the notifications it sends to the services' inbox queues with the data key; End User
+  # Messaging SMS publishes to the services' encrypted SMS event topics, and SNS delivers them to queues.
+  key_service_principals = concat(
+    anytrue([for s in values(local.services) : s.trigger.type == "s3"]) ? ["s3.amazonaws.com"] : [],
+    anytrue([for s in values(local.services) : try(s.sms.feedback, false)]) ? ["sms-voice.amazonaws.com", "sns.amazonaws.com"] : [],
+  )
+  tags = local.tags
 }
 
 module "iam" {
@@ -303,6 +307,11 @@ module "event_fanout" {
   event_rule_senders = { for t in module.config.sqs_subscriber_teams : t => [
     for name in module.config.service_names : "arn:${local.partition}:events:${local.region}:${local.account_id}:rule/${module.service_specs.services[name].names.function}-mail-feedback"
     if local.services[name].team == t && try(local.services[name].mail.feedback, false)
+  ] }
+  # The topic names are platform_service's (its SMS configuration set's name): known here without a cycle.
+  topic_senders = { for t in module.config.sqs_subscriber_teams : t => [
+    for name in module.config.service_names : "arn:${local.partition}:sns:${local.region}:${local.account_id}:${module.service_specs.services[name].names.sms_configuration_set}"
+    if local.services[name].team == t && try(local.services[name].sms.feedback, false)
   ] }
   sqs                = module.config.sqs
   fanout             = module.config.fanout

@@ -114,6 +114,28 @@ data "aws_iam_policy_document" "queue_tls_only" {
       }
     }
   }
+
+  # The team's services' SNS topics (SMS events, sms.feedback) may put messages on its queue.
+  dynamic "statement" {
+    for_each = startswith(each.key, "main/") && length(lookup(var.topic_senders, trimprefix(each.key, "main/"), [])) > 0 ? [var.topic_senders[trimprefix(each.key, "main/")]] : []
+
+    content {
+      sid       = "SnsTopicsOfTheTeamsServices"
+      actions   = ["sqs:SendMessage"]
+      resources = [each.value.arn]
+
+      principals {
+        type        = "Service"
+        identifiers = ["sns.amazonaws.com"]
+      }
+
+      condition {
+        test     = "ArnEquals"
+        variable = "aws:SourceArn"
+        values   = statement.value
+      }
+    }
+  }
 }
 
 resource "aws_sqs_queue_policy" "tls_only" {

@@ -24,6 +24,17 @@ variable "event_rule_senders" {
   }
 }
 
+variable "topic_senders" {
+  description = "Team => ARNs of SNS topics that may send to the team's queue (its services' SMS event topics, services.*.sms.feedback)."
+  type        = map(list(string))
+  default     = {}
+
+  validation {
+    condition     = alltrue(flatten([for arns in values(var.topic_senders) : [for a in arns : can(regex("^arn:aws[a-z-]*:sns:[a-z0-9-]+:[0-9]{12}:[A-Za-z0-9_-]{1,256}$", a))]]))
+    error_message = "topic_senders holds SNS topic ARNs."
+  }
+}
+
 variable "sqs" {
   description = "SQS settings from config/platform.yaml `sqs`."
   type = object({

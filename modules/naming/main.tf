@@ -69,13 +69,15 @@ locals {
       api_key_secret = "${local.prefix}-${s.team}-api-key"
       # SES configuration set of a service that sends e-mail.
       mail_configuration_set = "${local.prefix}-${s.team}-${name}-mail"
+      # SMS configuration set (also its opt-out list's and events topic's name) of a service that sends texts.
+      sms_configuration_set = "${local.prefix}-${s.team}-${name}-sms"
     }
   }
 
   # The environment contract of a declared function (platform_core/resources.py
   # function_environment): the platform's, its own and its `uses` services' tables and buckets,
-  # its secrets, the ingest API when it emits, its sender when it sends e-mail, then what it
-  # declares itself.
+  # its secrets, the ingest API when it emits, its sender when it sends e-mail, its SMS
+  # configuration set when it sends texts, then what it declares itself.
   service_environments = {
     for name, s in var.services : name => tomap(merge(
       {
@@ -96,6 +98,7 @@ locals {
         var.api_url == null ? {} : { PLATFORM_API_URL = var.api_url },
       ),
       s.mail_from == null ? {} : { MAIL_FROM = s.mail_from, MAIL_CONFIGURATION_SET = local.services[name].mail_configuration_set },
+      s.sends_sms ? { SMS_CONFIGURATION_SET = local.services[name].sms_configuration_set } : {},
       s.environment,
     ))
   }

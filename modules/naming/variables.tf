@@ -52,7 +52,7 @@ variable "account_id" {
 }
 
 variable "services" {
-  description = "Declared services (platform_config `services`, reduced to what names and environments need): name => {team, tables, buckets and secrets (their short names), uses, emits, environment, mail_from (the sender address of a service that sends e-mail)}."
+  description = "Declared services (platform_config `services`, reduced to what names and environments need): name => {team, tables, buckets and secrets (their short names), uses, emits, environment, mail_from (the sender address of a service that sends e-mail), sends_sms (whether it sends texts)}."
   type = map(object({
     team        = string
     tables      = optional(list(string), [])
@@ -62,6 +62,7 @@ variable "services" {
     emits       = optional(list(string), [])
     environment = optional(map(string), {})
     mail_from   = optional(string)
+    sends_sms   = optional(bool, false)
   }))
   default = {}
 

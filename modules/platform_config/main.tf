@@ -178,6 +178,16 @@ locals {
         domain       = split("@", s.mail.from_address)[1]
         feedback     = try(s.mail.feedback, false)
       }
+      sms = try(s.sms, null) == null ? null : {
+        message_type = try(s.sms.message_type, "TRANSACTIONAL")
+        feedback     = try(s.sms.feedback, false)
+        origination = try(s.sms.origination, null) == null ? null : {
+          type        = s.sms.origination.type
+          country     = s.sms.origination.country
+          sender_id   = try(s.sms.origination.sender_id, null)
+          number_type = try(s.sms.origination.number_type, "LONG_CODE")
+        }
+      }
       identity = try(s.identity, null) == null ? null : {
         resource_server      = s.identity.resource_server
         scopes               = { for k, v in s.identity.scopes : k => tostring(v) }

@@ -26,6 +26,12 @@ locals {
     APP_CLIENTS     = jsonencode({ for name, client in aws_cognito_user_pool_client.this : client.id => name })
     RESOURCE_SERVER = var.service.identity.resource_server
   }
+
+  # The identity texts go out from (see "SMS" below): known once created, so AWS-only.
+  sms_origination = try(var.service.sms.origination, null)
+  sms_environment = local.sms_origination == null ? {} : {
+    SMS_ORIGINATION_IDENTITY = local.sms_origination.type == "sender_id" ? aws_pinpointsmsvoicev2_sender_id.this[0].arn : aws_pinpointsmsvoicev2_phone_number.this[0].arn
+  }
 }
 
 # --- State: tables, buckets, secrets ------------------------------------------------------
@@ -157,7 +163,7 @@ module "function" {
   tracing_mode                     = var.tracing_mode
   policy_json                      = data.aws_iam_policy_document.runtime.json
   kms_key_arn                      = var.kms_key_arn
-  environment                      = merge(var.environment, local.identity_environment)
+  environment                      = merge(var.environment, local.identity_environment, local.sms_environment)
   vpc_config                       = var.vpc_config
   log_retention_days               = var.log_retention_days
   log_subscription_destination_arn = var.log_subscription_destination_arn
@@ -684,4 +690,141 @@ resource "aws_cloudwatch_event_target" "mail_feedback" {
   rule      = aws_cloudwatch_event_rule.mail_feedback[0].name
   target_id = "team-queue"
   arn       = var.team_queue.arn
+}
+
+# --- SMS: the service's configuration set, opt-out list and origination identity (End User Messaging SMS)
+# Recipients who answer STOP land on the service's opt-out list (the service then refuses to text them).
+resource "aws_pinpointsmsvoicev2_opt_out_list" "this" {
+  count = var.service.sms == null ? 0 : 1
+
+  name = var.names.sms_configuration_set
+  tags = local.tags
+}
+
+resource "aws_pinpointsmsvoicev2_configuration_set" "this" {
+  count = var.service.sms == null ? 0 : 1
+
+  name                 = var.names.sms_configuration_set
+  default_message_type = var.service.sms.message_type
+  default_sender_id    = try(local.sms_origination.sender_id, null)
+  tags                 = local.tags
+}
+
+resource "aws_pinpointsmsvoicev2_sender_id" "this" {
+  count = try(local.sms_origination.type, null) == "sender_id" ? 1 : 0
+
+  sender_id                   = local.sms_origination.sender_id
+  iso_country_code            = local.sms_origination.country
+  message_types               = [var.service.sms.message_type]
+  deletion_protection_enabled = var.deletion_protection
+  tags                        = local.tags
+}
+
+# A leased number costs a monthly fee (and some countries and number types need a registration first).
+resource "aws_pinpointsmsvoicev2_phone_number" "this" {
+  count = try(local.sms_origination.type, null) == "phone_number" ? 1 : 0
+
+  iso_country_code            = local.sms_origination.country
+  message_type                = var.service.sms.message_type
+  number_capabilities         = ["SMS"]
+  number_type                 = local.sms_origination.number_type
+  opt_out_list_name           = aws_pinpointsmsvoicev2_opt_out_list.this[0].name
+  deletion_protection_enabled = var.deletion_protection
+  tags                        = local.tags
+}
+
+# The SMS events back on the team's queue (sms.feedback): the configuration set publishes them to
+# an SNS topic (encrypted with the data key, which lets sms-voice and SNS use it), the queue
+# subscribes with raw delivery, so the function reads the event as End User Messaging SMS wrote it.
+# The queue's policy lets this topic send (event_fanout topic_senders, from the topic's name).
+resource "aws_sns_topic" "sms_feedback" {
+  count = try(var.service.sms.feedback, false) ? 1 : 0
+
+  name              = var.names.sms_configuration_set
+  kms_master_key_id = var.kms_key_arn
+  tags              = local.tags
+
+  lifecycle {
+    precondition {
+      condition     = var.service.trigger.type == "queue" && var.team_queue != null
+      error_message = "sms.feedback sends the SMS events to the team's queue: the service needs a queue trigger."
+    }
+  }
+}
+
+data "aws_iam_policy_document" "sms_feedback" {
+  count = length(aws_sns_topic.sms_feedback)
+
+  statement {
+    sid       = "ItsConfigurationSetPublishes"
+    actions   = ["sns:Publish"]
+    resources = [aws_sns_topic.sms_feedback[0].arn]
+
+    principals {
+      type        = "Service"
+      identifiers = ["sms-voice.amazonaws.com"]
+    }
+
+    condition {
+      test     = "StringEquals"
+      variable = "aws:SourceAccount"
+      values   = [local.account_id]
+    }
+
+    condition {
+      test     = "ArnEquals"
+      variable = "aws:SourceArn"
+      values   = [aws_pinpointsmsvoicev2_configuration_set.this[0].arn]
+    }
+  }
+
+  statement {
+    sid       = "DenyInsecureTransport"
+    effect    = "Deny"
+    actions   = ["sns:Publish"]
+    resources = [aws_sns_topic.sms_feedback[0].arn]
+
+    principals {
+      type        = "*"
+      identifiers = ["*"]
+    }
+
+    condition {
+      test     = "Bool"
+      variable = "aws:SecureTransport"
+      values   = ["false"]
+    }
+  }
+}
+
+resource "aws_sns_topic_policy" "sms_feedback" {
+  count = length(aws_sns_topic.sms_feedback)
+
+  arn    = aws_sns_topic.sms_feedback[0].arn
+  policy = data.aws_iam_policy_document.sms_feedback[0].json
+}
+
+resource "aws_pinpointsmsvoicev2_event_destination" "this" {
+  count = length(aws_sns_topic.sms_feedback)
+
+  configuration_set_name = aws_pinpointsmsvoicev2_configuration_set.this[0].name
+  event_destination_name = "team-queue"
+  enabled                = true
+  # Every text event: the service reads the ones it knows (pending, delivered, blocked, opted out...).
+  matching_event_types = ["TEXT_ALL"]
+
+  sns_destination {
+    topic_arn = aws_sns_topic.sms_feedback[0].arn
+  }
+
+  depends_on = [aws_sns_topic_policy.sms_feedback]
+}
+
+resource "aws_sns_topic_subscription" "sms_feedback" {
+  count = length(aws_sns_topic.sms_feedback)
+
+  topic_arn            = aws_sns_topic.sms_feedback[0].arn
+  protocol             = "sqs"
+  endpoint             = var.team_queue.arn
+  raw_message_delivery = true
 }

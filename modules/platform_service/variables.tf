@@ -49,6 +49,16 @@ variable "service" {
     emits       = list(string)
     packaging   = object({ type = string, extras = list(string), debian_packages = list(string) })
     mail        = optional(object({ from_address = string, reply_to = string, domain = string, feedback = bool }))
+    sms = optional(object({
+      message_type = string
+      feedback     = bool
+      origination = optional(object({
+        type        = string
+        country     = string
+        sender_id   = string
+        number_type = string
+      }))
+    }))
     identity = optional(object({
       resource_server      = string
       scopes               = map(string)
@@ -82,6 +92,21 @@ variable "service" {
     condition     = contains(["zip", "image"], var.service.packaging.type)
     error_message = "packaging.type must be zip or image."
   }
+
+  validation {
+    condition = var.service.sms == null ? true : (
+      contains(["TRANSACTIONAL", "PROMOTIONAL"], var.service.sms.message_type) && (
+        var.service.sms.origination == null ? true : (
+          can(regex("^[A-Z]{2}$", var.service.sms.origination.country)) && (
+            var.service.sms.origination.type == "sender_id"
+            ? can(regex("^[A-Za-z0-9]{1,11}$", var.service.sms.origination.sender_id))
+            : var.service.sms.origination.type == "phone_number" && contains(["LONG_CODE", "TOLL_FREE", "TEN_DLC", "SIMULATOR"], var.service.sms.origination.number_type)
+          )
+        )
+      )
+    )
+    error_message = "sms: message_type TRANSACTIONAL or PROMOTIONAL; an origination is a sender_id (1-11 letters and digits) or a phone_number (LONG_CODE, TOLL_FREE, TEN_DLC or SIMULATOR) of a country (ISO 3166 alpha-2)."
+  }
 }
 
 variable "names" {
@@ -96,6 +121,7 @@ variable "names" {
     consumer_group         = string
     api_key_secret         = string
     mail_configuration_set = string
+    sms_configuration_set  = string
   })
 }
 
@@ -271,7 +297,7 @@ variable "point_in_time_recovery" {
 }
 
 variable "deletion_protection" {
-  description = "Deletion protection on the service's tables (config environments.<env>.deletion_protection)."
+  description = "Deletion protection on the service's tables and SMS origination identity (config environments.<env>.deletion_protection)."
   type        = bool
   default     = true
 }

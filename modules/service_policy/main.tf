@@ -101,6 +101,21 @@ locals {
       # From its declared address only, whatever else the domain's identity allows.
       conditions = [{ test = "StringEquals", variable = "ses:FromAddress", values = [local.service.mail.from_address] }]
     }],
+    local.service.sms == null ? [] : [{
+      sid     = "SendTextsThroughItsConfigurationSet"
+      actions = ["sms-voice:SendTextMessage"]
+      resources = concat(
+        ["arn:${local.p}:sms-voice:${local.region}:${local.account}:configuration-set/${var.names.sms_configuration_set}"],
+        # From its declared identity (a leased number's id is known once leased), else the account's.
+        try(local.service.sms.origination.type, null) == "sender_id" ? [
+          "arn:${local.p}:sms-voice:${local.region}:${local.account}:sender-id/${local.service.sms.origination.sender_id}/${local.service.sms.origination.country}",
+          ] : try(local.service.sms.origination.type, null) == "phone_number" ? [
+          "arn:${local.p}:sms-voice:${local.region}:${local.account}:phone-number/*",
+          ] : [
+          for kind in ["phone-number", "sender-id", "pool"] : "arn:${local.p}:sms-voice:${local.region}:${local.account}:${kind}/*"
+        ],
+      )
+    }],
     [{
       sid       = "UseTheDataKey"
       actions   = ["kms:Decrypt", "kms:GenerateDataKey"]

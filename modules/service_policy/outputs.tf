@@ -11,6 +11,10 @@ output "statements" {
     error_message = "A service that sends e-mail needs its configuration set's name (names.mail_configuration_set)."
   }
   precondition {
+    condition     = var.service.sms == null || var.names.sms_configuration_set != null
+    error_message = "A service that sends texts needs its SMS configuration set's name (names.sms_configuration_set)."
+  }
+  precondition {
     condition     = length(var.service.emits) == 0 || var.arns.ingest_api_execution != null
     error_message = "A service that emits needs the ingest API's execution ARN (arns.ingest_api_execution)."
   }

@@ -1,10 +1,13 @@
 variable "service" {
-  description = "The service's declaration (platform_config `services[<name>]`): its trigger, emits, permissions and mail are read."
+  description = "The service's declaration (platform_config `services[<name>]`): its trigger, emits, permissions, mail and sms are read."
   type = object({
     trigger     = object({ type = string })
     emits       = list(string)
     permissions = list(object({ actions = list(string), resources = list(string) }))
     mail        = optional(object({ from_address = string, domain = string }))
+    sms = optional(object({
+      origination = optional(object({ type = string, country = string, sender_id = optional(string) }))
+    }))
   })
 
   validation {
@@ -35,6 +38,7 @@ variable "names" {
     consumer_group         = string
     api_key_secret         = string
     mail_configuration_set = optional(string)
+    sms_configuration_set  = optional(string)
   })
 }
 

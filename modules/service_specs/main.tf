@@ -29,6 +29,7 @@ module "names" {
       emits       = s.emits
       environment = s.environment
       mail_from   = try(s.mail.from_address, null)
+      sends_sms   = s.sms != null
     }
   }
   api_url = var.api_url

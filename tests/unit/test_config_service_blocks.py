@@ -85,3 +85,52 @@ def test_a_mail_sender_declares_its_address_and_domain(tmp_path: Path) -> None:
     path.write_text(yaml.safe_dump(data))
     with pytest.raises(ValueError, match="from_address"):
         load_config(path)
+
+
+def _with_texter(tmp_path: Path, sms: dict[str, Any], trigger: dict[str, Any] | None = None) -> Path:
+    texter = {
+        "team": "billing",
+        "description": "Texts reminders",
+        "handler": "lambdas.toy.texter.lambda_handler",
+        "trigger": trigger or {"type": "schedule", "expression": "rate(1 hour)"},
+        "sms": sms,
+    }
+    data = yaml.safe_load(DEFAULT_CONFIG_PATH.read_text())
+    data["services"]["toy-texter"] = texter
+    path = tmp_path / "platform.yaml"
+    path.write_text(yaml.safe_dump(data))
+    return path
+
+
+def test_an_sms_sender_gets_its_configuration_set_and_an_optional_origination(tmp_path: Path) -> None:
+    from platform_core.resources import Resources
+
+    config = load_config(_with_texter(tmp_path, {}))
+    texter = config.services["toy-texter"].sms
+    assert texter is not None and texter.origination is None and texter.message_type == "TRANSACTIONAL"
+    environment = Resources(config, "dev").function_environment("toy-texter")
+    assert environment["SMS_CONFIGURATION_SET"] == "stockoss-dev-billing-toy-texter-sms"
+    sender = {"type": "sender_id", "country": "FR", "sender_id": "StockOSS"}
+    origination = load_config(_with_texter(tmp_path, {"origination": sender})).services["toy-texter"].sms
+    assert origination is not None and origination.origination is not None
+    assert origination.origination.sender_id == "StockOSS"
+
+
+@pytest.mark.parametrize(
+    ("origination", "message"),
+    [
+        ({"type": "sender_id", "country": "FR"}, "names its sender_id"),
+        ({"type": "phone_number", "country": "FR", "sender_id": "StockOSS"}, "names its sender_id"),
+        ({"type": "sender_id", "country": "FR", "sender_id": "12345"}, "sender_id"),  # digits only
+        ({"type": "sender_id", "country": "FR", "sender_id": "StockOSSShop"}, "sender_id"),  # 12 characters
+        ({"type": "phone_number", "country": "France"}, "country"),
+    ],
+)
+def test_an_sms_origination_is_checked(tmp_path: Path, origination: dict[str, Any], message: str) -> None:
+    with pytest.raises(ValueError, match=message):
+        load_config(_with_texter(tmp_path, {"origination": origination}))
+
+
+def test_sms_feedback_comes_back_on_a_team_queue(tmp_path: Path) -> None:
+    with pytest.raises(ValueError, match=r"sms\.feedback"):
+        load_config(_with_texter(tmp_path, {"feedback": True}))

@@ -15,9 +15,9 @@ from lxml import etree
 from pypdf import PdfReader
 from weasyprint import HTML
 
-from lambdas.invoices import render
+from lambdas.invoices import facturx_xml, render
 from lambdas.invoices.conformance import check_pdfa3_facturx, embedded_xml
-from lambdas.invoices.facturx_xml import InvalidFacturX, build_xml, validate
+from lambdas.invoices.facturx_xml import CheckedXml, InvalidFacturX, build_xml, numbered_xml, validate
 from lambdas.invoices.models import CreditedInvoice, Invoice
 from lambdas.invoices.render import LOCALES, Renderer, messages
 from tests.fixtures.invoices import (
@@ -190,9 +190,36 @@ def test_the_page_parsed_as_xml_gives_the_pdf_the_html5_parser_gives(
 ) -> None:
     invoice = issued(CASES[case])
     xml = build_xml(invoice)
+    assert render.WellFormedPage(renderer().html(invoice)).own_user_agent_rules
     fast = renderer().pdf(invoice, xml)
     monkeypatch.setattr(render, "WellFormedPage", lambda markup: HTML(string=markup))
     assert renderer().pdf(invoice, xml) == fast
+
+
+def test_a_page_with_other_elements_gets_the_whole_user_agent_stylesheet() -> None:
+    markup = "<html><body><p>Lignes</p><ul><li>une</li><li>deux</li></ul></body></html>"
+    page = render.WellFormedPage(markup)
+    assert not page.own_user_agent_rules
+    assert page.render().write_pdf() == HTML(string=markup).render().write_pdf()
+
+
+def test_the_xml_checked_before_numbering_is_not_checked_again_when_only_its_number_changed(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    placeholder = issued(invoice_request(), number="F-2026-999999")
+    checked = CheckedXml(placeholder.number, build_xml(placeholder))
+    numbered = issued(invoice_request(), number="F-2026-000042")
+    changed = issued(invoice_request(client_order_ref="PO-78"), number="F-2026-000042")
+    expected = {"numbered": build_xml(numbered), "changed": build_xml(changed)}
+    validated: list[bytes] = []
+    monkeypatch.setattr(facturx_xml, "validate", validated.append)
+
+    assert numbered_xml(numbered, checked) == expected["numbered"]
+    assert validated == []
+    assert numbered_xml(changed, checked) == expected["changed"]  # other content: checked again
+    assert validated == [expected["changed"]]
+    assert numbered_xml(numbered, None) == expected["numbered"]  # nothing checked before: checked
+    assert validated == [expected["changed"], expected["numbered"]]
 
 
 def test_a_retry_renders_the_same_bytes() -> None:

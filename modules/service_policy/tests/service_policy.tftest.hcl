@@ -161,3 +161,60 @@ run "a_service_that_sends_mail_sends_from_its_address_only" {
     error_message = "from its declared address only"
   }
 }
+
+run "an_sms_sender_texts_through_its_configuration_set_from_its_sender_id" {
+  command = plan
+
+  variables {
+    service = {
+      trigger     = { type = "queue" }
+      emits       = []
+      permissions = []
+      sms         = { origination = { type = "sender_id", country = "FR", sender_id = "StockOSS" } }
+    }
+    names = {
+      tables                = {}
+      buckets               = {}
+      secrets               = {}
+      inbox_queue           = "stockoss-dev-notifications-sender-inbox"
+      consumer_group        = "stockoss-dev-notifications-consumer-sender"
+      api_key_secret        = "stockoss-dev-notifications-api-key"
+      sms_configuration_set = "stockoss-dev-notifications-sender-sms"
+    }
+  }
+
+  assert {
+    condition = [for s in output.statements : s.resources if s.sid == "SendTextsThroughItsConfigurationSet"] == [[
+      "arn:aws:sms-voice:eu-west-1:123456789012:configuration-set/stockoss-dev-notifications-sender-sms",
+      "arn:aws:sms-voice:eu-west-1:123456789012:sender-id/StockOSS/FR",
+    ]]
+    error_message = "its configuration set and its own sender id only"
+  }
+}
+
+run "an_sms_sender_without_an_origination_texts_from_the_accounts_identities" {
+  command = plan
+
+  variables {
+    service = { trigger = { type = "queue" }, emits = [], permissions = [], sms = {} }
+    names = {
+      tables                = {}
+      buckets               = {}
+      secrets               = {}
+      inbox_queue           = "stockoss-dev-notifications-sender-inbox"
+      consumer_group        = "stockoss-dev-notifications-consumer-sender"
+      api_key_secret        = "stockoss-dev-notifications-api-key"
+      sms_configuration_set = "stockoss-dev-notifications-sender-sms"
+    }
+  }
+
+  assert {
+    condition = [for s in output.statements : s.resources if s.sid == "SendTextsThroughItsConfigurationSet"] == [[
+      "arn:aws:sms-voice:eu-west-1:123456789012:configuration-set/stockoss-dev-notifications-sender-sms",
+      "arn:aws:sms-voice:eu-west-1:123456789012:phone-number/*",
+      "arn:aws:sms-voice:eu-west-1:123456789012:sender-id/*",
+      "arn:aws:sms-voice:eu-west-1:123456789012:pool/*",
+    ]]
+    error_message = "its configuration set and the account's identities in its region"
+  }
+}
