@@ -87,3 +87,23 @@ def test_the_ingest_logs_and_verdict_metrics_reach_cloudwatch(aws_endpoint_url: 
 
         assert _eventually(request_lines)
         assert api_namespace(platform.config.project) == f"{namespace}/api"
+
+
+def test_metric_queries_read_their_own_namespace_only(aws_endpoint_url: str) -> None:
+    """Two platforms on one endpoint publish metrics of the same name and dimensions: each reads its own."""
+    dimensions = {"team": "orders", "event_type": "orders.order_created", "service": "ingest"}
+    mine, theirs = isolated_config().project, isolated_config().project
+    for namespace, value in ((mine, 1.0), (theirs, 5.0)):
+        client("cloudwatch").put_metric_data(
+            Namespace=namespace,
+            MetricData=[
+                {
+                    "MetricName": "accepted",
+                    "Dimensions": [{"Name": k, "Value": v} for k, v in dimensions.items()],
+                    "Values": [value],
+                    "Unit": "Count",
+                }
+            ],
+        )
+    assert _sum(mine, "accepted", dimensions) == 1
+    assert _sum(theirs, "accepted", dimensions) == 5

@@ -799,18 +799,20 @@ def _accepted_hops(platform: Platform, result: Trace, pk: str, event_type: str) 
         Hop("dead letters", bool(dead), None, f"{len(dead)} message(s) parked" if dead else "in no DLQ", dead)
     )
     if event_type in resources.config.kafka_event_types:
-        offsets = _kafka_offsets(platform, naming.topic_name(resources.env, event_type), event_id)
-        if offsets:
-            first = offsets[0]
-            result.hops.append(
-                Hop(
-                    "Kafka",
-                    True,
-                    first["timestamp"],
-                    f"{first['topic']} partition {first['partition']} offset {first['offset']}",
-                    offsets,
-                )
+        topic = naming.topic_name(resources.env, event_type)
+        offsets = _kafka_offsets(platform, topic, event_id)
+        first = offsets[0] if offsets else None
+        result.hops.append(
+            Hop(
+                "Kafka",
+                first is not None,
+                first["timestamp"] if first else None,
+                f"{topic} partition {first['partition']} offset {first['offset']}"
+                if first
+                else f"not in {topic} yet (the outbox and the bridge publish it)",
+                offsets,
             )
+        )
     row = _curated_row(platform, team, event_id)
     raw = _raw_line(
         resources, team, event_id, str(row["raw_object"]) if row and row.get("raw_object") else None
