@@ -95,6 +95,21 @@ def test_tracing_a_rejected_event_shows_its_reasons_and_object(
     _screenshot(page, "trace-rejected")
 
 
+def test_tracing_a_correlation_id_shows_the_requests_accepted_and_rejected_events(
+    console_history: ConsoleHistory, page: Any
+) -> None:
+    rejected_id, correlation_id = console_history.rejected[0]
+    page.goto(console_history.console_url + "/trace")
+    page.get_by_label("event_id or correlation id").fill(correlation_id)
+    page.get_by_role("button", name="Trace").click()
+    assert page.locator("[data-verdict]").inner_text() == "accepted"  # the request's valid event
+    hops = page.locator("ol.hops > li")
+    names = [hops.nth(i).get_attribute("data-hop") for i in range(hops.count())]
+    assert "ingest: accepted (DynamoDB item)" in names and "ingest: rejected (rejected zone)" in names
+    rejected = page.locator('[data-hop="ingest: rejected (rejected zone)"]')
+    assert rejected_id in str(rejected.locator("pre").text_content())  # the invalid copy, in the details
+
+
 def test_redriving_a_dead_letter_queue_empties_it(console_history: ConsoleHistory, page: Any) -> None:
     page.goto(console_history.console_url + "/flow")
     row = page.locator(f'tr[data-queue="{console_history.parked_team}-events-dlq"]')
