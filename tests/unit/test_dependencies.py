@@ -6,6 +6,8 @@ import threading
 import time
 from typing import Any
 
+import pytest
+
 from platform_core.dependencies import Provider, hosted
 
 
@@ -64,3 +66,19 @@ def test_hosted_instances_of_one_function_take_turns() -> None:
     assert sorted(set(inside)) == ["one:one:one", "two:two:two"]
     assert not any(overlapping)
     assert provider() == "built"
+
+
+def test_the_heap_built_by_the_cold_start_is_frozen_once(monkeypatch: pytest.MonkeyPatch) -> None:
+    import gc
+
+    from platform_core import dependencies
+
+    freezes: list[int] = []
+    monkeypatch.setattr(dependencies, "_heap_frozen", threading.Event())
+    monkeypatch.setattr(gc, "freeze", lambda: freezes.append(1))
+    built = Provider(lambda: object())
+    built()
+    built()
+    handler = hosted(lambda event, context: {"statusCode": 200}, {})
+    handler({}, None)
+    assert freezes == [1]
