@@ -107,6 +107,12 @@ def order_events(count: int) -> tuple[list[Event], list[dict[str, Any]]]:
     return events, truth
 
 
+def trino_round(value: float, digits: int) -> float:
+    """Trino's round(double, n): half away from zero on the scaled value (Python's round is half even)."""
+    factor = 10**digits
+    return math.copysign(math.floor(abs(value) * factor + 0.5), value) / factor
+
+
 @pytest.fixture(scope="module")
 def kpis(
     aws_endpoint_url: str, spark: Any, tmp_path_factory: pytest.TempPathFactory
@@ -132,7 +138,7 @@ def test_outcomes_by_reason_count_every_placed_order_once(kpis: dict[str, Any]) 
     counts = Counter((row["outcome"], row["reason"]) for row in kpis["truth"])
     total = sum(counts.values())
     want = [
-        {"outcome": o, "reason": r, "orders": n, "share": round(n / total, 4)}
+        {"outcome": o, "reason": r, "orders": n, "share": trino_round(n / total, 4)}
         for (o, r), n in sorted(counts.items(), key=lambda kv: (-kv[1], kv[0][0], kv[0][1]))
     ]
     assert kpis["answers"]["order_outcomes_by_reason"] == want
@@ -174,7 +180,7 @@ def test_erp_error_rate_per_day_of_decision(kpis: dict[str, Any]) -> None:
                 "orders": len(rows),
                 "erp_calls": calls,
                 "erp_failures": failures,
-                "failure_rate": round(failures / calls, 4),
+                "failure_rate": trino_round(failures / calls, 4),
                 "orders_that_waited": sum(1 for r in rows if r["erp"]["deferrals"] > 0),
                 "refused_by_erp": sum(1 for r in rows if r["reason"] == "erp_refused"),
             }
