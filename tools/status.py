@@ -214,12 +214,12 @@ def kafka_groups(resources: Resources) -> dict[str, list[str]]:
     return groups
 
 
-def lake_state(resources: Resources) -> dict[str, Any]:
-    """Raw objects, and the last committed lake run (its manifest) with what it has not seen yet."""
+def raw_objects_and_manifest(resources: Resources) -> tuple[dict[str, str], dict[str, Any] | None]:
+    """Every raw object's ETag by key, and the last committed lake run's manifest (None before any)."""
     from local_platform.lake.layout import MANIFEST_KEY
 
     s3 = client("s3")
-    raw_keys = {
+    raw = {
         item["Key"]: item["ETag"].strip('"')
         for page in s3.get_paginator("list_objects_v2").paginate(
             Bucket=resources.raw_bucket, Prefix=f"{naming.ZONE_RAW}/"
@@ -230,6 +230,12 @@ def lake_state(resources: Resources) -> dict[str, Any]:
         manifest = json.loads(s3.get_object(Bucket=resources.curated_bucket, Key=MANIFEST_KEY)["Body"].read())
     except s3.exceptions.NoSuchKey:
         manifest = None
+    return raw, manifest
+
+
+def lake_state(resources: Resources) -> dict[str, Any]:
+    """Raw objects, and the last committed lake run (its manifest) with what it has not seen yet."""
+    raw_keys, manifest = raw_objects_and_manifest(resources)
     seen = manifest["objects"] if manifest else {}
     return {
         "raw_objects": len(raw_keys),

@@ -21,13 +21,14 @@ from typing import Any
 import requests
 from boto3.dynamodb.types import TypeDeserializer
 
-from local_platform.lake.layout import MANIFEST_KEY, lake_root
+from local_platform.lake.layout import lake_root
 from platform_core import naming
 from platform_core.aws import client
 from platform_core.events_table import partition_key
 from platform_core.kafka import KafkaConnection
 from platform_core.redrive import FANOUT_FAILURES
 from platform_core.resources import Resources
+from tools.status import raw_objects_and_manifest
 
 VERDICTS = ("accepted", "duplicate", "rejected")
 THROTTLED_METRIC = "ThrottledRequests"  # local_platform.cloudwatch publishes it; the console only reads it
@@ -344,19 +345,7 @@ def queues(platform: Platform) -> list[QueueState]:
 def lake_status(platform: Platform) -> dict[str, Any]:
     """The raw objects the last committed run has not read, the run, and its data-quality checks (each
     check is an Athena query whose rows are violations, run now over the curated zone)."""
-    resources = platform.resources
-    s3 = client("s3")
-    raw = {
-        item["Key"]: item["ETag"].strip('"')
-        for page in s3.get_paginator("list_objects_v2").paginate(
-            Bucket=resources.raw_bucket, Prefix=f"{naming.ZONE_RAW}/"
-        )
-        for item in page.get("Contents", [])
-    }
-    try:
-        manifest = json.loads(s3.get_object(Bucket=resources.curated_bucket, Key=MANIFEST_KEY)["Body"].read())
-    except s3.exceptions.NoSuchKey:
-        manifest = None
+    raw, manifest = raw_objects_and_manifest(platform.resources)
     seen = manifest["objects"] if manifest else {}
     checks: list[dict[str, Any]] = []
     if (
