@@ -9,11 +9,11 @@ from datetime import UTC, datetime, timedelta
 import pytest
 from moto import mock_aws
 
+from lambdas.console import sources
+from lambdas.console.sources import Platform
 from platform_core.aws import client
 from platform_core.config import get_config
 from platform_core.resources import Resources
-from tools.console import sources
-from tools.console.sources import Platform
 
 NOW = datetime.now(UTC).replace(second=30, microsecond=0)
 

@@ -17,14 +17,15 @@ from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
+from lambdas.console import charts, sources
+from lambdas.console.app import SECURITY_HEADERS, ConsoleApp, Request
+from lambdas.console.sources import Platform
 from local_platform.lake.layout import DEFAULT_WORKDIR
 from platform_core.config import get_config
 from platform_core.kafka import KafkaConnection
 from platform_core.local_state import configure_local_aws_env, running_state
 from platform_core.resources import Resources
-from tools.console import charts, sources
-from tools.console.app import ConsoleApp, Request
-from tools.console.sources import Platform
+from tools.console.local import LocalLake, StatusApi
 
 if TYPE_CHECKING:
     from local_platform.runtime import LocalPlatform
@@ -87,12 +88,7 @@ def _handler(app: ConsoleApp) -> type[BaseHTTPRequestHandler]:
                 status, headers = 500, {"Content-Type": "text/plain; charset=utf-8"}
                 payload = b"The console could not read this page's data; see the console's log."
             self.send_response(status)
-            headers.setdefault(
-                "Content-Security-Policy",
-                "default-src 'self'; style-src 'unsafe-inline'; img-src 'self' data:",
-            )
-            headers.setdefault("X-Content-Type-Options", "nosniff")
-            for name, value in headers.items():
+            for name, value in {**SECURITY_HEADERS, **headers}.items():
                 self.send_header(name, value)
             self.send_header("Content-Length", str(len(payload)))
             self.end_headers()
@@ -125,8 +121,8 @@ class ConsoleServer:
         app = ConsoleApp(
             Platform(
                 platform.resources,
-                status_url=f"{platform.lambda_url}/_local/status",
-                lake_workdir=self._lake_workdir,
+                lake=LocalLake(self._lake_workdir, platform.resources.curated_bucket),
+                live=StatusApi(f"{platform.lambda_url}/_local/status"),
                 kafka=kafka,
             ),
             gateway_url=platform.gateway_url,
@@ -150,11 +146,12 @@ def app_for_state(state: dict[str, Any], lake_workdir: Path = DEFAULT_WORKDIR) -
     configure_local_aws_env(state["aws_endpoint_url"], state["region"])
     config = get_config().model_copy(update={"project": state["project"]})
     kafka = KafkaConnection(state["kafka_bootstrap"]) if state.get("kafka_bootstrap") else None
+    resources = Resources(config, state["env"])
     return ConsoleApp(
         Platform(
-            Resources(config, state["env"]),
-            status_url=f"{state['lambda_url']}/_local/status",
-            lake_workdir=lake_workdir,
+            resources,
+            lake=LocalLake(lake_workdir, resources.curated_bucket),
+            live=StatusApi(f"{state['lambda_url']}/_local/status"),
             kafka=kafka,
         ),
         gateway_url=state["gateway_url"],
