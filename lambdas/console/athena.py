@@ -21,7 +21,6 @@ from lambdas.console.ports import CheckResult, NamedResult
 
 TERMINAL = {"SUCCEEDED", "FAILED", "CANCELLED"}
 VIEW_PREFIX = "view-"
-NAMED_QUERIES_PER_CALL = 50  # BatchGetNamedQuery's limit
 
 
 class AthenaQueryFailed(RuntimeError):
@@ -130,12 +129,7 @@ class AthenaLake:
             for page in self.athena.get_paginator("list_named_queries").paginate(WorkGroup=self.workgroup)
             for query_id in page["NamedQueryIds"]
         ]
-        named = []
-        for first in range(0, len(ids), NAMED_QUERIES_PER_CALL):
-            answer = self.athena.batch_get_named_query(
-                NamedQueryIds=ids[first : first + NAMED_QUERIES_PER_CALL]
-            )
-            named.extend(answer["NamedQueries"])
+        named = [self.athena.get_named_query(NamedQueryId=query_id)["NamedQuery"] for query_id in ids]
         return [
             NamedResult(query["Name"], query.get("Description", ""), self.query(query["QueryString"], []))
             for query in sorted(named, key=lambda q: q["Name"])
@@ -145,7 +139,10 @@ class AthenaLake:
     def last_run(self) -> dict[str, Any] | None:
         """The Glue job's last successful run. Which raw objects it read is in its bookmark, which no API
         lists: `objects` is None."""
-        runs = self.glue.get_job_runs(JobName=self.glue_job, MaxResults=50)["JobRuns"]
+        try:
+            runs = self.glue.get_job_runs(JobName=self.glue_job, MaxResults=50)["JobRuns"]
+        except self.glue.exceptions.EntityNotFoundException:  # the lake is not deployed (yet)
+            return None
         done = [run for run in runs if run.get("JobRunState") == "SUCCEEDED" and run.get("CompletedOn")]
         if not done:
             return None
