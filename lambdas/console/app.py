@@ -9,6 +9,8 @@
                            its first page as an image (rendered by PDFium: no PDF viewer needed)
     GET  /documents?q=     the document service's search API, as the documents team
     GET  /notifications    the notification service's deliveries: status per channel, the latest ones
+    GET  /notifications/inbox?customer=   one customer's in-app inbox, read and unread (a customer the
+                           inbox channel delivered to)
     GET  /healthz          200
 
 A POST must come from the console's own pages (its Origin or Referer names the console's host):
@@ -104,6 +106,7 @@ class ConsoleApp:
             ("GET", "/invoices/preview.png"): self.invoice_preview,
             ("GET", "/documents"): self.documents,
             ("GET", "/notifications"): self.notifications,
+            ("GET", "/notifications/inbox"): self.inbox,
             ("GET", "/healthz"): lambda request: (200, {"Content-Type": "text/plain"}, b"ok"),
         }
 
@@ -297,6 +300,21 @@ class ConsoleApp:
 
     def notifications(self, request: Request) -> Response:
         return _notifications_page(self, request)
+
+    def inbox(self, request: Request) -> Response:
+        customers = sources.inbox_customers(sources.notification_deliveries(self.platform))
+        customer = request.query.get("customer", "").strip() or (customers[0] if customers else "")
+        entries = sources.inbox(self.platform, customer) if customer else []
+        return self._page(
+            request,
+            200,
+            "inbox.html",
+            page="notifications",
+            customers=customers,
+            customer=customer,
+            entries=entries,
+            unread=sum(1 for e in entries if e["read_at"] is None),
+        )
 
     def documents(self, request: Request) -> Response:
         query = request.query.get("q", "").strip()

@@ -57,6 +57,15 @@ class TeamApiKeys(Mapping[str, str]):
 
 
 @cache
+def api_key_id(team: str) -> str | None:
+    """A team's usage-plan key id (not its value), by the key's name (modules/naming team_api_keys)."""
+    settings = ConsoleSettings.from_environment()
+    name = f"{settings.project}-{settings.platform_env}-{team}-api-key"
+    keys = client("apigateway").get_api_keys(nameQuery=name)["items"]
+    return next((str(key["id"]) for key in keys if key["name"] == name), None)
+
+
+@cache
 def console() -> ConsoleApp:
     settings = ConsoleSettings.from_environment()
     resources = Resources(get_config(), settings.platform_env)
@@ -71,7 +80,13 @@ def console() -> ConsoleApp:
     functions = {name: resources.function_name(name) for name in resources.functions}
     kafka = KafkaConnection.from_env() if settings.kafka_bootstrap_servers else None
     return ConsoleApp(
-        Platform(resources, lake=lake, live=LambdaMetrics(client("cloudwatch"), functions), kafka=kafka),
+        Platform(
+            resources,
+            lake=lake,
+            live=LambdaMetrics(client("cloudwatch"), functions),
+            kafka=kafka,
+            api_key_id=api_key_id,
+        ),
         api_keys=TeamApiKeys(resources),
     )
 

@@ -10,7 +10,7 @@ import gzip
 import json
 import time
 from collections import defaultdict
-from collections.abc import Iterable
+from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
 from typing import Any
@@ -43,6 +43,8 @@ class Platform:
     lake: LakeQueries | None = None
     live: LiveCounters | None = None
     kafka: KafkaConnection | None = None
+    # A team's API key id, where 429s are counted per key (AWS: the access log's metric filter).
+    api_key_id: Callable[[str], str | None] | None = None
 
     @property
     def prefix(self) -> str:
@@ -139,9 +141,15 @@ def verdicts_per_minute(
 def throttled_per_minute(
     platform: Platform, team: str, start: datetime, end: datetime
 ) -> list[dict[str, Any]]:
-    """The API's 429 answers to the team per minute."""
-    metric = {"MetricName": THROTTLED_METRIC, "Dimensions": [{"Name": "team", "Value": team}]}
-    return metric_series(f"{platform.resources.project}/api", [metric], start, end)
+    """The API's 429 answers to the team per minute: per team as the local platform publishes them, per
+    API key as the access log's metric filter does on AWS (one of the two has datapoints)."""
+    metrics = [{"MetricName": THROTTLED_METRIC, "Dimensions": [{"Name": "team", "Value": team}]}]
+    key_id = platform.api_key_id(team) if platform.api_key_id is not None else None
+    if key_id:
+        metrics.append(
+            {"MetricName": THROTTLED_METRIC, "Dimensions": [{"Name": "apiKeyId", "Value": key_id}]}
+        )
+    return metric_series(f"{platform.resources.project}/api", metrics, start, end)
 
 
 LATENCY_SQL = """
@@ -372,6 +380,7 @@ def notification_deliveries(platform: Platform) -> list[dict[str, Any]]:
             deliveries.append(
                 {
                     "delivery_id": str(item["pk"]).removeprefix("d#"),
+                    "customer_id": str(item.get("customer_id", "")),
                     "notification_id": str(item.get("notification_id", "")),
                     "channel": str(item.get("channel", "")),
                     "status": str(item.get("status", "pending")),
@@ -384,6 +393,52 @@ def notification_deliveries(platform: Platform) -> list[dict[str, Any]]:
             )
     deliveries.sort(key=lambda d: d["at"], reverse=True)
     return deliveries
+
+
+INBOX_TABLE, INBOX_CHANNEL = "inbox", "inbox"
+MAX_INBOX_ENTRIES = 100
+
+
+def inbox_customers(deliveries: list[dict[str, Any]]) -> list[str]:
+    """The customers the in-app inbox channel delivered to, most recent first."""
+    seen: dict[str, None] = {}
+    for delivery in deliveries:
+        if delivery["channel"] == INBOX_CHANNEL and delivery["customer_id"]:
+            seen.setdefault(delivery["customer_id"], None)
+    return list(seen)
+
+
+def inbox(platform: Platform, customer_id: str) -> list[dict[str, Any]]:
+    """One customer's in-app inbox, newest first, as the notifications API shows it to them (a Query on
+    the service's inbox table: its key is the customer)."""
+    resources = platform.resources
+    if NOTIFICATION_SERVICE not in resources.config.services:
+        return []
+    table = resources.service_tables(NOTIFICATION_SERVICE).get(INBOX_TABLE)
+    if table is None:
+        return []
+    answer = client("dynamodb").query(
+        TableName=table,
+        KeyConditionExpression="customer_id = :c",
+        ExpressionAttributeValues={":c": {"S": customer_id}},
+        ScanIndexForward=False,
+        Limit=MAX_INBOX_ENTRIES,
+    )
+    entries = []
+    for raw in answer.get("Items", []):
+        item = {k: _DESERIALIZE.deserialize(v) for k, v in raw.items()}
+        entries.append(
+            {
+                "created_at": str(item.get("created_at", "")),
+                "template": str(item.get("template", "")),
+                "title": str(item.get("title", "")),
+                "text": str(item.get("text", "")),
+                "order_id": str(item.get("order_id") or ""),
+                "notification_id": str(item.get("notification_id", "")),
+                "read_at": str(item["read_at"]) if item.get("read_at") else None,
+            }
+        )
+    return entries
 
 
 # -- trace -------------------------------------------------------------------------------------------

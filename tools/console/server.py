@@ -161,18 +161,42 @@ def app_for_state(state: dict[str, Any], lake_workdir: Path = DEFAULT_WORKDIR) -
 
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(
-        prog="python -m tools console", description="Serve the console of a running platform (make up)."
+        prog="python -m tools console",
+        description="Serve the console of a running platform (make up), or open an AWS environment's "
+        "console (--aws) through a tunnel on this machine that adds the API key.",
     )
     parser.add_argument("--port", type=int, default=8765)
     parser.add_argument(
         "--workdir", type=Path, default=DEFAULT_WORKDIR, help="the local lake's work directory"
     )
+    parser.add_argument("--aws", action="store_true", help="the console Lambda of a deployed environment")
+    parser.add_argument("--env", default="dev", help="--aws: the environment")
+    parser.add_argument("--api-url", help="--aws: the REST API's stage URL (terraform output api_invoke_url)")
+    parser.add_argument(
+        "--team", default="orders", help="--aws: the team whose API key opens it (or set CONSOLE_API_KEY)"
+    )
     args = parser.parse_args(argv)
+    if args.aws:
+        return _tunnel(args, parser)
     state = running_state()
     if state is None:
         print("No local platform is running; start one with `make up`.")
         return 1
     with ConsoleHttpServer(app_for_state(state, args.workdir), port=args.port) as server:
         print(f"console {server.url} (Ctrl-C to stop)")
+        threading.Event().wait()
+    return 0
+
+
+def _tunnel(args: argparse.Namespace, parser: argparse.ArgumentParser) -> int:
+    import os
+
+    from tools.console.tunnel import ConsoleTunnel, api_key_of
+
+    if not args.api_url:
+        parser.error("--aws needs --api-url (terraform output api_invoke_url)")
+    key = os.environ.get("CONSOLE_API_KEY") or api_key_of(get_config().project, args.env, args.team)
+    with ConsoleTunnel(args.api_url, key, port=args.port) as tunnel:
+        print(f"console {tunnel.url} (through {args.api_url}; Ctrl-C to stop)")
         threading.Event().wait()
     return 0
