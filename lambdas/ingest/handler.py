@@ -6,8 +6,6 @@ cold start) and reused; routes take it through `Depends(ingest_service)`, which
 tests replace with `app.dependency_overrides[ingest_service]`.
 """
 
-from __future__ import annotations
-
 import gc
 import json
 from typing import Annotated, Any
