@@ -318,5 +318,5 @@ def test_a_zip_function_over_lambdas_unzipped_limit_fails_the_build(
             archive.writestr("data", b"\0" * size)
     assert package._check_unzipped(tmp_path, "f", ["lambda/f.zip", "lambda/layer.zip"]) == 1100
     monkeypatch.setattr(package, "LAMBDA_UNZIPPED_LIMIT", 1000)
-    with pytest.raises(package.PackagingError, match="f: .* unzipped with its layers, over Lambda's"):
+    with pytest.raises(package.PackagingError, match=r"f: .* unzipped with its layers, over Lambda"):
         package._check_unzipped(tmp_path, "f", ["lambda/f.zip", "lambda/layer.zip"])
