@@ -111,7 +111,12 @@ def _request() -> Request:
 
 @app.route(f"{PREFIX}(/.*)?", method=["GET", "POST"])
 def page() -> Response:
-    status, headers, body = console().handle(_request())
+    try:
+        status, headers, body = console().handle(_request())
+    except Exception:  # a page that fails says so (as the local server does); its cause goes to the log
+        logger.exception("console page failed", extra={"path": app.current_event.path})
+        status, headers = 500, {"Content-Type": "text/plain; charset=utf-8"}
+        body = b"The console could not read this page's data; see the console function's log."
     headers = {**SECURITY_HEADERS, **headers}
     content_type = headers.pop("Content-Type", "text/html; charset=utf-8")
     # Text goes as text; a PNG or a PDF as bytes, which Powertools sends base64-encoded.
