@@ -5,7 +5,10 @@ the platform and publishes `console_url` in the state file; it takes from the
 platform only what a deployment would configure (names, endpoints, the status
 API's URL, the teams' API keys) and then reads through those APIs alone.
 On its own (`python -m tools console`) it serves a running platform found
-through `.local/platform.json`.
+through `.local/platform.json`. The app is lambdas/console's (the same pages run
+as a Lambda on AWS), with the local adapters of tools/console/local.py.
+`python -m tools console --aws` opens an AWS environment's console instead,
+through the tunnel of tools/console/tunnel.py.
 """
 
 from __future__ import annotations
