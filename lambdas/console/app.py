@@ -5,8 +5,9 @@
     POST /flow/redrive     move a DLQ back to its queue (platform_core.redrive, as the script does)
     GET  /trace?id=        every hop of an event (event_id) or a request (correlation id)
     GET  /kpis             the lake's KPI queries as charts (the static report draws the same)
-    GET  /invoices         the invoices' PDFs; /invoices/pdf?key= serves one, /invoices/preview.png?key=
-                           its first page as an image (rendered by PDFium: no PDF viewer needed)
+    GET  /invoices         the invoices' PDFs, the selected one's first page inline as an image (rendered
+                           by PDFium: no PDF viewer needed); /invoices/pdf?key= redirects to the PDF (a
+                           presigned S3 URL: the bytes never go through the console or API Gateway)
     GET  /documents?q=     the document service's search API, as the documents team
     GET  /notifications    the notification service's deliveries: status per channel, the latest ones
     GET  /notifications/inbox?customer=   one customer's in-app inbox, read and unread (a customer the
@@ -19,6 +20,7 @@ a page elsewhere cannot make a signed-in browser redrive a queue.
 
 from __future__ import annotations
 
+import base64
 import json
 import time
 from collections.abc import Callable, Mapping
@@ -45,7 +47,7 @@ DEFAULT_RANGE = 60
 INVOICE_SERVICE, INVOICE_BUCKET = "invoices", "invoices"
 
 Response = tuple[int, dict[str, str], bytes]
-# Every answer's: no script, no source but the console itself (charts are inline SVG, previews images).
+# Every answer's: no script, no source but the console itself (charts are inline SVG, previews data: URIs).
 SECURITY_HEADERS = {
     "Content-Security-Policy": "default-src 'self'; style-src 'unsafe-inline'; img-src 'self' data:",
     "X-Content-Type-Options": "nosniff",
@@ -103,7 +105,6 @@ class ConsoleApp:
             ("GET", "/kpis"): self.kpis,
             ("GET", "/invoices"): self.invoices,
             ("GET", "/invoices/pdf"): self.invoice_pdf,
-            ("GET", "/invoices/preview.png"): self.invoice_preview,
             ("GET", "/documents"): self.documents,
             ("GET", "/notifications"): self.notifications,
             ("GET", "/notifications/inbox"): self.inbox,
@@ -274,23 +275,39 @@ class ConsoleApp:
             page="invoices",
             objects=objects[:200],
             selected=selected,
+            preview=self._preview(selected) if selected else None,
             count=len(objects),
         )
 
     def invoice_pdf(self, request: Request) -> Response:
-        bucket, key = self._invoice_bucket(), request.query.get("key", "")
+        location = client("s3").generate_presigned_url(
+            "get_object",
+            Params={
+                **self._invoice_object(request.query.get("key", "")),
+                "ResponseContentType": "application/pdf",
+                "ResponseContentDisposition": "inline",
+            },
+            ExpiresIn=PDF_LINK_SECONDS,
+        )
+        return 303, {"Location": location}, b""
+
+    def _invoice_object(self, key: str) -> dict[str, str]:
+        """{Bucket, Key} of an invoice PDF that exists; ValueError otherwise."""
+        bucket = self._invoice_bucket()
         if not bucket or not key.endswith(".pdf"):
             raise ValueError("no such invoice")
         s3 = client("s3")
         try:
-            body = s3.get_object(Bucket=bucket, Key=key)["Body"].read()
-        except s3.exceptions.NoSuchKey:
+            s3.head_object(Bucket=bucket, Key=key)
+        except s3.exceptions.ClientError:
             raise ValueError("no such invoice") from None
-        return 200, {"Content-Type": "application/pdf", "Content-Disposition": "inline"}, body
+        return {"Bucket": bucket, "Key": key}
 
-    def invoice_preview(self, request: Request) -> Response:
-        body = self.invoice_pdf(request)[2]
-        return 200, {"Content-Type": "image/png", "Cache-Control": "max-age=3600"}, first_page_png(body)
+    def _preview(self, key: str) -> str:
+        """The PDF's first page as a data: URI (the page carries it: no second request, no binary
+        response through API Gateway)."""
+        pdf = client("s3").get_object(**self._invoice_object(key))["Body"].read()
+        return "data:image/png;base64," + base64.b64encode(first_page_png(pdf)).decode("ascii")
 
     def _invoice_bucket(self) -> str | None:
         """The invoice service's bucket of PDFs, when the configuration declares the service."""
@@ -349,6 +366,7 @@ class ConsoleApp:
         )
 
 
+PDF_LINK_SECONDS = 300  # how long the PDF link of a page works
 PREVIEW_SCALE = 1.5  # 108 dpi: an A4 page about 890 pixels wide
 
 

@@ -194,10 +194,14 @@ def test_the_console_runs_as_a_lambda_behind_the_api_gateway_through_the_tunnel(
         assert axe_violations(page) == []
         page.goto(tunnel.origin + str(page.get_by_role("link", name="Invoices").get_attribute("href")))
         preview = page.get_by_role("img", name=re.compile(r"^First page of invoices\W"))
-        png = requests.get(tunnel.origin + str(preview.get_attribute("src")), timeout=60)
-        assert png.headers["Content-Type"] == "image/png" and png.content.startswith(
-            b"\x89PNG"
-        )  # base64 to bytes
+        assert str(preview.get_attribute("src")).startswith(
+            "data:image/png;base64,"
+        )  # no binary through the API
+        pdf = requests.get(
+            tunnel.origin + str(page.get_by_role("link", name="Open the PDF").get_attribute("href")),
+            timeout=60,
+        )
+        assert pdf.history[0].status_code == 303 and pdf.content.startswith(b"%PDF")  # from S3, presigned
         assert preview.evaluate("image => image.complete && image.naturalWidth") > 800
         elsewhere = requests.post(
             f"{tunnel.origin}/console/flow/redrive",

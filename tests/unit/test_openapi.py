@@ -243,7 +243,6 @@ def test_the_document_paths_are_what_the_gateway_routes() -> None:
         "/console/kpis",
         "/console/invoices",
         "/console/invoices/pdf",
-        "/console/invoices/preview.png",
         "/console/documents",
         "/console/notifications",
         "/console/notifications/inbox",
