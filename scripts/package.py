@@ -507,7 +507,7 @@ def _image(root: Path, out: Path, function: FunctionPackage, config: PlatformCon
     return dict(images.build_image(root, out, function.name, service))
 
 
-# Lambda's limit on a function's code and layers together, unzipped (the same for every runtime).
+# Lambda's limit on a function's code and layers together, unzipped: 250 MB (the same for every runtime).
 LAMBDA_UNZIPPED_LIMIT = 262_144_000
 
 
