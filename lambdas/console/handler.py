@@ -13,9 +13,9 @@ from __future__ import annotations
 
 from collections.abc import Iterator, Mapping
 from functools import cache
-from typing import Any
+from typing import Annotated, Any
 
-from aws_lambda_powertools.event_handler import APIGatewayRestResolver, Response
+from aws_lambda_powertools.event_handler import APIGatewayRestResolver, Depends, Response
 from aws_lambda_powertools.utilities.typing import LambdaContext
 
 from lambdas.console.app import SECURITY_HEADERS, ConsoleApp, Request, parse_form
@@ -25,6 +25,7 @@ from lambdas.console.settings import ConsoleSettings
 from lambdas.console.sources import Platform
 from platform_core.aws import client
 from platform_core.config import get_config
+from platform_core.dependencies import Provider
 from platform_core.kafka import KafkaConnection
 from platform_core.observability import logger, proxy_correlation_id, tracer
 from platform_core.resources import Resources
@@ -65,7 +66,7 @@ def api_key_id(team: str) -> str | None:
     return next((str(key["id"]) for key in keys if key["name"] == name), None)
 
 
-@cache
+@Provider
 def console() -> ConsoleApp:
     settings = ConsoleSettings.from_environment()
     resources = Resources(get_config(), settings.platform_env)
@@ -110,9 +111,9 @@ def _request() -> Request:
 
 
 @app.route(f"{PREFIX}(/.*)?", method=["GET", "POST"])
-def page() -> Response:
+def page(console_app: Annotated[ConsoleApp, Depends(console)]) -> Response:
     try:
-        status, headers, body = console().handle(_request())
+        status, headers, body = console_app.handle(_request())
     except Exception:  # a page that fails says so (as the local server does); its cause goes to the log
         logger.exception("console page failed", extra={"path": app.current_event.path})
         status, headers = 500, {"Content-Type": "text/plain; charset=utf-8"}

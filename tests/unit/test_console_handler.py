@@ -31,10 +31,13 @@ class RecordingApp:
 
 
 @pytest.fixture
-def app(monkeypatch: pytest.MonkeyPatch) -> Iterator[RecordingApp]:
+def app() -> Iterator[RecordingApp]:
     recording = RecordingApp((200, {"Content-Type": "text/html; charset=utf-8"}, b"<h1>Flow</h1>"))
-    monkeypatch.setattr(handler, "console", lambda: recording)
-    yield recording
+    handler.app.dependency_overrides[handler.console] = lambda: recording
+    try:
+        yield recording
+    finally:
+        handler.app.dependency_overrides.clear()
 
 
 def _call(
