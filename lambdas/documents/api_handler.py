@@ -15,7 +15,7 @@ from pydantic import BaseModel, ValidationError
 
 from lambdas.documents.api import ApiConfig, ApiError, DocumentsApi, search_filters
 from lambdas.documents.models import UploadRequest
-from lambdas.documents.search import S3SearchIndex
+from lambdas.documents.search_backend import search_index
 from lambdas.documents.settings import ApiSettings, contract_limits
 from lambdas.documents.storage import DocumentStorage
 from lambdas.documents.store import DynamoDocumentStore
@@ -36,7 +36,7 @@ def documents_api() -> DocumentsApi:
             client("dynamodb"), settings.table_documents, settings.table_document_hashes
         ),
         storage=DocumentStorage(s3, settings.bucket_documents),
-        index=S3SearchIndex(s3, settings.bucket_documents),
+        index=search_index(settings, s3),
         api_key_teams=settings.api_key_teams,
         config=ApiConfig(
             limits=contract_limits(),

@@ -8,7 +8,7 @@ update it optimistically: read it with its ETag, change it, write it back with `
 conditional writes); a concurrent writer makes the write fail with 412 and the update is replayed on
 the new version, so no update is lost and no lock is held. Upserts are by document id, so a replay
 is harmless. Past ~10,000 documents or ~100 MB per team, a search service is the better fit: the
-`SearchIndex` port is what a second adapter would implement.
+OpenSearch adapter (`opensearch_index.py`) implements the same port, selected by SEARCH_BACKEND.
 
 The tokenizer folds case and accents (unicode61 remove_diacritics 2): "echeance" finds "Échéance".
 Queries are the user's words, each quoted (all must match; a trailing * keeps a prefix search), so
@@ -81,15 +81,25 @@ class SearchIndex(Protocol):
     def search(self, team: str, query: str, filters: SearchFilters, limit: int) -> list[Hit]: ...
 
 
-def fts_query(text: str) -> str | None:
-    """The user's words as an FTS5 query: each one quoted (a phrase of one), all required."""
-    terms = []
+class SearchIndexError(Exception):
+    """The search engine refused a request (its error type and reason in the message): not the user's fault."""
+
+
+def query_words(text: str) -> list[tuple[str, bool]]:
+    """The user's words, each with whether it ends in * (a prefix search), at most MAX_QUERY_TERMS:
+    what every adapter searches for, all words required."""
+    words = []
     for word in _WORD.findall(text)[:MAX_QUERY_TERMS]:
         prefix = word.endswith("*")
         word = word.rstrip("*").replace('"', "")
         if word.strip("'-"):
-            terms.append(f'"{word}"' + ("*" if prefix else ""))
-    return " ".join(terms) or None
+            words.append((word, prefix))
+    return words
+
+
+def fts_query(text: str) -> str | None:
+    """The user's words as an FTS5 query: each one quoted (a phrase of one), all required."""
+    return " ".join(f'"{word}"' + ("*" if prefix else "") for word, prefix in query_words(text)) or None
 
 
 def upsert(connection: sqlite3.Connection, document: IndexedDocument) -> None:
