@@ -6,7 +6,7 @@ that folds case and accents (the same words match as in the SQLite adapter), plu
 English analyzers as sub-fields (stemmed: "factures" finds "facture"); type, language and team as
 keywords; the document's date as a date. A document is indexed under its id, so a retried upsert
 replaces it (a new version of the same document, never a second one), and waits for the refresh so
-the next search sees it. A search sends the user's words as data (one clause per word, all required),
+the next search sees it. A search sends the user's words as data (one phrase per word, all required),
 never through a query parser, so no input is a syntax error; snippets come from the highlighter
 with the html encoder (the text escaped, matches in <mark>).
 
@@ -132,9 +132,9 @@ class OpenSearchIndex:
 
 
 def _word_clause(word: str, prefix: bool) -> dict[str, Any]:
-    return {
-        "multi_match": {"query": word, "fields": TEXT_FIELDS, **({"type": "phrase_prefix"} if prefix else {})}
-    }
+    # A phrase: a word the analyzer splits ("F-2026-0001") matches only its parts in that order.
+    kind = "phrase_prefix" if prefix else "phrase"
+    return {"multi_match": {"query": word, "fields": TEXT_FIELDS, "type": kind}}
 
 
 def _filters(filters: SearchFilters) -> list[dict[str, Any]]:

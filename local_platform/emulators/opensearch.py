@@ -296,8 +296,12 @@ class OpenSearchEmulator(EmulatorServer):
             if request.method == "HEAD":
                 return Response(exc.status)
             return Response.json(exc.status, exc.body())
-        except Exception as exc:  # what OpenSearch answers for its own fault, rather than a dropped connection
-            return Response.json(500, OpenSearchError(500, "exception", f"{type(exc).__name__}: {exc}").body())
+        except (
+            Exception
+        ) as exc:  # what OpenSearch answers for its own fault, rather than a dropped connection
+            return Response.json(
+                500, OpenSearchError(500, "exception", f"{type(exc).__name__}: {exc}").body()
+            )
         if body is None:
             return Response(status)
         return Response.json(status, body)
@@ -643,13 +647,11 @@ class _QueryBuilder:
     def _match(self, spec: dict[str, Any]) -> Any:
         ((path, value),) = spec.items()
         options = value if isinstance(value, dict) else {"query": value}
-        return self._field_query(
-            path, str(options.get("query", "")), options.get("operator", "or"), prefix=False
-        )
+        return self._field_query(path, str(options.get("query", "")), options.get("operator", "or"))
 
     def _multi_match(self, spec: dict[str, Any]) -> Any:
         kind = spec.get("type", "best_fields")
-        if kind not in ("best_fields", "phrase_prefix"):
+        if kind not in ("best_fields", "phrase", "phrase_prefix"):
             raise OpenSearchError(
                 400, "illegal_argument_exception", f"[multi_match] type [{kind}] is not emulated"
             )
@@ -657,11 +659,13 @@ class _QueryBuilder:
         per_field = []
         for name in spec.get("fields", ["*"]):
             path, _, boost = name.partition("^")
-            query = self._field_query(path, text, spec.get("operator", "or"), prefix=kind == "phrase_prefix")
+            query = self._field_query(path, text, spec.get("operator", "or"), mode=kind)
             per_field.append(tantivy.Query.boost_query(query, float(boost)) if boost else query)
         return tantivy.Query.disjunction_max_query(per_field, tie_breaker=spec.get("tie_breaker"))
 
-    def _field_query(self, path: str, text: str, operator: str, *, prefix: bool) -> Any:
+    def _field_query(self, path: str, text: str, operator: str, mode: str = "best_fields") -> Any:
+        """The text analyzed by the field's analyzer: its terms (any, or all with operator and), or a
+        phrase (`phrase`), or a phrase whose last term is a prefix (`phrase_prefix`)."""
         mapped = self._index.fields.get(path)
         if mapped is None:
             return tantivy.Query.empty_query()
@@ -670,16 +674,27 @@ class _QueryBuilder:
         tokens = self._index.analyzers[mapped.analyzer].analyze(text)
         if not tokens:
             return tantivy.Query.empty_query()
+        if mode == "phrase_prefix":
+            return self._phrase_prefix(mapped, tokens)
+        if mode == "phrase":
+            return self._phrase(mapped, tokens)
+        occur = tantivy.Occur.Must if operator.lower() == "and" else tantivy.Occur.Should
         terms = [tantivy.Query.term_query(self._schema, mapped.engine_name, t) for t in tokens]
-        if prefix:
-            # As OpenSearch rewrites a prefix: into the index's terms that start with it (at most 50).
-            expanded = self._searcher.terms_with_prefix(mapped.engine_name, tokens[-1], limit=MAX_EXPANSIONS)
-            last = [tantivy.Query.term_query(self._schema, mapped.engine_name, t) for t, _ in expanded]
-            if not last:
-                return tantivy.Query.empty_query()
-            terms[-1] = tantivy.Query.boolean_query([(tantivy.Occur.Should, q) for q in last])
-        occur = tantivy.Occur.Must if operator.lower() == "and" or prefix else tantivy.Occur.Should
         return tantivy.Query.boolean_query([(occur, q) for q in terms])
+
+    def _phrase_prefix(self, mapped: _Field, tokens: list[str]) -> Any:
+        # As OpenSearch rewrites a prefix: into the index's terms that start with it (at most 50).
+        expanded = self._searcher.terms_with_prefix(mapped.engine_name, tokens[-1], limit=MAX_EXPANSIONS)
+        phrases = [self._phrase(mapped, [*tokens[:-1], term]) for term, _ in expanded]
+        if not phrases:
+            return tantivy.Query.empty_query()
+        return tantivy.Query.boolean_query([(tantivy.Occur.Should, q) for q in phrases])
+
+    def _phrase(self, mapped: _Field, tokens: list[str]) -> Any:
+        if len(tokens) == 1:
+            return tantivy.Query.term_query(self._schema, mapped.engine_name, tokens[0])
+        words: list[str | tuple[int, str]] = list(tokens)
+        return tantivy.Query.phrase_query(self._schema, mapped.engine_name, words)
 
 
 def _html_encode(text: str) -> str:

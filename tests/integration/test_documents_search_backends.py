@@ -90,6 +90,11 @@ def test_every_word_is_required(filled: SearchIndex) -> None:
     assert ids(filled, "carton zeppelin") == set()
 
 
+def test_a_word_the_tokenizer_splits_matches_as_a_phrase(filled: SearchIndex) -> None:
+    assert ids(filled, "F-1") == {"d1"}
+    assert ids(filled, "1-F") == set()  # the same parts, not in that order
+
+
 def test_each_filter_narrows_the_hits(filled: SearchIndex) -> None:
     assert ids(filled, "carton", SearchFilters(document_type="delivery_note")) == {"d2"}
     assert ids(filled, "carton", SearchFilters(language="fr")) == {"d1"}
