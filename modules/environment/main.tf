@@ -365,8 +365,7 @@ module "mail_domains" {
 }
 
 # One OpenSearch domain per service that declares `search`. It and the services that use it get
-# its endpoint; the domain's access policy names their roles (each role's own policy narrows a user
-# to searches, service_policy).
+# its endpoint; the domain's access policy lets its role write and search, theirs search only.
 locals {
   search_owners = { for name in module.config.service_names : name => local.services[name].search if local.services[name].search != null }
   # Service => the searching services whose domain it reaches: itself, or those it uses.
@@ -381,14 +380,15 @@ module "search_domains" {
   source   = "../search_domain"
   for_each = local.search_owners
 
-  name           = module.service_specs.services[each.key].names.search_domain
-  engine_version = each.value.engine_version
-  instance_type  = each.value.instance_type
-  instance_count = each.value.instance_count
-  volume_gb      = each.value.volume_gb
-  principal_arns = [
+  name             = module.service_specs.services[each.key].names.search_domain
+  engine_version   = each.value.engine_version
+  instance_type    = each.value.instance_type
+  instance_count   = each.value.instance_count
+  volume_gb        = each.value.volume_gb
+  writer_role_arns = ["arn:${local.partition}:iam::${local.account_id}:role/${module.services[each.key].role_name}"]
+  reader_role_arns = [
     for user, owners in local.search_domain_of : "arn:${local.partition}:iam::${local.account_id}:role/${module.services[user].role_name}"
-    if contains(owners, each.key)
+    if user != each.key && contains(owners, each.key)
   ]
   kms_key_arn                      = module.security.kms_key_arn
   log_retention_days               = local.env.log_retention_days

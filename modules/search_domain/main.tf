@@ -58,17 +58,32 @@ resource "aws_cloudwatch_log_resource_policy" "this" {
   policy_document = data.aws_iam_policy_document.logs.json
 }
 
-# Only the given roles, and only the HTTP methods the service uses (no DELETE); each role's own
-# policy narrows further (service_policy: a service that only uses the domain may only search).
+# Only the given roles, and only the HTTP methods they use (no DELETE): within one account a
+# resource policy grants on its own, so readers are held to searches here too, not only by their
+# role's policy (service_policy).
 data "aws_iam_policy_document" "access" {
   statement {
-    sid       = "TheServiceRoles"
+    sid       = "TheOwnerWritesAndSearches"
     actions   = ["es:ESHttpGet", "es:ESHttpHead", "es:ESHttpPost", "es:ESHttpPut"]
     resources = ["${local.domain_arn}/*"]
 
     principals {
       type        = "AWS"
-      identifiers = var.principal_arns
+      identifiers = var.writer_role_arns
+    }
+  }
+
+  dynamic "statement" {
+    for_each = length(var.reader_role_arns) == 0 ? [] : [1]
+    content {
+      sid       = "TheUsersSearch"
+      actions   = ["es:ESHttpGet", "es:ESHttpPost"]
+      resources = ["${local.domain_arn}/*/_search"]
+
+      principals {
+        type        = "AWS"
+        identifiers = var.reader_role_arns
+      }
     }
   }
 }

@@ -52,13 +52,24 @@ variable "volume_gb" {
   }
 }
 
-variable "principal_arns" {
-  description = "IAM roles allowed by the domain's access policy: the functions of the service and of the services that use it."
+variable "writer_role_arns" {
+  description = "IAM roles the access policy lets create indexes, index documents and search (GET, HEAD, POST, PUT): the function of the service that declares the domain."
   type        = list(string)
 
   validation {
-    condition     = length(var.principal_arns) > 0 && alltrue([for arn in var.principal_arns : can(regex("^arn:aws[a-z-]*:iam::\\d{12}:role/", arn))])
-    error_message = "principal_arns must be one or more IAM role ARNs."
+    condition     = length(var.writer_role_arns) > 0 && alltrue([for arn in var.writer_role_arns : can(regex("^arn:aws[a-z-]*:iam::\\d{12}:role/", arn))])
+    error_message = "writer_role_arns must be one or more IAM role ARNs."
+  }
+}
+
+variable "reader_role_arns" {
+  description = "IAM roles the access policy lets search only (GET and POST on <index>/_search): the functions of the services that use the declaring one."
+  type        = list(string)
+  default     = []
+
+  validation {
+    condition     = alltrue([for arn in var.reader_role_arns : can(regex("^arn:aws[a-z-]*:iam::\\d{12}:role/", arn))])
+    error_message = "reader_role_arns must be IAM role ARNs."
   }
 }
 
