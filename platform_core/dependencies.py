@@ -22,6 +22,7 @@ current invocation's state).
 from __future__ import annotations
 
 import gc
+import os
 import threading
 from collections.abc import Callable, Iterator, Mapping
 from contextlib import ExitStack, contextmanager
@@ -32,10 +33,25 @@ LambdaHandler = Callable[[dict[str, Any], Any], dict[str, Any]]
 
 
 _heap_frozen = threading.Event()
+_collection_deferred = threading.Event()
+
+
+def defer_collection_during_cold_start() -> None:
+    """In a Lambda execution environment, no garbage collection until the cold start is done.
+
+    What the cold start builds (modules, clients, compiled schemas) lives as long as the
+    execution environment: full collections while it is built only rescan it, a sizeable share
+    of the import time. `freeze_initialised_heap` turns the collector back on. Called by the
+    `lambdas` package, so it runs before a handler module imports anything; elsewhere (tests,
+    tools, the emulator's own process) it does nothing.
+    """
+    if os.environ.get("AWS_LAMBDA_FUNCTION_NAME") and not _heap_frozen.is_set() and gc.isenabled():
+        _collection_deferred.set()
+        gc.disable()
 
 
 def freeze_initialised_heap() -> None:
-    """Keep the garbage collector off what the cold start built (modules, clients, compiled schemas).
+    """Keep the garbage collector off what the cold start built, and collect again from then on.
 
     It lives as long as the execution environment, yet every full collection would scan it again:
     with a service's imports that is most of the collector's time, paid on the requests' path.
@@ -44,6 +60,8 @@ def freeze_initialised_heap() -> None:
     if not _heap_frozen.is_set():
         _heap_frozen.set()
         gc.freeze()
+        if _collection_deferred.is_set():
+            gc.enable()
 
 
 class Provider(Generic[T]):
@@ -61,8 +79,10 @@ class Provider(Generic[T]):
         if not self._built:
             with self._lock:
                 if not self._built:
-                    self._built.append(self._build())
-                    freeze_initialised_heap()
+                    try:
+                        self._built.append(self._build())
+                    finally:  # a failed build ends the cold start too: the collector comes back
+                        freeze_initialised_heap()
         return self._built[0]
 
     @contextmanager

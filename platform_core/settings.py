@@ -13,25 +13,59 @@ cold start (platform_core.dependencies):
 
 from __future__ import annotations
 
+import json
 import os
-from typing import Self
+from collections.abc import Mapping
+from typing import Any, Self, get_origin
 
-from pydantic_settings import BaseSettings, SettingsConfigDict
+from pydantic import BaseModel, ConfigDict, model_validator
+
+# Structured fields (a JSON object or array in one variable) are read as JSON.
+_STRUCTURED = (dict, list, tuple, set, frozenset)
 
 
-class FunctionSettings(BaseSettings):
-    """The variables every platform function gets."""
+def _environment_values(model: type[BaseModel], environ: Mapping[str, str]) -> dict[str, str]:
+    """The variables named after the model's fields (case-insensitive, as Lambda's names are upper case)."""
+    by_name = {key.lower(): value for key, value in environ.items()}
+    return {name: by_name[name] for name in model.model_fields if name in by_name}
 
-    model_config = SettingsConfigDict(frozen=True, extra="ignore", case_sensitive=False)
+
+class FunctionSettings(BaseModel):
+    """The variables every platform function gets.
+
+    A pydantic model filled from the environment: what pydantic-settings does for functions,
+    by hand because its import (its dotenv, CLI and cloud-vault sources) costs every cold start
+    about as much as the function's own configuration; values given as arguments win, as there.
+    """
+
+    model_config = ConfigDict(frozen=True, extra="ignore")
 
     platform_env: str  # dev, staging, prod: an environment of config/platform.yaml
     powertools_service_name: str = "platform"
     powertools_metrics_namespace: str = "stockoss"
 
+    def __init__(self, **values: Any) -> None:
+        super().__init__(**{**_environment_values(type(self), os.environ), **values})
+
+    @model_validator(mode="before")
+    @classmethod
+    def _structured_from_json(cls, values: Any) -> Any:
+        if not isinstance(values, dict):
+            return values
+        decoded = dict(values)
+        for name, field in cls.model_fields.items():
+            raw = decoded.get(name)
+            if isinstance(raw, str) and get_origin(field.annotation) in _STRUCTURED:
+                try:
+                    decoded[name] = json.loads(raw)
+                except json.JSONDecodeError as error:
+                    raise ValueError(f"{name.upper()} is not valid JSON: {error}") from error
+        return decoded
+
     @classmethod
     def from_environment(cls) -> Self:
         """The settings from the process environment; a missing or malformed variable raises, naming it."""
-        return cls()  # type: ignore[call-arg]  # the values come from the environment, not arguments
+        return cls()
 
 
 class ProducerSettings(FunctionSettings):

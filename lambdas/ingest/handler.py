@@ -6,9 +6,6 @@ cold start) and reused; routes take it through `Depends(ingest_service)`, which
 tests replace with `app.dependency_overrides[ingest_service]`.
 """
 
-from __future__ import annotations
-
-import gc
 import json
 from typing import Annotated, Any
 
@@ -40,14 +37,7 @@ JSON = "application/json"
 @Provider
 def ingest_service() -> IngestService:
     """The execution environment's service, over the stores its settings name."""
-    service = IngestService.from_settings(IngestSettings.from_environment())
-    # What the cold start built (modules, compiled schemas, clients) lives as long
-    # as the execution environment. Frozen out of the collector's generations, it
-    # is no longer traversed by the full collections a large batch triggers:
-    # about 20 us/event less at 500 events (bench/ingest.py). No gc.collect() first:
-    # at this point it finds no garbage and costs ~45 ms of the cold start.
-    gc.freeze()
-    return service
+    return IngestService.from_settings(IngestSettings.from_environment())
 
 
 Service = Annotated[IngestService, Depends(ingest_service)]

@@ -8,7 +8,6 @@ key in `usageIdentifierKey` (lambdas/orders/authorization.py), or raises
 
 from __future__ import annotations
 
-from functools import cache
 from typing import Any
 
 from aws_lambda_powertools.utilities.typing import LambdaContext
@@ -17,10 +16,11 @@ from lambdas.orders.authorization import Authorizer, ClientRegistry, Unauthorize
 from lambdas.orders.settings import AuthorizerSettings, SecretReader
 from lambdas.orders.tokens import AccessTokenVerifier, JwksCache
 from platform_core.config import get_config
+from platform_core.dependencies import Provider
 from platform_core.observability import MetricUnit, logger, metrics
 
 
-@cache
+@Provider
 def authorizer() -> Authorizer:
     """Built once per execution environment (the cold start)."""
     settings = AuthorizerSettings()  # type: ignore[call-arg]  # read from the environment

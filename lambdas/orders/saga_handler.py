@@ -11,7 +11,6 @@ fails and reaches the DLQ through the queue's redrive policy.
 
 from __future__ import annotations
 
-from functools import cache
 from typing import Any
 
 import urllib3
@@ -32,6 +31,7 @@ from lambdas.orders.wms.openwms import OpenWms
 from lambdas.orders.wms.port import WarehouseUnavailable
 from platform_core.aws import client
 from platform_core.config import get_config
+from platform_core.dependencies import Provider
 from platform_core.observability import MetricUnit, logger, metrics, sqs_correlation_id, tracer
 from platform_core.producer import EventProducer
 from platform_core.redelivery import Redelivery
@@ -48,9 +48,9 @@ def erp_transport(config: dict[str, Any], timeout_seconds: float) -> OdooTranspo
     return Json2Transport(config["url"], config["api_key"], database=config.get("database"), timeout=timeout)
 
 
-@cache
+@Provider
 def order_events() -> OrderEvents:
-    """Built once per execution environment (the cold start); tests replace it with cache_clear + patch."""
+    """Built once per execution environment (the cold start); tests replace it with `order_events.overridden(...)`."""
     settings = SagaSettings()  # type: ignore[call-arg]  # read from the environment
     secrets = SecretReader()
     dynamodb = client("dynamodb")
@@ -86,7 +86,7 @@ def order_events() -> OrderEvents:
     )
 
 
-@cache
+@Provider
 def redelivery() -> Redelivery:
     return Redelivery(client("sqs"), get_config().sqs.message_retention_seconds)
 

@@ -38,7 +38,6 @@ PRELOAD = (
     "botocore.session",
     "botocore.config",
     "pydantic",
-    "pydantic_settings",
     "yaml",
     "jsonschema_rs",
     "urllib3",

@@ -222,7 +222,7 @@ def test_the_authorizer_lambda_trusts_its_user_pool_and_reads_the_clients_keys_f
         "SECRET_API_CLIENTS": secret,
     }.items():
         monkeypatch.setenv(name, value)
-    authorizer_handler.authorizer.cache_clear()
+    authorizer_handler.authorizer.reset()
     context = LocalLambdaContext("orders-authorizer", "eu-west-1")
     token = issuer.access_token("cust-7", "cognito-id-of-the-pwa", ["orders/read"])
     try:
@@ -246,4 +246,4 @@ def test_the_authorizer_lambda_trusts_its_user_pool_and_reads_the_clients_keys_f
                 {"type": "REQUEST", "methodArn": METHOD_ARN, "headers": {}}, context
             )
     finally:
-        authorizer_handler.authorizer.cache_clear()
+        authorizer_handler.authorizer.reset()

@@ -82,3 +82,55 @@ def test_the_heap_built_by_the_cold_start_is_frozen_once(monkeypatch: pytest.Mon
     handler = hosted(lambda event, context: {"statusCode": 200}, {})
     handler({}, None)
     assert freezes == [1]
+
+
+COLD_START = """
+import gc, json
+import lambdas  # noqa: F401  # what Lambda imports first: the package of the handler's module
+deferred = not gc.isenabled()
+from platform_core.dependencies import Provider
+built = Provider(lambda: object())
+built()
+print(json.dumps({"deferred": deferred, "enabled": gc.isenabled(), "frozen": gc.get_freeze_count() > 0}))
+"""
+
+
+@pytest.mark.parametrize(
+    ("in_lambda", "expected"),
+    [
+        (True, {"deferred": True, "enabled": True, "frozen": True}),
+        (False, {"deferred": False, "enabled": True, "frozen": True}),
+    ],
+)
+def test_in_lambda_the_collector_waits_until_the_cold_start_is_done(
+    in_lambda: bool, expected: dict[str, bool]
+) -> None:
+    import json
+    import os
+    import subprocess
+    import sys
+
+    env = {k: v for k, v in os.environ.items() if k != "AWS_LAMBDA_FUNCTION_NAME"}
+    if in_lambda:
+        env["AWS_LAMBDA_FUNCTION_NAME"] = "stockoss-dev-orders-ingest"
+    done = subprocess.run(
+        [sys.executable, "-c", COLD_START], env=env, capture_output=True, text=True, check=True
+    )
+    assert json.loads(done.stdout) == expected
+
+
+def test_a_failed_build_ends_the_cold_start_too(monkeypatch: pytest.MonkeyPatch) -> None:
+    import gc
+
+    from platform_core import dependencies
+
+    frozen = threading.Event()
+    monkeypatch.setattr(dependencies, "_heap_frozen", frozen)
+    monkeypatch.setattr(gc, "freeze", lambda: None)
+
+    def failing() -> object:
+        raise RuntimeError("the secret has no value")
+
+    with pytest.raises(RuntimeError):
+        Provider(failing)()
+    assert frozen.is_set()

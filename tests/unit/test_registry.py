@@ -75,12 +75,14 @@ def test_a_directory_without_schemas_is_an_error(tmp_path: Path) -> None:
         SchemaRegistry.load(tmp_path)
 
 
-def test_an_invalid_schema_fails_at_load(tmp_path: Path) -> None:
-    target = tmp_path / "orders" / "broken"
-    target.mkdir(parents=True)
-    (target / "1.json").write_text(json.dumps({"type": "no-such-type"}))
+def test_an_invalid_schema_fails_at_its_first_payload_and_only_its_own(tmp_path: Path) -> None:
+    for name, document in (("broken", {"type": "no-such-type"}), ("fine", {"type": "object"})):
+        (tmp_path / "orders" / name).mkdir(parents=True)
+        (tmp_path / "orders" / name / "1.json").write_text(json.dumps(document))
+    registry = SchemaRegistry.load(tmp_path)
+    assert registry.validate_payload("orders.fine", "1", {}) == []
     with pytest.raises(jsonschema_rs.ValidationError, match="no-such-type"):
-        SchemaRegistry.load(tmp_path)
+        registry.validate_payload("orders.broken", "1", {})
 
 
 def test_every_schema_file_is_valid_against_the_meta_schema() -> None:
@@ -93,6 +95,13 @@ def test_every_schema_file_is_valid_against_the_meta_schema() -> None:
     assert len(files) >= len(REQUIRED_TYPES)
     for path in files:
         Draft202012Validator.check_schema(json.loads(path.read_text(encoding="utf-8")))
+
+
+def test_every_registered_schema_compiles() -> None:
+    # The registry compiles a schema when its first payload arrives: a schema that cannot compile
+    # fails here, not on a request.
+    for schema in get_registry():
+        assert schema.validator.is_valid(None) is False, schema.event_type
 
 
 # -- every value a payload can hold is bounded ---------------------------------------------------
