@@ -91,13 +91,16 @@ class OpenSearchIndex:
             except TransportError as exc:
                 raise _refused(f"indexing {document.document_id} for {team}", exc) from exc
 
-    def search(self, team: str, query: str, filters: SearchFilters, limit: int) -> list[Hit]:
+    def search(self, team: str, query: str, filters: SearchFilters, limit: int, offset: int = 0) -> list[Hit]:
         words = query_words(query)
         if not words:
             return []
         body = {
             "query": {"bool": {"must": [_word_clause(w, p) for w, p in words], "filter": _filters(filters)}},
+            "from": offset,
             "size": limit,
+            # Equal scores in a stable order, so consecutive pages neither repeat nor skip a hit.
+            "sort": ["_score", {"document_id": "asc"}],
             "_source": ["document_id", "document_type", "language", "document_date", "file_name"],
             "highlight": {
                 "encoder": "html",

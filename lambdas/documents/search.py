@@ -76,9 +76,16 @@ class Hit:
     score: float
 
 
+MAX_OFFSET = (
+    1_000  # paging stops here: deeper pages are a narrower query's job (OpenSearch's window is 10,000)
+)
+
+
 class SearchIndex(Protocol):
     def upsert(self, team: str, document: IndexedDocument) -> None: ...
-    def search(self, team: str, query: str, filters: SearchFilters, limit: int) -> list[Hit]: ...
+    def search(
+        self, team: str, query: str, filters: SearchFilters, limit: int, offset: int = 0
+    ) -> list[Hit]: ...
 
 
 class SearchIndexError(Exception):
@@ -122,7 +129,9 @@ def upsert(connection: sqlite3.Connection, document: IndexedDocument) -> None:
     connection.commit()
 
 
-def search(connection: sqlite3.Connection, query: str, filters: SearchFilters, limit: int) -> list[Hit]:
+def search(
+    connection: sqlite3.Connection, query: str, filters: SearchFilters, limit: int, offset: int = 0
+) -> list[Hit]:
     match = fts_query(query)
     if match is None:
         return []
@@ -141,10 +150,10 @@ def search(connection: sqlite3.Connection, query: str, filters: SearchFilters, l
         "SELECT d.document_id, d.document_type, d.language, d.document_date, d.file_name, "
         f"snippet(documents_text, 2, '{_MARK_START}', '{_MARK_END}', ' … ', 16), bm25(documents_text) "
         "FROM documents_text JOIN documents d ON d.document_id = documents_text.document_id "
-        f"WHERE {' AND '.join(where)} ORDER BY bm25(documents_text) LIMIT ?"
+        f"WHERE {' AND '.join(where)} ORDER BY bm25(documents_text), d.document_id LIMIT ? OFFSET ?"
     )
     try:
-        rows = connection.execute(sql, [*parameters, limit]).fetchall()
+        rows = connection.execute(sql, [*parameters, limit, offset]).fetchall()
     except sqlite3.OperationalError as exc:
         if "no such table" in str(exc):
             return []  # an index nobody has written to yet
@@ -195,13 +204,13 @@ class S3SearchIndex:
     def upsert(self, team: str, document: IndexedDocument) -> None:
         self._update(team, lambda connection: upsert(connection, document))
 
-    def search(self, team: str, query: str, filters: SearchFilters, limit: int) -> list[Hit]:
+    def search(self, team: str, query: str, filters: SearchFilters, limit: int, offset: int = 0) -> list[Hit]:
         path = self._fetch(team)
         if path is None:
             return []
         connection = sqlite3.connect(f"file:{path}?mode=ro", uri=True)
         try:
-            return search(connection, query, filters, limit)
+            return search(connection, query, filters, limit, offset)
         finally:
             connection.close()
 

@@ -37,6 +37,7 @@ itself is not verified: the emulator has no secret to check it against).
 from __future__ import annotations
 
 import datetime
+import functools
 import itertools
 import json
 import re
@@ -466,7 +467,7 @@ class OpenSearchEmulator(EmulatorServer):
 
     def _search(self, index: _Index, body: dict[str, Any]) -> dict[str, Any]:
         started = time.perf_counter()
-        known = {"query", "from", "size", "_source", "highlight", "track_total_hits"}
+        known = {"query", "from", "size", "sort", "_source", "highlight", "track_total_hits"}
         for key in body:
             if key not in known:
                 raise _parsing(f"Unknown key for a START_OBJECT in [{key}].")
@@ -480,11 +481,11 @@ class OpenSearchEmulator(EmulatorServer):
             )
         searcher = index.engine.searcher()
         query = _QueryBuilder(index, searcher).build(body.get("query", {"match_all": {}}))
-        result = searcher.search(query, limit=max(size, 1), offset=offset, count=True)
+        sort = _sort_keys(index, body.get("sort"))
+        total, page = _page(index, searcher, query, sort, offset=offset, size=size)
         highlighter = _Highlighter(index, searcher, query, body.get("highlight"))
         hits = []
-        for score, address in result.hits[:size]:
-            stored = searcher.doc(address)
+        for score, stored, sort_values in page:
             document_id = stored.get_first("_id")
             hit: dict[str, Any] = {"_index": index.name, "_id": document_id, "_score": score}
             source = _filter_source(index.sources[document_id], body.get("_source", True))
@@ -493,17 +494,83 @@ class OpenSearchEmulator(EmulatorServer):
             highlight = highlighter.highlight(stored)
             if highlight:
                 hit["highlight"] = highlight
+            if sort_values is not None:
+                hit["sort"] = sort_values
+                if all(field != "_score" for field, _ in sort or ()):
+                    hit["_score"] = None  # as OpenSearch, unless track_scores
             hits.append(hit)
+        scores = [h["_score"] for h in hits if h["_score"] is not None]
         return {
             "took": int((time.perf_counter() - started) * 1000),
             "timed_out": False,
             "_shards": {"total": 1, "successful": 1, "skipped": 0, "failed": 0},
             "hits": {
-                "total": {"value": result.count, "relation": "eq"},
-                "max_score": max((h["_score"] for h in hits), default=None),
+                "total": {"value": total, "relation": "eq"},
+                "max_score": max(scores, default=None),
                 "hits": hits,
             },
         }
+
+
+def _page(
+    index: _Index, searcher: Any, query: Any, sort: list[tuple[str, bool]] | None, *, offset: int, size: int
+) -> tuple[int, list[tuple[float, Any, list[Any] | None]]]:
+    """(total matches, the page's (score, stored document, sort values))."""
+    if sort is None:
+        result = searcher.search(query, limit=max(size, 1), offset=offset, count=True)
+        return result.count, [(score, searcher.doc(address), None) for score, address in result.hits[:size]]
+    # Sorted by fields: every match ranked here (the emulator's indexes are small), then the page.
+    result = searcher.search(query, limit=MAX_RESULT_WINDOW, count=True)
+    keyed: list[tuple[float, Any, list[Any] | None]] = []
+    for score, address in result.hits:
+        stored = searcher.doc(address)
+        keyed.append((score, stored, _sort_values(index, sort, score, stored)))
+    for position, (_, descending) in reversed(list(enumerate(sort))):  # stable sorts, last key first
+        keyed.sort(key=functools.partial(_sort_value_at, position), reverse=descending)
+    return result.count, keyed[offset : offset + size]
+
+
+def _sort_value_at(position: int, item: tuple[float, Any, list[Any] | None]) -> Any:
+    return item[2][position] if item[2] else 0
+
+
+def _sort_keys(index: _Index, spec: Any) -> list[tuple[str, bool]] | None:
+    """The `sort` of a search as [(field, descending)]; None without one (by score)."""
+    if spec is None:
+        return None
+    keys = []
+    for entry in spec if isinstance(spec, list) else [spec]:
+        field_name, order = (entry, None) if isinstance(entry, str) else next(iter(entry.items()))
+        if isinstance(order, dict):
+            order = order.get("order")
+        if field_name == "_score":
+            keys.append(("_score", (order or "desc") == "desc"))
+            continue
+        mapped = index.fields.get(field_name)
+        if mapped is None:
+            raise OpenSearchError(
+                400, "query_shard_exception", f"No mapping found for [{field_name}] in order to sort on"
+            )
+        if mapped.kind == "text":
+            raise OpenSearchError(
+                400,
+                "illegal_argument_exception",
+                "Text fields are not optimised for operations that require per-document field data like "
+                f"aggregations and sorting, so these operations are disabled by default. [{field_name}]",
+            )
+        keys.append((field_name, (order or "asc") == "desc"))
+    return keys
+
+
+def _sort_values(index: _Index, sort: list[tuple[str, bool]], score: float, stored: Any) -> list[Any]:
+    values: list[Any] = []
+    for field_name, _ in sort:
+        if field_name == "_score":
+            values.append(score)
+        else:
+            value = index.sources[stored.get_first("_id")].get(field_name)
+            values.append("" if value is None else str(value))
+    return values
 
 
 class _AccessDenied(OpenSearchError):

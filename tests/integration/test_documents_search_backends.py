@@ -121,6 +121,15 @@ def test_the_limit_caps_the_hits(filled: SearchIndex) -> None:
     assert len(filled.search("billing", "carton", SearchFilters(), 2)) == 2
 
 
+def test_pages_follow_each_other_without_repeating_or_skipping_a_hit(filled: SearchIndex) -> None:
+    every = [h.document_id for h in filled.search("billing", "carton", SearchFilters(), 10)]
+    paged = [
+        h.document_id for at in range(3) for h in filled.search("billing", "carton", SearchFilters(), 1, at)
+    ]
+    assert len(every) == 3 and paged == every
+    assert filled.search("billing", "carton", SearchFilters(), 10, 3) == []
+
+
 def test_a_document_indexed_twice_is_found_once_with_its_last_text(filled: SearchIndex) -> None:
     filled.upsert("billing", DELIVERY)  # a retried message
     assert [h.document_id for h in filled.search("billing", "wall", SearchFilters(), 10)] == ["d2"]
