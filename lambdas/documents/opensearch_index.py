@@ -24,6 +24,7 @@ from opensearchpy import NotFoundError, OpenSearch, TransportError
 from lambdas.documents.search import Hit, IndexedDocument, SearchFilters, SearchIndexError, query_words
 
 SNIPPET_CHARS = 120
+MAX_ANALYZED_CHARS = 1_000_000  # the index's highlight.max_analyzed_offset default
 TEXT_FIELDS = ["body", "body.fr", "body.en", "file_name"]
 HIGHLIGHTED = ["body", "body.fr", "body.en"]  # the first with a match gives the snippet
 INDEX = {
@@ -108,6 +109,9 @@ class OpenSearchIndex:
                 "post_tags": ["</mark>"],
                 "fragment_size": SNIPPET_CHARS,
                 "number_of_fragments": 1,
+                # A long document's text (past a million characters) is highlighted in its beginning,
+                # where OpenSearch would otherwise refuse the whole search.
+                "max_analyzed_offset": MAX_ANALYZED_CHARS,
                 "fields": {
                     name: ({"no_match_size": SNIPPET_CHARS} if name == "body" else {}) for name in HIGHLIGHTED
                 },

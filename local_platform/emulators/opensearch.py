@@ -54,6 +54,7 @@ from local_platform.emulators.http_server import EmulatorServer, Request, Respon
 
 VERSION = "2.19.0"
 MAX_RESULT_WINDOW = 10_000
+MAX_ANALYZED_OFFSET = 1_000_000  # index.highlight.max_analyzed_offset's default, in characters
 MAX_EXPANSIONS = 50  # terms a prefix expands to, as OpenSearch's phrase_prefix max_expansions default
 _INVALID_INDEX_CHARS = set('\\/*?"<>| ,#:')
 _KNOWN_INDEX_SETTINGS = {"number_of_shards", "number_of_replicas", "refresh_interval", "analysis"}
@@ -778,6 +779,7 @@ def _html_encode(text: str) -> str:
 
 class _Highlighter:
     def __init__(self, index: _Index, searcher: Any, query: Any, spec: dict[str, Any] | None):
+        self._index = index
         self._fields: list[tuple[str, Any, dict[str, Any]]] = []
         self._spec = spec or {}
         if not spec:
@@ -799,6 +801,7 @@ class _Highlighter:
             encode = _html_encode if options.get("encoder") == "html" else (lambda s: s)
             pre = (options.get("pre_tags") or ["<em>"])[0]
             post = (options.get("post_tags") or ["</em>"])[0]
+            self._check_length(path, stored, options)
             snippet = generator.snippet_from_doc(stored)
             fragment = snippet.fragment().encode()
             ranges = sorted((r.start, r.end) for r in snippet.highlighted())
@@ -815,3 +818,17 @@ class _Highlighter:
                 text = stored.get_first(path.replace(".", "__")) or ""
                 result[path] = [encode(text[: int(options["no_match_size"])])]
         return result
+
+    def _check_length(self, path: str, stored: Any, options: dict[str, Any]) -> None:
+        """OpenSearch refuses to highlight a text longer than the index's limit unless the request caps
+        the analysis (`max_analyzed_offset`); the whole search fails then."""
+        text = stored.get_first(path.replace(".", "__")) or ""
+        if len(text) > MAX_ANALYZED_OFFSET and "max_analyzed_offset" not in options:
+            raise OpenSearchError(
+                400,
+                "illegal_argument_exception",
+                f"The length of [{path}] field of [{stored.get_first('_id')}] doc of [{self._index.name}] index "
+                f"has exceeded [{MAX_ANALYZED_OFFSET}] - maximum allowed to be analyzed for highlighting. "
+                "This maximum can be set by changing the [index.highlight.max_analyzed_offset] index level "
+                "setting. For large texts, indexing with offsets or term vectors is recommended!",
+            )

@@ -166,6 +166,13 @@ def test_any_user_input_is_a_valid_query(filled: SearchIndex, query: str) -> Non
     filled.search("billing", query, SearchFilters(), 10)  # no syntax error from the engine
 
 
+def test_a_document_of_over_a_million_characters_is_found_with_a_snippet(index: SearchIndex) -> None:
+    long_text = "Bordereau de livraison palette " + "carton " * 160_000  # 1.1 million characters
+    index.upsert("billing", IndexedDocument("big", "delivery_note", "fr", "2026-01-01", "big.pdf", long_text))
+    [hit] = index.search("billing", "bordereau", SearchFilters(), 10)
+    assert hit.document_id == "big" and "<mark>Bordereau</mark>" in hit.snippet
+
+
 # -- the OpenSearch adapter's own ----------------------------------------------------------------
 
 

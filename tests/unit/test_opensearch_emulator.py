@@ -92,6 +92,18 @@ def test_an_unknown_query_is_a_parsing_exception(search: OpenSearch) -> None:
     )
 
 
+def test_highlighting_a_text_over_the_limit_needs_max_analyzed_offset(search: OpenSearch) -> None:
+    search.index(index="things", id="long", body={"kind": "z", "text": "needle " + "hay " * 260_000})
+    body: dict[str, Any] = {"query": {"match": {"text": "needle"}}, "highlight": {"fields": {"text": {}}}}
+    with pytest.raises(RequestError) as raised:
+        search.search(index="things", body=body)
+    assert raised.value.error == "illegal_argument_exception"
+    assert "maximum allowed to be analyzed for highlighting" in error_of(raised.value)["reason"]
+    body["highlight"]["max_analyzed_offset"] = 1_000_000
+    [hit] = search.search(index="things", body=body)["hits"]["hits"]
+    assert hit["highlight"]["text"][0].startswith("<em>needle</em>")
+
+
 def test_creating_an_existing_document_is_a_version_conflict(search: OpenSearch) -> None:
     with pytest.raises(ConflictError) as raised:
         search.index(index="things", id="1", body={"kind": "b"}, op_type="create")
