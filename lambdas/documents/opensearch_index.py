@@ -24,6 +24,9 @@ from opensearchpy import NotFoundError, OpenSearch, TransportError
 from lambdas.documents.search import Hit, IndexedDocument, SearchFilters, SearchIndexError, query_words
 
 SNIPPET_CHARS = 120
+# A domain of small instances takes requests up to 10 MiB: the text indexed stops short of that (a
+# thousand dense pages; the whole text stays in S3 and in GET /v1/documents/{id}).
+MAX_INDEXED_TEXT_BYTES = 8 * 1024 * 1024
 MAX_ANALYZED_CHARS = 1_000_000  # the index's highlight.max_analyzed_offset default
 TEXT_FIELDS = ["body", "body.fr", "body.en", "file_name"]
 HIGHLIGHTED = ["body", "body.fr", "body.en"]  # the first with a match gives the snippet
@@ -75,7 +78,7 @@ class OpenSearchIndex:
             "language": document.language,
             "document_date": document.document_date,
             "file_name": document.file_name,
-            "body": document.text,
+            "body": document.text.encode()[:MAX_INDEXED_TEXT_BYTES].decode(errors="ignore"),
         }
         for attempt in range(2):
             self._ensure_index(team)

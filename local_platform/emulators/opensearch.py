@@ -29,7 +29,8 @@ always has the mappings its owner created (dynamic mappings are not emulated); a
 folded, as OpenSearch's light French stemmer does), so scores are BM25 like OpenSearch's, not
 bit-identical.
 
-`require_signature=True` makes it answer like a domain whose access policy names IAM roles: a
+Requests over 10 MiB are refused with 413 as Amazon OpenSearch Service does for small instance types
+(`max_content_length`). `require_signature=True` makes it answer like a domain whose access policy names IAM roles: a
 request without an AWS Signature Version 4 for the `es` service is refused with 403 (the signature
 itself is not verified: the emulator has no secret to check it against).
 """
@@ -54,6 +55,8 @@ from local_platform.emulators.http_server import EmulatorServer, Request, Respon
 
 VERSION = "2.19.0"
 MAX_RESULT_WINDOW = 10_000
+# The HTTP payload a domain of small instances (t3.small.search up to *.large) accepts: AWS answers 413.
+MAX_PAYLOAD_BYTES = 10 * 1024 * 1024
 MAX_ANALYZED_OFFSET = 1_000_000  # index.highlight.max_analyzed_offset's default, in characters
 MAX_EXPANSIONS = 50  # terms a prefix expands to, as OpenSearch's phrase_prefix max_expansions default
 _INVALID_INDEX_CHARS = set('\\/*?"<>| ,#:')
@@ -283,13 +286,23 @@ def _parse_date(value: Any) -> datetime.datetime:
 class OpenSearchEmulator(EmulatorServer):
     name = "opensearch"
 
-    def __init__(self, host: str = "127.0.0.1", port: int = 0, *, require_signature: bool = False):
+    def __init__(
+        self,
+        host: str = "127.0.0.1",
+        port: int = 0,
+        *,
+        require_signature: bool = False,
+        max_content_length: int = MAX_PAYLOAD_BYTES,
+    ):
         super().__init__(host, port)
         self._indexes: dict[str, _Index] = {}
         self._lock = threading.Lock()
         self.require_signature = require_signature
+        self.max_content_length = max_content_length
 
     def respond(self, request: Request) -> Response:
+        if len(request.body) > self.max_content_length:
+            return Response.json(413, {"Message": f"Request size exceeded {self.max_content_length} bytes"})
         try:
             self._authorize(request)
             with self._lock:

@@ -219,6 +219,14 @@ def test_an_index_deleted_behind_the_adapter_is_created_again(opensearch: OpenSe
     assert ids(index, "carton") == {"d2"}
 
 
+def test_a_text_past_the_domains_payload_limit_is_indexed_up_to_it(opensearch: OpenSearchEmulator) -> None:
+    index = OpenSearchIndex(opensearch_client(opensearch.url), index_prefix="huge-")
+    text = "Relevé trimestriel " + "écriture " * 1_200_000 + " conclusion"  # 12 MB in UTF-8
+    index.upsert("billing", IndexedDocument("huge", "other", "fr", "2026-01-01", "huge.pdf", text))
+    assert ids(index, "releve") == {"huge"}
+    assert ids(index, "conclusion") == set()  # past the indexed part
+
+
 def test_a_document_the_mappings_refuse_is_a_clear_error(opensearch: OpenSearchEmulator) -> None:
     index = OpenSearchIndex(opensearch_client(opensearch.url), index_prefix="refuse-")
     with pytest.raises(

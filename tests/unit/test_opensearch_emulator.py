@@ -7,7 +7,7 @@ from collections.abc import Iterator
 from typing import Any
 
 import pytest
-from opensearchpy import ConflictError, NotFoundError, OpenSearch, RequestError
+from opensearchpy import ConflictError, NotFoundError, OpenSearch, RequestError, TransportError
 
 from local_platform.emulators.opensearch import OpenSearchEmulator
 
@@ -102,6 +102,12 @@ def test_highlighting_a_text_over_the_limit_needs_max_analyzed_offset(search: Op
     body["highlight"]["max_analyzed_offset"] = 1_000_000
     [hit] = search.search(index="things", body=body)["hits"]["hits"]
     assert hit["highlight"]["text"][0].startswith("<em>needle</em>")
+
+
+def test_a_request_over_10_mib_is_refused_like_a_small_domain(search: OpenSearch) -> None:
+    with pytest.raises(TransportError) as raised:
+        search.index(index="things", id="big", body={"text": "x" * (11 * 1024 * 1024)})
+    assert raised.value.status_code == 413
 
 
 def test_creating_an_existing_document_is_a_version_conflict(search: OpenSearch) -> None:
