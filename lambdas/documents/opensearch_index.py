@@ -10,8 +10,9 @@ the next search sees it. A search sends the user's words as data (one phrase per
 never through a query parser, so no input is a syntax error; snippets come from the highlighter
 with the html encoder (the text escaped, matches in <mark>).
 
-A team's index is created on its first document; searching a team that has none finds nothing, as
-with the S3 file. Any other refusal becomes a `SearchIndexError` naming OpenSearch's error type and
+A team's index is created on its first document, and the same settings and mappings are stored as
+an index template for `<prefix>*`, so an index the domain auto-creates (one deleted behind a writer's
+back) gets them too; searching a team that has none finds nothing, as with the S3 file. Any other refusal becomes a `SearchIndexError` naming OpenSearch's error type and
 reason (a retry of the message replays the upsert).
 """
 
@@ -133,6 +134,14 @@ class OpenSearchIndex:
     def _ensure_index(self, team: str) -> None:
         if team in self._created:
             return
+        if not self._created:
+            # The same settings and mappings as an index template: an index deleted behind this
+            # environment's back is auto-created by the domain's next write with them, not dynamically.
+            template = {"index_patterns": [f"{self._prefix}*"], "priority": 100, "template": INDEX}
+            try:
+                self._client.indices.put_index_template(name=self._prefix.rstrip("-_"), body=template)
+            except TransportError as exc:
+                raise _refused("storing the index template", exc) from exc
         try:
             self._client.indices.create(index=self.index_name(team), body=INDEX)
         except TransportError as exc:

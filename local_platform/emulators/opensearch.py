@@ -5,7 +5,8 @@ No OpenSearch runs on this machine, so this server stands in for an Amazon OpenS
 in tests and locally. Behind it, a real full-text engine (tantivy: analysis, BM25, snippets), one
 in-memory tantivy index per OpenSearch index. What it speaks:
 
-- `GET /` (cluster info), `HEAD|PUT|DELETE /<index>`, `POST /<index>/_refresh`;
+- `GET /` (cluster info), `HEAD|PUT|DELETE /<index>`, `POST /<index>/_refresh`,
+  `PUT /_index_template/<name>` (composable templates: patterns, priority, settings, mappings);
 - `PUT|POST /<index>/_doc/<id>` (`op_type=create`, `refresh`), `GET /<index>/_doc/<id>`;
 - `GET|POST /<index>/_search` with `query` (`bool` with must/filter/should/must_not, `match_all`,
   `match`, `multi_match` of type best_fields or phrase_prefix, `term`, `terms`, `range`), `from`,
@@ -22,9 +23,9 @@ in-memory tantivy index per OpenSearch index. What it speaks:
   an existing id), `illegal_argument_exception` 400.
 
 Where it differs from OpenSearch, on purpose and documented: writes are visible at once (every
-write commits, which is what `refresh=wait_for` waits for); a write into a missing index answers 404
-`index_not_found_exception`, as a cluster with `action.auto_create_index: false` does, so an index
-always has the mappings its owner created (dynamic mappings are not emulated); analysis is tantivy's
+write commits, which is what `refresh=wait_for` waits for); a write into a missing index creates it
+from its matching index template, and without one answers 404 `index_not_found_exception`, as a
+cluster with `action.auto_create_index: false` does (dynamic mappings are not emulated); analysis is tantivy's
 (Unicode-aware simple tokenizer, Snowball stemmers for english and french, whose accents are then
 folded, as OpenSearch's light French stemmer does), so scores are BM25 like OpenSearch's, not
 bit-identical.
@@ -38,6 +39,7 @@ itself is not verified: the emulator has no secret to check it against).
 from __future__ import annotations
 
 import datetime
+import fnmatch
 import functools
 import itertools
 import json
@@ -296,6 +298,7 @@ class OpenSearchEmulator(EmulatorServer):
     ):
         super().__init__(host, port)
         self._indexes: dict[str, _Index] = {}
+        self._templates: dict[str, dict[str, Any]] = {}  # composable index templates by name
         self._lock = threading.Lock()
         self.require_signature = require_signature
         self.max_content_length = max_content_length
@@ -339,11 +342,8 @@ class OpenSearchEmulator(EmulatorServer):
             return 200, self._info()
         if len(parts) == 1 and not parts[0].startswith("_") and method in ("HEAD", "PUT", "DELETE", "GET"):
             return self._index_route(parts[0], request)
-        if len(parts) == 2 and parts[1] == "_refresh" and method == "POST":
-            self._index(parts[0])
-            return 200, {"_shards": {"total": 1, "successful": 1, "failed": 0}}
-        if len(parts) == 2 and parts[1] == "_search" and method in ("GET", "POST"):
-            return 200, self._search(self._index(parts[0]), _json_body(request) or {})
+        if _is_action(parts, method):
+            return 200, self._action(parts, request)
         if len(parts) == 3 and parts[1] == "_doc" and method in ("PUT", "POST"):
             return self._put_document(parts[0], parts[2], request)
         if len(parts) == 3 and parts[1] == "_doc" and method == "GET":
@@ -353,6 +353,14 @@ class OpenSearchEmulator(EmulatorServer):
             "illegal_argument_exception",
             f"no handler found for uri [{request.path}] and method [{method}]",
         )
+
+    def _action(self, parts: list[str], request: Request) -> Any:
+        if parts[0] == "_index_template":
+            return self._put_template(parts[1], _json_body(request) or {})
+        index = self._index(parts[0])
+        if parts[1] == "_refresh":
+            return {"_shards": {"total": 1, "successful": 1, "failed": 0}}
+        return self._search(index, _json_body(request) or {})
 
     def _index_route(self, name: str, request: Request) -> tuple[int, Any]:
         if request.method == "PUT":
@@ -391,10 +399,40 @@ class OpenSearchEmulator(EmulatorServer):
                 index_uuid=existing.uuid,
                 index=name,
             )
-        self._indexes[name] = _create_index(name, body or {})
+        # The request's settings and mappings win over a matching template's (whole sections, here).
+        self._indexes[name] = _create_index(name, {**self._template_for(name), **(body or {})})
         return {"acknowledged": True, "shards_acknowledged": True, "index": name}
 
+    def _put_template(self, name: str, body: dict[str, Any]) -> dict[str, Any]:
+        patterns = body.get("index_patterns")
+        if not patterns:
+            raise OpenSearchError(
+                400,
+                "action_request_validation_exception",
+                "Validation Failed: 1: index patterns are missing;",
+            )
+        template = body.get("template") or {}
+        _create_index(
+            "template-check", template
+        )  # its mappings and settings must build, as OpenSearch checks
+        self._templates[name] = {
+            "index_patterns": [patterns] if isinstance(patterns, str) else list(patterns),
+            "priority": int(body.get("priority", 0)),
+            "template": template,
+        }
+        return {"acknowledged": True}
+
+    def _template_for(self, name: str) -> dict[str, Any]:
+        matching = [
+            t
+            for t in self._templates.values()
+            if any(fnmatch.fnmatchcase(name, p) for p in t["index_patterns"])
+        ]
+        return max(matching, key=lambda t: t["priority"])["template"] if matching else {}
+
     def _put_document(self, name: str, document_id: str, request: Request) -> tuple[int, dict[str, Any]]:
+        if name not in self._indexes and self._template_for(name):
+            self._create(name, {})  # auto-created from its template, as OpenSearch does
         index = self._index(name)
         try:
             source = json.loads(request.body)
@@ -593,6 +631,15 @@ class _AccessDenied(OpenSearchError):
 
     def body(self) -> dict[str, Any]:
         return {"Message": self.reason}  # what the domain's access policy answers, before OpenSearch
+
+
+def _is_action(parts: list[str], method: str) -> bool:
+    """A two-segment endpoint `_action` answers: an index template, or an index's refresh or search."""
+    if len(parts) != 2:
+        return False
+    if parts[0] == "_index_template":
+        return method in ("PUT", "POST")
+    return (parts[1], method) in {("_refresh", "POST"), ("_search", "GET"), ("_search", "POST")}
 
 
 def _json_body(request: Request) -> Any:

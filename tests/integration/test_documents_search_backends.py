@@ -215,8 +215,9 @@ def test_an_index_deleted_behind_the_adapter_is_created_again(opensearch: OpenSe
     index.upsert("billing", INVOICE)
     search_client.indices.delete(index="gone-billing")
     assert ids(index, "facture") == set()  # a missing index is an empty one for search
-    index.upsert("billing", DELIVERY)
+    index.upsert("billing", DELIVERY)  # the domain auto-creates it from the adapter's template
     assert ids(index, "carton") == {"d2"}
+    assert search_client.indices.get(index="gone-billing")["gone-billing"]["mappings"] == INDEX["mappings"]
 
 
 def test_a_text_past_the_domains_payload_limit_is_indexed_up_to_it(opensearch: OpenSearchEmulator) -> None:
