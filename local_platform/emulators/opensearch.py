@@ -404,6 +404,12 @@ class OpenSearchEmulator(EmulatorServer):
         return {"acknowledged": True, "shards_acknowledged": True, "index": name}
 
     def _put_template(self, name: str, body: dict[str, Any]) -> dict[str, Any]:
+        if name != name.lower() or set(name) & _INVALID_INDEX_CHARS:
+            raise OpenSearchError(
+                400,
+                "invalid_index_template_exception",
+                f"index_template [{name}] invalid, cause [name must be lower cased and contain no {''.join(sorted(_INVALID_INDEX_CHARS))}]",
+            )
         patterns = body.get("index_patterns")
         if not patterns:
             raise OpenSearchError(

@@ -238,7 +238,9 @@ def test_a_document_the_mappings_refuse_is_a_clear_error(opensearch: OpenSearchE
 
 def test_an_index_name_opensearch_refuses_is_a_clear_error(opensearch: OpenSearchEmulator) -> None:
     index = OpenSearchIndex(opensearch_client(opensearch.url), index_prefix="Documents-")
-    with pytest.raises(SearchIndexError, match="HTTP 400 invalid_index_name_exception: Invalid index name"):
+    with pytest.raises(
+        SearchIndexError, match=r"storing the index template: HTTP 400 invalid_index_template"
+    ):
         index.upsert("billing", INVOICE)
 
 

@@ -43,6 +43,13 @@ def test_a_missing_index_is_index_not_found(search: OpenSearch) -> None:
     assert not search.indices.exists(index="nothing")
 
 
+def test_an_index_name_that_is_not_lower_case_is_refused(search: OpenSearch) -> None:
+    with pytest.raises(RequestError) as raised:
+        search.indices.create(index="Things", body={"mappings": MAPPINGS})
+    assert raised.value.error == "invalid_index_name_exception"
+    assert error_of(raised.value)["reason"] == "Invalid index name [Things], must be lowercase"
+
+
 def test_creating_an_existing_index_is_resource_already_exists(search: OpenSearch) -> None:
     with pytest.raises(RequestError) as raised:
         search.indices.create(index="things", body={"mappings": MAPPINGS})
