@@ -6,7 +6,6 @@ A module-level resolver; the service is built once per execution environment fro
 
 from __future__ import annotations
 
-from functools import cache
 from typing import Any
 
 from aws_lambda_powertools.event_handler import APIGatewayRestResolver, Response
@@ -21,6 +20,7 @@ from lambdas.documents.settings import ApiSettings, contract_limits
 from lambdas.documents.storage import DocumentStorage
 from lambdas.documents.store import DynamoDocumentStore
 from platform_core.aws import client
+from platform_core.dependencies import Provider
 from platform_core.observability import logger, tracer
 
 app = APIGatewayRestResolver()
@@ -28,7 +28,7 @@ JSON = "application/json"
 MAX_HITS = 50
 
 
-@cache
+@Provider
 def documents_api() -> DocumentsApi:
     settings = ApiSettings()  # type: ignore[call-arg]  # read from the environment
     s3 = client("s3")

@@ -9,7 +9,6 @@ reported alone and comes back; a file that is bad is not an error: it is rejecte
 from __future__ import annotations
 
 import json
-from functools import cache
 from typing import Any
 
 from aws_lambda_powertools.utilities.batch import BatchProcessor, EventType, process_partial_response
@@ -25,13 +24,14 @@ from lambdas.documents.settings import ProcessorSettings, contract_limits
 from lambdas.documents.storage import DocumentStorage
 from lambdas.documents.store import DynamoDocumentStore
 from platform_core.aws import client
+from platform_core.dependencies import Provider
 from platform_core.observability import MetricUnit, logger, metrics, tracer
 from platform_core.producer import EventProducer
 
 processor = BatchProcessor(event_type=EventType.SQS, raise_on_entire_batch_failure=False)
 
 
-@cache
+@Provider
 def document_processor() -> DocumentProcessor:
     settings = ProcessorSettings()  # type: ignore[call-arg]  # read from the environment
     s3 = client("s3")

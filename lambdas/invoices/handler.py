@@ -9,7 +9,6 @@ from __future__ import annotations
 
 import threading
 import time
-from functools import cache
 from typing import Any
 
 from aws_lambda_powertools.utilities.batch import BatchProcessor, EventType, process_partial_response
@@ -24,6 +23,7 @@ from lambdas.invoices.service import InvoiceService, NotYet, Rejected
 from lambdas.invoices.settings import InvoiceSettings
 from lambdas.invoices.store import DynamoInvoiceStore
 from platform_core.aws import client
+from platform_core.dependencies import Provider
 from platform_core.mail import Mailer, SesMailer, SmtpMailer
 from platform_core.observability import MetricUnit, logger, metrics, sqs_correlation_id, tracer
 from platform_core.producer import EventProducer
@@ -57,9 +57,9 @@ class BucketRates:
             return self._rates
 
 
-@cache
+@Provider
 def invoice_service() -> InvoiceService:
-    """Built once per execution environment (the cold start); tests replace it with cache_clear + patch."""
+    """Built once per execution environment (the cold start); tests replace it with `invoice_service.overridden(...)`."""
     settings = InvoiceSettings()  # type: ignore[call-arg]  # read from the environment
     config = get_billing_config()
     s3 = client("s3")

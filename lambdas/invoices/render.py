@@ -145,6 +145,7 @@ USER_AGENT_ELEMENTS = frozenset(
         "p",
         "br",
         "strong",
+        "span",
         "table",
         "caption",
         "thead",

@@ -12,7 +12,6 @@ idempotent).
 from __future__ import annotations
 
 import json
-from functools import cache
 from typing import Any
 
 from aws_lambda_powertools.event_handler import APIGatewayRestResolver, Response
@@ -23,6 +22,7 @@ from lambdas.orders.placing import READ, WRITE, OrderDesk, Refused, view
 from lambdas.orders.settings import ApiSettings
 from lambdas.orders.store import DynamoOrderStore
 from platform_core.aws import client
+from platform_core.dependencies import Provider
 from platform_core.observability import (
     MetricUnit,
     correlation_id_for,
@@ -38,7 +38,7 @@ app = APIGatewayRestResolver()
 JSON = "application/json"
 
 
-@cache
+@Provider
 def desk() -> OrderDesk:
     """Built once per execution environment (the cold start)."""
     settings = ApiSettings()  # type: ignore[call-arg]  # read from the environment

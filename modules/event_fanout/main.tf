@@ -72,26 +72,18 @@ locals {
   )
 }
 
+module "deny_insecure_transport" {
+  source   = "../tls_only_policy"
+  for_each = local.all_queues
+
+  actions   = ["sqs:*"]
+  resources = [each.value.arn]
+}
+
 data "aws_iam_policy_document" "queue_tls_only" {
   for_each = local.all_queues
 
-  statement {
-    sid       = "DenyInsecureTransport"
-    effect    = "Deny"
-    actions   = ["sqs:*"]
-    resources = [each.value.arn]
-
-    principals {
-      type        = "*"
-      identifiers = ["*"]
-    }
-
-    condition {
-      test     = "Bool"
-      variable = "aws:SecureTransport"
-      values   = ["false"]
-    }
-  }
+  source_policy_documents = [module.deny_insecure_transport[each.key].json]
 
   # The team's services' EventBridge rules (SES feedback, mail.feedback) may put events on its queue.
   dynamic "statement" {

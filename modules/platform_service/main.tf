@@ -314,28 +314,21 @@ locals {
   queues = local.trigger.type == "s3" ? { inbox = aws_sqs_queue.inbox[0], dlq = aws_sqs_queue.inbox_dlq[0] } : {}
 }
 
+module "queue_deny_insecure_transport" {
+  source   = "../tls_only_policy"
+  for_each = local.queues
+
+  actions   = ["sqs:*"]
+  resources = [each.value.arn]
+}
+
 data "aws_iam_policy_document" "queue_tls_only" {
   for_each = local.queues
 
-  source_policy_documents = each.key == "inbox" ? [data.aws_iam_policy_document.bucket_notifications[0].json] : []
-
-  statement {
-    sid       = "DenyInsecureTransport"
-    effect    = "Deny"
-    actions   = ["sqs:*"]
-    resources = [each.value.arn]
-
-    principals {
-      type        = "*"
-      identifiers = ["*"]
-    }
-
-    condition {
-      test     = "Bool"
-      variable = "aws:SecureTransport"
-      values   = ["false"]
-    }
-  }
+  source_policy_documents = concat(
+    each.key == "inbox" ? [data.aws_iam_policy_document.bucket_notifications[0].json] : [],
+    [module.queue_deny_insecure_transport[each.key].json],
+  )
 }
 
 resource "aws_sqs_queue_policy" "tls_only" {
@@ -752,8 +745,19 @@ resource "aws_sns_topic" "sms_feedback" {
   }
 }
 
+module "sms_feedback_deny_insecure_transport" {
+  source = "../tls_only_policy"
+  count  = length(aws_sns_topic.sms_feedback)
+
+  actions   = ["sns:Publish"]
+  resources = [aws_sns_topic.sms_feedback[0].arn]
+}
+
 data "aws_iam_policy_document" "sms_feedback" {
   count = length(aws_sns_topic.sms_feedback)
+
+  # After the statement below, as the policy has always had it (an override with a Sid of its own appends).
+  override_policy_documents = [module.sms_feedback_deny_insecure_transport[0].json]
 
   statement {
     sid       = "ItsConfigurationSetPublishes"
@@ -775,24 +779,6 @@ data "aws_iam_policy_document" "sms_feedback" {
       test     = "ArnEquals"
       variable = "aws:SourceArn"
       values   = [aws_pinpointsmsvoicev2_configuration_set.this[0].arn]
-    }
-  }
-
-  statement {
-    sid       = "DenyInsecureTransport"
-    effect    = "Deny"
-    actions   = ["sns:Publish"]
-    resources = [aws_sns_topic.sms_feedback[0].arn]
-
-    principals {
-      type        = "*"
-      identifiers = ["*"]
-    }
-
-    condition {
-      test     = "Bool"
-      variable = "aws:SecureTransport"
-      values   = ["false"]
     }
   }
 }

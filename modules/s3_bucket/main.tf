@@ -154,26 +154,15 @@ resource "aws_s3_bucket_notification" "this" {
   }
 }
 
+module "deny_insecure_transport" {
+  source = "../tls_only_policy"
+
+  actions   = ["s3:*"]
+  resources = [aws_s3_bucket.this.arn, "${aws_s3_bucket.this.arn}/*"]
+}
+
 data "aws_iam_policy_document" "tls_only" {
-  source_policy_documents = var.policy_documents
-
-  statement {
-    sid       = "DenyInsecureTransport"
-    effect    = "Deny"
-    actions   = ["s3:*"]
-    resources = [aws_s3_bucket.this.arn, "${aws_s3_bucket.this.arn}/*"]
-
-    principals {
-      type        = "*"
-      identifiers = ["*"]
-    }
-
-    condition {
-      test     = "Bool"
-      variable = "aws:SecureTransport"
-      values   = ["false"]
-    }
-  }
+  source_policy_documents = concat(var.policy_documents, [module.deny_insecure_transport.json])
 
   statement {
     sid       = "DenyOutdatedTls"

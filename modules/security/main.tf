@@ -57,7 +57,17 @@ resource "aws_sns_topic" "alerts" {
   tags              = var.tags
 }
 
+module "alerts_deny_insecure_transport" {
+  source = "../tls_only_policy"
+
+  actions   = ["sns:Publish"]
+  resources = [aws_sns_topic.alerts.arn]
+}
+
 data "aws_iam_policy_document" "alerts" {
+  # After the statements below, as the policy has always had it (an override with a Sid of its own appends).
+  override_policy_documents = [module.alerts_deny_insecure_transport.json]
+
   statement {
     sid       = "AccountOwnsTheTopic"
     actions   = ["sns:Publish", "sns:Subscribe", "sns:GetTopicAttributes", "sns:SetTopicAttributes", "sns:ListSubscriptionsByTopic"]
@@ -83,24 +93,6 @@ data "aws_iam_policy_document" "alerts" {
       test     = "StringEquals"
       variable = "aws:SourceAccount"
       values   = [local.account_id]
-    }
-  }
-
-  statement {
-    sid       = "DenyInsecureTransport"
-    effect    = "Deny"
-    actions   = ["sns:Publish"]
-    resources = [aws_sns_topic.alerts.arn]
-
-    principals {
-      type        = "*"
-      identifiers = ["*"]
-    }
-
-    condition {
-      test     = "Bool"
-      variable = "aws:SecureTransport"
-      values   = ["false"]
     }
   }
 }

@@ -18,28 +18,23 @@ RawZoneWriter lists the manifest's key instead.
 from __future__ import annotations
 
 import json
-import subprocess
-import sys
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-import boto3
 import pytest
-import requests
 from botocore.awsrequest import AWSResponse
-from botocore.config import Config
-from botocore.exceptions import ClientError
 
 from lambdas.fanout.sinks import MANIFEST_PREFIX, RawZoneWriter
-from local_platform.aws_endpoint import MOTO_ACCOUNT_ID, free_port, wait_until_up
+from local_platform.aws_endpoint import MOTO_ACCOUNT_ID
 from platform_core.config import ROOT, get_config
 from platform_core.envelope import Event
 from platform_core.raw_zone import decode_events
 from platform_core.resources import Resources
 from scripts.terraform.hcl import parse_file
 from tests.integration.fanout_support import stored_events
+from tests.security.enforcing_moto import ALLOW_EVERYTHING, enforcing_moto_server, error_code
 from tests.security.iam_policy import (
     PARTITION,
     Decision,
@@ -145,62 +140,17 @@ class Clients:
     admin: Any
 
 
-def _client(endpoint: str, key: tuple[str, str]) -> Any:
-    return boto3.client(
-        "s3",
-        endpoint_url=endpoint,
-        region_name=REGION,
-        aws_access_key_id=key[0],
-        aws_secret_access_key=key[1],
-        config=Config(retries={"max_attempts": 1}),
-    )
-
-
 @pytest.fixture(scope="module")
 def clients() -> Iterator[Clients]:
     """A moto server of its own, enforcing IAM, with the fan-out's policy on a user and an admin user."""
-    port = free_port()
-    endpoint = f"http://127.0.0.1:{port}"
-    server = subprocess.Popen(
-        [sys.executable, "-m", "moto.server", "-H", "127.0.0.1", "-p", str(port)],
-        stdout=subprocess.DEVNULL,
-        stderr=subprocess.DEVNULL,
-    )
-    try:
-        wait_until_up(endpoint)
-        setup = {"endpoint_url": endpoint, "region_name": REGION}
-        iam = boto3.client("iam", aws_access_key_id="setup", aws_secret_access_key="setup", **setup)
-        boto3.client("s3", aws_access_key_id="setup", aws_secret_access_key="setup", **setup).create_bucket(
-            Bucket=BUCKET, CreateBucketConfiguration={"LocationConstraint": REGION}
-        )
-        policy = fanout_policy()
-        keys = {}
-        everything = {
-            "Version": "2012-10-17",
-            "Statement": [{"Effect": "Allow", "Action": "*", "Resource": "*"}],
-        }
-        for user, document in (("fanout", policy), ("admin", everything)):
-            iam.create_user(UserName=user)
-            iam.put_user_policy(UserName=user, PolicyName=user, PolicyDocument=json.dumps(document))
-            created = iam.create_access_key(UserName=user)["AccessKey"]
-            keys[user] = (created["AccessKeyId"], created["SecretAccessKey"])
-        requests.post(f"{endpoint}/moto-api/reset-auth", data=b"0", timeout=10).raise_for_status()
-        admin = _client(endpoint, keys["admin"])
-        yield Clients(S3AsIamSees([policy], admin).install(_client(endpoint, keys["fanout"])), admin)
-    finally:
-        server.terminate()
-        try:
-            server.wait(timeout=10)
-        except subprocess.TimeoutExpired:
-            server.kill()
 
+    def prepare(client: Callable[[str], Any]) -> None:
+        client("s3").create_bucket(Bucket=BUCKET, CreateBucketConfiguration={"LocationConstraint": REGION})
 
-def error_code(call: Any, **kwargs: Any) -> str | None:
-    try:
-        call(**kwargs)
-    except ClientError as exc:
-        return str(exc.response["Error"]["Code"])
-    return None
+    policy = fanout_policy()
+    with enforcing_moto_server(REGION, {"fanout": policy, "admin": ALLOW_EVERYTHING}, prepare) as moto:
+        admin = moto.client("s3", "admin")
+        yield Clients(S3AsIamSees([policy], admin).install(moto.client("s3", "fanout")), admin)
 
 
 def raw_zone(admin: Any) -> dict[str, list[str]]:

@@ -23,25 +23,19 @@ from __future__ import annotations
 
 import json
 import os
-import re
 import subprocess
-import sys
 import tempfile
-from collections.abc import Iterator
-from dataclasses import dataclass
+from collections.abc import Callable, Iterator
 from itertools import permutations
 from pathlib import Path
 from typing import Any
 
-import boto3
 import pytest
-import requests
-from botocore.config import Config
-from botocore.exceptions import ClientError
 
-from local_platform.aws_endpoint import MOTO_ACCOUNT_ID, free_port, wait_until_up
+from local_platform.aws_endpoint import MOTO_ACCOUNT_ID
 from platform_core.config import get_config
 from platform_core.resources import Resources
+from tests.security.enforcing_moto import EnforcingMoto, enforcing_moto_server, error_code
 from tests.security.iam_policy import (
     PARTITION,
     TEMPLATE,
@@ -263,47 +257,14 @@ def test_nothing_else() -> None:
 # -- moto's IAM enforcement, over HTTP ------------------------------------------------------------
 
 
-@dataclass
-class EnforcingMoto:
-    endpoint: str
-    keys: dict[str, tuple[str, str]]  # team -> (access key id, secret)
-
-    def client(self, service: str, team: str) -> Any:
-        key_id, secret = self.keys[team]
-        make: Any = boto3.client  # the service name is a variable: no typed overload applies
-        return make(
-            service,
-            endpoint_url=self.endpoint,
-            region_name=REGION,
-            aws_access_key_id=key_id,
-            aws_secret_access_key=secret,
-            config=Config(retries={"max_attempts": 1}),
-        )
-
-
 @pytest.fixture(scope="module")
 def enforcing_moto() -> Iterator[EnforcingMoto]:
-    """A moto server of its own (auth on for every later request), with each team's rendered policy on a user."""
-    port = free_port()
-    endpoint = f"http://127.0.0.1:{port}"
-    server = subprocess.Popen(
-        [sys.executable, "-m", "moto.server", "-H", "127.0.0.1", "-p", str(port)],
-        stdout=subprocess.DEVNULL,
-        stderr=subprocess.DEVNULL,
-    )
-    try:
-        wait_until_up(endpoint)
-        admin = {
-            "endpoint_url": endpoint,
-            "region_name": REGION,
-            "aws_access_key_id": "setup",
-            "aws_secret_access_key": "setup",
-        }
-        make: Any = boto3.client
-        sqs, s3, iam = (make(s, **admin) for s in ("sqs", "s3", "iam"))
+    """A moto server of its own, enforcing IAM, with each team's rendered policy on a user (the team's name)."""
+
+    def prepare(client: Callable[[str], Any]) -> None:
+        sqs, s3 = client("sqs"), client("s3")
         for bucket in (RESOURCES.curated_bucket, RESOURCES.athena_results_bucket, RESOURCES.raw_bucket):
             s3.create_bucket(Bucket=bucket, CreateBucketConfiguration={"LocationConstraint": REGION})
-        keys = {}
         for team in TEAMS:
             for name in (RESOURCES.team_queue(team), RESOURCES.team_dlq(team)):
                 url = sqs.create_queue(QueueName=name)["QueueUrl"]
@@ -311,37 +272,9 @@ def enforcing_moto() -> Iterator[EnforcingMoto]:
             s3.put_object(Bucket=RESOURCES.curated_bucket, Key=curated_key(team), Body=b"PAR1")
             s3.put_object(Bucket=RESOURCES.athena_results_bucket, Key=f"{team}/q.csv", Body=b"a\n1\n")
             s3.put_object(Bucket=RESOURCES.raw_bucket, Key=f"raw/team={team}/x.json.gz", Body=b"{}")
-            user = f"{team}-member"
-            iam.create_user(UserName=user)
-            iam.put_user_policy(
-                UserName=user, PolicyName="team-access", PolicyDocument=json.dumps(policy(team))
-            )
-            created = iam.create_access_key(UserName=user)["AccessKey"]
-            keys[team] = (created["AccessKeyId"], created["SecretAccessKey"])
-        # From now on every request must be signed by a known key and allowed by its policies.
-        requests.post(f"{endpoint}/moto-api/reset-auth", data=b"0", timeout=10).raise_for_status()
-        yield EnforcingMoto(endpoint, keys)
-    finally:
-        server.terminate()
-        try:
-            server.wait(timeout=10)
-        except subprocess.TimeoutExpired:
-            server.kill()
 
-
-def error_code(call: Any, **kwargs: Any) -> str | None:
-    """The AWS error code of the call, None when it succeeds.
-
-    moto answers SQS's JSON protocol with its XML auth error body, which botocore cannot parse
-    (the code becomes "403"): the code is read from that body then.
-    """
-    try:
-        call(**kwargs)
-    except ClientError as exc:
-        error = exc.response["Error"]
-        found = re.search(r"<Code>([^<]+)</Code>", str(error.get("Message", "")))
-        return found.group(1) if found and str(error["Code"]).isdigit() else str(error["Code"])
-    return None
+    with enforcing_moto_server(REGION, {team: policy(team) for team in TEAMS}, prepare) as moto:
+        yield moto
 
 
 def queue_url(moto: EnforcingMoto, name: str) -> str:
@@ -402,12 +335,12 @@ def test_moto_enforces_prefix_isolation(enforcing_moto: EnforcingMoto, team: str
 def test_moto_rejects_unsigned_and_unknown_keys(enforcing_moto: EnforcingMoto) -> None:
     """The enforcement is real: a key moto never issued gets nothing, even on the team's own queue."""
     stranger = EnforcingMoto(
-        enforcing_moto.endpoint, {"x": ("AKIAIOSFODNN7EXAMPLE", "wJalrXUtnFEMI/K7MDENG")}
+        enforcing_moto.endpoint, REGION, {"x": ("AKIAIOSFODNN7EXAMPLE", "wJalrXUtnFEMI/K7MDENG")}
     )
     own = queue_url(enforcing_moto, RESOURCES.team_queue(TEAMS[0]))
     assert error_code(stranger.client("sqs", "x").receive_message, QueueUrl=own) == "InvalidClientTokenId"
     forged = EnforcingMoto(
-        enforcing_moto.endpoint, {"x": (enforcing_moto.keys[TEAMS[0]][0], "not-the-secret")}
+        enforcing_moto.endpoint, REGION, {"x": (enforcing_moto.keys[TEAMS[0]][0], "not-the-secret")}
     )
     assert error_code(forged.client("sqs", "x").receive_message, QueueUrl=own) == "SignatureDoesNotMatch"
 

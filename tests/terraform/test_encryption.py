@@ -168,19 +168,9 @@ def test_bucket_module_is_sse_kms_with_a_bucket_key_and_tls_only() -> None:
     (policy,) = [b for b in config.of_kind("resource") if b.labels[0] == "aws_s3_bucket_policy"]
     assert "count" not in policy.body and "for_each" not in policy.body, "the policy must be unconditional"
     assert policy.body["policy"] == "${data.aws_iam_policy_document.tls_only.json}"
-    (document,) = [
-        b for b in config.of_kind("data") if b.labels[:2] == ("aws_iam_policy_document", "tls_only")
-    ]
-    deny = next(s for s in document.body["statement"] if s.get("sid") == "DenyInsecureTransport")
-    assert deny["effect"] == "Deny" and deny["actions"] == ["s3:*"]
-    assert deny["resources"] == ["${aws_s3_bucket.this.arn}", "${aws_s3_bucket.this.arn}/*"]
-    assert one(deny, "principals")["identifiers"] == ["*"]
-    assert one(deny, "condition") | {"__is_block__": True} == {
-        "test": "Bool",
-        "variable": "aws:SecureTransport",
-        "values": ["false"],
-        "__is_block__": True,
-    }
+    deny = tls_only_call(config, policy)
+    assert deny.body["actions"] == ["s3:*"]
+    assert deny.body["resources"] == ["${aws_s3_bucket.this.arn}", "${aws_s3_bucket.this.arn}/*"]
 
 
 def test_every_bucket_passes_a_kms_key_but_the_access_log_targets() -> None:
@@ -223,18 +213,63 @@ def test_every_queue_has_a_tls_only_policy() -> None:
         assert f"aws_sqs_queue.{queue.labels[1]}" in queue_set, (
             f"{queue.where}: queue without the TLS-only policy"
         )
-        (document,) = [
-            b for b in config.of_kind("data") if b.labels[:2] == ("aws_iam_policy_document", "queue_tls_only")
-        ]
-        (statement,) = document.body["statement"]
-        assert statement["effect"] == "Deny" and statement["actions"] == ["sqs:*"]
-        assert one(statement, "principals")["identifiers"] == ["*"]
-        condition = one(statement, "condition")
-        assert (condition["test"], condition["variable"], condition["values"]) == (
-            "Bool",
-            "aws:SecureTransport",
-            ["false"],
-        )
+        deny = tls_only_call(config, policy)
+        assert deny.body["for_each"] == policy.body["for_each"]
+        assert deny.body["actions"] == ["sqs:*"] and deny.body["resources"] == ["${each.value.arn}"]
+
+
+TLS_ONLY_MODULE = REPO_ROOT / "modules" / "tls_only_policy"
+RESOURCE_POLICIES = ("aws_s3_bucket_policy", "aws_sqs_queue_policy", "aws_sns_topic_policy")
+
+
+def tls_only_call(config: Configuration, policy: Block) -> Block:
+    """The tls_only_policy module call whose statement the policy resource's document merges in."""
+    document_name = re.fullmatch(
+        r"\$\{data\.aws_iam_policy_document\.(\w+)(\[[^]]+\])?\.json\}", policy.body["policy"]
+    )
+    assert document_name, f"{policy.where}: policy is not a policy document's json"
+    (document,) = [
+        b for b in config.of_kind("data") if b.labels == ("aws_iam_policy_document", document_name.group(1))
+    ]
+    merged = " ".join(
+        str(document.body.get(key, "")) for key in ("source_policy_documents", "override_policy_documents")
+    )
+    calls = [
+        b
+        for b in config.of_kind("module")
+        if (config.path / str(b.body.get("source", ""))).resolve() == TLS_ONLY_MODULE
+        and re.search(rf"module\.{b.labels[0]}(\[[^]]+\])?\.json", merged)
+    ]
+    assert len(calls) == 1, f"{document.where}: merges {len(calls)} tls_only_policy statements, not one"
+    for repeat in ("for_each", "count"):
+        assert calls[0].body.get(repeat) == document.body.get(repeat), f"{calls[0].where}: {repeat}"
+    return calls[0]
+
+
+def test_the_tls_only_statement_denies_plain_http_to_everyone() -> None:
+    config = next(c for c in CONFIGS if c.path == TLS_ONLY_MODULE)
+    (document,) = [b for b in config.of_kind("data") if b.labels[0] == "aws_iam_policy_document"]
+    assert set(document.body) <= {"statement", "__is_block__"}, "nothing else may be merged into it"
+    (statement,) = document.body["statement"]
+    assert statement["sid"] == "DenyInsecureTransport" and statement["effect"] == "Deny"
+    assert (statement["actions"], statement["resources"]) == ("${var.actions}", "${var.resources}")
+    assert one(statement, "principals")["type"] == "*"
+    assert one(statement, "principals")["identifiers"] == ["*"]
+    condition = one(statement, "condition")
+    assert (condition["test"], condition["variable"], condition["values"]) == (
+        "Bool",
+        "aws:SecureTransport",
+        ["false"],
+    )
+
+
+def test_every_bucket_queue_and_topic_policy_merges_the_tls_only_statement() -> None:
+    policies = [(config, block) for kind in RESOURCE_POLICIES for config, block in resources(kind)]
+    assert {block.labels[0] for _, block in policies} == set(RESOURCE_POLICIES)
+    for config, policy in policies:
+        deny = tls_only_call(config, policy)
+        service = policy.labels[0].split("_")[1]
+        assert all(action.startswith(f"{service}:") for action in deny.body["actions"]), deny.where
 
 
 PLANTED = {

@@ -134,3 +134,16 @@ def test_a_failed_build_ends_the_cold_start_too(monkeypatch: pytest.MonkeyPatch)
     with pytest.raises(RuntimeError):
         Provider(failing)()
     assert frozen.is_set()
+
+
+def test_every_declared_function_builds_its_dependencies_through_a_provider() -> None:
+    # A provider's first build ends the cold start (the collector comes back on in Lambda): a
+    # function that built its dependencies another way would run without garbage collection.
+    import importlib
+
+    from platform_core.config import get_config
+
+    for name, service in get_config().services.items():
+        module = importlib.import_module(service.handler.rsplit(".", 1)[0])
+        providers = [value for value in vars(module).values() if isinstance(value, Provider)]
+        assert providers, f"{name}: {module.__name__} builds no dependency through a Provider"

@@ -28,6 +28,7 @@ from tests.fixtures.invoices import (
     in_currency,
     invoice_request,
     issued,
+    with_lines,
 )
 
 NS = {
@@ -45,9 +46,16 @@ def pdf_of(invoice: Invoice) -> bytes:
     return renderer().pdf(invoice, build_xml(invoice))
 
 
+def pages_of(pdf: bytes) -> list[str]:
+    """The text of each page, its spaces folded (Babel's narrow and no-break spaces included)."""
+    return [
+        " ".join(page.extract_text().replace("\u202f", " ").replace("\xa0", " ").split())
+        for page in PdfReader(io.BytesIO(pdf)).pages
+    ]
+
+
 def text_of(pdf: bytes) -> str:
-    text = "\n".join(page.extract_text() for page in PdfReader(io.BytesIO(pdf)).pages)
-    return " ".join(text.replace("\u202f", " ").replace("\xa0", " ").split())
+    return " ".join(pages_of(pdf))
 
 
 def money(amount: Decimal, currency: str, locale: str) -> str:
@@ -65,6 +73,7 @@ CASES = {
     ),
     "french business in pounds": in_currency(invoice_request(), "GBP"),
     "paid by card": invoice_request(paid_at="2026-10-20T09:31:00Z", payment_method="card"),
+    "forty lines (several pages)": with_lines(invoice_request(), 40),
 }
 
 
@@ -148,6 +157,63 @@ def test_the_embedded_xml_is_the_invoice_and_passes_xsd_and_schematron(case: str
 @pytest.mark.parametrize("case", sorted(CASES))
 def test_the_pdf_passes_the_structural_pdfa3_checks(case: str) -> None:
     assert check_pdfa3_facturx(pdf_of(issued(CASES[case]))) == []
+
+
+@pytest.mark.parametrize("locale", LOCALES)
+def test_every_page_of_a_long_invoice_carries_the_legal_footer_and_its_page_number(locale: str) -> None:
+    invoice = issued(with_lines(invoice_request(locale=locale), 40))
+    m = messages(locale)
+    pages = pages_of(pdf_of(invoice))
+    seller = invoice.seller
+    footer = m["legal_footer"].format(
+        legal_name=seller.legal_name,
+        legal_form=seller.legal_form,
+        capital=seller.share_capital,
+        rcs=seller.rcs,
+        siren=seller.siren,
+        vat_id=seller.vat_id,
+    )
+    assert len(pages) >= 2
+    for number, text in enumerate(pages, start=1):
+        assert footer in text, f"page {number}"
+        assert f"{m['page']} {number} {m['page_of']} {len(pages)}" in text
+
+
+def test_the_lines_table_repeats_its_header_on_every_page_it_continues_on() -> None:
+    invoice = issued(with_lines(invoice_request(), 40))
+    m = messages("fr")
+    header = " ".join(
+        m[key] for key in ("sku", "description", "quantity", "unit_price", "vat_rate", "line_net")
+    )
+    pages = pages_of(pdf_of(invoice))
+    with_lines_on = [text for text in pages if any(line.sku in text for line in invoice.lines)]
+    assert len(with_lines_on) >= 2
+    for text in with_lines_on:
+        assert text.count(header) == 1
+
+
+def test_the_vat_summary_and_totals_are_never_split_across_pages() -> None:
+    # Invoices one line longer each, across the line count where the summary no longer fits on page 1:
+    # somewhere in that run, the page ends inside the summary's height unless it moves as a whole.
+    m = messages("fr")
+    moved_to_next_page = kept_on_first_page = 0
+    for count in range(16, 26):
+        invoice = issued(with_lines(invoice_request(), count))
+        pages = pages_of(pdf_of(invoice))
+        [caption_page] = [i for i, text in enumerate(pages) if m["vat_breakdown"] in text]
+        block = [
+            *(f"{money(s.taxable, 'EUR', 'fr')} {money(s.tax, 'EUR', 'fr')}" for s in invoice.vat_breakdown),
+            f"{m['total_net']} {money(invoice.net_total, 'EUR', 'fr')}",
+            f"{m['amount_due']} {money(invoice.due_amount, 'EUR', 'fr')}",
+        ]
+        assert len(invoice.vat_breakdown) == 2
+        for part in block:
+            assert [i for i, text in enumerate(pages) if part in text] == [caption_page], (count, part)
+        if caption_page == 0:
+            kept_on_first_page += 1
+        elif invoice.lines[-1].sku in pages[0]:
+            moved_to_next_page += 1  # the lines all fit on page 1, the summary did not
+    assert kept_on_first_page and moved_to_next_page
 
 
 def test_the_structural_checks_catch_a_plain_pdf() -> None:
