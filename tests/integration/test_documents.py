@@ -104,8 +104,8 @@ def test_with_the_opensearch_opt_in_an_upload_is_indexed_and_found_there(
     with OpenSearchEmulator(require_signature=True) as opensearch:
         monkeypatch.setenv("SEARCH_BACKEND", "opensearch")
         monkeypatch.setenv("OPENSEARCH_ENDPOINT", opensearch.url)
-        api_handler.documents_api.cache_clear()
-        processor_handler.document_processor.cache_clear()
+        api_handler.documents_api.reset()
+        processor_handler.document_processor.reset()
         sample = samples()["invoice-text.pdf"]
         _, created = service.upload("billing", sample.data, sample.content_type, "facture.pdf")
         assert service.process_inbox() == []
