@@ -136,7 +136,7 @@ def _load(url: str) -> float:
 
 
 def _bare_reads(platform: Any, team: str, minutes: int) -> float:
-    from tools.console import sources
+    from lambdas.console import sources
 
     started = time.perf_counter()
     start, end = sources.minute_window(minutes)
@@ -147,12 +147,13 @@ def _bare_reads(platform: Any, team: str, minutes: int) -> float:
 
 
 def measure(events: int) -> dict[str, Any]:
+    from lambdas.console.app import ConsoleApp
+    from lambdas.console.sources import Platform
     from local_platform.aws_endpoint import aws_endpoint
     from platform_core.config import get_config
     from platform_core.resources import Resources
-    from tools.console.app import ConsoleApp
+    from tools.console.local import LocalLake
     from tools.console.server import ConsoleHttpServer
-    from tools.console.sources import Platform
 
     workdir = Path(tempfile.mkdtemp(prefix="bench-console-"))
     try:
@@ -165,7 +166,8 @@ def measure(events: int) -> dict[str, Any]:
             started = time.perf_counter()
             values = put_metrics(config.project, now)
             metrics_seconds = time.perf_counter() - started
-            platform = Platform(Resources(config, "dev"), lake_workdir=workdir)
+            resources = Resources(config, "dev")
+            platform = Platform(resources, lake=LocalLake(workdir, resources.curated_bucket))
             with ConsoleHttpServer(ConsoleApp(platform)) as server:
                 ranges = {}
                 for minutes in RANGES:

@@ -32,11 +32,28 @@ def provision(resources: Resources) -> None:
     for queue, dlq in resources.queues_with_dlq():
         _create_queue_with_dlq(resources, queue, dlq)
     _create_queue(resources.fanout_failure_queue, {"MessageRetentionPeriod": str(sqs.dlq_retention_seconds)})
+    for team in resources.config.teams:
+        _create_workgroup(resources, team)
     for name in resources.config.services:
         provision_service(resources, name)
     for name, service in resources.config.services.items():
         if service.mail is not None and service.mail.feedback:
             route_mail_feedback(resources, name)
+
+
+def _create_workgroup(resources: Resources, team: str) -> None:
+    """A team's Athena workgroup (the local endpoint's Athena runs no SQL: a function that queries the
+    lake there gets empty results, as from a lake before its first run)."""
+    try:
+        client("athena").create_work_group(
+            Name=naming.team_workgroup(resources.project, resources.env, team),
+            Configuration={
+                "ResultConfiguration": {"OutputLocation": f"s3://{resources.athena_results_bucket}/{team}/"}
+            },
+        )
+    except ClientError as exc:
+        if "already exists" not in str(exc):
+            raise
 
 
 def provision_service(resources: Resources, name: str) -> None:

@@ -507,6 +507,27 @@ def _image(root: Path, out: Path, function: FunctionPackage, config: PlatformCon
     return dict(images.build_image(root, out, function.name, service))
 
 
+# Lambda's limit on a function's code and layers together, unzipped: 250 MB (the same for every runtime).
+LAMBDA_UNZIPPED_LIMIT = 262_144_000
+
+
+def unzipped_bytes(path: Path) -> int:
+    with zipfile.ZipFile(path) as archive:
+        return sum(entry.file_size for entry in archive.infolist())
+
+
+def _check_unzipped(out: Path, name: str, artifacts: Sequence[str]) -> int:
+    """A zip function's code and layers, unzipped; over Lambda's limit the build fails, saying so."""
+    present = [out / a for a in artifacts if (out / a).exists()]
+    size = sum(unzipped_bytes(path) for path in present)
+    if len(present) == len(artifacts) and size > LAMBDA_UNZIPPED_LIMIT:
+        raise PackagingError(
+            f"{name}: {size / 1e6:.1f} MB unzipped with its layers, over Lambda's "
+            f"{LAMBDA_UNZIPPED_LIMIT / 1e6:.1f} MB: package it as an image (packaging.type: image)"
+        )
+    return size
+
+
 def _write_manifest(
     out: Path,
     built: dict[Path, str | None],
@@ -534,11 +555,15 @@ def _write_manifest(
                 "extras": sorted(function.extras),
             }
             function_layers.append(function.layer)
+        artifact = f"lambda/{name}.zip"
         functions[name] = {
             "handler": function.handler,
             "packaging": "zip",
-            "artifact": f"lambda/{name}.zip",
+            "artifact": artifact,
             "layers": function_layers,
+            "unzipped_bytes": _check_unzipped(
+                out, name, [artifact, *(str(layers[layer]["artifact"]) for layer in function_layers)]
+            ),
         }
     manifest = {"artifacts": artifacts, "layers": layers, "functions": functions}
     manifest_path.parent.mkdir(parents=True, exist_ok=True)

@@ -9,19 +9,20 @@ from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
+from lambdas.console.kpis import kpi_sections
 from local_platform.lake.pipeline import LakeResult
 from local_platform.query.lint import ATHENA_DIR
-from tools.console.kpis import kpi_results, kpi_sections
+from tools.console.local import kpi_results
 from tools.query import render
 
 
 def write_report(
     lake: Path, target: Path, run: LakeResult | None = None, athena_dir: Path = ATHENA_DIR
 ) -> Path:
-    """The KPI report: per query its charts (tools/console/kpis.py: the console's KPI page draws the
+    """The KPI report: per query its charts (lambdas/console/kpis.py: the console's KPI page draws the
     same), what it measures and its rows."""
     sections = []
-    for section in kpi_sections(lake, athena_dir):
+    for section in kpi_sections(kpi_results(lake, athena_dir)):
         sections.append(
             f"<section><h2>{html.escape(section.title)}</h2><p>{html.escape(section.summary)}</p>"
             f"{''.join(f'<figure>{chart}</figure>' for chart in section.charts)}{_table(section.rows)}</section>"
@@ -82,9 +83,11 @@ def console_summary(run: LakeResult, report_path: Path | None = None, athena_dir
     if run.ok and run.lake_root is not None:
         import pyarrow as pa
 
-        for name, rows in kpi_results(run.lake_root, athena_dir).items():
+        for result in kpi_results(run.lake_root, athena_dir):
             lines.append(
-                render(pa.Table.from_pylist(rows), "table", title=name) if rows else f"{name}: no rows"
+                render(pa.Table.from_pylist(result.rows), "table", title=result.name)
+                if result.rows
+                else f"{result.name}: no rows"
             )
     if report_path is not None:
         lines.append(f"KPI report: {report_path}")

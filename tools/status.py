@@ -24,21 +24,20 @@ from __future__ import annotations
 import argparse
 import json
 import time
-import uuid
 from collections import Counter
-from collections.abc import Iterable
 from typing import Any
 
 import requests
-from confluent_kafka import OFFSET_BEGINNING, Consumer, ConsumerGroupTopicPartitions, TopicPartition
-from confluent_kafka.admin import AdminClient
 from rich import box
 from rich.console import Console
 from rich.table import Table
 
+from lambdas.console.kafka_lag import consumer_lag, kafka_groups, partition_ends
+from lambdas.console.sources import raw_objects
+from local_platform.lake.layout import MANIFEST_KEY
 from platform_core import naming
 from platform_core.aws import client
-from platform_core.config import KafkaTrigger, get_config
+from platform_core.config import get_config
 from platform_core.kafka import KafkaConnection
 from platform_core.local_state import STATE_PATH, configure_local_aws_env, read_state
 from platform_core.local_state import is_alive as _alive  # tools.load imports it from here
@@ -128,109 +127,18 @@ def ingest_rates(resources: Resources, sample_seconds: float) -> dict[str, dict[
     }
 
 
-def partition_ends(
-    settings: KafkaConnection, topics: Iterable[str], quiet_seconds: float = 1.0
-) -> dict[tuple[str, int], tuple[int, int]]:
-    """(topic, partition) -> (messages read, end offset), reading every partition to its end.
-
-    The end is "nothing more for `quiet_seconds`": the broker's own answer cannot
-    be trusted locally (see the module docstring). Commits nothing, joins no group.
-    """
-    consumer = Consumer(
-        {
-            **settings.client_config(),
-            "group.id": f"status-{uuid.uuid4().hex}",
-            "enable.auto.commit": False,
-            "enable.auto.offset.store": False,
-        }
-    )
-    ends: dict[tuple[str, int], tuple[int, int]] = {}
-    try:
-        assignment = []
-        for topic in topics:
-            metadata = consumer.list_topics(topic, timeout=10).topics.get(topic)
-            if metadata is None or metadata.error is not None:
-                continue
-            for partition in metadata.partitions:
-                ends[(topic, partition)] = (0, 0)
-                assignment.append(TopicPartition(topic, partition, OFFSET_BEGINNING))
-        if not assignment:
-            return ends
-        consumer.assign(assignment)
-        quiet_since = time.monotonic()
-        while time.monotonic() - quiet_since < quiet_seconds:
-            messages = [m for m in consumer.consume(1000, timeout=0.2) if m.error() is None]
-            if messages:
-                quiet_since = time.monotonic()
-            for message in messages:
-                key = (str(message.topic()), int(message.partition() or 0))
-                count, _ = ends[key]
-                ends[key] = (count + 1, int(message.offset() or 0) + 1)
-    finally:
-        consumer.close()
-    return ends
-
-
 def count_topic_messages(settings: KafkaConnection, topic: str) -> int:
     return sum(count for count, _ in partition_ends(settings, [topic]).values())
 
 
-def consumer_lag(settings: KafkaConnection, groups: dict[str, list[str]]) -> list[dict[str, Any]]:
-    """Per (group, topic): committed offsets against the measured end of each partition."""
-    topics = sorted({topic for group_topics in groups.values() for topic in group_topics})
-    ends = partition_ends(settings, topics)
-    admin = AdminClient(settings.client_config())
-    rows = []
-    for group, group_topics in groups.items():
-        partitions = [TopicPartition(t, p) for (t, p) in ends if t in group_topics]
-        if not partitions:
-            continue
-        future = admin.list_consumer_group_offsets([ConsumerGroupTopicPartitions(group, partitions)])[group]
-        committed = {(tp.topic, tp.partition): tp.offset for tp in future.result().topic_partitions}
-        for topic in group_topics:
-            keys = [k for k in ends if k[0] == topic]
-            end = sum(ends[k][1] for k in keys)
-            # No commit yet (negative offset): the group would start at the beginning.
-            done = sum(max(0, committed.get(k, -1)) for k in keys)
-            rows.append({"group": group, "topic": topic, "end": end, "committed": done, "lag": end - done})
-    return rows
-
-
-def kafka_groups(resources: Resources) -> dict[str, list[str]]:
-    """Each subscribing team's consumer group and the topics of its Kafka subscriptions, and each
-    Kafka-triggered service's own group and topics."""
-    config = resources.config
-    groups = {
-        naming.consumer_group(config.project, resources.env, team): [
-            naming.topic_name(resources.env, event_type) for event_type in spec.subscriptions.kafka
-        ]
-        for team, spec in config.teams.items()
-        if spec.subscriptions.kafka
-    }
-    for name, service in config.services.items():
-        if isinstance(service.trigger, KafkaTrigger):
-            group = naming.service_consumer_group(config.project, resources.env, service.team, name)
-            groups[group] = [naming.topic_name(resources.env, et) for et in service.trigger.event_types]
-    return groups
-
-
 def raw_objects_and_manifest(resources: Resources) -> tuple[dict[str, str], dict[str, Any] | None]:
     """Every raw object's ETag by key, and the last committed lake run's manifest (None before any)."""
-    from local_platform.lake.layout import MANIFEST_KEY
-
     s3 = client("s3")
-    raw = {
-        item["Key"]: item["ETag"].strip('"')
-        for page in s3.get_paginator("list_objects_v2").paginate(
-            Bucket=resources.raw_bucket, Prefix=f"{naming.ZONE_RAW}/"
-        )
-        for item in page.get("Contents", [])
-    }
     try:
         manifest = json.loads(s3.get_object(Bucket=resources.curated_bucket, Key=MANIFEST_KEY)["Body"].read())
     except s3.exceptions.NoSuchKey:
         manifest = None
-    return raw, manifest
+    return raw_objects(resources), manifest
 
 
 def lake_state(resources: Resources) -> dict[str, Any]:

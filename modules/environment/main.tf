@@ -245,7 +245,9 @@ module "rest_api" {
   kms_key_arn                      = module.security.kms_key_arn
   log_retention_days               = local.env.log_retention_days
   log_subscription_destination_arn = var.log_subscription_destination_arn
-  tags                             = local.tags
+  # The console's "429 answers per minute" (the series the local platform publishes per team).
+  throttled_requests_namespace = "${local.project}/api"
+  tags                         = local.tags
 
   depends_on = [module.api_gateway_account]
 }

@@ -149,3 +149,21 @@ resource "aws_api_gateway_usage_plan_key" "this" {
   key_type      = "API_KEY"
   usage_plan_id = aws_api_gateway_usage_plan.this[each.key].id
 }
+
+# 429s per API key, counted from the access log (its `status` and `apiKeyId` fields): API Gateway's own
+# metrics count a stage's 4XX, not one usage plan's 429s. A key is a team or a declared client.
+resource "aws_cloudwatch_log_metric_filter" "throttled" {
+  count = var.throttled_requests_namespace == null ? 0 : 1
+
+  name           = "${var.name}-throttled-requests"
+  log_group_name = module.access_logs.name
+  pattern        = "{ $.status = \"429\" && $.apiKeyId = * }"
+
+  metric_transformation {
+    name       = "ThrottledRequests"
+    namespace  = var.throttled_requests_namespace
+    value      = "1"
+    unit       = "Count"
+    dimensions = { apiKeyId = "$.apiKeyId" }
+  }
+}

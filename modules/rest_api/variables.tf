@@ -86,6 +86,17 @@ variable "log_subscription_destination_arn" {
   default     = null
 }
 
+variable "throttled_requests_namespace" {
+  description = "CloudWatch namespace of the `ThrottledRequests` metric (429 answers per API key, dimension apiKeyId) counted from the access log; null: no such metric."
+  type        = string
+  default     = null
+
+  validation {
+    condition     = var.throttled_requests_namespace == null || can(regex("^[A-Za-z0-9/_.#:-]{1,255}$", var.throttled_requests_namespace))
+    error_message = "throttled_requests_namespace must be a CloudWatch namespace (letters, digits, / _ . # : -)."
+  }
+}
+
 variable "tags" {
   description = "Tags for every resource."
   type        = map(string)

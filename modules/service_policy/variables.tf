@@ -22,9 +22,14 @@ variable "service" {
     error_message = "Declared permissions name actions as service:Action, never service:* (grant what the function calls)."
   }
 
+  # "*" only where IAM has no resource to name: actions without resource-level permissions.
   validation {
-    condition     = alltrue(flatten([for p in var.service.permissions : [for r in p.resources : r != "*" && startswith(r, "arn:")]]))
-    error_message = "Declared permissions name resources by ARN, never \"*\"."
+    condition = alltrue(flatten([
+      for p in var.service.permissions : [
+        for r in p.resources : startswith(r, "arn:") || (r == "*" && alltrue([for a in p.actions : contains(["cloudwatch:GetMetricData", "cloudwatch:ListMetrics"], a)]))
+      ]
+    ]))
+    error_message = "Declared permissions name resources by ARN; \"*\" only for actions without resource-level permissions (cloudwatch:GetMetricData, cloudwatch:ListMetrics)."
   }
 }
 

@@ -44,6 +44,9 @@ ACCOUNT_ID = "123456789012"
 API_ID = "abc123"
 STAGE = "live"
 # Statements that AWS requires on Resource "*" (sid -> why).
+# Actions IAM cannot scope to a resource: a declared permission names "*" for these only (the same list
+# as modules/service_policy's validation).
+UNSCOPED_ACTIONS = frozenset({"cloudwatch:GetMetricData", "cloudwatch:ListMetrics"})
 WILDCARD_EXCEPTIONS = {
     "MskPollerNetworkInterfaces": (
         "Lambda's MSK poller creates its network interfaces in the cluster's subnets with the "
@@ -252,6 +255,8 @@ def _statement_problems(plan: ServicePlan) -> list[str]:
                 tuple(statement["resources"]),
             )
         )
+        if found == ['Resource "*"'] and set(statement["actions"]) <= UNSCOPED_ACTIONS:
+            continue
         if found and statement["sid"] not in WILDCARD_EXCEPTIONS:
             problems.append(f"{plan.name}: role statement {statement['sid']}: {'; '.join(found)}")
     return problems

@@ -24,6 +24,7 @@ PAGES = {
     "invoices": "/invoices",
     "documents": "/documents",
     "notifications": "/notifications",
+    "inbox": "/notifications/inbox",
 }
 
 
@@ -166,3 +167,76 @@ def test_a_redrive_posted_from_another_site_is_refused(console_history: ConsoleH
         allow_redirects=False,
     )
     assert response.status_code == 403
+
+
+def test_the_console_runs_as_a_lambda_behind_the_api_gateway_through_the_tunnel(
+    console_history: ConsoleHistory, page: Any
+) -> None:
+    """The declared `console` service: the local runtime imports lambdas.console.handler with nothing but
+    its environment and the gateway routes /console to it, behind the API key, which the tunnel of
+    `python -m tools console --aws` adds for the browser."""
+    import requests
+
+    from tools.console.tunnel import ConsoleTunnel
+
+    platform = console_history.platform
+    gateway = platform.gateway_url
+    assert requests.get(f"{gateway}/console", timeout=60).status_code == 401  # the API key, as every route
+    with ConsoleTunnel(gateway, platform.api_keys["orders"].value) as tunnel:
+        response = page.goto(f"{tunnel.url}?team=orders&minutes=15")
+        assert response.status == 200
+        assert page.locator("h1").inner_text().startswith("Overview")
+        accepted = sum(1 for team, _ in console_history.accepted if team == "orders") + 1
+        assert page.locator('[data-total="accepted"]').inner_text() == str(accepted)
+        page.get_by_role("link", name="Flow").click()
+        assert page.url.startswith(f"{tunnel.origin}/console/flow")
+        assert "CloudWatch's Lambda metrics" in page.locator("main").inner_text()
+        assert axe_violations(page) == []
+        page.goto(tunnel.origin + str(page.get_by_role("link", name="Invoices").get_attribute("href")))
+        preview = page.get_by_role("img", name=re.compile(r"^First page of invoices\W"))
+        assert str(preview.get_attribute("src")).startswith(
+            "data:image/png;base64,"
+        )  # no binary through the API
+        pdf = requests.get(
+            tunnel.origin + str(page.get_by_role("link", name="Open the PDF").get_attribute("href")),
+            timeout=60,
+        )
+        assert pdf.history[0].status_code == 303 and pdf.content.startswith(b"%PDF")  # from S3, presigned
+        assert preview.evaluate("image => image.complete && image.naturalWidth") > 800
+        elsewhere = requests.post(
+            f"{tunnel.origin}/console/flow/redrive",
+            data={"queue": console_history.parked_team},
+            headers={"Origin": "https://elsewhere.example"},
+            timeout=60,
+        )
+        assert elsewhere.status_code == 403
+
+
+def test_a_customers_inbox_shows_what_is_read_and_what_is_not(
+    console_history: ConsoleHistory, page: Any
+) -> None:
+    """The invoice the fixture issued reached its customer's in-app inbox (billing.invoice_issued: inbox
+    and push); marking it read as the notifications API does shows it read."""
+    from datetime import UTC, datetime
+
+    from lambdas.notifications.store import DynamoInbox
+    from platform_core.aws import client
+
+    platform = console_history.platform
+    platform.component("triggers").run_until_idle(timeout=120)  # type: ignore[attr-defined]
+    page.goto(console_history.console_url + "/notifications")
+    page.get_by_role("link", name="A customer's in-app inbox").click()
+    customer = page.locator("#customer").input_value()
+    assert customer, "the inbox channel delivered to nobody"
+    row = page.locator("tr[data-entry]").first
+    assert row.locator("[data-state]").inner_text() == "unread"
+    unread = int(page.locator("[data-unread]").inner_text())
+    table = platform.resources.service_tables("notification-sender")["inbox"]
+    inbox = DynamoInbox(client("dynamodb"), table)
+    [newest], _ = inbox.page(customer, limit=1)
+    assert inbox.mark_read(customer, str(newest["sk"]), datetime.now(UTC)) is not None
+    page.reload()
+    assert page.locator("tr[data-entry]").first.locator("[data-state]").inner_text().startswith("read ")
+    assert int(page.locator("[data-unread]").inner_text()) == unread - 1
+    assert axe_violations(page) == []
+    _screenshot(page, "inbox")

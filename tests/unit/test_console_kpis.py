@@ -7,7 +7,7 @@ from datetime import datetime
 from decimal import Decimal
 from pathlib import Path
 
-from tools.console.kpis import query_charts, unit_of
+from lambdas.console.kpis import query_charts, unit_of
 from tools.report import write_report
 
 

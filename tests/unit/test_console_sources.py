@@ -9,11 +9,11 @@ from datetime import UTC, datetime, timedelta
 import pytest
 from moto import mock_aws
 
+from lambdas.console import sources
+from lambdas.console.sources import Platform
 from platform_core.aws import client
 from platform_core.config import get_config
 from platform_core.resources import Resources
-from tools.console import sources
-from tools.console.sources import Platform
 
 NOW = datetime.now(UTC).replace(second=30, microsecond=0)
 
@@ -88,3 +88,27 @@ def test_429s_are_read_per_team(platform: Platform) -> None:
         sources.THROTTLED_METRIC: 9
     }
     assert sources.throttled_per_minute(platform, "billing", start, end) == []
+
+
+def test_on_aws_429s_are_read_per_api_key_as_the_access_logs_metric_filter_counts_them(
+    platform: Platform,
+) -> None:
+    client("cloudwatch").put_metric_data(
+        Namespace=f"{get_config().project}/api",
+        MetricData=[
+            {
+                "MetricName": sources.THROTTLED_METRIC,
+                "Dimensions": [{"Name": "apiKeyId", "Value": "k-orders"}],
+                "Timestamp": NOW,
+                "Values": [1.0, 1.0, 1.0],
+                "Unit": "Count",
+            }
+        ],
+    )
+    keys = {"orders": "k-orders"}
+    on_aws = Platform(platform.resources, api_key_id=keys.get)
+    start, end = sources.minute_window(15, NOW)
+    assert sources.totals(sources.throttled_per_minute(on_aws, "orders", start, end)) == {
+        sources.THROTTLED_METRIC: 3
+    }
+    assert sources.throttled_per_minute(on_aws, "billing", start, end) == []

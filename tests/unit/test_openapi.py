@@ -235,4 +235,15 @@ def test_the_document_paths_are_what_the_gateway_routes() -> None:
         "/v1/notifications/{id}/read",
         "/v1/notifications/preferences",
         "/v1/notifications/push-subscriptions",
+        # The console's pages (x-platform-function: console).
+        "/console",
+        "/console/flow",
+        "/console/flow/redrive",
+        "/console/trace",
+        "/console/kpis",
+        "/console/invoices",
+        "/console/invoices/pdf",
+        "/console/documents",
+        "/console/notifications",
+        "/console/notifications/inbox",
     }

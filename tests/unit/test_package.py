@@ -307,3 +307,16 @@ def test_an_image_function_needs_the_image_hook(tmp_path: Path, monkeypatch: pyt
     monkeypatch.setattr(package, "IMAGE_HOOK", "scripts.no_such_image_builder")
     with pytest.raises(package.PackagingError, match=f"{name!r} is packaged as an image"):
         package.build(package.REPO_ROOT, tmp_path, {"functions"}, [name], config=config)
+
+
+def test_a_zip_function_over_lambdas_unzipped_limit_fails_the_build(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    (tmp_path / "lambda").mkdir()
+    for name, size in (("lambda/f.zip", 600), ("lambda/layer.zip", 500)):
+        with zipfile.ZipFile(tmp_path / name, "w", zipfile.ZIP_DEFLATED) as archive:
+            archive.writestr("data", b"\0" * size)
+    assert package._check_unzipped(tmp_path, "f", ["lambda/f.zip", "lambda/layer.zip"]) == 1100
+    monkeypatch.setattr(package, "LAMBDA_UNZIPPED_LIMIT", 1000)
+    with pytest.raises(package.PackagingError, match=r"f: .* unzipped with its layers, over Lambda"):
+        package._check_unzipped(tmp_path, "f", ["lambda/f.zip", "lambda/layer.zip"])

@@ -5,7 +5,10 @@ the platform and publishes `console_url` in the state file; it takes from the
 platform only what a deployment would configure (names, endpoints, the status
 API's URL, the teams' API keys) and then reads through those APIs alone.
 On its own (`python -m tools console`) it serves a running platform found
-through `.local/platform.json`.
+through `.local/platform.json`. The app is lambdas/console's (the same pages run
+as a Lambda on AWS), with the local adapters of tools/console/local.py.
+`python -m tools console --aws` opens an AWS environment's console instead,
+through the tunnel of tools/console/tunnel.py.
 """
 
 from __future__ import annotations
@@ -17,14 +20,15 @@ from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
+from lambdas.console import charts, sources
+from lambdas.console.app import SECURITY_HEADERS, ConsoleApp, Request
+from lambdas.console.sources import Platform
 from local_platform.lake.layout import DEFAULT_WORKDIR
 from platform_core.config import get_config
 from platform_core.kafka import KafkaConnection
 from platform_core.local_state import configure_local_aws_env, running_state
 from platform_core.resources import Resources
-from tools.console import charts, sources
-from tools.console.app import ConsoleApp, Request
-from tools.console.sources import Platform
+from tools.console.local import LocalLake, StatusApi
 
 if TYPE_CHECKING:
     from local_platform.runtime import LocalPlatform
@@ -87,12 +91,7 @@ def _handler(app: ConsoleApp) -> type[BaseHTTPRequestHandler]:
                 status, headers = 500, {"Content-Type": "text/plain; charset=utf-8"}
                 payload = b"The console could not read this page's data; see the console's log."
             self.send_response(status)
-            headers.setdefault(
-                "Content-Security-Policy",
-                "default-src 'self'; style-src 'unsafe-inline'; img-src 'self' data:",
-            )
-            headers.setdefault("X-Content-Type-Options", "nosniff")
-            for name, value in headers.items():
+            for name, value in {**SECURITY_HEADERS, **headers}.items():
                 self.send_header(name, value)
             self.send_header("Content-Length", str(len(payload)))
             self.end_headers()
@@ -125,8 +124,8 @@ class ConsoleServer:
         app = ConsoleApp(
             Platform(
                 platform.resources,
-                status_url=f"{platform.lambda_url}/_local/status",
-                lake_workdir=self._lake_workdir,
+                lake=LocalLake(self._lake_workdir, platform.resources.curated_bucket),
+                live=StatusApi(f"{platform.lambda_url}/_local/status"),
                 kafka=kafka,
             ),
             gateway_url=platform.gateway_url,
@@ -150,11 +149,12 @@ def app_for_state(state: dict[str, Any], lake_workdir: Path = DEFAULT_WORKDIR) -
     configure_local_aws_env(state["aws_endpoint_url"], state["region"])
     config = get_config().model_copy(update={"project": state["project"]})
     kafka = KafkaConnection(state["kafka_bootstrap"]) if state.get("kafka_bootstrap") else None
+    resources = Resources(config, state["env"])
     return ConsoleApp(
         Platform(
-            Resources(config, state["env"]),
-            status_url=f"{state['lambda_url']}/_local/status",
-            lake_workdir=lake_workdir,
+            resources,
+            lake=LocalLake(lake_workdir, resources.curated_bucket),
+            live=StatusApi(f"{state['lambda_url']}/_local/status"),
             kafka=kafka,
         ),
         gateway_url=state["gateway_url"],
@@ -164,18 +164,42 @@ def app_for_state(state: dict[str, Any], lake_workdir: Path = DEFAULT_WORKDIR) -
 
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(
-        prog="python -m tools console", description="Serve the console of a running platform (make up)."
+        prog="python -m tools console",
+        description="Serve the console of a running platform (make up), or open an AWS environment's "
+        "console (--aws) through a tunnel on this machine that adds the API key.",
     )
     parser.add_argument("--port", type=int, default=8765)
     parser.add_argument(
         "--workdir", type=Path, default=DEFAULT_WORKDIR, help="the local lake's work directory"
     )
+    parser.add_argument("--aws", action="store_true", help="the console Lambda of a deployed environment")
+    parser.add_argument("--env", default="dev", help="--aws: the environment")
+    parser.add_argument("--api-url", help="--aws: the REST API's stage URL (terraform output api_invoke_url)")
+    parser.add_argument(
+        "--team", default="orders", help="--aws: the team whose API key opens it (or set CONSOLE_API_KEY)"
+    )
     args = parser.parse_args(argv)
+    if args.aws:
+        return _tunnel(args, parser)
     state = running_state()
     if state is None:
         print("No local platform is running; start one with `make up`.")
         return 1
     with ConsoleHttpServer(app_for_state(state, args.workdir), port=args.port) as server:
         print(f"console {server.url} (Ctrl-C to stop)")
+        threading.Event().wait()
+    return 0
+
+
+def _tunnel(args: argparse.Namespace, parser: argparse.ArgumentParser) -> int:
+    import os
+
+    from tools.console.tunnel import ConsoleTunnel, api_key_of
+
+    if not args.api_url:
+        parser.error("--aws needs --api-url (terraform output api_invoke_url)")
+    key = os.environ.get("CONSOLE_API_KEY") or api_key_of(get_config().project, args.env, args.team)
+    with ConsoleTunnel(args.api_url, key, port=args.port) as tunnel:
+        print(f"console {tunnel.url} (through {args.api_url}; Ctrl-C to stop)")
         threading.Event().wait()
     return 0

@@ -10,6 +10,7 @@ variables {
     documents-api       = "arn:aws:lambda:eu-west-1:123456789012:function:stockoss-dev-documents-documents-api"
     documents-processor = "arn:aws:lambda:eu-west-1:123456789012:function:stockoss-dev-documents-documents-processor"
     notifications-api   = "arn:aws:lambda:eu-west-1:123456789012:function:stockoss-dev-notifications-notifications-api"
+    console             = "arn:aws:lambda:eu-west-1:123456789012:function:stockoss-dev-orders-console"
   }
 }
 

@@ -14,11 +14,10 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from datetime import date, datetime
 from decimal import Decimal
-from pathlib import Path
 from typing import Any
 
-from local_platform.query.lint import ATHENA_DIR
-from tools.console import charts
+from lambdas.console import charts
+from lambdas.console.ports import NamedResult
 
 MAX_BARS = 30
 MAX_CHARTS_PER_QUERY = 4
@@ -130,37 +129,23 @@ def _one_row_charts(title: str, row: dict[str, Any], numeric: list[str]) -> list
     return [c for c in out if c]
 
 
-def kpi_results(lake: Path, athena_dir: Path = ATHENA_DIR) -> dict[str, list[dict[str, Any]]]:
-    """Every named query's rows, by query name."""
-    from local_platform.query.engine import LocalEngine
-
-    engine = LocalEngine(lake, athena_dir)
-    try:
-        return {
-            p.stem: engine.run_file(p).to_pylist() for p in sorted((athena_dir / "queries").glob("*.sql"))
-        }
-    finally:
-        engine.close()
-
-
-def summary_of(sql_path: Path) -> str:
+def summary_of(sql: str) -> str:
     """A query's leading comment: what it measures."""
-    return " ".join(
-        line.removeprefix("--").strip() for line in sql_path.read_text().splitlines() if line.startswith("--")
-    )
+    return " ".join(line.removeprefix("--").strip() for line in sql.splitlines() if line.startswith("--"))
 
 
-def kpi_sections(lake: Path, athena_dir: Path = ATHENA_DIR) -> list[KpiSection]:
+def kpi_sections(results: list[NamedResult]) -> list[KpiSection]:
+    """The KPI page's (and the static report's) sections: per query its summary, rows and charts."""
     sections = []
-    for name, rows in kpi_results(lake, athena_dir).items():
-        title = name.replace("_", " ")
+    for result in results:
+        title = result.name.replace("_", " ")
         sections.append(
             KpiSection(
-                name=name,
+                name=result.name,
                 title=title,
-                summary=summary_of(athena_dir / "queries" / f"{name}.sql"),
-                rows=rows,
-                charts=query_charts(title, rows),
+                summary=result.summary,
+                rows=result.rows,
+                charts=query_charts(title, result.rows),
             )
         )
     return sections

@@ -6,29 +6,24 @@ AWS environment (with Athena for the lake queries) as it reads `make up`.
 
 from __future__ import annotations
 
-import functools
 import gzip
 import json
-import threading
 import time
 from collections import defaultdict
-from collections.abc import Iterable
+from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
-from pathlib import Path
 from typing import Any
 
-import requests
 from boto3.dynamodb.types import TypeDeserializer
 
-from local_platform.lake.layout import lake_root
+from lambdas.console.ports import LakeQueries, LiveCounters
 from platform_core import naming
 from platform_core.aws import client
 from platform_core.events_table import partition_key
 from platform_core.kafka import KafkaConnection
 from platform_core.redrive import FANOUT_FAILURES
 from platform_core.resources import Resources
-from tools.status import raw_objects_and_manifest
 
 VERDICTS = ("accepted", "duplicate", "rejected")
 THROTTLED_METRIC = "ThrottledRequests"  # local_platform.cloudwatch publishes it; the console only reads it
@@ -41,12 +36,15 @@ _DESERIALIZE = TypeDeserializer()
 
 @dataclass(frozen=True)
 class Platform:
-    """Where the console reads: the environment's names, its status API (local only) and its lake."""
+    """Where the console reads: the environment's names, its lake's SQL engine, the functions' live
+    counters and Kafka (each None where the console has none)."""
 
     resources: Resources
-    status_url: str | None = None
-    lake_workdir: Path | None = None
+    lake: LakeQueries | None = None
+    live: LiveCounters | None = None
     kafka: KafkaConnection | None = None
+    # A team's API key id, where 429s are counted per key (AWS: the access log's metric filter).
+    api_key_id: Callable[[str], str | None] | None = None
 
     @property
     def prefix(self) -> str:
@@ -143,9 +141,15 @@ def verdicts_per_minute(
 def throttled_per_minute(
     platform: Platform, team: str, start: datetime, end: datetime
 ) -> list[dict[str, Any]]:
-    """The API's 429 answers to the team per minute."""
-    metric = {"MetricName": THROTTLED_METRIC, "Dimensions": [{"Name": "team", "Value": team}]}
-    return metric_series(f"{platform.resources.project}/api", [metric], start, end)
+    """The API's 429 answers to the team per minute: per team as the local platform publishes them, per
+    API key as the access log's metric filter does on AWS (one of the two has datapoints)."""
+    metrics = [{"MetricName": THROTTLED_METRIC, "Dimensions": [{"Name": "team", "Value": team}]}]
+    key_id = platform.api_key_id(team) if platform.api_key_id is not None else None
+    if key_id:
+        metrics.append(
+            {"MetricName": THROTTLED_METRIC, "Dimensions": [{"Name": "apiKeyId", "Value": key_id}]}
+        )
+    return metric_series(f"{platform.resources.project}/api", metrics, start, end)
 
 
 LATENCY_SQL = """
@@ -165,46 +169,9 @@ def _literal(value: str) -> str:
     return "'" + value.replace("'", "''") + "'"
 
 
-class LakeReader:
-    """Athena SQL over the local lake through one query engine, opened again when a run has switched
-    partitions (a manifest changed): opening one costs more than most queries."""
-
-    def __init__(self, workdir: Path):
-        self.root = lake_root(workdir)
-        self._lock = threading.Lock()
-        self._engine: Any = None
-        self._signature: tuple[tuple[str, int], ...] = ()
-
-    def _current_signature(self) -> tuple[tuple[str, int], ...]:
-        return tuple(
-            sorted((str(p), p.stat().st_mtime_ns) for p in (self.root / "curated").rglob("manifest"))
-        )
-
-    def query(self, sql: str, params: list[str]) -> list[dict[str, Any]]:
-        if not (self.root / "curated").exists():
-            return []
-        from local_platform.query.engine import LocalEngine
-
-        with self._lock:  # one DuckDB connection: one query at a time
-            signature = self._current_signature()
-            if self._engine is None or signature != self._signature:
-                if self._engine is not None:
-                    self._engine.close()
-                self._engine, self._signature = LocalEngine(self.root), signature
-            return list(self._engine.execute(sql, params, source="console").to_pylist())
-
-
-_READERS: dict[Path, LakeReader] = {}
-_READERS_LOCK = threading.Lock()
-
-
 def run_query(platform: Platform, sql: str, params: list[str]) -> list[dict[str, Any]]:
-    """Athena SQL (with `?` parameters as SQL literals) over the curated zone; [] before the first run."""
-    if platform.lake_workdir is None:
-        return []
-    with _READERS_LOCK:
-        reader = _READERS.setdefault(platform.lake_workdir, LakeReader(platform.lake_workdir))
-    return reader.query(sql, params)
+    """Athena SQL (with `?` parameters as SQL literals) over the curated zone; [] without a lake."""
+    return platform.lake.query(sql, params) if platform.lake is not None else []
 
 
 def warm_up(platform: Platform) -> None:
@@ -342,53 +309,42 @@ def queues(platform: Platform) -> list[QueueState]:
     return states
 
 
-def lake_status(platform: Platform) -> dict[str, Any]:
-    """The raw objects the last committed run has not read, the run, and its data-quality checks (each
-    check is an Athena query whose rows are violations, run now over the curated zone)."""
-    raw, manifest = raw_objects_and_manifest(platform.resources)
-    seen = manifest["objects"] if manifest else {}
-    checks: list[dict[str, Any]] = []
-    if (
-        manifest
-        and platform.lake_workdir is not None
-        and (lake_root(platform.lake_workdir) / "curated").exists()
-    ):
-        checks = _run_checks(lake_root(platform.lake_workdir), manifest["run_id"], manifest["committed_at"])
+def raw_objects(resources: Resources) -> dict[str, str]:
+    """Every raw object's ETag by key."""
     return {
-        "raw_objects": len(raw),
-        "not_yet_curated": sorted(k for k, etag in raw.items() if seen.get(k) != etag),
-        "last_run_id": manifest["run_id"] if manifest else None,
-        "last_run_at": manifest["committed_at"] if manifest else None,
-        "checks": checks,
+        item["Key"]: item["ETag"].strip('"')
+        for page in client("s3")
+        .get_paginator("list_objects_v2")
+        .paginate(Bucket=resources.raw_bucket, Prefix=f"{naming.ZONE_RAW}/")
+        for item in page.get("Contents", [])
     }
 
 
-@functools.lru_cache(maxsize=8)
-def _checks_of_run(root: Path, run_id: str, committed_at: str) -> tuple[tuple[str, bool, int], ...]:
-    from local_platform.lake.pipeline import run_checks
+def lake_status(platform: Platform) -> dict[str, Any]:
+    """The raw objects the last committed run has not read, the run, and its data-quality checks (each
+    check is an Athena query whose rows are violations). What the lake engine cannot say is None."""
+    raw = raw_objects(platform.resources)
+    manifest = platform.lake.last_run() if platform.lake is not None else None
+    checks = None
+    if manifest and platform.lake is not None:
+        checks = platform.lake.checks(manifest["run_id"], manifest["committed_at"])
+    seen = manifest.get("objects") if manifest else {}
+    return {
+        "raw_objects": len(raw),
+        "not_yet_curated": None
+        if seen is None
+        else sorted(k for k, etag in raw.items() if seen.get(k) != etag),
+        "last_run_id": manifest["run_id"] if manifest else None,
+        "last_run_at": manifest["committed_at"] if manifest else None,
+        "checks": [vars(c) for c in checks] if checks else [],
+    }
 
-    return tuple(
-        (check.name, check.passed, len(check.violations))
-        for check in run_checks(root, datetime.fromisoformat(committed_at))
-    )
 
-
-def _run_checks(root: Path, run_id: str, committed_at: str) -> list[dict[str, Any]]:
-    """The data-quality checks of a committed run: its curated zone does not change until the next
-    run, so each run's checks are run once."""
-    return [
-        {"name": name, "passed": passed, "violations": violations}
-        for name, passed, violations in _checks_of_run(root, run_id, committed_at)
-    ]
-
-
-def live_status(platform: Platform) -> dict[str, Any]:
-    """The platform's status API (functions, triggers, gateway); {} when it has none (AWS)."""
-    if platform.status_url is None:
-        return {}
-    response = requests.get(platform.status_url, timeout=5)
-    response.raise_for_status()
-    return dict(response.json())
+def live_status(platform: Platform) -> tuple[str, dict[str, dict[str, float]] | None]:
+    """(where they come from, the functions' live counters or None when nothing answers them)."""
+    if platform.live is None:
+        return "", None
+    return platform.live.source, platform.live.functions()
 
 
 # -- services ----------------------------------------------------------------------------------------
@@ -424,6 +380,7 @@ def notification_deliveries(platform: Platform) -> list[dict[str, Any]]:
             deliveries.append(
                 {
                     "delivery_id": str(item["pk"]).removeprefix("d#"),
+                    "customer_id": str(item.get("customer_id", "")),
                     "notification_id": str(item.get("notification_id", "")),
                     "channel": str(item.get("channel", "")),
                     "status": str(item.get("status", "pending")),
@@ -436,6 +393,52 @@ def notification_deliveries(platform: Platform) -> list[dict[str, Any]]:
             )
     deliveries.sort(key=lambda d: d["at"], reverse=True)
     return deliveries
+
+
+INBOX_TABLE, INBOX_CHANNEL = "inbox", "inbox"
+MAX_INBOX_ENTRIES = 100
+
+
+def inbox_customers(deliveries: list[dict[str, Any]]) -> list[str]:
+    """The customers the in-app inbox channel delivered to, most recent first."""
+    seen: dict[str, None] = {}
+    for delivery in deliveries:
+        if delivery["channel"] == INBOX_CHANNEL and delivery["customer_id"]:
+            seen.setdefault(delivery["customer_id"], None)
+    return list(seen)
+
+
+def inbox(platform: Platform, customer_id: str) -> list[dict[str, Any]]:
+    """One customer's in-app inbox, newest first, as the notifications API shows it to them (a Query on
+    the service's inbox table: its key is the customer)."""
+    resources = platform.resources
+    if NOTIFICATION_SERVICE not in resources.config.services:
+        return []
+    table = resources.service_tables(NOTIFICATION_SERVICE).get(INBOX_TABLE)
+    if table is None:
+        return []
+    answer = client("dynamodb").query(
+        TableName=table,
+        KeyConditionExpression="customer_id = :c",
+        ExpressionAttributeValues={":c": {"S": customer_id}},
+        ScanIndexForward=False,
+        Limit=MAX_INBOX_ENTRIES,
+    )
+    entries = []
+    for raw in answer.get("Items", []):
+        item = {k: _DESERIALIZE.deserialize(v) for k, v in raw.items()}
+        entries.append(
+            {
+                "created_at": str(item.get("created_at", "")),
+                "template": str(item.get("template", "")),
+                "title": str(item.get("title", "")),
+                "text": str(item.get("text", "")),
+                "order_id": str(item.get("order_id") or ""),
+                "notification_id": str(item.get("notification_id", "")),
+                "read_at": str(item["read_at"]) if item.get("read_at") else None,
+            }
+        )
+    return entries
 
 
 # -- trace -------------------------------------------------------------------------------------------

@@ -5,10 +5,13 @@
     POST /flow/redrive     move a DLQ back to its queue (platform_core.redrive, as the script does)
     GET  /trace?id=        every hop of an event (event_id) or a request (correlation id)
     GET  /kpis             the lake's KPI queries as charts (the static report draws the same)
-    GET  /invoices         the invoices' PDFs; /invoices/pdf?key= serves one, /invoices/preview.png?key=
-                           its first page as an image (rendered by PDFium: no PDF viewer needed)
+    GET  /invoices         the invoices' PDFs, the selected one's first page inline as an image (rendered
+                           by PDFium: no PDF viewer needed); /invoices/pdf?key= redirects to the PDF (a
+                           presigned S3 URL: the bytes never go through the console or API Gateway)
     GET  /documents?q=     the document service's search API, as the documents team
     GET  /notifications    the notification service's deliveries: status per channel, the latest ones
+    GET  /notifications/inbox?customer=   one customer's in-app inbox, read and unread (a customer the
+                           inbox channel delivered to)
     GET  /healthz          200
 
 A POST must come from the console's own pages (its Origin or Referer names the console's host):
@@ -17,9 +20,10 @@ a page elsewhere cannot make a signed-in browser redrive a queue.
 
 from __future__ import annotations
 
+import base64
 import json
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -29,12 +33,13 @@ import requests
 from jinja2 import Environment, FileSystemLoader, select_autoescape
 from markupsafe import Markup
 
+from lambdas.console import charts, sources
+from lambdas.console.kafka_lag import consumer_lag, kafka_groups
+from lambdas.console.kpis import kpi_sections
+from lambdas.console.sources import Platform
 from platform_core.aws import client
 from platform_core.redrive import FANOUT_FAILURES, RedriveReport, queue_pair, redrive, replay_stream_failures
 from platform_core.resources import FANOUT
-from tools.console import charts, sources
-from tools.console.kpis import kpi_sections
-from tools.console.sources import Platform
 
 TEMPLATES = Path(__file__).parent / "templates"
 RANGES = {15: "15 minutes", 60: "1 hour", 360: "6 hours", 1440: "24 hours"}
@@ -42,6 +47,11 @@ DEFAULT_RANGE = 60
 INVOICE_SERVICE, INVOICE_BUCKET = "invoices", "invoices"
 
 Response = tuple[int, dict[str, str], bytes]
+# Every answer's: no script, no source but the console itself (charts are inline SVG, previews data: URIs).
+SECURITY_HEADERS = {
+    "Content-Security-Policy": "default-src 'self'; style-src 'unsafe-inline'; img-src 'self' data:",
+    "X-Content-Type-Options": "nosniff",
+}
 
 
 @dataclass(frozen=True)
@@ -51,24 +61,38 @@ class Request:
     query: dict[str, str]
     form: dict[str, str]
     headers: dict[str, str]
+    # Where the console's pages are in the browser's URL: "" at a host's root, "/<stage>/console"
+    # behind the REST API. Links and redirects start with it; `path` does not.
+    base: str = ""
+    # The REST API's stage URL when the console runs behind it (the services' views call their APIs).
+    api_url: str | None = None
 
     @classmethod
     def parse(cls, method: str, target: str, headers: dict[str, str], body: bytes) -> Request:
         url = urlsplit(target)
-        form = {k: v[-1] for k, v in parse_qs(body.decode("utf-8", "replace")).items()} if body else {}
+        form = parse_form(body)
         query = {k: v[-1] for k, v in parse_qs(url.query).items()}
         return cls(method, url.path, query, form, {k.lower(): v for k, v in headers.items()})
 
 
+def parse_form(body: bytes) -> dict[str, str]:
+    """An application/x-www-form-urlencoded body (the last value of a repeated field)."""
+    return {k: v[-1] for k, v in parse_qs(body.decode("utf-8", "replace")).items()} if body else {}
+
+
 class ConsoleApp:
     def __init__(
-        self, platform: Platform, *, gateway_url: str | None = None, api_keys: dict[str, str] | None = None
+        self,
+        platform: Platform,
+        *,
+        gateway_url: str | None = None,
+        api_keys: Mapping[str, str] | None = None,
     ):
         """gateway_url and api_keys: the platform's API, for the services' views (the console calls
         the documents search as the documents team, as a signed-in member of it would)."""
         self.platform = platform
         self.gateway_url = gateway_url
-        self.api_keys = dict(api_keys or {})
+        self.api_keys: Mapping[str, str] = api_keys or {}
         self._templates = Environment(
             loader=FileSystemLoader(TEMPLATES), autoescape=select_autoescape(["html"]), trim_blocks=True
         )
@@ -81,9 +105,9 @@ class ConsoleApp:
             ("GET", "/kpis"): self.kpis,
             ("GET", "/invoices"): self.invoices,
             ("GET", "/invoices/pdf"): self.invoice_pdf,
-            ("GET", "/invoices/preview.png"): self.invoice_preview,
             ("GET", "/documents"): self.documents,
             ("GET", "/notifications"): self.notifications,
+            ("GET", "/notifications/inbox"): self.inbox,
             ("GET", "/healthz"): lambda request: (200, {"Content-Type": "text/plain"}, b"ok"),
         }
 
@@ -95,22 +119,27 @@ class ConsoleApp:
         route = self._routes.get((request.method, request.path))
         if route is None:
             known = any(path == request.path for _, path in self._routes)
-            return self._page(405 if known else 404, "error.html", message="No such page.")
+            return self._page(request, 405 if known else 404, "error.html", message="No such page.")
         if request.method == "POST" and not self._same_origin(request):
-            return self._page(403, "error.html", message="Refused: the form did not come from this console.")
+            return self._page(
+                request, 403, "error.html", message="Refused: the form did not come from this console."
+            )
         try:
             return route(request)
         except ValueError as exc:
-            return self._page(400, "error.html", message=str(exc))
+            return self._page(request, 400, "error.html", message=str(exc))
 
     def _same_origin(self, request: Request) -> bool:
         host = request.headers.get("host", "")
         origin = request.headers.get("origin") or request.headers.get("referer") or ""
         return bool(host) and urlsplit(origin).netloc == host
 
-    def _page(self, status: int, template: str, **context: Any) -> Response:
+    def _page(self, request: Request, status: int, template: str, **context: Any) -> Response:
         body = self._templates.get_template(template).render(
-            project=self.platform.resources.project, env=self.platform.resources.env, **context
+            project=self.platform.resources.project,
+            env=self.platform.resources.env,
+            base=request.base,
+            **context,
         )
         return (
             status,
@@ -167,6 +196,7 @@ class ConsoleApp:
             )
         )
         return self._page(
+            request,
             200,
             "overview.html",
             page="overview",
@@ -187,11 +217,10 @@ class ConsoleApp:
         queues = sources.queues(self.platform)
         lag = []
         if self.platform.kafka is not None:
-            from tools.status import consumer_lag, kafka_groups
-
             lag = consumer_lag(self.platform.kafka, kafka_groups(self.platform.resources))
-        live = sources.live_status(self.platform)
+        live_source, functions = sources.live_status(self.platform)
         return self._page(
+            request,
             200,
             "flow.html",
             page="flow",
@@ -199,7 +228,8 @@ class ConsoleApp:
             short=self.platform.short,
             lag=lag,
             lake=sources.lake_status(self.platform),
-            functions=live.get("functions", {}),
+            functions=functions,
+            live_source=live_source,
             moved=request.query.get("moved"),
             redriven=request.query.get("queue"),
             problem=request.query.get("problem"),
@@ -219,22 +249,16 @@ class ConsoleApp:
         query = {"queue": name, "moved": str(report.moved)}
         if report.failed:
             query["problem"] = f"{report.failed} message(s) could not be moved"
-        return 303, {"Location": f"/flow?{urlencode(query)}"}, b""
+        return 303, {"Location": f"{request.base}/flow?{urlencode(query)}"}, b""
 
     def trace(self, request: Request) -> Response:
         key = request.query.get("id", "").strip()
         result = sources.trace(self.platform, key) if key else None
-        return self._page(200, "trace.html", page="trace", key=key, result=result, dumps=_dumps)
+        return self._page(request, 200, "trace.html", page="trace", key=key, result=result, dumps=_dumps)
 
     def kpis(self, request: Request) -> Response:
-        sections = []
-        if self.platform.lake_workdir is not None:
-            from local_platform.lake.layout import lake_root
-
-            root = lake_root(self.platform.lake_workdir)
-            if (root / "curated").exists():
-                sections = kpi_sections(root)
-        return self._page(200, "kpis.html", page="kpis", sections=sections)
+        sections = kpi_sections(self.platform.lake.kpis()) if self.platform.lake is not None else []
+        return self._page(request, 200, "kpis.html", page="kpis", sections=sections)
 
     def invoices(self, request: Request) -> Response:
         bucket = self._invoice_bucket()
@@ -245,28 +269,45 @@ class ConsoleApp:
         objects.sort(key=lambda o: o["LastModified"], reverse=True)
         selected = request.query.get("key") or (objects[0]["Key"] if objects else None)
         return self._page(
+            request,
             200,
             "invoices.html",
             page="invoices",
             objects=objects[:200],
             selected=selected,
+            preview=self._preview(selected) if selected else None,
             count=len(objects),
         )
 
     def invoice_pdf(self, request: Request) -> Response:
-        bucket, key = self._invoice_bucket(), request.query.get("key", "")
+        location = client("s3").generate_presigned_url(
+            "get_object",
+            Params={
+                **self._invoice_object(request.query.get("key", "")),
+                "ResponseContentType": "application/pdf",
+                "ResponseContentDisposition": "inline",
+            },
+            ExpiresIn=PDF_LINK_SECONDS,
+        )
+        return 303, {"Location": location}, b""
+
+    def _invoice_object(self, key: str) -> dict[str, str]:
+        """{Bucket, Key} of an invoice PDF that exists; ValueError otherwise."""
+        bucket = self._invoice_bucket()
         if not bucket or not key.endswith(".pdf"):
             raise ValueError("no such invoice")
         s3 = client("s3")
         try:
-            body = s3.get_object(Bucket=bucket, Key=key)["Body"].read()
-        except s3.exceptions.NoSuchKey:
+            s3.head_object(Bucket=bucket, Key=key)
+        except s3.exceptions.ClientError:
             raise ValueError("no such invoice") from None
-        return 200, {"Content-Type": "application/pdf", "Content-Disposition": "inline"}, body
+        return {"Bucket": bucket, "Key": key}
 
-    def invoice_preview(self, request: Request) -> Response:
-        body = self.invoice_pdf(request)[2]
-        return 200, {"Content-Type": "image/png", "Cache-Control": "max-age=3600"}, first_page_png(body)
+    def _preview(self, key: str) -> str:
+        """The PDF's first page as a data: URI (the page carries it: no second request, no binary
+        response through API Gateway)."""
+        pdf = client("s3").get_object(**self._invoice_object(key))["Body"].read()
+        return "data:image/png;base64," + base64.b64encode(first_page_png(pdf)).decode("ascii")
 
     def _invoice_bucket(self) -> str | None:
         """The invoice service's bucket of PDFs, when the configuration declares the service."""
@@ -277,17 +318,33 @@ class ConsoleApp:
     def notifications(self, request: Request) -> Response:
         return _notifications_page(self, request)
 
+    def inbox(self, request: Request) -> Response:
+        customers = sources.inbox_customers(sources.notification_deliveries(self.platform))
+        customer = request.query.get("customer", "").strip() or (customers[0] if customers else "")
+        entries = sources.inbox(self.platform, customer) if customer else []
+        return self._page(
+            request,
+            200,
+            "inbox.html",
+            page="notifications",
+            customers=customers,
+            customer=customer,
+            entries=entries,
+            unread=sum(1 for e in entries if e["read_at"] is None),
+        )
+
     def documents(self, request: Request) -> Response:
         query = request.query.get("q", "").strip()
         hits: list[dict[str, Any]] = []
         error = None
         if query:
             key = self.api_keys.get("documents")
-            if not self.gateway_url or not key:
+            api_url = request.api_url or self.gateway_url
+            if not api_url or not key:
                 error = "The documents API is not reachable from this console."
             else:
                 response = requests.get(
-                    f"{self.gateway_url}/v1/documents/search",
+                    f"{api_url}/v1/documents/search",
                     params={"q": query, "limit": "20"},
                     headers={"x-api-key": key},
                     timeout=15,
@@ -298,10 +355,18 @@ class ConsoleApp:
                 else:
                     error = f"The documents API answered {response.status_code}: {response.text[:300]}"
         return self._page(
-            200, "documents.html", page="documents", query=query, hits=hits, error=error, Markup=Markup
+            request,
+            200,
+            "documents.html",
+            page="documents",
+            query=query,
+            hits=hits,
+            error=error,
+            Markup=Markup,
         )
 
 
+PDF_LINK_SECONDS = 300  # how long the PDF link of a page works
 PREVIEW_SCALE = 1.5  # 108 dpi: an A4 page about 890 pixels wide
 
 
@@ -348,6 +413,7 @@ def _notifications_page(app: ConsoleApp, request: Request) -> Response:
     deliveries = sources.notification_deliveries(app.platform)
     statuses, by_channel = _by_channel(deliveries)
     return app._page(
+        request,
         200,
         "notifications.html",
         page="notifications",
