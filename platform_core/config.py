@@ -294,6 +294,21 @@ class MailSender(_Strict):
         return self.from_address.rsplit("@", 1)[1]
 
 
+class SearchDomain(_Strict):
+    """A managed OpenSearch domain for a service's full-text search, the opt-in beyond the default
+    (an index file in the service's bucket). In AWS: one domain, encrypted at rest with the
+    platform's key and between nodes, HTTPS only (TLS 1.2), its access policy limited to the roles
+    of the service and of the services that `use` it, its logs in CloudWatch. Those functions get
+    SEARCH_BACKEND=opensearch and OPENSEARCH_ENDPOINT (Terraform; locally the OpenSearch emulator)."""
+
+    engine: Literal["opensearch"] = "opensearch"
+    engine_version: str = Field(default="OpenSearch_2.19", pattern=r"^OpenSearch_\d+\.\d+$")
+    instance_type: str = Field(default="t3.small.search", pattern=r"^[a-z0-9]+\.[a-z0-9]+\.search$")
+    # One node has no replica: a lost node is an index rebuilt from the documents (they stay in S3).
+    instance_count: int = Field(default=1, ge=1, le=10)
+    volume_gb: int = Field(default=10, ge=10, le=1024)  # gp3
+
+
 class SmsOrigination(_Strict):
     """The identity texts are sent from, which the environment owns: an alphanumeric sender id
     (registered for its country where the country asks for it) or a leased phone number."""
@@ -352,6 +367,8 @@ class Service(_Strict):
     mail: MailSender | None = None
     # The SMS configuration of a service that sends texts.
     sms: SmsSender | None = None
+    # An OpenSearch domain for its search (with the services that `use` it), instead of an index file.
+    search: SearchDomain | None = None
 
     @property
     def package(self) -> str:

@@ -8,6 +8,7 @@ tests/unit/test_naming.py checks the two agree.
 
 from __future__ import annotations
 
+import hashlib
 from datetime import UTC, datetime
 
 ZONE_RAW = "raw"
@@ -157,6 +158,18 @@ def service_secret(project: str, env: str, team: str, secret: str) -> str:
 def service_mail_configuration_set(project: str, env: str, team: str, service: str) -> str:
     """The SES configuration set of a service that sends e-mail (its bounces and deliveries are published)."""
     return resource_name(project, env, f"{service}-mail", team)
+
+
+SEARCH_DOMAIN_MAX = 28  # OpenSearch domain names: 3 to 28 characters
+
+
+def service_search_domain(project: str, env: str, team: str, service: str) -> str:
+    """The OpenSearch domain of a service that declares `search`: `<project>-<env>-<team>-<service>`,
+    or, past 28 characters, its first 23 and 4 hex digits of its SHA-1 (unique, still readable)."""
+    full = resource_name(project, env, service, team)
+    if len(full) <= SEARCH_DOMAIN_MAX:
+        return full
+    return f"{full[:23]}-{hashlib.sha1(full.encode()).hexdigest()[:4]}"
 
 
 def service_sms_configuration_set(project: str, env: str, team: str, service: str) -> str:

@@ -176,6 +176,13 @@ class Resources:
     def service_dlq(self, name: str) -> str:
         return naming.service_dlq(self.project, self.env, self.service(name).team, name)
 
+    def service_search_domain(self, name: str) -> str | None:
+        """The OpenSearch domain of a service that declares `search`, else None."""
+        service = self.service(name)
+        if service.search is None:
+            return None
+        return naming.service_search_domain(self.project, self.env, service.team, name)
+
     def team_api_key_secret(self, team: str) -> str:
         return naming.team_api_key_secret(self.project, self.env, team)
 
@@ -186,8 +193,10 @@ class Resources:
         TEAM, TABLE_<SHORT> and BUCKET_<SHORT> for its own tables and buckets and those of the
         services it `uses`, SECRET_<SHORT> for its own secrets, PLATFORM_API_URL (`api_url`, the stage URL) and PLATFORM_API_KEY_SECRET
         when it emits events, MAIL_FROM and MAIL_CONFIGURATION_SET when it sends e-mail (`mail`),
-        SMS_CONFIGURATION_SET when it sends texts (`sms`), then its declared `environment`. (Terraform
-        adds SMS_ORIGINATION_IDENTITY, the ARN of the declared origination identity, in AWS only.) A platform function gets
+        SMS_CONFIGURATION_SET when it sends texts (`sms`), SEARCH_BACKEND=opensearch when it or a service
+        it uses declares `search`, then its declared `environment`. (Terraform adds
+        SMS_ORIGINATION_IDENTITY, the ARN of the declared origination identity, and OPENSEARCH_ENDPOINT,
+        the search domain's, in AWS only; the local runtime gives the OpenSearch emulator's.) A platform function gets
         `lambda_environment()` and its POWERTOOLS_SERVICE_NAME; what only exists once deployed
         (the ingest's API_KEY_TEAMS, the bridge's Kafka cluster) is added by whoever deploys it.
         """
@@ -212,6 +221,14 @@ class Resources:
                 raise ValueError(f"service {function} emits events: its environment needs the API's URL")
             environment["PLATFORM_API_URL"] = api_url
             environment["PLATFORM_API_KEY_SECRET"] = self.team_api_key_secret(service.team)
+        environment.update(self._capability_environment(function))
+        environment.update(service.environment)
+        return environment
+
+    def _capability_environment(self, function: str) -> dict[str, str]:
+        """What the optional blocks give a service's function: its mail sender, SMS, search backend."""
+        service = self.service(function)
+        environment = {}
         if service.mail is not None:
             environment["MAIL_FROM"] = service.mail.from_address
             environment["MAIL_CONFIGURATION_SET"] = naming.service_mail_configuration_set(
@@ -221,5 +238,6 @@ class Resources:
             environment["SMS_CONFIGURATION_SET"] = naming.service_sms_configuration_set(
                 self.project, self.env, service.team, function
             )
-        environment.update(service.environment)
+        if any(self.service(owner).search is not None for owner in (function, *service.uses)):
+            environment["SEARCH_BACKEND"] = "opensearch"
         return environment

@@ -128,11 +128,13 @@ class DocumentsApi:
         )
         return DocumentView.from_record(record, text=text, text_truncated=cut, download_url=download)
 
-    def search(self, team: str, query: str | None, filters: SearchFilters, limit: int) -> SearchResponse:
+    def search(
+        self, team: str, query: str | None, filters: SearchFilters, limit: int, offset: int = 0
+    ) -> SearchResponse:
         if not query or not query.strip():
             raise ApiError(400, "q is required: the words to search for")
-        hits = self._index.search(team, query, filters, limit)
-        return SearchResponse(query=query, hits=[hit.__dict__ for hit in hits])
+        hits = self._index.search(team, query, filters, limit, offset)
+        return SearchResponse(query=query, offset=offset, hits=[hit.__dict__ for hit in hits])
 
 
 def search_filters(parameters: dict[str, Any]) -> SearchFilters:

@@ -14,7 +14,8 @@ from pydantic import BaseModel, ValidationError
 
 from lambdas.documents.api import ApiConfig, ApiError, DocumentsApi, search_filters
 from lambdas.documents.models import UploadRequest
-from lambdas.documents.search import S3SearchIndex
+from lambdas.documents.search import MAX_OFFSET
+from lambdas.documents.search_backend import search_index
 from lambdas.documents.settings import ApiSettings, contract_limits
 from lambdas.documents.storage import DocumentStorage
 from lambdas.documents.store import DynamoDocumentStore
@@ -36,7 +37,7 @@ def documents_api() -> DocumentsApi:
             client("dynamodb"), settings.table_documents, settings.table_document_hashes
         ),
         storage=DocumentStorage(s3, settings.bucket_documents),
-        index=S3SearchIndex(s3, settings.bucket_documents),
+        index=search_index(settings, s3),
         api_key_teams=settings.api_key_teams,
         config=ApiConfig(
             limits=contract_limits(),
@@ -84,9 +85,13 @@ def search_documents() -> Response:
     parameters = app.current_event.query_string_parameters or {}
     try:
         limit = min(MAX_HITS, max(1, int(parameters.get("limit") or 10)))
+        offset = int(parameters.get("offset") or 0)
     except ValueError:
-        raise ApiError(400, "limit must be a number") from None
-    return _respond(200, documents_api().search(team, parameters.get("q"), search_filters(parameters), limit))
+        raise ApiError(400, "limit and offset must be numbers") from None
+    if not 0 <= offset <= MAX_OFFSET:
+        raise ApiError(400, f"offset must be 0 to {MAX_OFFSET}: narrow the query to reach further")
+    filters = search_filters(parameters)
+    return _respond(200, documents_api().search(team, parameters.get("q"), filters, limit, offset))
 
 
 @app.get("/v1/documents/<document_id>")

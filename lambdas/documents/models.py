@@ -78,4 +78,5 @@ class DocumentView(BaseModel):
 
 class SearchResponse(BaseModel):
     query: str
+    offset: int = 0  # of the first hit; the next page starts at offset + len(hits) when hits fill the limit
     hits: list[dict[str, Any]]

@@ -19,7 +19,7 @@ from lambdas.documents.classify import DocumentClassifier
 from lambdas.documents.language import LanguageDetector
 from lambdas.documents.ocr import OcrEngine, TesseractOcr, TextractOcr
 from lambdas.documents.processing import DocumentProcessor, objects_in_notification
-from lambdas.documents.search import S3SearchIndex
+from lambdas.documents.search_backend import search_index
 from lambdas.documents.settings import ProcessorSettings, contract_limits
 from lambdas.documents.storage import DocumentStorage
 from lambdas.documents.store import DynamoDocumentStore
@@ -45,7 +45,7 @@ def document_processor() -> DocumentProcessor:
             client("dynamodb"), settings.table_documents, settings.table_document_hashes
         ),
         storage=DocumentStorage(s3, settings.bucket_documents),
-        index=S3SearchIndex(s3, settings.bucket_documents),
+        index=search_index(settings, s3),
         emitter=EventProducer.from_secret(settings.platform_api_url, settings.platform_api_key_secret),
         ocr=ocr,
         languages=LanguageDetector(tuple(settings.languages.split(","))),

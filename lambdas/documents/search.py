@@ -8,7 +8,7 @@ update it optimistically: read it with its ETag, change it, write it back with `
 conditional writes); a concurrent writer makes the write fail with 412 and the update is replayed on
 the new version, so no update is lost and no lock is held. Upserts are by document id, so a replay
 is harmless. Past ~10,000 documents or ~100 MB per team, a search service is the better fit: the
-`SearchIndex` port is what a second adapter would implement.
+OpenSearch adapter (`opensearch_index.py`) implements the same port, selected by SEARCH_BACKEND.
 
 The tokenizer folds case and accents (unicode61 remove_diacritics 2): "echeance" finds "Échéance".
 Queries are the user's words, each quoted (all must match; a trailing * keeps a prefix search), so
@@ -76,20 +76,37 @@ class Hit:
     score: float
 
 
+MAX_OFFSET = (
+    1_000  # paging stops here: deeper pages are a narrower query's job (OpenSearch's window is 10,000)
+)
+
+
 class SearchIndex(Protocol):
     def upsert(self, team: str, document: IndexedDocument) -> None: ...
-    def search(self, team: str, query: str, filters: SearchFilters, limit: int) -> list[Hit]: ...
+    def search(
+        self, team: str, query: str, filters: SearchFilters, limit: int, offset: int = 0
+    ) -> list[Hit]: ...
 
 
-def fts_query(text: str) -> str | None:
-    """The user's words as an FTS5 query: each one quoted (a phrase of one), all required."""
-    terms = []
+class SearchIndexError(Exception):
+    """The search engine refused a request (its error type and reason in the message): not the user's fault."""
+
+
+def query_words(text: str) -> list[tuple[str, bool]]:
+    """The user's words, each with whether it ends in * (a prefix search), at most MAX_QUERY_TERMS:
+    what every adapter searches for, all words required."""
+    words = []
     for word in _WORD.findall(text)[:MAX_QUERY_TERMS]:
         prefix = word.endswith("*")
         word = word.rstrip("*").replace('"', "")
         if word.strip("'-"):
-            terms.append(f'"{word}"' + ("*" if prefix else ""))
-    return " ".join(terms) or None
+            words.append((word, prefix))
+    return words
+
+
+def fts_query(text: str) -> str | None:
+    """The user's words as an FTS5 query: each one quoted (a phrase of one), all required."""
+    return " ".join(f'"{word}"' + ("*" if prefix else "") for word, prefix in query_words(text)) or None
 
 
 def upsert(connection: sqlite3.Connection, document: IndexedDocument) -> None:
@@ -112,7 +129,9 @@ def upsert(connection: sqlite3.Connection, document: IndexedDocument) -> None:
     connection.commit()
 
 
-def search(connection: sqlite3.Connection, query: str, filters: SearchFilters, limit: int) -> list[Hit]:
+def search(
+    connection: sqlite3.Connection, query: str, filters: SearchFilters, limit: int, offset: int = 0
+) -> list[Hit]:
     match = fts_query(query)
     if match is None:
         return []
@@ -131,10 +150,10 @@ def search(connection: sqlite3.Connection, query: str, filters: SearchFilters, l
         "SELECT d.document_id, d.document_type, d.language, d.document_date, d.file_name, "
         f"snippet(documents_text, 2, '{_MARK_START}', '{_MARK_END}', ' … ', 16), bm25(documents_text) "
         "FROM documents_text JOIN documents d ON d.document_id = documents_text.document_id "
-        f"WHERE {' AND '.join(where)} ORDER BY bm25(documents_text) LIMIT ?"
+        f"WHERE {' AND '.join(where)} ORDER BY bm25(documents_text), d.document_id LIMIT ? OFFSET ?"
     )
     try:
-        rows = connection.execute(sql, [*parameters, limit]).fetchall()
+        rows = connection.execute(sql, [*parameters, limit, offset]).fetchall()
     except sqlite3.OperationalError as exc:
         if "no such table" in str(exc):
             return []  # an index nobody has written to yet
@@ -185,13 +204,13 @@ class S3SearchIndex:
     def upsert(self, team: str, document: IndexedDocument) -> None:
         self._update(team, lambda connection: upsert(connection, document))
 
-    def search(self, team: str, query: str, filters: SearchFilters, limit: int) -> list[Hit]:
+    def search(self, team: str, query: str, filters: SearchFilters, limit: int, offset: int = 0) -> list[Hit]:
         path = self._fetch(team)
         if path is None:
             return []
         connection = sqlite3.connect(f"file:{path}?mode=ro", uri=True)
         try:
-            return search(connection, query, filters, limit)
+            return search(connection, query, filters, limit, offset)
         finally:
             connection.close()
 

@@ -10,7 +10,7 @@ from __future__ import annotations
 import json
 from typing import Literal
 
-from pydantic import field_validator
+from pydantic import field_validator, model_validator
 
 from lambdas.documents.limits import Limits
 from platform_core.registry import get_registry
@@ -37,7 +37,22 @@ class _Storage(FunctionSettings):
     bucket_documents: str  # BUCKET_DOCUMENTS
 
 
-class ApiSettings(_Storage):
+class SearchSettings(_Storage):
+    """Where a team's search index lives: an SQLite FTS5 file in the bucket (default), or OpenSearch,
+    set from the service's `search` declaration (SEARCH_BACKEND, OPENSEARCH_ENDPOINT)."""
+
+    search_backend: Literal["sqlite", "opensearch"] = "sqlite"
+    opensearch_endpoint: str | None = None  # https://<domain endpoint>
+    opensearch_index_prefix: str = "documents-"  # one index per team: <prefix><team>
+
+    @model_validator(mode="after")
+    def _endpoint_when_opted_in(self) -> SearchSettings:
+        if self.search_backend == "opensearch" and not self.opensearch_endpoint:
+            raise ValueError("SEARCH_BACKEND=opensearch needs OPENSEARCH_ENDPOINT")
+        return self
+
+
+class ApiSettings(SearchSettings):
     """documents-api: uploads, retrieval and search for the calling team."""
 
     # {api_key_id: team}, as the ingest function gets it: the caller's team comes from its API key.
@@ -52,7 +67,7 @@ class ApiSettings(_Storage):
         return json.loads(value) if isinstance(value, str) else value
 
 
-class ProcessorSettings(_Storage, ProducerSettings):
+class ProcessorSettings(SearchSettings, ProducerSettings):
     """documents-processor: checks, reads, classifies and indexes each upload."""
 
     ocr_engine: Literal["tesseract", "textract"] = "tesseract"

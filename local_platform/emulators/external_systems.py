@@ -11,6 +11,8 @@ name, and what an authorizer learns of its user pool:
     wms          {"url", "token", "location_group"}                   the OpenWMS emulator
     an authorizer's OIDC_ISSUER, APP_CLIENTS and RESOURCE_SERVER       the local issuer (the runtime writes
                                                                        its api-clients secret: the keys)
+    OPENSEARCH_ENDPOINT of a function with SEARCH_BACKEND=opensearch  the OpenSearch emulator (started only
+                                                                       when a service declares `search`)
 
 It starts after the gateway and before the triggers, so no message reaches a service
 before its secrets have values. Tests and the demo reach the emulators
@@ -24,6 +26,7 @@ from typing import TYPE_CHECKING, Any
 
 from local_platform.emulators.odoo import OdooEmulator
 from local_platform.emulators.oidc import LocalOidcIssuer
+from local_platform.emulators.opensearch import OpenSearchEmulator
 from local_platform.emulators.openwms import LOCATION_GROUP, OpenWmsEmulator
 from local_platform.provision import put_secret
 
@@ -44,6 +47,9 @@ class ExternalSystems:
         self.odoo = OdooEmulator()
         self.wms = OpenWmsEmulator()
         self.issuer = LocalOidcIssuer()
+        # As a domain whose access policy names the functions' roles: unsigned requests are refused.
+        self.opensearch = OpenSearchEmulator(require_signature=True)
+        self._searching = False
         self._started = False
 
     def start(self, platform: LocalPlatform) -> None:
@@ -71,10 +77,26 @@ class ExternalSystems:
                         "RESOURCE_SERVER": service.identity.resource_server,
                     },
                 )
+        self._start_search(platform)
         platform.publish(
             "external_systems",
             {"odoo": self.odoo.url, "openwms": self.wms.url, "oidc_issuer": self.issuer.issuer},
         )
+
+    def _start_search(self, platform: LocalPlatform) -> None:
+        """What Terraform gives the functions of a declared search domain: its endpoint (here, the emulator's)."""
+        services = platform.config.services
+        searching = [
+            name
+            for name, service in services.items()
+            if any(services[owner].search is not None for owner in (name, *service.uses))
+        ]
+        if not searching:
+            return
+        self.opensearch.start()
+        self._searching = True
+        for name in searching:
+            platform.extend_function_environment(name, {"OPENSEARCH_ENDPOINT": self.opensearch.url})
 
     def erp_secret(self) -> dict[str, str]:
         return {
@@ -89,6 +111,9 @@ class ExternalSystems:
         if self._started:
             for server in (self.issuer, self.wms, self.odoo):
                 server.stop()
+            if self._searching:
+                self.opensearch.stop()
+                self._searching = False
             self._started = False
 
     def status(self) -> dict[str, Any]:
@@ -96,4 +121,9 @@ class ExternalSystems:
             "odoo": {"url": self.odoo.url, "requests": self.odoo.requests, "outage": self.odoo.faults.outage},
             "openwms": {"url": self.wms.url, "requests": self.wms.requests},
             "oidc_issuer": self.issuer.status(),
+            **(
+                {"opensearch": {"url": self.opensearch.url, "requests": self.opensearch.requests}}
+                if self._searching
+                else {}
+            ),
         }

@@ -366,6 +366,38 @@ module "mail_domains" {
   tags   = local.tags
 }
 
+# One OpenSearch domain per service that declares `search`. It and the services that use it get
+# its endpoint; the domain's access policy lets its role write and search, theirs search only.
+locals {
+  search_owners = { for name in module.config.service_names : name => local.services[name].search if local.services[name].search != null }
+  # Service => the searching services whose domain it reaches: itself, or those it uses.
+  search_domain_of = {
+    for name in module.config.service_names : name => [
+      for owner in concat([name], local.services[name].uses) : owner if contains(keys(local.search_owners), owner)
+    ]
+  }
+}
+
+module "search_domains" {
+  source   = "../search_domain"
+  for_each = local.search_owners
+
+  name             = module.service_specs.services[each.key].names.search_domain
+  engine_version   = each.value.engine_version
+  instance_type    = each.value.instance_type
+  instance_count   = each.value.instance_count
+  volume_gb        = each.value.volume_gb
+  writer_role_arns = ["arn:${local.partition}:iam::${local.account_id}:role/${module.services[each.key].role_name}"]
+  reader_role_arns = [
+    for user, owners in local.search_domain_of : "arn:${local.partition}:iam::${local.account_id}:role/${module.services[user].role_name}"
+    if user != each.key && contains(owners, each.key)
+  ]
+  kms_key_arn                      = module.security.kms_key_arn
+  log_retention_days               = local.env.log_retention_days
+  log_subscription_destination_arn = var.log_subscription_destination_arn
+  tags                             = local.tags
+}
+
 module "services" {
   source   = "../platform_service"
   for_each = toset(module.config.service_names)
@@ -376,6 +408,7 @@ module "services" {
   environment = merge(
     module.service_specs.services[each.key].environment,
     local.services[each.key].trigger.type == "api" ? { API_KEY_TEAMS = local.api_key_teams } : {},
+    length(local.search_domain_of[each.key]) == 0 ? {} : { OPENSEARCH_ENDPOINT = module.search_domains[local.search_domain_of[each.key][0]].endpoint },
   )
   statements   = module.service_specs.services[each.key].statements
   topics       = module.service_specs.services[each.key].topics

@@ -71,13 +71,21 @@ locals {
       mail_configuration_set = "${local.prefix}-${s.team}-${name}-mail"
       # SMS configuration set (also its opt-out list's and events topic's name) of a service that sends texts.
       sms_configuration_set = "${local.prefix}-${s.team}-${name}-sms"
+      # OpenSearch domain of a service that declares `search`: 28 characters at most, so a longer
+      # name keeps its first 23 and 4 hex digits of its SHA-1 (naming.service_search_domain).
+      search_domain = !s.searches ? null : (
+        length("${local.prefix}-${s.team}-${name}") <= 28
+        ? "${local.prefix}-${s.team}-${name}"
+        : "${substr("${local.prefix}-${s.team}-${name}", 0, 23)}-${substr(sha1("${local.prefix}-${s.team}-${name}"), 0, 4)}"
+      )
     }
   }
 
   # The environment contract of a declared function (platform_core/resources.py
   # function_environment): the platform's, its own and its `uses` services' tables and buckets,
   # its secrets, the ingest API when it emits, its sender when it sends e-mail, its SMS
-  # configuration set when it sends texts, then what it declares itself.
+  # configuration set when it sends texts, SEARCH_BACKEND when it or a service it uses declares a
+  # search domain (whose endpoint modules/environment adds), then what it declares itself.
   service_environments = {
     for name, s in var.services : name => tomap(merge(
       {
@@ -99,6 +107,7 @@ locals {
       ),
       s.mail_from == null ? {} : { MAIL_FROM = s.mail_from, MAIL_CONFIGURATION_SET = local.services[name].mail_configuration_set },
       s.sends_sms ? { SMS_CONFIGURATION_SET = local.services[name].sms_configuration_set } : {},
+      anytrue([for owner in concat([name], s.uses) : var.services[owner].searches]) ? { SEARCH_BACKEND = "opensearch" } : {},
       s.environment,
     ))
   }

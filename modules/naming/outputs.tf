@@ -64,12 +64,12 @@ output "team_api_key_secrets" {
 }
 
 output "services" {
-  description = "Service name => its names: function (also its role and log group), tables, buckets and secrets (short name => name), inbox_queue and inbox_dlq (s3 triggers), consumer_group (kafka triggers, one group per topic: <consumer_group>.<event type>), api_key_secret (its team's, when it emits), mail_configuration_set (the SES configuration set of a service that sends e-mail), sms_configuration_set (the SMS configuration set, opt-out list and events topic of a service that sends texts)."
+  description = "Service name => its names: function (also its role and log group), tables, buckets and secrets (short name => name), inbox_queue and inbox_dlq (s3 triggers), consumer_group (kafka triggers, one group per topic: <consumer_group>.<event type>), api_key_secret (its team's, when it emits), mail_configuration_set (the SES configuration set of a service that sends e-mail), sms_configuration_set (the SMS configuration set, opt-out list and events topic of a service that sends texts), search_domain (the OpenSearch domain of a service that declares `search`, else null)."
   value       = local.services
 }
 
 output "service_environments" {
-  description = "Service name => the environment variables of its function: PLATFORM_ENV, POWERTOOLS_SERVICE_NAME, POWERTOOLS_METRICS_NAMESPACE, TEAM, TABLE_<X> and BUCKET_<X> of its own and its `uses` services' tables and buckets, SECRET_<X>, PLATFORM_API_KEY_SECRET and PLATFORM_API_URL when it emits, MAIL_FROM and MAIL_CONFIGURATION_SET when it sends e-mail, SMS_CONFIGURATION_SET when it sends texts, then its declared environment."
+  description = "Service name => the environment variables of its function: PLATFORM_ENV, POWERTOOLS_SERVICE_NAME, POWERTOOLS_METRICS_NAMESPACE, TEAM, TABLE_<X> and BUCKET_<X> of its own and its `uses` services' tables and buckets, SECRET_<X>, PLATFORM_API_KEY_SECRET and PLATFORM_API_URL when it emits, MAIL_FROM and MAIL_CONFIGURATION_SET when it sends e-mail, SMS_CONFIGURATION_SET when it sends texts, SEARCH_BACKEND=opensearch when it or a service it uses declares `search`, then its declared environment."
   value       = local.service_environments
 }
 

@@ -52,7 +52,7 @@ variable "account_id" {
 }
 
 variable "services" {
-  description = "Declared services (platform_config `services`, reduced to what names and environments need): name => {team, tables, buckets and secrets (their short names), uses, emits, environment, mail_from (the sender address of a service that sends e-mail), sends_sms (whether it sends texts)}."
+  description = "Declared services (platform_config `services`, reduced to what names and environments need): name => {team, tables, buckets and secrets (their short names), uses, emits, environment, mail_from (the sender address of a service that sends e-mail), sends_sms (whether it sends texts), searches (whether it declares a search domain)}."
   type = map(object({
     team        = string
     tables      = optional(list(string), [])
@@ -63,6 +63,7 @@ variable "services" {
     environment = optional(map(string), {})
     mail_from   = optional(string)
     sends_sms   = optional(bool, false)
+    searches    = optional(bool, false)
   }))
   default = {}
 

@@ -188,6 +188,14 @@ locals {
           number_type = try(s.sms.origination.number_type, "LONG_CODE")
         }
       }
+      # An OpenSearch domain instead of the default index file (platform_core/config.py SearchDomain).
+      search = try(s.search, null) == null ? null : {
+        engine         = try(s.search.engine, "opensearch")
+        engine_version = try(s.search.engine_version, "OpenSearch_2.19")
+        instance_type  = try(s.search.instance_type, "t3.small.search")
+        instance_count = try(s.search.instance_count, 1)
+        volume_gb      = try(s.search.volume_gb, 10)
+      }
       identity = try(s.identity, null) == null ? null : {
         resource_server      = s.identity.resource_server
         scopes               = { for k, v in s.identity.scopes : k => tostring(v) }

@@ -166,7 +166,7 @@ output "lake" {
 }
 
 output "services" {
-  description = "Service name => its declaration with every optional field present (the defaults of platform_core/config.py Service): team, description, handler, package, trigger {type, event_types, bucket, prefix, suffix, expression}, batch {size, window_seconds}, concurrency, timeout_seconds, memory_mb, tables, buckets, secrets, uses, permissions, environment, emits, packaging {type, extras, debian_packages}, mail ({from_address, reply_to, domain, feedback} or null), sms ({message_type, feedback, origination {type, country, sender_id, number_type} or null} or null), identity (null unless an authorizer)."
+  description = "Service name => its declaration with every optional field present (the defaults of platform_core/config.py Service): team, description, handler, package, trigger {type, event_types, bucket, prefix, suffix, expression}, batch {size, window_seconds}, concurrency, timeout_seconds, memory_mb, tables, buckets, secrets, uses, permissions, environment, emits, packaging {type, extras, debian_packages}, mail ({from_address, reply_to, domain, feedback} or null), sms ({message_type, feedback, origination {type, country, sender_id, number_type} or null} or null), search ({engine, engine_version, instance_type, instance_count, volume_gb} or null), identity (null unless an authorizer)."
   value       = local.services
 
   precondition {

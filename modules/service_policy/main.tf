@@ -1,7 +1,7 @@
 # The least-privilege statements of one declared service's execution role, as data: what its
 # declaration grants by itself (its tables and buckets and those of the services it uses, its
 # secrets, its trigger, the ingest API and its team's API key when it emits, SES from its sender
-# address when it sends e-mail, the data key) and the extra permissions it declares. A statement
+# address when it sends e-mail, its search domain, or the search of a used one, the data key) and the extra permissions it declares. A statement
 # has `conditions` ([{test, variable, values}]) only where it needs them. Provider-free, so the statements are tested offline
 # (tests/) and listed by the services check; modules/platform_service renders them.
 locals {
@@ -14,6 +14,11 @@ locals {
   bucket_arns = [for name in concat(values(var.names.buckets), flatten([for u in values(var.used) : values(u.buckets)])) : "arn:${local.p}:s3:::${name}"]
   # Secrets Manager appends six random characters to a secret's ARN.
   secret_arns = [for name in values(var.names.secrets) : "arn:${local.p}:secretsmanager:${local.region}:${local.account}:secret:${name}-??????"]
+
+  # Its own search domain (it writes: creates its indexes, indexes documents, searches), and those of
+  # the services it uses (it searches only: POST or GET on an index's _search). Never a delete.
+  own_domain_arn   = var.names.search_domain == null ? null : "arn:${local.p}:es:${local.region}:${local.account}:domain/${var.names.search_domain}"
+  used_domain_arns = [for u in values(var.used) : "arn:${local.p}:es:${local.region}:${local.account}:domain/${u.search_domain}" if u.search_domain != null]
 
   trigger = local.service.trigger.type
   trigger_queue_arn = (
@@ -115,6 +120,16 @@ locals {
           for kind in ["phone-number", "sender-id", "pool"] : "arn:${local.p}:sms-voice:${local.region}:${local.account}:${kind}/*"
         ],
       )
+    }],
+    local.own_domain_arn == null ? [] : [{
+      sid       = "WriteAndSearchItsSearchDomain"
+      actions   = ["es:ESHttpGet", "es:ESHttpHead", "es:ESHttpPost", "es:ESHttpPut"]
+      resources = ["${local.own_domain_arn}/*"]
+    }],
+    length(local.used_domain_arns) == 0 ? [] : [{
+      sid       = "SearchTheUsedSearchDomains"
+      actions   = ["es:ESHttpGet", "es:ESHttpPost"]
+      resources = [for arn in local.used_domain_arns : "${arn}/*/_search"]
     }],
     [{
       sid       = "UseTheDataKey"

@@ -44,12 +44,13 @@ variable "names" {
     api_key_secret         = string
     mail_configuration_set = optional(string)
     sms_configuration_set  = optional(string)
+    search_domain          = optional(string)
   })
 }
 
 variable "used" {
-  description = "Service name => the tables and buckets (short name => name) of each service it `uses`."
-  type        = map(object({ tables = map(string), buckets = map(string) }))
+  description = "Service name => the tables and buckets (short name => name) of each service it `uses`, and its search domain (null without one)."
+  type        = map(object({ tables = map(string), buckets = map(string), search_domain = optional(string) }))
   default     = {}
 }
 

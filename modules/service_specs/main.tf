@@ -30,6 +30,7 @@ module "names" {
       environment = s.environment
       mail_from   = try(s.mail.from_address, null)
       sends_sms   = s.sms != null
+      searches    = s.search != null
     }
   }
   api_url = var.api_url
@@ -57,8 +58,9 @@ module "policy" {
   names   = module.names.services[each.key]
   used = {
     for other in each.value.uses : other => {
-      tables  = module.names.services[other].tables
-      buckets = module.names.services[other].buckets
+      tables        = module.names.services[other].tables
+      buckets       = module.names.services[other].buckets
+      search_domain = module.names.services[other].search_domain
     }
   }
   topics = { for et in each.value.trigger.event_types : et => module.names.topics[et] }

@@ -196,6 +196,7 @@ def _name_problems(plan: ServicePlan, config: PlatformConfig, env: str) -> list[
         "inbox_dlq": naming.service_dlq(project, env, team, plan.name),
         "consumer_group": naming.service_consumer_group(project, env, team, plan.name),
         "api_key_secret": naming.team_api_key_secret(project, env, team),
+        "search_domain": Resources(config, env).service_search_domain(plan.name),
     }
     names = plan.spec["names"]
     return [

@@ -108,3 +108,31 @@ def test_the_demo_step_gives_every_upload_its_expected_verdict(platform: LocalPl
 def test_services_sharing_a_package_contribute_their_demo_steps_once() -> None:
     names = [step.name for step in service_steps(get_config())]
     assert names.count(documents_demo.STEPS[0].name) == 1
+
+
+def test_with_a_declared_search_domain_the_platform_indexes_and_searches_in_opensearch(
+    aws_endpoint_url: str,
+) -> None:
+    """The opt-in as a team declares it: `search` on the processor. The local platform then starts the
+    OpenSearch emulator and gives both functions its endpoint; the workers sign their requests."""
+    from local_platform.emulators.external_systems import ExternalSystems
+    from platform_core.aws import client
+    from platform_core.config import SearchDomain
+
+    base = isolated_config()
+    processor = base.services["documents-processor"].model_copy(update={"search": SearchDomain()})
+    config = base.model_copy(update={"services": {**base.services, "documents-processor": processor}})
+    with LocalPlatform(config, state_path=None) as platform:
+        sample = samples()["invoice-text.pdf"]
+        document_id = _upload(platform, "billing", sample.data, sample.content_type, "facture.pdf")
+        assert _verdict(platform, "billing", document_id)["status"] == "processed"
+        number = sample.source.fields["invoice_number"]
+        found = _call(platform, "billing", "GET", "/v1/documents/search", params={"q": number})
+        assert [h["document_id"] for h in found.json()["hits"]] == [document_id]
+        systems = platform.component("external-systems")
+        assert isinstance(systems, ExternalSystems)
+        assert systems.opensearch.requests >= 3  # the index created, the document indexed, the search
+        bucket = platform.resources.service_buckets("documents-processor")["documents"]
+        assert client("s3").list_objects_v2(Bucket=bucket, Prefix="index/")["KeyCount"] == 0  # no S3 file
+        functions = platform.status()["functions"]
+        assert functions["documents-processor"]["errors"] == 0 and functions["documents-api"]["errors"] == 0

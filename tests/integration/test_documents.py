@@ -95,6 +95,31 @@ def test_an_uploaded_invoice_is_processed_searchable_and_retrievable(service: Do
     assert len(service.stored_events("documents.document_uploaded")) == 1
 
 
+def test_with_the_opensearch_opt_in_an_upload_is_indexed_and_found_there(
+    service: DocumentsService, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from lambdas.documents import api_handler
+    from local_platform.emulators.opensearch import OpenSearchEmulator
+
+    with OpenSearchEmulator(require_signature=True) as opensearch:
+        monkeypatch.setenv("SEARCH_BACKEND", "opensearch")
+        monkeypatch.setenv("OPENSEARCH_ENDPOINT", opensearch.url)
+        api_handler.documents_api.reset()
+        processor_handler.document_processor.reset()
+        sample = samples()["invoice-text.pdf"]
+        _, created = service.upload("billing", sample.data, sample.content_type, "facture.pdf")
+        assert service.process_inbox() == []
+
+        number = sample.source.fields["invoice_number"]
+        _, found = service.search("billing", f"q={number}&type=invoice")
+        assert [h["document_id"] for h in found["hits"]] == [created["document_id"]]
+        assert "<mark>" in found["hits"][0]["snippet"]
+        assert service.search("orders", f"q={number}")[1]["hits"] == []
+        assert opensearch.requests > 0
+        listed = client("s3").list_objects_v2(Bucket=service.bucket, Prefix="index/")
+        assert listed.get("KeyCount", 0) == 0  # nothing went to the default index file
+
+
 def test_another_team_can_neither_search_nor_read_a_teams_documents(service: DocumentsService) -> None:
     sample = samples()["invoice-text.pdf"]
     _, created = service.upload("billing", sample.data, sample.content_type, "facture.pdf")

@@ -106,3 +106,38 @@ def test_terraform_reads_every_field_of_the_service_declaration(tmp_path: Path) 
         _config_with(tmp_path, TOY.replace("tables:", "buckets:\n      box: {}\n    tables:"))
     )
     assert set(ServiceBucket.model_fields) == set(bucket["toy"].spec["declaration"]["buckets"]["box"])
+
+
+SEARCHING_TOYS = (
+    TOY.replace("tables:", "search: {instance_count: 2}\n    tables:")
+    + """
+  toy-finder:
+    team: documents
+    description: Searches what the toy indexed
+    handler: lambdas.toy.finder.lambda_handler
+    trigger: {type: schedule, expression: rate(1 hour)}
+    uses: [toy]
+"""
+)
+
+
+def test_a_search_domain_gives_its_owner_writes_and_its_users_searches(tmp_path: Path) -> None:
+    from platform_core.config import SearchDomain
+
+    config = _config_with(tmp_path, SEARCHING_TOYS)
+    plans = plan_services(config)
+    toy, finder = plans["toy"], plans["toy-finder"]
+    assert toy.spec["names"]["search_domain"] == "stockoss-dev-documents-toy"
+    declared = toy.spec["declaration"]["search"]
+    assert declared == {**SearchDomain().model_dump(), "instance_count": 2}
+    assert toy.environment["SEARCH_BACKEND"] == finder.environment["SEARCH_BACKEND"] == "opensearch"
+    domain = "arn:aws:es:eu-west-1:123456789012:domain/stockoss-dev-documents-toy"
+    [own] = [s for s in toy.statements if s["sid"] == "WriteAndSearchItsSearchDomain"]
+    assert own["actions"] == ["es:ESHttpGet", "es:ESHttpHead", "es:ESHttpPost", "es:ESHttpPut"]
+    assert own["resources"] == [f"{domain}/*"]
+    [used] = [s for s in finder.statements if s["sid"] == "SearchTheUsedSearchDomains"]
+    assert (used["actions"], used["resources"]) == (
+        ["es:ESHttpGet", "es:ESHttpPost"],
+        [f"{domain}/*/_search"],
+    )
+    assert check_services(config)[0] == []

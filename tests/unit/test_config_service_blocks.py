@@ -134,3 +134,48 @@ def test_an_sms_origination_is_checked(tmp_path: Path, origination: dict[str, An
 def test_sms_feedback_comes_back_on_a_team_queue(tmp_path: Path) -> None:
     with pytest.raises(ValueError, match=r"sms\.feedback"):
         load_config(_with_texter(tmp_path, {"feedback": True}))
+
+
+def _with_documents_search(tmp_path: Path, search: dict[str, Any]) -> Path:
+    data = yaml.safe_load(DEFAULT_CONFIG_PATH.read_text())
+    data["services"]["documents-processor"]["search"] = search
+    path = tmp_path / "platform.yaml"
+    path.write_text(yaml.safe_dump(data))
+    return path
+
+
+def test_a_search_domain_opts_the_service_and_its_users_in_to_opensearch(tmp_path: Path) -> None:
+    from platform_core.resources import Resources
+
+    config = load_config(_with_documents_search(tmp_path, {"engine": "opensearch"}))
+    search = config.services["documents-processor"].search
+    assert search is not None and (search.instance_type, search.instance_count, search.volume_gb) == (
+        "t3.small.search",
+        1,
+        10,
+    )
+    resources = Resources(config, "dev")
+    assert (
+        resources.function_environment("documents-processor", api_url="https://api")["SEARCH_BACKEND"]
+        == "opensearch"
+    )
+    assert (
+        resources.function_environment("documents-api")["SEARCH_BACKEND"] == "opensearch"
+    )  # it uses the processor
+    assert "SEARCH_BACKEND" not in Resources(load_config(), "dev").function_environment("documents-api")
+
+
+def test_a_search_domain_is_checked(tmp_path: Path) -> None:
+    with pytest.raises(ValueError, match="instance_type"):
+        load_config(_with_documents_search(tmp_path, {"instance_type": "t3.small"}))
+    with pytest.raises(ValueError, match="engine"):
+        load_config(_with_documents_search(tmp_path, {"engine": "elasticsearch"}))
+
+
+def test_a_search_domain_name_fits_opensearchs_28_characters() -> None:
+    from platform_core import naming
+
+    assert naming.service_search_domain("stockoss", "dev", "docs", "search") == "stockoss-dev-docs-search"
+    long = naming.service_search_domain("stockoss", "prod", "documents", "documents-processor")
+    assert len(long) == 28 and long.startswith("stockoss-prod-documents-")
+    assert long != naming.service_search_domain("stockoss", "prod", "documents", "documents-archive")

@@ -13,7 +13,7 @@ import yaml
 
 from lambdas.documents.api import ApiConfig, ApiError, DocumentsApi
 from lambdas.documents.models import UploadRequest
-from lambdas.documents.search import Hit, SearchFilters
+from lambdas.documents.search import MAX_OFFSET, Hit, SearchFilters
 from lambdas.documents.settings import contract_limits
 from lambdas.documents.storage import DocumentStorage
 from lambdas.documents.store import InMemoryDocumentStore, Status
@@ -22,13 +22,13 @@ from local_platform.gateway import OPENAPI_PATH
 
 class RecordingIndex:
     def __init__(self) -> None:
-        self.searched: list[tuple[str, str, SearchFilters]] = []
+        self.searched: list[tuple[str, str, SearchFilters, int]] = []
 
     def upsert(self, team: str, document: Any) -> None:
         raise AssertionError("the API never writes the index")
 
-    def search(self, team: str, query: str, filters: SearchFilters, limit: int) -> list[Hit]:
-        self.searched.append((team, query, filters))
+    def search(self, team: str, query: str, filters: SearchFilters, limit: int, offset: int = 0) -> list[Hit]:
+        self.searched.append((team, query, filters, offset))
         return []
 
 
@@ -97,7 +97,9 @@ def test_search_needs_words_and_searches_the_callers_index_only(api: DocumentsAp
         api.search("billing", "  ", SearchFilters(), 10)
     assert empty.value.status == 400
     api.search("billing", "facture", SearchFilters(language="fr"), 10)
-    assert api._index.searched == [("billing", "facture", SearchFilters(language="fr"))]  # type: ignore[attr-defined]
+    assert api._index.searched == [("billing", "facture", SearchFilters(language="fr"), 0)]  # type: ignore[attr-defined]
+    assert api.search("billing", "facture", SearchFilters(), 10, offset=20).offset == 20
+    assert api._index.searched[-1][3] == 20  # type: ignore[attr-defined]
 
 
 def test_the_openapi_request_body_is_the_model_and_the_contract() -> None:
@@ -117,6 +119,8 @@ def test_the_openapi_request_body_is_the_model_and_the_contract() -> None:
     }
     for name in ("createDocumentUpload", "searchDocuments", "getDocument"):
         assert operations[name]["x-platform-function"] == "documents-api"
+    [offset] = [p for p in operations["searchDocuments"]["parameters"] if p["name"] == "offset"]
+    assert offset["schema"]["maximum"] == MAX_OFFSET
 
 
 def test_the_api_function_needs_none_of_the_processors_native_libraries() -> None:
