@@ -399,6 +399,11 @@ INBOX_TABLE, INBOX_CHANNEL = "inbox", "inbox"
 MAX_INBOX_ENTRIES = 100
 
 
+def _seconds(iso: str) -> str:
+    """An ISO 8601 UTC time as the pages show times: to the second, no zone (every time is UTC)."""
+    return iso[:19].replace("T", " ")
+
+
 def inbox_customers(deliveries: list[dict[str, Any]]) -> list[str]:
     """The customers the in-app inbox channel delivered to, most recent first."""
     seen: dict[str, None] = {}
@@ -429,13 +434,13 @@ def inbox(platform: Platform, customer_id: str) -> list[dict[str, Any]]:
         item = {k: _DESERIALIZE.deserialize(v) for k, v in raw.items()}
         entries.append(
             {
-                "created_at": str(item.get("created_at", "")),
+                "created_at": _seconds(str(item.get("created_at", ""))),
                 "template": str(item.get("template", "")),
                 "title": str(item.get("title", "")),
                 "text": str(item.get("text", "")),
                 "order_id": str(item.get("order_id") or ""),
                 "notification_id": str(item.get("notification_id", "")),
-                "read_at": str(item["read_at"]) if item.get("read_at") else None,
+                "read_at": _seconds(str(item["read_at"])) if item.get("read_at") else None,
             }
         )
     return entries
