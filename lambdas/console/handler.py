@@ -1,7 +1,7 @@
 """console (REST API, Lambda proxy): the console's pages under /console, behind the API's own security.
 
-    GET  /console/...        a page (HTML), a chart-free PNG preview or a PDF (binary: base64, as API
-                             Gateway's proxy integration takes it)
+    GET  /console/...        a page (HTML; an invoice's preview is an image inside it, its PDF a
+                             redirect to a presigned S3 URL, so nothing binary crosses API Gateway)
     POST /console/flow/...   the redrive form (same-origin only, see lambdas/console/app.py)
 
 The app (lambdas/console/app.py) is built once per execution environment from the function's settings,
@@ -120,7 +120,7 @@ def page(console_app: Annotated[ConsoleApp, Depends(console)]) -> Response:
         body = b"The console could not read this page's data; see the console function's log."
     headers = {**SECURITY_HEADERS, **headers}
     content_type = headers.pop("Content-Type", "text/html; charset=utf-8")
-    # Text goes as text; a PNG or a PDF as bytes, which Powertools sends base64-encoded.
+    # Text goes as text; anything else as bytes, which Powertools sends base64-encoded.
     payload: str | bytes = body.decode() if content_type.startswith("text/") else body
     return Response(status, content_type, payload, headers=headers)
 
