@@ -51,6 +51,7 @@ from urllib.parse import parse_qs, unquote, urlsplit
 from local_platform.authorizer import Authorizer, AuthorizerFailed, Denied, Grant, Unauthorized
 from local_platform.aws_endpoint import MOTO_ACCOUNT_ID
 from local_platform.functions.spec import Function, Throttled
+from local_platform.http_serving import BackgroundServer
 from local_platform.routes import OPENAPI_PATH, ApiDefinition, Route, load_api, routes_from_openapi
 from platform_core.config import ApiLimits
 
@@ -224,7 +225,6 @@ def _error_body(message: str, request_id: str | None = None) -> bytes:
 
 class _Server(ThreadingHTTPServer):
     request_queue_size = 256  # socketserver's default of 5 refuses bursts of producers
-    daemon_threads = True
     gateway: LocalApiGateway
 
 
@@ -325,30 +325,20 @@ class LocalApiGateway:
         }
         self._stats: dict[str, Counter[int]] = {team: Counter() for team in limits}
         self._stats_lock = threading.Lock()
-        self._server = _Server((host, port), _RequestHandler)
-        self._server.gateway = self
-        self._thread: threading.Thread | None = None
+        server = _Server((host, port), _RequestHandler)
+        server.gateway = self
+        self._serving = BackgroundServer(server, "local-api-gateway")
 
     @property
     def url(self) -> str:
-        host, port = self._server.server_address[:2]
-        return f"http://{host!s}:{port}"
+        return self._serving.url
 
     def start(self) -> LocalApiGateway:
-        self._thread = threading.Thread(
-            target=self._server.serve_forever,
-            kwargs={"poll_interval": 0.05},
-            name="local-api-gateway",
-            daemon=True,
-        )
-        self._thread.start()
+        self._serving.start()
         return self
 
     def stop(self) -> None:
-        self._server.shutdown()
-        self._server.server_close()
-        if self._thread:
-            self._thread.join(timeout=10)
+        self._serving.stop()
 
     def __enter__(self) -> LocalApiGateway:
         return self.start()

@@ -16,6 +16,8 @@ from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from typing import Any
 from urllib.parse import parse_qs, urlsplit
 
+from local_platform.http_serving import BackgroundServer
+
 
 @dataclass(frozen=True)
 class Request:
@@ -43,7 +45,6 @@ class Response:
 
 
 class _Server(ThreadingHTTPServer):
-    daemon_threads = True
     request_queue_size = 128
 
 
@@ -53,29 +54,21 @@ class EmulatorServer:
     name = "emulator"
 
     def __init__(self, host: str = "127.0.0.1", port: int = 0):
-        self._server = _Server((host, port), self._handler_class())
-        self._thread: threading.Thread | None = None
+        self._serving = BackgroundServer(_Server((host, port), self._handler_class()), self.name)
         self._stats_lock = threading.Lock()
         self.requests = 0
         self.busy_seconds = 0.0
 
     @property
     def url(self) -> str:
-        host, port = self._server.server_address[:2]
-        return f"http://{host!s}:{port}"
+        return self._serving.url
 
     def start(self) -> EmulatorServer:
-        self._thread = threading.Thread(
-            target=self._server.serve_forever, kwargs={"poll_interval": 0.05}, name=self.name, daemon=True
-        )
-        self._thread.start()
+        self._serving.start()
         return self
 
     def stop(self) -> None:
-        self._server.shutdown()
-        self._server.server_close()
-        if self._thread:
-            self._thread.join(timeout=10)
+        self._serving.stop()
 
     def __enter__(self) -> EmulatorServer:
         return self.start()

@@ -42,6 +42,7 @@ from urllib.parse import parse_qs, unquote, urlsplit
 
 from local_platform.functions.runtime import FunctionRuntime
 from local_platform.functions.spec import Function, Throttled
+from local_platform.http_serving import BackgroundServer
 
 log = logging.getLogger(__name__)
 
@@ -146,25 +147,20 @@ class LambdaApi:
         self._status = status
         self._async: dict[str, _AsyncQueue] = {}
         self._lock = threading.Lock()
-        self._server = ThreadingHTTPServer((host, port), self._handler_class())
-        self._server.daemon_threads = True
-        self._thread: threading.Thread | None = None
+        self._serving = BackgroundServer(
+            ThreadingHTTPServer((host, port), self._handler_class()), "lambda-api"
+        )
 
     @property
     def url(self) -> str:
-        host, port = self._server.server_address[:2]
-        return f"http://{host!s}:{port}"
+        return self._serving.url
 
     def __enter__(self) -> LambdaApi:
-        self._thread = threading.Thread(
-            target=self._server.serve_forever, kwargs={"poll_interval": 0.05}, name="lambda-api", daemon=True
-        )
-        self._thread.start()
+        self._serving.start()
         return self
 
     def __exit__(self, *exc: object) -> None:
-        self._server.shutdown()
-        self._server.server_close()
+        self._serving.stop()
         with self._lock:
             queues, self._async = list(self._async.values()), {}
         for async_queue in queues:

@@ -23,6 +23,7 @@ from typing import TYPE_CHECKING, Any
 from lambdas.console import charts, sources
 from lambdas.console.app import SECURITY_HEADERS, ConsoleApp, Request
 from lambdas.console.sources import Platform
+from local_platform.http_serving import BackgroundServer
 from local_platform.lake.layout import DEFAULT_WORKDIR
 from platform_core.config import get_config
 from platform_core.kafka import KafkaConnection
@@ -39,22 +40,16 @@ log = logging.getLogger(__name__)
 class ConsoleHttpServer:
     def __init__(self, app: ConsoleApp, host: str = "127.0.0.1", port: int = 0):
         self.app = app
-        self._server = ThreadingHTTPServer((host, port), _handler(app))
-        self._server.daemon_threads = True
-        self._thread: threading.Thread | None = None
+        self._serving = BackgroundServer(ThreadingHTTPServer((host, port), _handler(app)), "console", 0.1)
 
     @property
     def url(self) -> str:
-        host, port = self._server.server_address[:2]
-        return f"http://{host!s}:{port}"
+        return self._serving.url
 
     def start(self) -> ConsoleHttpServer:
         charts.warm_up()
         threading.Thread(target=self._warm_up_lake, name="console-warm-up", daemon=True).start()
-        self._thread = threading.Thread(
-            target=self._server.serve_forever, kwargs={"poll_interval": 0.1}, name="console", daemon=True
-        )
-        self._thread.start()
+        self._serving.start()
         return self
 
     def _warm_up_lake(self) -> None:
@@ -64,10 +59,7 @@ class ConsoleHttpServer:
             log.exception("opening the lake's query engine failed")
 
     def stop(self) -> None:
-        self._server.shutdown()
-        self._server.server_close()
-        if self._thread is not None:
-            self._thread.join(timeout=5)
+        self._serving.stop(timeout=5)
 
     def __enter__(self) -> ConsoleHttpServer:
         return self.start()

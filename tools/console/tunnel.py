@@ -18,12 +18,13 @@ API's own.
 from __future__ import annotations
 
 import logging
-import threading
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from typing import Any
 from urllib.parse import urlsplit
 
 import requests
+
+from local_platform.http_serving import BackgroundServer
 
 log = logging.getLogger(__name__)
 FORWARDED_REQUEST_HEADERS = ("accept", "accept-language", "content-type")
@@ -45,14 +46,13 @@ class ConsoleTunnel:
         self.api_path = api.path
         self.api_key = api_key
         self._session = requests.Session()
-        self._server = ThreadingHTTPServer((host, port), _handler(self))
-        self._server.daemon_threads = True
-        self._thread: threading.Thread | None = None
+        self._serving = BackgroundServer(
+            ThreadingHTTPServer((host, port), _handler(self)), "console-tunnel", 0.1
+        )
 
     @property
     def origin(self) -> str:
-        host, port = self._server.server_address[:2]
-        return f"http://{host!s}:{port}"
+        return self._serving.url
 
     @property
     def url(self) -> str:
@@ -74,21 +74,12 @@ class ConsoleTunnel:
         )
 
     def start(self) -> ConsoleTunnel:
-        self._thread = threading.Thread(
-            target=self._server.serve_forever,
-            kwargs={"poll_interval": 0.1},
-            name="console-tunnel",
-            daemon=True,
-        )
-        self._thread.start()
+        self._serving.start()
         return self
 
     def stop(self) -> None:
-        self._server.shutdown()
-        self._server.server_close()
+        self._serving.stop(timeout=5)
         self._session.close()
-        if self._thread is not None:
-            self._thread.join(timeout=5)
 
     def __enter__(self) -> ConsoleTunnel:
         return self.start()
