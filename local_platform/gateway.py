@@ -51,7 +51,7 @@ from urllib.parse import parse_qs, unquote, urlsplit
 from local_platform.authorizer import Authorizer, AuthorizerFailed, Denied, Grant, Unauthorized
 from local_platform.aws_endpoint import MOTO_ACCOUNT_ID
 from local_platform.functions.spec import Function, Throttled
-from local_platform.http_serving import BackgroundServer
+from local_platform.http_serving import BackgroundServer, send
 from local_platform.routes import OPENAPI_PATH, ApiDefinition, Route, load_api, routes_from_openapi
 from platform_core.config import ApiLimits
 
@@ -561,14 +561,10 @@ class _RequestHandler(BaseHTTPRequestHandler):
         self._reply(status, headers, payload)
 
     def _reply(self, status: int, headers: list[tuple[str, str]], payload: bytes) -> None:
-        self.send_response(status)
-        for name, value in headers:
-            if name.lower() not in ("content-length", "connection"):
-                self.send_header(name, value)
-        self.send_header("Content-Length", str(len(payload)))
-        self.end_headers()
-        if self.command != "HEAD":
-            self.wfile.write(payload)
+        kept = [
+            (name, value) for name, value in headers if name.lower() not in ("content-length", "connection")
+        ]
+        send(self, status, kept, payload)
 
     do_GET = do_POST = do_PUT = do_PATCH = do_DELETE = do_HEAD = do_OPTIONS = _serve
 

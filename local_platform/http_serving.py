@@ -2,13 +2,15 @@
 
 The gateway, the Lambda Invoke API, the emulators of external systems and the
 console's local server and tunnel each answer HTTP on a port of this machine;
-this is their one way of serving it in the background and shutting it down.
+this is their one way of serving it in the background and shutting it down,
+and of reading a request's body and writing a response.
 """
 
 from __future__ import annotations
 
 import threading
-from http.server import ThreadingHTTPServer
+from collections.abc import Iterable
+from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 
 
 class BackgroundServer:
@@ -40,3 +42,22 @@ class BackgroundServer:
         self.server.server_close()
         if self._thread is not None:
             self._thread.join(timeout=timeout)
+
+
+def request_body(handler: BaseHTTPRequestHandler) -> bytes:
+    """The request's body, as long as its Content-Length says."""
+    length = int(handler.headers.get("Content-Length") or 0)
+    return handler.rfile.read(length) if length else b""
+
+
+def send(
+    handler: BaseHTTPRequestHandler, status: int, headers: Iterable[tuple[str, str]], payload: bytes
+) -> None:
+    """The status, the headers and the payload with its Content-Length (no payload for a HEAD)."""
+    handler.send_response(status)
+    for name, value in headers:
+        handler.send_header(name, value)
+    handler.send_header("Content-Length", str(len(payload)))
+    handler.end_headers()
+    if handler.command != "HEAD":
+        handler.wfile.write(payload)

@@ -16,7 +16,7 @@ from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from typing import Any
 from urllib.parse import parse_qs, urlsplit
 
-from local_platform.http_serving import BackgroundServer
+from local_platform.http_serving import BackgroundServer, request_body, send
 
 
 @dataclass(frozen=True)
@@ -99,23 +99,16 @@ class EmulatorServer:
                 self.connection.setsockopt(socket.IPPROTO_TCP, socket.TCP_NODELAY, 1)
 
             def _serve(self) -> None:
-                length = int(self.headers.get("Content-Length") or 0)
                 url = urlsplit(self.path)
                 request = Request(
                     method=self.command,
                     path=url.path,
                     query=parse_qs(url.query),
                     headers={k.lower(): v for k, v in self.headers.items()},
-                    body=self.rfile.read(length) if length else b"",
+                    body=request_body(self),
                 )
                 response = emulator._timed(request)
-                self.send_response(response.status)
-                for name, value in response.headers.items():
-                    self.send_header(name, value)
-                self.send_header("Content-Length", str(len(response.body)))
-                self.end_headers()
-                if self.command != "HEAD":
-                    self.wfile.write(response.body)
+                send(self, response.status, response.headers.items(), response.body)
 
             do_GET = do_POST = do_PUT = do_PATCH = do_DELETE = do_HEAD = _serve
 

@@ -42,7 +42,7 @@ from urllib.parse import parse_qs, unquote, urlsplit
 
 from local_platform.functions.runtime import FunctionRuntime
 from local_platform.functions.spec import Function, Throttled
-from local_platform.http_serving import BackgroundServer
+from local_platform.http_serving import BackgroundServer, request_body, send
 
 log = logging.getLogger(__name__)
 
@@ -239,16 +239,9 @@ class LambdaApi:
             protocol_version = "HTTP/1.1"
 
             def _serve(self) -> None:
-                length = int(self.headers.get("Content-Length") or 0)
-                body = self.rfile.read(length) if length else b""
                 headers = {k.lower(): v for k, v in self.headers.items()}
-                status, out, payload = api.handle(self.command, self.path, headers, body)
-                self.send_response(status)
-                for name, value in out.items():
-                    self.send_header(name, value)
-                self.send_header("Content-Length", str(len(payload)))
-                self.end_headers()
-                self.wfile.write(payload)
+                status, out, payload = api.handle(self.command, self.path, headers, request_body(self))
+                send(self, status, out.items(), payload)
 
             do_GET = do_POST = _serve
 

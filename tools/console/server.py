@@ -23,7 +23,7 @@ from typing import TYPE_CHECKING, Any
 from lambdas.console import charts, sources
 from lambdas.console.app import SECURITY_HEADERS, ConsoleApp, Request
 from lambdas.console.sources import Platform
-from local_platform.http_serving import BackgroundServer
+from local_platform.http_serving import BackgroundServer, request_body, send
 from local_platform.lake.layout import DEFAULT_WORKDIR
 from platform_core.config import get_config
 from platform_core.kafka import KafkaConnection
@@ -73,21 +73,14 @@ def _handler(app: ConsoleApp) -> type[BaseHTTPRequestHandler]:
         protocol_version = "HTTP/1.1"
 
         def _serve(self) -> None:
-            length = int(self.headers.get("Content-Length") or 0)
-            body = self.rfile.read(length) if length else b""
-            request = Request.parse(self.command, self.path, dict(self.headers.items()), body)
+            request = Request.parse(self.command, self.path, dict(self.headers.items()), request_body(self))
             try:
                 status, headers, payload = app.handle(request)
             except Exception:  # a page that fails says so; the server keeps serving
                 log.exception("console page %s failed", self.path)
                 status, headers = 500, {"Content-Type": "text/plain; charset=utf-8"}
                 payload = b"The console could not read this page's data; see the console's log."
-            self.send_response(status)
-            for name, value in {**SECURITY_HEADERS, **headers}.items():
-                self.send_header(name, value)
-            self.send_header("Content-Length", str(len(payload)))
-            self.end_headers()
-            self.wfile.write(payload)
+            send(self, status, {**SECURITY_HEADERS, **headers}.items(), payload)
 
         do_GET = do_POST = _serve
 

@@ -24,7 +24,7 @@ from urllib.parse import urlsplit
 
 import requests
 
-from local_platform.http_serving import BackgroundServer
+from local_platform.http_serving import BackgroundServer, request_body, send
 
 log = logging.getLogger(__name__)
 FORWARDED_REQUEST_HEADERS = ("accept", "accept-language", "content-type")
@@ -98,31 +98,25 @@ def _handler(tunnel: ConsoleTunnel) -> type[BaseHTTPRequestHandler]:
         protocol_version = "HTTP/1.1"
 
         def _serve(self) -> None:
-            length = int(self.headers.get("Content-Length") or 0)
-            body = self.rfile.read(length) if length else b""
+            body = request_body(self)
             headers = {k.lower(): v for k, v in self.headers.items()}
             if self.command == "POST" and not _same_origin(tunnel, headers):
-                self._answer(
-                    403, {"Content-Type": "text/plain; charset=utf-8"}, b"Refused: not from the console."
+                send(
+                    self,
+                    403,
+                    [("Content-Type", "text/plain; charset=utf-8")],
+                    b"Refused: not from the console.",
                 )
                 return
             try:
                 response = tunnel.forward(self.command, self.path, headers, body)
             except requests.RequestException as exc:
-                self._answer(502, {"Content-Type": "text/plain; charset=utf-8"}, f"The API: {exc}".encode())
+                send(self, 502, [("Content-Type", "text/plain; charset=utf-8")], f"The API: {exc}".encode())
                 return
             answer = {k: v for k, v in response.headers.items() if k.lower() not in DROPPED_RESPONSE_HEADERS}
             if "Location" in answer:  # the console's redirects name the API's host; the browser stays here
                 answer["Location"] = answer["Location"].removeprefix(tunnel.api_origin)
-            self._answer(response.status_code, answer, response.content)
-
-        def _answer(self, status: int, headers: dict[str, str], payload: bytes) -> None:
-            self.send_response(status)
-            for name, value in headers.items():
-                self.send_header(name, value)
-            self.send_header("Content-Length", str(len(payload)))
-            self.end_headers()
-            self.wfile.write(payload)
+            send(self, response.status_code, answer.items(), response.content)
 
         do_GET = do_POST = _serve
 
