@@ -33,7 +33,7 @@ from rich.console import Console
 from rich.table import Table
 
 from lambdas.console.kafka_lag import consumer_lag, kafka_groups, partition_ends
-from lambdas.console.sources import raw_objects
+from lambdas.console.sources import queue_counts, raw_objects
 from local_platform.lake.layout import MANIFEST_KEY
 from platform_core import naming
 from platform_core.aws import client
@@ -61,24 +61,7 @@ def count_objects(bucket: str, prefix: str = "") -> int:
 def queue_depths(resources: Resources) -> dict[str, dict[str, int]]:
     sqs = client("sqs")
     names = [name for pair in resources.queues_with_dlq() for name in pair] + [resources.fanout_failure_queue]
-    depths = {}
-    for name in names:
-        url = sqs.get_queue_url(QueueName=name)["QueueUrl"]
-        attrs = sqs.get_queue_attributes(
-            QueueUrl=url,
-            AttributeNames=[
-                "ApproximateNumberOfMessages",
-                "ApproximateNumberOfMessagesNotVisible",
-                "ApproximateNumberOfMessagesDelayed",
-            ],
-        )["Attributes"]
-        depths[name] = {
-            "visible": int(attrs["ApproximateNumberOfMessages"]),
-            "in_flight": int(attrs["ApproximateNumberOfMessagesNotVisible"]),
-            # A consumer's deferred work: e.g. orders waiting out an ERP outage.
-            "delayed": int(attrs.get("ApproximateNumberOfMessagesDelayed", 0)),
-        }
-    return depths
+    return {name: queue_counts(sqs, sqs.get_queue_url(QueueName=name)["QueueUrl"]) for name in names}
 
 
 def items_per_team(table: str) -> Counter[str]:

@@ -10,16 +10,45 @@ from __future__ import annotations
 
 import time
 import uuid
-from collections.abc import Iterable
+from collections.abc import Iterable, Iterator
+from contextlib import contextmanager
 from typing import Any
 
-from confluent_kafka import OFFSET_BEGINNING, Consumer, ConsumerGroupTopicPartitions, TopicPartition
+from confluent_kafka import OFFSET_BEGINNING, Consumer, ConsumerGroupTopicPartitions, Message, TopicPartition
 from confluent_kafka.admin import AdminClient
 
 from platform_core import naming
 from platform_core.config import KafkaTrigger
 from platform_core.kafka import KafkaConnection
 from platform_core.resources import Resources
+
+
+@contextmanager
+def throwaway_consumer(settings: KafkaConnection, purpose: str) -> Iterator[Consumer]:
+    """A consumer of a group of its own that commits nothing, so no team's group is touched; closed after."""
+    consumer = Consumer(
+        {
+            **settings.client_config(),
+            "group.id": f"{purpose}-{uuid.uuid4().hex}",
+            "enable.auto.commit": False,
+            "enable.auto.offset.store": False,
+        }
+    )
+    try:
+        yield consumer
+    finally:
+        consumer.close()
+
+
+def messages_until_quiet(consumer: Consumer, quiet_seconds: float) -> Iterator[Message]:
+    """The assigned partitions' messages until none came for `quiet_seconds` (the local broker's end
+    offsets cannot be trusted, see above)."""
+    quiet_since = time.monotonic()
+    while time.monotonic() - quiet_since < quiet_seconds:
+        messages = [m for m in consumer.consume(1000, timeout=0.2) if m.error() is None]
+        if messages:
+            quiet_since = time.monotonic()
+        yield from messages
 
 
 def partition_ends(
@@ -30,16 +59,8 @@ def partition_ends(
     The end is "nothing more for `quiet_seconds`": the broker's own answer cannot
     be trusted locally (see the module docstring). Commits nothing, joins no group.
     """
-    consumer = Consumer(
-        {
-            **settings.client_config(),
-            "group.id": f"status-{uuid.uuid4().hex}",
-            "enable.auto.commit": False,
-            "enable.auto.offset.store": False,
-        }
-    )
     ends: dict[tuple[str, int], tuple[int, int]] = {}
-    try:
+    with throwaway_consumer(settings, "status") as consumer:
         assignment = []
         for topic in topics:
             metadata = consumer.list_topics(topic, timeout=10).topics.get(topic)
@@ -51,17 +72,10 @@ def partition_ends(
         if not assignment:
             return ends
         consumer.assign(assignment)
-        quiet_since = time.monotonic()
-        while time.monotonic() - quiet_since < quiet_seconds:
-            messages = [m for m in consumer.consume(1000, timeout=0.2) if m.error() is None]
-            if messages:
-                quiet_since = time.monotonic()
-            for message in messages:
-                key = (str(message.topic()), int(message.partition() or 0))
-                count, _ = ends[key]
-                ends[key] = (count + 1, int(message.offset() or 0) + 1)
-    finally:
-        consumer.close()
+        for message in messages_until_quiet(consumer, quiet_seconds):
+            key = (str(message.topic()), int(message.partition() or 0))
+            count, _ = ends[key]
+            ends[key] = (count + 1, int(message.offset() or 0) + 1)
     return ends
 
 

@@ -270,6 +270,24 @@ def _oldest_dead_letter_age(url: str) -> float | None:
     return max(0.0, time.time() - oldest / 1000)
 
 
+def queue_counts(sqs: Any, url: str) -> dict[str, int]:
+    """A queue's messages: visible, in flight, and delayed (a consumer's deferred work, e.g. orders
+    waiting out an ERP outage)."""
+    attributes = sqs.get_queue_attributes(
+        QueueUrl=url,
+        AttributeNames=[
+            "ApproximateNumberOfMessages",
+            "ApproximateNumberOfMessagesNotVisible",
+            "ApproximateNumberOfMessagesDelayed",
+        ],
+    )["Attributes"]
+    return {
+        "visible": int(attributes["ApproximateNumberOfMessages"]),
+        "in_flight": int(attributes["ApproximateNumberOfMessagesNotVisible"]),
+        "delayed": int(attributes.get("ApproximateNumberOfMessagesDelayed", 0)),
+    }
+
+
 def queues(platform: Platform) -> list[QueueState]:
     resources = platform.resources
     redrive = _redrive_names(resources)
@@ -283,25 +301,15 @@ def queues(platform: Platform) -> list[QueueState]:
     states = []
     for name, kind in names:
         url = sqs.get_queue_url(QueueName=name)["QueueUrl"]
-        attributes = sqs.get_queue_attributes(
-            QueueUrl=url,
-            AttributeNames=[
-                "ApproximateNumberOfMessages",
-                "ApproximateNumberOfMessagesNotVisible",
-                "ApproximateNumberOfMessagesDelayed",
-            ],
-        )["Attributes"]
-        visible = int(attributes["ApproximateNumberOfMessages"])
+        counts = queue_counts(sqs, url)
         age = _oldest_age_from_cloudwatch(name)
-        if age is None and kind != "queue" and visible:
+        if age is None and kind != "queue" and counts["visible"]:
             age = _oldest_dead_letter_age(url)
         states.append(
             QueueState(
                 name=name,
                 kind=kind,
-                visible=visible,
-                in_flight=int(attributes["ApproximateNumberOfMessagesNotVisible"]),
-                delayed=int(attributes.get("ApproximateNumberOfMessagesDelayed", 0)),
+                **counts,
                 oldest_age_seconds=age,
                 redrive=redrive.get(name) if kind != "queue" else None,
             )
@@ -584,45 +592,30 @@ def _kafka_offsets(
     """Where the event sits in its topic: partition, offset, timestamp (read without a group)."""
     if platform.kafka is None:
         return []
-    import uuid
+    from confluent_kafka import OFFSET_BEGINNING, TopicPartition
 
-    from confluent_kafka import OFFSET_BEGINNING, Consumer, TopicPartition
+    from lambdas.console.kafka_lag import messages_until_quiet, throwaway_consumer
 
-    consumer = Consumer(
-        {
-            **platform.kafka.client_config(),
-            "group.id": f"console-trace-{uuid.uuid4().hex}",
-            "enable.auto.commit": False,
-            "enable.auto.offset.store": False,
-        }
-    )
     found = []
-    try:
+    with throwaway_consumer(platform.kafka, "console-trace") as consumer:
         metadata = consumer.list_topics(topic, timeout=10).topics.get(topic)
         if metadata is None or metadata.error is not None:
             return []
         consumer.assign([TopicPartition(topic, p, OFFSET_BEGINNING) for p in metadata.partitions])
         needle = event_id.encode()
-        quiet_since = time.monotonic()
-        while time.monotonic() - quiet_since < quiet_seconds:
-            messages = [m for m in consumer.consume(1000, timeout=0.2) if m.error() is None]
-            if messages:
-                quiet_since = time.monotonic()
-            for message in messages:
-                if needle in (message.value() or b"") or needle in (message.key() or b""):
-                    _, stamp = message.timestamp()
-                    found.append(
-                        {
-                            "topic": topic,
-                            "partition": message.partition(),
-                            "offset": message.offset(),
-                            "timestamp": datetime.fromtimestamp(stamp / 1000, UTC).isoformat()
-                            if stamp > 0
-                            else None,
-                        }
-                    )
-    finally:
-        consumer.close()
+        for message in messages_until_quiet(consumer, quiet_seconds):
+            if needle in (message.value() or b"") or needle in (message.key() or b""):
+                _, stamp = message.timestamp()
+                found.append(
+                    {
+                        "topic": topic,
+                        "partition": message.partition(),
+                        "offset": message.offset(),
+                        "timestamp": datetime.fromtimestamp(stamp / 1000, UTC).isoformat()
+                        if stamp > 0
+                        else None,
+                    }
+                )
     return found
 
 
