@@ -1,7 +1,8 @@
 """Container images for declared services whose native libraries Lambda's runtime lacks (`packaging.type: image`).
 
-WeasyPrint needs Pango and HarfBuzz, OCR needs Tesseract: neither fits a zip or a layer (250 MB
-unzipped, no Debian packages), so these services run as Lambda container images. Each image is
+OCR needs Tesseract, invoices the fonts their PDFs embed and large native wheels (Typst, SaxonC):
+neither fits a zip or a layer well (250 MB unzipped, no Debian packages), so these services run as
+Lambda container images. Each image is
 Debian bookworm (its `python3`, 3.11, and the service's declared `debian_packages`), the locked
 Python packages of the platform and of the service's `extras` plus the Lambda Runtime Interface
 Client (`awslambdaric`), and the service's code under /var/task; its entry point runs the

@@ -39,9 +39,9 @@ if [ -n "$missing_tesseract" ]; then
   DEBIAN_FRONTEND=noninteractive $SUDO apt-get install -y -qq --no-install-recommends $missing_tesseract
 fi
 
-# Pango, HarfBuzz and the DejaVu fonts: WeasyPrint's native libraries for the invoice service's PDFs
-# (the same packages its Lambda image carries, from its declaration in config/platform.yaml).
-PDF_PACKAGES="libpango-1.0-0 libpangoft2-1.0-0 libharfbuzz-subset0 fonts-dejavu-core"
+# The DejaVu fonts that the invoice service's PDFs embed (the package its Lambda image carries, from
+# its declaration in config/platform.yaml).
+PDF_PACKAGES="fonts-dejavu-core"
 missing_pdf=""
 for package in $PDF_PACKAGES; do
   dpkg-query -W -f='${Status}' "$package" 2>/dev/null | grep -q "install ok installed" || missing_pdf="$missing_pdf $package"

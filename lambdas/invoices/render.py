@@ -1,63 +1,76 @@
-"""An invoice as HTML (Jinja2, wording per locale, Babel for numbers, dates, currencies and countries),
-then as PDF/A-3b with its Factur-X XML embedded, in one WeasyPrint pass.
+"""An invoice as a page (Typst, the wording of its locale, Babel for numbers, dates, currencies and
+countries), then as PDF/A-3b with its Factur-X XML embedded, in one Typst compilation.
 
-WeasyPrint writes the PDF/A-3 parts itself (sRGB output intent, embedded font subsets, XMP with
-`pdfaid:part=3`, `conformance=B`, the attachment's AFRelationship in the catalogue's /AF); the
-Factur-X XMP extension schema (fx: DocumentType, DocumentFileName, Version, ConformanceLevel)
-is added to the same metadata packet. Dates inside the PDF are the invoice's own, so a retry
-renders byte-identical output.
+Typst writes the PDF/A-3 parts itself (sRGB output intent, embedded font subsets, XMP with `pdfaid:part=3`, `conformance=B` and its extension schemas, the attachment's
+AFRelationship in the catalogue's /AF); the Factur-X properties (fx: DocumentType,
+DocumentFileName, Version, ConformanceLevel) and their extension schema are then added to that
+metadata packet with pikepdf. Dates inside the PDF are the invoice's own, so a retry renders
+byte-identical output.
+
+Why Typst and not an HTML engine: an invoice must cost at most 50 ms of CPU for everything, the
+Factur-X checks included; WeasyPrint's layout of the same page took 75 ms on its own
+(docs/invoices.md has the measurements).
 """
 
 from __future__ import annotations
 
-import base64
-import xml.etree.ElementTree as ElementTree
+import io
+import json
 from datetime import UTC, date, datetime
 from decimal import Decimal
 from functools import cache
 from importlib import resources
+from pathlib import Path
 from typing import Any
 
-import cssselect2
-import jinja2
+import pikepdf
+import typst
 import yaml
 from babel import Locale
 from babel.dates import format_date
 from babel.numbers import format_currency, format_decimal
-from weasyprint import CSS, HTML, Attachment
-from weasyprint.text.fonts import FontConfiguration
-from weasyprint.urls import URLFetcher
 
 from lambdas.invoices.facturx_xml import CONFORMANCE_LEVEL, XML_FILENAME
-from lambdas.invoices.models import Invoice
+from lambdas.invoices.models import Address, Invoice
 
 LOCALES = ("fr", "en")
 _TEMPLATES = resources.files("lambdas.invoices") / "templates"
 PAYMENT_METHODS = ("card", "transfer", "direct_debit", "other")
+# Debian's fonts-dejavu-core, on this machine and in the function's image; the only fonts the page
+# may use, so a page never depends on what else a machine has installed.
+FONT_DIRECTORY = Path("/usr/share/fonts/truetype/dejavu")
+FONT_FILES = ("DejaVuSans.ttf", "DejaVuSans-Bold.ttf")
 
-FACTURX_XMP = f"""<rdf:RDF xmlns:rdf="http://www.w3.org/1999/02/22-rdf-syntax-ns#">
-<rdf:Description rdf:about="" xmlns:fx="urn:factur-x:pdfa:CrossIndustryDocument:invoice:1p0#">
-<fx:DocumentType>INVOICE</fx:DocumentType>
-<fx:DocumentFileName>{XML_FILENAME}</fx:DocumentFileName>
-<fx:Version>1.0</fx:Version>
-<fx:ConformanceLevel>{CONFORMANCE_LEVEL}</fx:ConformanceLevel>
-</rdf:Description>
-<rdf:Description rdf:about="" xmlns:pdfaExtension="http://www.aiim.org/pdfa/ns/extension/"
- xmlns:pdfaSchema="http://www.aiim.org/pdfa/ns/schema#" xmlns:pdfaProperty="http://www.aiim.org/pdfa/ns/property#">
-<pdfaExtension:schemas><rdf:Bag><rdf:li rdf:parseType="Resource">
-<pdfaSchema:schema>Factur-X PDFA Extension Schema</pdfaSchema:schema>
-<pdfaSchema:namespaceURI>urn:factur-x:pdfa:CrossIndustryDocument:invoice:1p0#</pdfaSchema:namespaceURI>
-<pdfaSchema:prefix>fx</pdfaSchema:prefix>
-<pdfaSchema:property><rdf:Seq>
-<rdf:li rdf:parseType="Resource"><pdfaProperty:name>DocumentFileName</pdfaProperty:name><pdfaProperty:valueType>Text</pdfaProperty:valueType><pdfaProperty:category>external</pdfaProperty:category><pdfaProperty:description>The name of the embedded XML document</pdfaProperty:description></rdf:li>
-<rdf:li rdf:parseType="Resource"><pdfaProperty:name>DocumentType</pdfaProperty:name><pdfaProperty:valueType>Text</pdfaProperty:valueType><pdfaProperty:category>external</pdfaProperty:category><pdfaProperty:description>The type of the hybrid document in capital letters, e.g. INVOICE or ORDER</pdfaProperty:description></rdf:li>
-<rdf:li rdf:parseType="Resource"><pdfaProperty:name>Version</pdfaProperty:name><pdfaProperty:valueType>Text</pdfaProperty:valueType><pdfaProperty:category>external</pdfaProperty:category><pdfaProperty:description>The actual version of the standard applying to the embedded XML document</pdfaProperty:description></rdf:li>
-<rdf:li rdf:parseType="Resource"><pdfaProperty:name>ConformanceLevel</pdfaProperty:name><pdfaProperty:valueType>Text</pdfaProperty:valueType><pdfaProperty:category>external</pdfaProperty:category><pdfaProperty:description>The conformance level of the embedded XML document</pdfaProperty:description></rdf:li>
-</rdf:Seq></pdfaSchema:property>
-</rdf:li></rdf:Bag></pdfaExtension:schemas>
-</rdf:Description>
-</rdf:RDF>
-""".encode()
+FX_NAMESPACE = "urn:factur-x:pdfa:CrossIndustryDocument:invoice:1p0#"
+FACTURX_PROPERTIES = f"""<rdf:Description rdf:about="" xmlns:fx="{FX_NAMESPACE}">\
+<fx:DocumentType>INVOICE</fx:DocumentType>\
+<fx:DocumentFileName>{XML_FILENAME}</fx:DocumentFileName>\
+<fx:Version>1.0</fx:Version>\
+<fx:ConformanceLevel>{CONFORMANCE_LEVEL}</fx:ConformanceLevel>\
+</rdf:Description>""".encode()
+
+
+def _property(name: str, description: str) -> str:
+    return (
+        f'<rdf:li rdf:parseType="Resource"><pdfaProperty:name>{name}</pdfaProperty:name>'
+        "<pdfaProperty:valueType>Text</pdfaProperty:valueType>"
+        "<pdfaProperty:category>external</pdfaProperty:category>"
+        f"<pdfaProperty:description>{description}</pdfaProperty:description></rdf:li>"
+    )
+
+
+FACTURX_SCHEMA = (
+    '<rdf:li rdf:parseType="Resource">'
+    "<pdfaSchema:schema>Factur-X PDFA Extension Schema</pdfaSchema:schema>"
+    f"<pdfaSchema:namespaceURI>{FX_NAMESPACE}</pdfaSchema:namespaceURI>"
+    "<pdfaSchema:prefix>fx</pdfaSchema:prefix><pdfaSchema:property><rdf:Seq>"
+    + _property("DocumentFileName", "The name of the embedded XML document")
+    + _property("DocumentType", "The type of the hybrid document in capital letters, e.g. INVOICE or ORDER")
+    + _property("Version", "The actual version of the standard applying to the embedded XML document")
+    + _property("ConformanceLevel", "The conformance level of the embedded XML document")
+    + "</rdf:Seq></pdfaSchema:property></rdf:li>"
+).encode()
+EXTENSION_SCHEMAS = b"<pdfaExtension:schemas><rdf:Bag>"
 
 
 @cache
@@ -70,122 +83,157 @@ def messages(locale: str) -> dict[str, str]:
 
 
 class Renderer:
-    """Built once per process: the template environment, the parsed stylesheet and the font cache."""
+    """Built once per process: the Typst compiler with the page's layout and its fonts loaded."""
 
-    def __init__(self) -> None:
-        self._env = jinja2.Environment(
-            loader=jinja2.PackageLoader("lambdas.invoices", "templates"),
-            autoescape=True,
-            undefined=jinja2.StrictUndefined,
-        )
-        self._template = self._env.get_template("invoice.html.j2")
-        self.fonts = FontConfiguration()
-        self.stylesheet = CSS(
-            string=(_TEMPLATES / "invoice.css").read_text(encoding="utf-8"), font_config=self.fonts
-        )
-
-    def html(self, invoice: Invoice) -> str:
-        helpers = Formatters(invoice.locale, invoice.currency)
-        m = messages(helpers.locale)
-        return self._template.render(
-            invoice=invoice,
-            seller=invoice.seller,
-            buyer=invoice.buyer,
-            m=m,
-            mentions=mentions(invoice, m, helpers),
-            created=invoice.issued_at.astimezone(UTC).strftime("%Y-%m-%dT%H:%M:%SZ"),
-            money=helpers.money,
-            price=helpers.price,
-            percent=helpers.percent,
-            day=helpers.day,
-            country=helpers.country,
-            fmt=_fmt,
-        )
+    def __init__(self, font_directory: Path = FONT_DIRECTORY) -> None:
+        missing = [name for name in FONT_FILES if not (font_directory / name).is_file()]
+        if missing:
+            raise FileNotFoundError(
+                f"the invoice fonts {missing} are not in {font_directory} (Debian package fonts-dejavu-core)"
+            )
+        with resources.as_file(_TEMPLATES) as templates:  # a directory: the package is never zipped
+            self._compiler = typst.Compiler(
+                str(templates / "invoice.typ"),
+                root=str(templates),
+                font_paths=[str(font_directory)],
+                ignore_system_fonts=True,
+            )
 
     def pdf(self, invoice: Invoice, xml: bytes) -> bytes:
         """The PDF/A-3b with the Factur-X XML embedded (AFRelationship Data)."""
-        document = self._document(invoice)
-        document.metadata.xmp_metadata.append(FACTURX_XMP)
-        when = invoice.issued_at.astimezone(UTC)
-        attachment = Attachment(
-            url="data:text/xml;base64," + base64.b64encode(xml).decode("ascii"),
-            name=XML_FILENAME,
-            description="Factur-X EN 16931 invoice data",
-            relationship="Data",
-            created=when,
-            modified=when,
-        )
-        return bytes(document.write_pdf(pdf_variant="pdf/a-3b", attachments=[attachment]))
+        return with_facturx_metadata(self.compiled_pdfa(invoice, xml))
+
+    def compiled_pdfa(self, invoice: Invoice, xml: bytes) -> bytes:
+        """The PDF/A-3b as Typst writes it, the XML attached, before the Factur-X XMP properties."""
+        return self._compile(invoice, {"xml": xml.decode("utf-8")}, pdf_standards=["a-3b"])
 
     def bare_pdf(self, invoice: Invoice) -> bytes:
-        """The same HTML as a plain PDF: no PDF/A, no XML (the benchmark's baseline)."""
-        return bytes(self._document(invoice).write_pdf())
+        """The same page as a plain PDF: no PDF/A, no XML (the benchmark's baseline)."""
+        return self._compile(invoice, {}, pdf_standards=[])
 
-    def _document(self, invoice: Invoice) -> Any:
-        return WellFormedPage(self.html(invoice)).render(
-            stylesheets=[self.stylesheet], font_config=self.fonts
+    def _compile(self, invoice: Invoice, inputs: dict[str, str], pdf_standards: list[Any]) -> bytes:
+        page = json.dumps(page_data(invoice), ensure_ascii=False, separators=(",", ":"))
+        document = self._compiler.compile(
+            sys_inputs={"page": page, **inputs},
+            pdf_standards=pdf_standards,
+            timestamp=invoice.issued_at.astimezone(UTC).replace(microsecond=0),  # PDF dates hold seconds
+            # Untagged, as PDF/A-3b allows: tags add an object per table cell, which every later
+            # reading of the file (the metadata step, a mail client) then parses.
+            pdf_tags=False,
         )
+        assert isinstance(document, bytes)  # one PDF, not a page per file
+        return document
 
 
-# The elements templates/invoice.html.j2 uses: templates/user_agent.css has the user-agent rules for them.
-USER_AGENT_ELEMENTS = frozenset(
-    [
-        "html",
-        "head",
-        "meta",
-        "title",
-        "body",
-        "header",
-        "footer",
-        "section",
-        "div",
-        "h1",
-        "h2",
-        "h3",
-        "p",
-        "br",
-        "strong",
-        "span",
-        "table",
-        "caption",
-        "thead",
-        "tbody",
-        "tr",
-        "th",
-        "td",
+def with_facturx_metadata(document: bytes) -> bytes:
+    """The PDF with the Factur-X properties and their PDF/A extension schema in its XMP packet."""
+    with pikepdf.open(io.BytesIO(document)) as pdf:
+        xmp = pdf.Root.Metadata.read_bytes()
+        if EXTENSION_SCHEMAS not in xmp or b"</rdf:RDF>" not in xmp:
+            raise ValueError("the PDF's XMP packet has no PDF/A extension schemas to add Factur-X's to")
+        xmp = xmp.replace(EXTENSION_SCHEMAS, EXTENSION_SCHEMAS + FACTURX_SCHEMA, 1)
+        xmp = xmp.replace(b"</rdf:RDF>", FACTURX_PROPERTIES + b"</rdf:RDF>", 1)
+        pdf.Root.Metadata.write(xmp)
+        out = io.BytesIO()
+        # The file identifier from the content, not the clock: a retry gives the same bytes. The PDF
+        # version is Typst's and unchanged, so its XMP property needs no fixing.
+        pdf.save(out, deterministic_id=True, fix_metadata_version=False)
+        return out.getvalue()
+
+
+def page_data(invoice: Invoice) -> dict[str, Any]:
+    """Everything the page prints, worded and formatted in the invoice's locale (templates/invoice.typ)."""
+    f = Formatters(invoice.locale, invoice.currency)
+    m = messages(f.locale)
+    seller, buyer = invoice.seller, invoice.buyer
+    facts = [(m["number"], invoice.number, True), (m["issue_date"], f.day(invoice.issue_date), False)]
+    if invoice.delivery_date and invoice.delivery_date != invoice.issue_date:
+        facts.append((m["delivery_date"], f.day(invoice.delivery_date), False))
+    if invoice.document_type == "invoice":
+        facts.append((m["due_date"], f.day(invoice.due_date), False))
+    facts.append((m["order"], invoice.order_id, False))
+    if invoice.client_order_ref:
+        facts.append((m["your_reference"], invoice.client_order_ref, False))
+    facts.append((m["customer"], invoice.customer_id, False))
+    parties: list[dict[str, Any]] = [
+        {
+            "heading": m["billing_address"],
+            "name": buyer.name,
+            "address": f.address(buyer.address),
+            "identifiers": [
+                *([f"{m['siren']} {buyer.siren}"] if buyer.siren else []),
+                *([f"{m['vat_id']} {buyer.vat_id}"] if buyer.vat_id else []),
+            ],
+        }
     ]
-)
-
-
-@cache
-def _user_agent_stylesheet() -> CSS:
-    return CSS(string=(_TEMPLATES / "user_agent.css").read_text(encoding="utf-8"))
-
-
-class WellFormedPage(HTML):
-    """Our template's page, which is well-formed XML, parsed by expat (C) into the element tree that
-    WeasyPrint's pure-Python HTML5 parser builds, in a fraction of its time, and styled with the
-    user-agent rules for its own elements only (templates/user_agent.css); a page with another
-    element gets WeasyPrint's whole user-agent stylesheet. A test checks that the PDFs are byte for
-    byte those of `HTML(string=...)`. Sets what `HTML.__init__` sets for a string with no base URL.
-
-    Text that XML refuses (control characters) never gets here: the Factur-X XML, built first,
-    refuses it with the reason.
-    """
-
-    def __init__(self, markup: str) -> None:  # the HTML5 parse of HTML.__init__ is what is skipped
-        root = ElementTree.fromstring(markup)
-        self.base_url = None
-        self.url_fetcher = URLFetcher()
-        self.media_type = "print"
-        self.wrapper_element = cssselect2.ElementWrapper.from_html_root(root, content_language=None)
-        self.etree_element = self.wrapper_element.etree_element
-        self.own_user_agent_rules = all(element.tag in USER_AGENT_ELEMENTS for element in root.iter())
-
-    def _ua_stylesheets(self, forms: bool = False) -> list[CSS]:
-        if self.own_user_agent_rules and not forms:
-            return [_user_agent_stylesheet()]
-        return list(super()._ua_stylesheets(forms))
+    if invoice.delivery_address:
+        delivery = invoice.delivery_address
+        parties.append(
+            {
+                "heading": m["delivery_address"],
+                "name": delivery.name,
+                "address": f.address(delivery),
+                "identifiers": [],
+            }
+        )
+    nature = f"{m['nature']} : {m['nature_' + invoice.nature]}"
+    if seller.vat_on_debits and invoice.nature != "goods":
+        nature += f" · {m['vat_on_debits']}"
+    credited = invoice.credited
+    totals = [
+        (m["total_net"], f.money(invoice.net_total), False),
+        (m["total_vat"], f.money(invoice.tax_total), False),
+    ]
+    totals.append((m["total"], f.money(invoice.total), True))
+    if invoice.paid_amount:
+        totals.append((m["paid"], f.money(invoice.paid_amount), False))
+    if invoice.document_type == "invoice":
+        totals.append((m["amount_due"], f.money(invoice.due_amount), True))
+    return {
+        "lang": f.locale,
+        "title": f"{m[invoice.document_type]} {invoice.number}",
+        "labels": {"page": m["page"], "page_of": m["page_of"]},
+        "xml_filename": XML_FILENAME,
+        "footer": _fmt(
+            m["legal_footer"],
+            legal_name=seller.legal_name,
+            legal_form=seller.legal_form,
+            capital=seller.share_capital,
+            rcs=seller.rcs,
+            siren=seller.siren,
+            vat_id=seller.vat_id,
+        ),
+        "seller": {
+            "name": seller.legal_name,
+            "address": [seller.address.line1, f"{seller.address.postal_code} {seller.address.city}",
+                        f.country(seller.address.country)],
+            "identity": [f"{m['siren']} {seller.siren} · {m['vat_id']} {seller.vat_id}", seller.email],
+        },
+        "heading": m[invoice.document_type],
+        "facts": facts,
+        "parties": parties,
+        "nature": nature,
+        "credited": (
+            _fmt(m["credit_for"], number=credited.number, date=f.day(credited.issue_date), reason=credited.reason)
+            if credited
+            else None
+        ),
+        "line_headings": [m[key] for key in ("sku", "description", "quantity", "unit_price", "vat_rate", "line_net")],
+        "lines": [
+            [line.sku, line.description, str(line.quantity), f.price(line.unit_price), f.percent(line.vat_rate),
+             f.money(line.net)]
+            for line in invoice.lines
+        ],
+        "vat_caption": m["vat_breakdown"],
+        "vat_headings": [m["vat_rate"], m["taxable"], m["vat_amount"]],
+        "vat": [
+            [f.percent(s.rate) + ("" if s.category_code in ("S", "Z") else f" ({s.category_code})"),
+             f.money(s.taxable), f.money(s.tax)]
+            for s in invoice.vat_breakdown
+        ],
+        "totals": totals,
+        "mentions": mentions(invoice, m, f),
+    }  # fmt: skip
 
 
 def _fmt(template: str, **values: Any) -> str:
@@ -214,6 +262,10 @@ class Formatters:
 
     def country(self, code: str) -> str:
         return str(Locale.parse(self.locale).territories.get(code, code))
+
+    def address(self, address: Address) -> list[str]:
+        lines = [address.line1, *([address.line2] if address.line2 else [])]
+        return [*lines, f"{address.postal_code} {address.city}", self.country(address.country)]
 
 
 def mentions(invoice: Invoice, m: dict[str, str], f: Formatters) -> list[str]:

@@ -39,7 +39,7 @@ def test_the_image_carries_the_services_code_and_nothing_of_other_services(tmp_p
     service = get_config().services["invoices"]
     entries = app_entries(REPO_ROOT, service)
     assert "lambdas/invoices/handler.py" in entries and "config/billing.yaml" in entries
-    assert "lambdas/invoices/templates/invoice.html.j2" in entries
+    assert "lambdas/invoices/templates/invoice.typ" in entries
     assert not any(name.startswith(("lambdas/orders/", "lambdas/documents/")) for name in entries)
     context = write_context(REPO_ROOT, tmp_path, "invoices", service)
     assert (context / "Dockerfile").is_file() and (

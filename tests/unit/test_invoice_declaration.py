@@ -25,4 +25,4 @@ def test_the_service_takes_billings_queue_and_emits_billings_events() -> None:
     assert config.teams["billing"].subscriptions.sqs == ("billing.invoice_requested",)
     assert set(service.emits) == {"billing.invoice_issued", "billing.credit_note_issued"}
     assert service.buckets["invoices"].object_lock_days == 3653
-    assert service.packaging.type == "image" and "libpango-1.0-0" in service.packaging.debian_packages
+    assert service.packaging.type == "image" and "fonts-dejavu-core" in service.packaging.debian_packages
