@@ -21,7 +21,7 @@ only ever sees new ones.
 4. Cold start: a fresh interpreter importing the handler's module, compiling the XSD and the
    schematron and issuing its first invoice, from the packaged image's own layers when
    `python -m scripts.images build` has built them (build/images/invoices/oci: its Python packages
-   and code, run by this machine's Debian Python 3.11 and Pango, the same as the image's), else
+   and code, run by this machine's Debian Python 3.11, the same as the image's), else
    from the repository (said in the result). Baseline: the bare interpreter start.
 
 Sizes: BENCH_INVOICES_COUNT (200) invoices, BENCH_INVOICES_REPEATS (5) passes of each path, the order

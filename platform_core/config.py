@@ -234,7 +234,7 @@ class Packaging(_Strict):
     type: Literal["zip", "image"] = "zip"
     # Optional-dependency groups of pyproject.toml the function needs beyond the platform's layer.
     extras: tuple[str, ...] = ()
-    # Debian packages an image carries (native libraries, e.g. Pango, Tesseract).
+    # Debian packages an image carries (native libraries and data, e.g. Tesseract, fonts).
     debian_packages: tuple[str, ...] = ()
 
 

@@ -1,10 +1,10 @@
 """An invoice as a page (Typst, the wording of its locale, Babel for numbers, dates, currencies and
 countries), then as PDF/A-3b with its Factur-X XML embedded, in one Typst compilation.
 
-Typst writes the PDF/A-3 parts itself (sRGB output intent, embedded font subsets, XMP with `pdfaid:part=3`, `conformance=B` and its extension schemas, the attachment's
-AFRelationship in the catalogue's /AF); the Factur-X properties (fx: DocumentType,
-DocumentFileName, Version, ConformanceLevel) and their extension schema are then added to that
-metadata packet with pikepdf. Dates inside the PDF are the invoice's own, so a retry renders
+Typst writes the PDF/A-3 parts itself (sRGB output intent, embedded font subsets, XMP with
+`pdfaid:part=3`, `conformance=B` and its extension schemas, the attachment's AFRelationship in the
+catalogue's /AF); the Factur-X properties (fx: DocumentType, DocumentFileName, Version,
+ConformanceLevel) and their extension schema are then added to that metadata packet with pikepdf. Dates inside the PDF are the invoice's own, so a retry renders
 byte-identical output.
 
 Why Typst and not an HTML engine: an invoice must cost at most 50 ms of CPU for everything, the
@@ -16,6 +16,7 @@ from __future__ import annotations
 
 import io
 import json
+import threading
 from datetime import UTC, date, datetime
 from decimal import Decimal
 from functools import cache
@@ -83,7 +84,10 @@ def messages(locale: str) -> dict[str, str]:
 
 
 class Renderer:
-    """Built once per process: the Typst compiler with the page's layout and its fonts loaded."""
+    """Built once per process: the Typst compiler with the page's layout and its fonts loaded.
+
+    One compilation at a time: the compiler is one mutable Rust object (its layout cache).
+    """
 
     def __init__(self, font_directory: Path = FONT_DIRECTORY) -> None:
         missing = [name for name in FONT_FILES if not (font_directory / name).is_file()]
@@ -91,6 +95,7 @@ class Renderer:
             raise FileNotFoundError(
                 f"the invoice fonts {missing} are not in {font_directory} (Debian package fonts-dejavu-core)"
             )
+        self._lock = threading.Lock()
         with resources.as_file(_TEMPLATES) as templates:  # a directory: the package is never zipped
             self._compiler = typst.Compiler(
                 str(templates / "invoice.typ"),
@@ -113,15 +118,17 @@ class Renderer:
 
     def _compile(self, invoice: Invoice, inputs: dict[str, str], pdf_standards: list[Any]) -> bytes:
         page = json.dumps(page_data(invoice), ensure_ascii=False, separators=(",", ":"))
-        document = self._compiler.compile(
-            sys_inputs={"page": page, **inputs},
-            pdf_standards=pdf_standards,
-            timestamp=invoice.issued_at.astimezone(UTC).replace(microsecond=0),  # PDF dates hold seconds
-            # Untagged, as PDF/A-3b allows: tags add an object per table cell, which every later
-            # reading of the file (the metadata step, a mail client) then parses.
-            pdf_tags=False,
-        )
-        assert isinstance(document, bytes)  # one PDF, not a page per file
+        with self._lock:
+            document = self._compiler.compile(
+                sys_inputs={"page": page, **inputs},
+                pdf_standards=pdf_standards,
+                timestamp=invoice.issued_at.astimezone(UTC).replace(microsecond=0),  # PDF dates hold seconds
+                # Untagged, as PDF/A-3b allows: tags add an object per table cell, which every later
+                # reading of the file (the metadata step, a mail client) then parses.
+                pdf_tags=False,
+            )
+        if not isinstance(document, bytes):  # a list is one image per page, never asked for here
+            raise TypeError(f"Typst returned {type(document).__name__}, not one PDF")
         return document
 
 

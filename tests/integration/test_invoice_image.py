@@ -1,5 +1,5 @@
 """The invoice service's container image, built here without Docker, runs the service: its own Debian
-Python, Pango and packages issue a PDF/A-3 Factur-X invoice inside the image's root file system.
+Python, fonts and packages issue a PDF/A-3 Factur-X invoice inside the image's root file system.
 
 Slow (mmdebstrap fetches Debian packages: minutes): `make test-slow`. Needs root for chroot, as CI has.
 """
@@ -39,7 +39,7 @@ sys.exit(1 if problems else 0)
 """
 
 
-def test_the_built_image_issues_an_invoice_with_its_own_python_and_pango(tmp_path: Path) -> None:
+def test_the_built_image_issues_an_invoice_with_its_own_python_and_fonts(tmp_path: Path) -> None:
     built = build_image(REPO_ROOT, tmp_path, "invoices", get_config().services["invoices"])
     layout = tmp_path / built["layout"]
     inspected = json.loads(

@@ -5,6 +5,7 @@ passes the structural PDF/A-3b checks; every locale has the same wording keys.""
 from __future__ import annotations
 
 import io
+from concurrent.futures import ThreadPoolExecutor
 from datetime import UTC, date, datetime
 from decimal import Decimal
 from functools import cache
@@ -343,3 +344,10 @@ def test_an_invoice_issued_within_a_second_carries_its_issue_time_to_the_second(
     pdf = pdf_of(invoice)
     assert check_pdfa3_facturx(pdf) == []
     assert b"<xmp:CreateDate>2026-10-21T17:04:05+00:00</xmp:CreateDate>" in pdf
+
+
+def test_one_renderer_serves_several_threads_at_once() -> None:
+    invoices = [issued(invoice_request(order_id=f"ORD-{n}"), number=f"F-2026-{n:06d}") for n in range(1, 9)]
+    expected = [pdf_of(invoice) for invoice in invoices]
+    with ThreadPoolExecutor(max_workers=4) as pool:
+        assert list(pool.map(pdf_of, invoices)) == expected
