@@ -11,6 +11,7 @@ from decimal import Decimal
 from functools import cache
 from pathlib import Path
 
+import pikepdf
 import pytest
 from babel.numbers import format_currency
 from lxml import etree
@@ -351,3 +352,22 @@ def test_one_renderer_serves_several_threads_at_once() -> None:
     expected = [pdf_of(invoice) for invoice in invoices]
     with ThreadPoolExecutor(max_workers=4) as pool:
         assert list(pool.map(pdf_of, invoices)) == expected
+
+
+def test_the_xmp_packet_is_well_formed_and_declares_the_factur_x_schema_once() -> None:
+    pdf = pdf_of(issued(invoice_request()))
+    with pikepdf.open(io.BytesIO(pdf)) as document:
+        packet = etree.fromstring(document.Root.Metadata.read_bytes())
+    ns = {
+        "rdf": "http://www.w3.org/1999/02/22-rdf-syntax-ns#",
+        "fx": "urn:factur-x:pdfa:CrossIndustryDocument:invoice:1p0#",
+        "pdfaExtension": "http://www.aiim.org/pdfa/ns/extension/",
+        "pdfaSchema": "http://www.aiim.org/pdfa/ns/schema#",
+        "pdfaid": "http://www.aiim.org/pdfa/ns/id/",
+    }
+    assert packet.xpath("//fx:DocumentFileName/text()", namespaces=ns) == ["factur-x.xml"]
+    assert packet.xpath("//fx:ConformanceLevel/text()", namespaces=ns) == ["EN 16931"]
+    assert packet.xpath("//pdfaid:part/text()", namespaces=ns) == ["3"]
+    assert len(packet.xpath("//pdfaExtension:schemas", namespaces=ns)) == 1  # one bag, Typst's and ours
+    prefixes = packet.xpath("//pdfaExtension:schemas/rdf:Bag/rdf:li/pdfaSchema:prefix/text()", namespaces=ns)
+    assert prefixes.count("fx") == 1 and len(prefixes) == len(set(prefixes))
