@@ -158,7 +158,10 @@ def test_the_embedded_xml_is_the_invoice_and_passes_xsd_and_schematron(case: str
 
 @pytest.mark.parametrize("case", sorted(CASES))
 def test_the_pdf_passes_the_structural_pdfa3_checks(case: str) -> None:
-    assert check_pdfa3_facturx(pdf_of(issued(CASES[case]))) == []
+    pdf = pdf_of(issued(CASES[case]))
+    assert check_pdfa3_facturx(pdf) == []
+    with pikepdf.open(io.BytesIO(pdf)) as document:
+        assert document.check_pdf_syntax() == []  # qpdf: cross-reference table, objects, streams
 
 
 @pytest.mark.parametrize("locale", LOCALES)
