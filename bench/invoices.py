@@ -1,5 +1,5 @@
 """Invoice service benchmarks: invoices per second per core through render + PDF/A-3 + Factur-X,
-against the bare PDF render of the same HTML in the same run; peak RSS; cold start of the package.
+against the bare PDF render of the same page in the same run; peak RSS; cold start of the package.
 
 "Per core" is invoices per CPU-second of the process doing the work (user + system), so the
 figure holds on a shared machine. Invoices are generated (1 to 20 lines, French and English,
@@ -13,19 +13,19 @@ numbering is DynamoDB's work and is measured by the numbering tests, not here.
 3. Baseline: `Renderer.bare_pdf` on invoices of the same mix: the same page, layout and fonts
    compiled to a plain PDF (no PDF/A, no XML): what rendering the page costs at best.
    Targets: >= 20 invoices/s per core for (1); (2) / (3) <= 1.5; (1) / (3) is reported beside it.
-
-Typst memoises layout across compilations, so no pass renders an invoice another pass rendered:
-each pass of each path gets its own generated invoices (same mix, another seed), as a warm Lambda
-only ever sees new ones.
-3. Peak RSS of a fresh process issuing BENCH_INVOICES_COUNT invoices (target < 512 MB).
-4. Cold start: a fresh interpreter importing the handler's module, compiling the XSD and the
+4. Peak RSS of a fresh process issuing BENCH_INVOICES_COUNT invoices (target < 512 MB).
+5. Cold start: a fresh interpreter importing the handler's module, compiling the XSD and the
    schematron and issuing its first invoice, from the packaged image's own layers when
    `python -m scripts.images build` has built them (build/images/invoices/oci: its Python packages
    and code, run by this machine's Debian Python 3.11, the same as the image's), else
    from the repository (said in the result). Baseline: the bare interpreter start.
 
+Typst memoises layout across compilations, so no pass renders an invoice another pass rendered:
+each pass of each path gets its own generated invoices (same mix, another seed), as a warm Lambda
+only ever sees new ones.
+
 Sizes: BENCH_INVOICES_COUNT (200) invoices, BENCH_INVOICES_REPEATS (5) passes of each path, the order
-alternating; the best and the median pass are reported (the machine may be shared: the best pass
+rotating; the best and the median pass are reported (the machine may be shared: the best pass
 is the least disturbed). Smoke run: BENCH_INVOICES_COUNT=10 BENCH_INVOICES_REPEATS=2 python -m bench invoices.
 """
 
