@@ -219,7 +219,7 @@ def validate(xml: bytes) -> None:
         raise InvalidFacturX("EN 16931 schematron", errors)
 
 
-def shared_code_lists_stylesheet() -> str:
+def lean_schematron_stylesheet() -> str:
     """The shipped schematron XSLT, its rules untouched, with four changes to how it runs; fails if
     the stylesheet no longer has the shape they rely on (a test checks both report the same findings):
 
@@ -249,7 +249,7 @@ def shared_code_lists_stylesheet() -> str:
         or sorted(default_mode_rules) != ["/", "text()"]  # the root's template; text() output suppressed
     ):
         raise RuntimeError(
-            f"{SCHEMATRON} does not have the expected shape: update shared_code_lists_stylesheet"
+            f"{SCHEMATRON} does not have the expected shape: update lean_schematron_stylesheet"
         )
     text = lookup.sub(rf"key('{CODE_KEY}', \2, ${CODE_LISTS_PARAMETER})[../@id=\1]", text)
     text = text.replace(reference, f"${CODE_LISTS_PARAMETER}")
@@ -263,7 +263,7 @@ def shared_code_lists_stylesheet() -> str:
     index = text.index(first_parameter)
     stylesheet = text[:index] + declarations + text[index:]
     if "document(" in stylesheet:
-        raise RuntimeError(f"{SCHEMATRON} reads another document: update shared_code_lists_stylesheet")
+        raise RuntimeError(f"{SCHEMATRON} reads another document: update lean_schematron_stylesheet")
     return stylesheet
 
 
@@ -281,7 +281,7 @@ class _Schematron:
 
     The shipped stylesheet reads its code lists with `document('FACTUR-X_EN16931_codedb.xml')`, which
     Saxon parses again in every transformation; here the code lists are parsed once and passed as
-    a stylesheet parameter instead, and the stylesheet runs leaner (`shared_code_lists_stylesheet`).
+    a stylesheet parameter instead, and the stylesheet runs leaner (`lean_schematron_stylesheet`).
     The rules and their tests are the shipped text (a test checks both report the same findings).
     """
 
@@ -294,7 +294,7 @@ class _Schematron:
         self._lock = threading.Lock()
         self._processor = PySaxonProcessor(license=False)
         compiler = self._processor.new_xslt30_processor()
-        self._executable = compiler.compile_stylesheet(stylesheet_text=shared_code_lists_stylesheet())
+        self._executable = compiler.compile_stylesheet(stylesheet_text=lean_schematron_stylesheet())
         with resources.as_file(_SCHEMAS / CODE_LISTS) as path:
             self._executable.set_parameter(
                 CODE_LISTS_PARAMETER, self._processor.parse_xml(xml_file_name=str(path))
