@@ -1,8 +1,11 @@
 """The PDFs in the service's bucket: SSE-KMS, a deterministic key, Object Lock retention in compliance mode.
 
 A document is written once. Its key is derived from its number, so a retry finds it; its
-content is byte-identical on a re-render, so a retry that finds it checks its digest instead of
-writing again; and a locked object that differs is an error, never overwritten.
+content is byte-identical on a re-render by the same build, so a retry that finds it checks its
+digest instead of writing again. A retry by another build (a new engine or library version, after
+a crash between storing and recording) renders other bytes: the stored object, written for that
+same invoice and order, stays the document. An object at that key for another invoice is an
+error, never overwritten.
 """
 
 from __future__ import annotations
@@ -53,11 +56,19 @@ class S3DocumentStore:
         stored = StoredDocument(f"s3://{self._bucket}/{key}", digest, len(pdf), until)
         existing = self._head(key)
         if existing is not None:
-            if existing.get("Metadata", {}).get("sha256") != digest:
-                raise DocumentMismatch(
-                    f"{stored.uri} exists with other content than invoice {invoice.number}"
-                )
-            return stored
+            metadata = existing.get("Metadata", {})
+            if metadata.get("sha256") == digest:
+                return stored
+            if (
+                metadata.get("invoice-number") == invoice.number
+                and metadata.get("order-id") == invoice.order_id
+            ):
+                # Rendered for this very document by an earlier build: that PDF is the one issued.
+                return StoredDocument(stored.uri, metadata["sha256"], int(existing["ContentLength"]), until)
+            raise DocumentMismatch(
+                f"{stored.uri} exists for invoice {metadata.get('invoice-number')} of order "
+                f"{metadata.get('order-id')}, not invoice {invoice.number} of order {invoice.order_id}"
+            )
         self._s3.put_object(
             Bucket=self._bucket,
             Key=key,

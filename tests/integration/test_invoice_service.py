@@ -4,6 +4,7 @@ never give a second number, document, event or e-mail."""
 
 from __future__ import annotations
 
+import hashlib
 import json
 from datetime import UTC, datetime
 from typing import Any
@@ -12,12 +13,14 @@ import boto3
 import pytest
 
 from lambdas.invoices.conformance import check_pdfa3_facturx, embedded_xml
-from lambdas.invoices.documents import S3DocumentStore
-from lambdas.invoices.facturx_xml import validate
+from lambdas.invoices.documents import DocumentMismatch, S3DocumentStore, document_key
+from lambdas.invoices.facturx_xml import build_xml, validate
 from lambdas.invoices.fx import EcbRates
 from lambdas.invoices.legal import get_billing_config
+from lambdas.invoices.models import Invoice
+from lambdas.invoices.render import Renderer
 from lambdas.invoices.service import InvoiceService, NotYet, Rejected
-from lambdas.invoices.store import DynamoInvoiceStore
+from lambdas.invoices.store import DynamoInvoiceStore, StoredDocument
 from local_platform.emulators.mail_sink import MailSink
 from platform_core.events_table import ENVELOPE_ATTRIBUTE
 from platform_core.mail import Mailer, OutgoingMail, SmtpMailer
@@ -30,6 +33,7 @@ from tests.fixtures.invoices import (
     credit_note_request,
     in_currency,
     invoice_request,
+    issued,
     request_event,
 )
 
@@ -48,7 +52,8 @@ def service(
     config = get_billing_config()
     return InvoiceService(
         config=config,
-        store=DynamoInvoiceStore(
+        store=kwargs.pop("store", None)
+        or DynamoInvoiceStore(
             boto3.client("dynamodb", endpoint_url=endpoint), names.invoices_table, names.counters_table
         ),
         documents=S3DocumentStore(
@@ -199,3 +204,59 @@ def test_stale_ecb_rates_make_a_foreign_currency_invoice_wait(issuing) -> None:
         issuing(clock=lambda: later).handle(request_event(invoice_request("ORD-11"))).number
         == "F-2027-000001"
     )
+
+
+class CrashAfterStoring(Exception):
+    """The worker died after its PDF reached S3 and before the record said so."""
+
+
+def test_a_pdf_stored_by_an_earlier_build_before_a_crash_stays_the_issued_document(
+    issuing,
+    aws_endpoint_url: str,
+    invoice_resources: InvoiceResources,
+    smtp_server: MailSink,
+) -> None:
+    class EarlierBuild(Renderer):
+        """Another engine or library version: the same document, other bytes."""
+
+        def pdf(self, invoice: Invoice, xml: bytes) -> bytes:
+            return super().pdf(invoice, xml) + b"%rendered by an earlier build\n"
+
+    class DiesAfterStoring(DynamoInvoiceStore):
+        def mark_stored(self, document_key: str, document: StoredDocument) -> None:
+            raise CrashAfterStoring()
+
+    dynamodb = boto3.client("dynamodb", endpoint_url=aws_endpoint_url)
+    tables = (invoice_resources.invoices_table, invoice_resources.counters_table)
+    body = request_event(invoice_request("ORD-7"))
+    with pytest.raises(CrashAfterStoring):
+        issuing(renderer=EarlierBuild(), store=DiesAfterStoring(dynamodb, *tables)).handle(body)
+
+    outcome = issuing().handle(body)  # redelivered to the new build
+    s3 = boto3.client("s3", endpoint_url=aws_endpoint_url)
+    key = outcome.document_uri.removeprefix(f"s3://{invoice_resources.bucket}/")
+    stored = s3.get_object(Bucket=invoice_resources.bucket, Key=key)["Body"].read()
+    assert stored.endswith(b"%rendered by an earlier build\n")
+    assert len(s3.list_object_versions(Bucket=invoice_resources.bucket, Prefix=key)["Versions"]) == 1
+    record = DynamoInvoiceStore(dynamodb, *tables).get("stockoss-fr#ORD-7#invoice")
+    assert record is not None and record.document is not None
+    assert record.document.sha256 == hashlib.sha256(stored).hexdigest()
+    [message] = smtp_server.messages
+    [attachment] = [part for part in message.walk() if part.get_filename()]
+    assert attachment.get_payload(decode=True) == stored  # the issued PDF, not the new rendering
+
+
+def test_an_object_stored_for_another_invoice_under_the_key_is_never_overwritten(
+    aws_endpoint_url: str, invoice_resources: InvoiceResources
+) -> None:
+    s3 = boto3.client("s3", endpoint_url=aws_endpoint_url)
+    invoice = issued(invoice_request("ORD-8"), number="F-2026-000042")
+    s3.put_object(
+        Bucket=invoice_resources.bucket,
+        Key=document_key(invoice),
+        Body=b"%PDF-1.7 another document",
+        Metadata={"sha256": "0" * 64, "invoice-number": "F-2026-000042", "order-id": "ORD-OTHER"},
+    )
+    documents = S3DocumentStore(s3, invoice_resources.bucket, retention_years=10)
+    with pytest.raises(DocumentMismatch, match="order ORD-OTHER, not invoice F-2026-000042 of order ORD-8"):
+        documents.put(invoice, Renderer().pdf(invoice, build_xml(invoice)))
