@@ -7,7 +7,7 @@ euros and dollars, business and consumer buyers, domestic, EU and export) and nu
 numbering is DynamoDB's work and is measured by the numbering tests, not here.
 
 1. Issue: `build_xml` (the Factur-X XML from the model, checked against the XSD and the EN 16931
-   schematron) then `Renderer.pdf` (the page -> PDF/A-3b with the XML embedded, one Typst
+   schematron), `Renderer.unprintable` (the fonts cover the page's text) then `Renderer.pdf` (the page -> PDF/A-3b with the XML embedded, one Typst
    compilation, then the Factur-X XMP properties). What the service does for each document.
 2. Document: the same without the XML's validation: render + PDF/A-3 + Factur-X alone.
 3. Baseline: `Renderer.bare_pdf` on invoices of the same mix: the same page, layout and fonts
@@ -214,7 +214,11 @@ def _paths(renderer: Renderer, sizes: list[int]) -> dict[str, Callable[[list[Inv
 
     def issue(invoices: list[Invoice]) -> int:
         sizes.clear()
-        sizes.extend(len(renderer.pdf(invoice, build_xml(invoice))) for invoice in invoices)
+        for invoice in invoices:
+            xml = build_xml(invoice)
+            if renderer.unprintable(invoice):
+                raise ValueError(f"the generated invoice {invoice.number} has characters the fonts lack")
+            sizes.append(len(renderer.pdf(invoice, xml)))
         return len(invoices)
 
     def document(invoices: list[Invoice]) -> int:

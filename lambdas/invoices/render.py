@@ -17,6 +17,7 @@ from __future__ import annotations
 import io
 import json
 import threading
+from collections.abc import Iterator
 from datetime import UTC, date, datetime
 from decimal import Decimal
 from functools import cache
@@ -30,6 +31,7 @@ import yaml
 from babel import Locale
 from babel.dates import format_date
 from babel.numbers import format_currency, format_decimal
+from fontTools.ttLib import TTFont
 
 from lambdas.invoices.facturx_xml import CONFORMANCE_LEVEL, XML_FILENAME
 from lambdas.invoices.models import Address, Invoice
@@ -96,6 +98,7 @@ class Renderer:
                 f"the invoice fonts {missing} are not in {font_directory} (Debian package fonts-dejavu-core)"
             )
         self._lock = threading.Lock()
+        self._printable = printable_characters([font_directory / name for name in FONT_FILES])
         with resources.as_file(_TEMPLATES) as templates:  # a directory: the package is never zipped
             self._compiler = typst.Compiler(
                 str(templates / "invoice.typ"),
@@ -103,6 +106,19 @@ class Renderer:
                 font_paths=[str(font_directory)],
                 ignore_system_fonts=True,
             )
+
+    def unprintable(self, invoice: Invoice) -> list[str]:
+        """What the page would print that its fonts have no glyph for, as `field: 'c' (U+XXXX)`.
+
+        PDF/A forbids showing a missing glyph, and Typst refuses to write such a page: the service
+        asks this before a number is taken, so such a request is refused instead of numbered.
+        """
+        found: dict[str, str] = {}
+        for field, text in _strings(page_data(invoice), ""):
+            for character in text:
+                if ord(character) not in self._printable and not character.isspace():
+                    found.setdefault(character, field)
+        return [f"{field}: {character!r} (U+{ord(character):04X})" for character, field in found.items()]
 
     def pdf(self, invoice: Invoice, xml: bytes) -> bytes:
         """The PDF/A-3b with the Factur-X XML embedded (AFRelationship Data)."""
@@ -130,6 +146,30 @@ class Renderer:
         if not isinstance(document, bytes):  # a list is one image per page, never asked for here
             raise TypeError(f"Typst returned {type(document).__name__}, not one PDF")
         return document
+
+
+def printable_characters(fonts: list[Path]) -> frozenset[int]:
+    """The code points every one of the fonts has a glyph for (text may be set in any of them)."""
+    covered: frozenset[int] | None = None
+    for path in fonts:
+        font = TTFont(str(path), lazy=True)
+        try:
+            mapped = frozenset(font.getBestCmap())
+        finally:
+            font.close()
+        covered = mapped if covered is None else covered & mapped
+    return covered or frozenset()
+
+
+def _strings(value: Any, field: str) -> Iterator[tuple[str, str]]:
+    if isinstance(value, str):
+        yield field, value
+    elif isinstance(value, dict):
+        for key, item in value.items():
+            yield from _strings(item, f"{field}.{key}" if field else key)
+    elif isinstance(value, list | tuple):
+        for index, item in enumerate(value):
+            yield from _strings(item, f"{field}[{index}]")
 
 
 def with_facturx_metadata(document: bytes) -> bytes:

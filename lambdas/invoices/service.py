@@ -142,9 +142,12 @@ class InvoiceService:
             )
 
         # Fail closed before a number is taken: the same document with a number of the same shape
-        # must pass the XSD and the schematron, or nothing is numbered.
+        # must pass the XSD and the schematron, and its page be printable, or nothing is numbered.
         placeholder = build(series.number(999_999), now, today)
         checked = CheckedXml(placeholder.number, self._validated(placeholder))
+        unprintable = self._renderer.unprintable(placeholder)
+        if unprintable:
+            raise Rejected(f"the invoice's fonts cannot print {', '.join(unprintable[:10])}")
         try:
             record = self._store.issue(key, series, now, today, build)
         except NumberingContended as exc:

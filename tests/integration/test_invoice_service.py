@@ -193,6 +193,10 @@ def test_bad_requests_are_rejected_before_any_number_is_taken(issuing) -> None:
     export["lines"][0]["unit_price"]["amount"] = "18.905"  # fils: EN 16931 allows two decimals
     with pytest.raises(Rejected, match="BR-DEC"):
         issuing().handle(request_event(export))
+    unprintable = invoice_request("ORD-10")
+    unprintable["buyer"] = {**unprintable["buyer"], "name": "山田商店"}
+    with pytest.raises(Rejected, match=r"cannot print parties\[0\]\.name: '山' \(U\+5C71\)"):
+        issuing().handle(request_event(unprintable))
     assert issuing().handle(request_event(invoice_request("ORD-9"))).number == "F-2026-000001"
 
 

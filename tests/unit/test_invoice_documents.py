@@ -374,3 +374,18 @@ def test_the_xmp_packet_is_well_formed_and_declares_the_factur_x_schema_once() -
     assert len(packet.xpath("//pdfaExtension:schemas", namespaces=ns)) == 1  # one bag, Typst's and ours
     prefixes = packet.xpath("//pdfaExtension:schemas/rdf:Bag/rdf:li/pdfaSchema:prefix/text()", namespaces=ns)
     assert prefixes.count("fx") == 1 and len(prefixes) == len(set(prefixes))
+
+
+def test_what_the_fonts_cannot_print_is_named_with_its_field_and_the_rest_prints() -> None:
+    request = invoice_request(locale="en")
+    request["buyer"] = {**request["buyer"], "name": "Ελληνικά Кириллица Łódź 山田 한"}
+    request["lines"][0]["description"] = "Farine \u2013 «T65» · 25 kg ≥ 1 €"  # an en dash
+    invoice = issued(request)
+    assert renderer().unprintable(invoice) == [
+        "parties[0].name: '山' (U+5C71)",
+        "parties[0].name: '田' (U+7530)",
+        "parties[0].name: '한' (U+D55C)",
+    ]
+    printable = issued({**request, "buyer": {**request["buyer"], "name": "Ελληνικά Кириллица Łódź"}})
+    assert renderer().unprintable(printable) == []
+    assert "Ελληνικά Кириллица Łódź" in text_of(pdf_of(printable))
