@@ -4,8 +4,8 @@ countries), then as PDF/A-3b with its Factur-X XML embedded, in one Typst compil
 Typst writes the PDF/A-3 parts itself (sRGB output intent, embedded font subsets, XMP with
 `pdfaid:part=3`, `conformance=B` and its extension schemas, the attachment's AFRelationship in the
 catalogue's /AF); the Factur-X properties (fx: DocumentType, DocumentFileName, Version,
-ConformanceLevel) and their extension schema are then added to that metadata packet with pikepdf. Dates inside the PDF are the invoice's own, so a retry renders
-byte-identical output.
+ConformanceLevel) and their extension schema are then added to that metadata packet with pikepdf.
+Dates inside the PDF are the invoice's own, so a retry renders byte-identical output.
 
 Why Typst and not an HTML engine: an invoice must cost at most 50 ms of CPU for everything, the
 Factur-X checks included; WeasyPrint's layout of the same page took 75 ms on its own
