@@ -13,7 +13,7 @@ import threading
 import time
 from dataclasses import dataclass, field
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
-from typing import Any
+from typing import Any, Self
 from urllib.parse import parse_qs, urlsplit
 
 from local_platform.http_serving import BackgroundServer, request_body, send
@@ -63,14 +63,14 @@ class EmulatorServer:
     def url(self) -> str:
         return self._serving.url
 
-    def start(self) -> EmulatorServer:
+    def start(self) -> Self:
         self._serving.start()
         return self
 
     def stop(self) -> None:
         self._serving.stop()
 
-    def __enter__(self) -> EmulatorServer:
+    def __enter__(self) -> Self:
         return self.start()
 
     def __exit__(self, *exc: object) -> None:

@@ -44,7 +44,7 @@ HOSTILE = IndexedDocument("d3", "other", "en", "2026-05-01", "x.pdf", "<script>a
 @pytest.fixture(scope="module")
 def opensearch() -> Iterator[OpenSearchEmulator]:
     with OpenSearchEmulator(require_signature=True) as server:
-        yield server  # type: ignore[misc]
+        yield server
 
 
 @pytest.fixture(params=["sqlite-s3", "opensearch"])
