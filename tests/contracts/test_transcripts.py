@@ -56,7 +56,7 @@ def test_the_emulators_still_answer_as_recorded() -> None:
 
 
 def test_the_recorded_errors_are_the_documented_ones() -> None:
-    results = dict(map(tuple, load("odoo_json2")["results"]))  # type: ignore[arg-type]
+    results = dict(map(tuple, load("odoo_json2")["results"]))
     assert results["confirmed again: refused"]["kind"] == "odoo.exceptions.UserError"
     assert results["a sale order that does not exist"]["status"] == 404
     assert results["a sale order for no customer: refused"]["error"] == "ErpRefused"

@@ -15,6 +15,7 @@ from __future__ import annotations
 
 import json
 import threading
+from collections.abc import Mapping
 from dataclasses import asdict, is_dataclass
 from decimal import Decimal
 from pathlib import Path
@@ -73,10 +74,19 @@ class RecordingPool(urllib3.PoolManager):
         self.exchanges: list[dict[str, Any]] = []
         self._lock = threading.Lock()
 
-    def request(
-        self, method: str, url: str, body: Any = None, fields: Any = None, headers: Any = None, **kw: Any
-    ) -> Any:  # type: ignore[override]
-        response = super().request(method, url, body=body, fields=fields, headers=headers, **kw)
+    def request(  # noqa: PLR0917 - urllib3's own signature, overridden
+        self,
+        method: str,
+        url: str,
+        body: Any = None,
+        fields: Any = None,
+        headers: Mapping[str, str] | None = None,
+        json: Any | None = None,
+        **urlopen_kw: Any,
+    ) -> urllib3.BaseHTTPResponse:
+        response = super().request(
+            method, url, body=body, fields=fields, headers=headers, json=json, **urlopen_kw
+        )
         parts = urlsplit(url)
         sent = {k.lower(): v for k, v in (headers or {}).items()}
         exchange = {

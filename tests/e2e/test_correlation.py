@@ -27,6 +27,8 @@ from aws_lambda_powertools import Logger
 from lambdas.consumers import kafka_consumer
 from lambdas.consumers.kafka_consumer import KafkaEventConsumer
 from local_platform.kafka_broker import KafkaBroker
+from local_platform.pollers.sqs import SqsPoller
+from local_platform.pollers.stream import StreamPoller
 from local_platform.pollers.wiring import build_pollers
 from local_platform.provision import queue_url
 from local_platform.runtime import Component, LocalPlatform
@@ -151,7 +153,9 @@ def test_one_correlation_id_is_on_every_hop_and_in_every_functions_logs(
         assert item["correlation_id"]["S"] == correlation_id
         assert Event.model_validate_json(item["envelope"]["S"]).correlation_id == correlation_id
 
-        pollers["fanout"].run_until_idle(timeout=60)
+        fanout = pollers["fanout"]
+        assert isinstance(fanout, StreamPoller)
+        fanout.run_until_idle(timeout=60)
         subscriber_queues = [resources.team_queue(t) for t in config.sqs_subscribers(EVENT_TYPE)]
         assert subscriber_queues, "the test event must have SQS subscribers"
         for name in [*subscriber_queues, resources.outbox_queue]:
@@ -163,7 +167,9 @@ def test_one_correlation_id_is_on_every_hop_and_in_every_functions_logs(
         [line] = raw_zone_lines(resources.raw_bucket)
         assert (line["event_id"], line["correlation_id"]) == (event_id, correlation_id)
 
-        pollers["kafka-bridge"].run_until_idle(timeout=60)
+        bridge = pollers["kafka-bridge"]
+        assert isinstance(bridge, SqsPoller)
+        bridge.run_until_idle(timeout=60)
 
         [(consumed, headers)] = consume_as_a_subscriber(platform, broker)
         assert str(consumed.event_id) == event_id

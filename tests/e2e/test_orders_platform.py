@@ -21,7 +21,7 @@ from local_platform.emulators.odoo import catalog_prices
 from local_platform.pollers.sqs import SqsMapping, SqsPoller
 from local_platform.pollers.stream import StreamMapping, StreamPoller
 from local_platform.provision import queue_url, stream_arn
-from local_platform.runtime import LocalPlatform
+from local_platform.runtime import Component, LocalPlatform
 from platform_core.config import ClientLimits, PlatformConfig
 from platform_core.events_table import ENVELOPE_ATTRIBUTE
 from tests.fixtures.aws import isolated_config
@@ -105,7 +105,7 @@ class Orders:
 
 def start(config: PlatformConfig) -> tuple[LocalPlatform, ExternalSystems]:
     systems = ExternalSystems()
-    components = [systems, MailSink(), NotificationChannels()]
+    components: list[Component] = [systems, MailSink(), NotificationChannels()]
     platform = LocalPlatform(config, components=components, state_path=None)
     platform.start()
     return platform, systems

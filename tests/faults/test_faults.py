@@ -203,7 +203,7 @@ class EmptyPagesFirst:
     Streams may before the records."""
 
     def __init__(self, empty: int):
-        self._client = boto3.session.Session().client("dynamodbstreams")  # type: ignore[call-overload]
+        self._client = boto3.session.Session().client("dynamodbstreams")
         self._empty = empty
         self.empty_pages = 0
 
@@ -232,7 +232,7 @@ def test_batches_parked_in_an_outage_are_replayed_through_empty_stream_pages(
         parked = triggers(platform).stream.stats.batches_parked
         assert parked > 0
         (outage_dir / "on").unlink()  # the policy is fixed
-        lambda_client = boto3.session.Session().client(  # type: ignore[call-overload]
+        lambda_client = boto3.session.Session().client(
             "lambda", endpoint_url=platform.lambda_url, region_name=platform.config.region
         )
         streams = EmptyPagesFirst(empty=3)

@@ -394,4 +394,4 @@ def lambda_client_for(resources: Resources, functions: dict[str, Handler]) -> It
     with LambdaApi(runtime) as api:
         yield boto3.session.Session().client(
             "lambda", endpoint_url=api.url, region_name=resources.config.region
-        )  # type: ignore[call-overload]
+        )

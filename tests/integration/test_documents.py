@@ -255,8 +255,8 @@ def test_concurrent_index_writers_lose_no_document(service: DocumentsService, tm
     second = S3SearchIndex(client("s3"), service.bucket, cache_dir=tmp_path / "b")
     first.upsert("billing", IndexedDocument("d0", "other", "en", "2026-01-01", "zero.pdf", "zero"))
     second.search("billing", "zero", SearchFilters(), 10)  # both now hold the same version
-    calls = []
-    original = first._store  # type: ignore[attr-defined]
+    calls: list[str] = []
+    original = first._store
 
     def store_after_the_other_writer(team: str, path: Any) -> None:
         if not calls:  # between this writer's read and its write, the other one writes
@@ -264,7 +264,7 @@ def test_concurrent_index_writers_lose_no_document(service: DocumentsService, tm
         calls.append(team)
         original(team, path)
 
-    first._store = store_after_the_other_writer  # type: ignore[attr-defined,method-assign]
+    first._store = store_after_the_other_writer  # type: ignore[method-assign]
     first.upsert("billing", IndexedDocument("d1", "other", "en", "2026-01-01", "one.pdf", "pallets"))
     assert len(calls) == 2, "the first write was refused (412) and the update replayed"
     reader = S3SearchIndex(client("s3"), service.bucket, cache_dir=tmp_path / "c")

@@ -189,7 +189,7 @@ def expected(truth: list[dict[str, Any]]) -> dict[str, list[dict[str, Any]]]:
         row = by_status[(t["owner"], t["status"], t["type"], t["language"])]
         row[0] += 1
         row[1] += t["pages"] or 0
-    status_rows = sorted(
+    status_rows: list[dict[str, Any]] = sorted(
         (
             {
                 "owner_team": k[0],

@@ -86,7 +86,9 @@ def test_the_bridge_produces_and_a_consumer_reads_through_msk_iam_authentication
         while len(read) < len(records) and time.monotonic() < deadline:
             message = consumer.poll(1)
             if message is not None and message.error() is None:
-                read.append(message.value())
+                value = message.value()
+                assert value is not None, "every record written has a value"
+                read.append(value)
     finally:
         consumer.close()
     assert sorted(read) == sorted(r.value for r in records)
@@ -96,7 +98,7 @@ def test_the_bridge_produces_and_a_consumer_reads_through_msk_iam_authentication
 def test_a_client_that_does_not_authenticate_gets_nothing(iam_kafka: KafkaBroker) -> None:
     settings = iam_kafka.settings()
     before = len(_refusals(iam_kafka))
-    tls_only = {
+    tls_only: dict[str, str | int | float | bool] = {
         "bootstrap.servers": settings.bootstrap_servers,
         "security.protocol": "SSL",
         "ssl.ca.location": settings.ssl_ca_location,

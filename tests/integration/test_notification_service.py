@@ -41,7 +41,9 @@ def test_a_request_reaches_each_channel_once_and_each_outcome_is_announced(notif
 
     [mail] = sinks.mail.received_by(EMAIL)
     assert mail["Subject"] == "Votre commande PO-77 est confirmée"
-    assert "1\u202f234,50\xa0€" in mail.get_body(("plain",)).get_content()  # Babel: French spacing
+    plain = mail.get_body(("plain",))
+    assert plain is not None
+    assert "1\u202f234,50\xa0€" in plain.get_content()  # Babel: French spacing
     [text] = sinks.sms.received_by(PHONE)
     assert "PO-77" in text["body"] and text["context"]["delivery_id"].startswith("d-")
     [shown] = sinks.push.shown(notifications.subscription["endpoint"])
@@ -49,7 +51,7 @@ def test_a_request_reaches_each_channel_once_and_each_outcome_is_announced(notif
     [hook] = sinks.hooks.messages(PARTNER)
     assert hook["payload"]["type"] == "notification.order_confirmed"
     assert hook["payload"]["data"]["variables"]["client_order_ref"] == "PO-77"
-    items, _ = notifications.stores.inbox.page(CUSTOMER, 10)
+    items, _ = notifications.inbox.page(CUSTOMER, 10)
     assert [i["title"] for i in items] == ["Commande PO-77 confirmée"]
 
     sent = notifications.emitter.of("notifications.notification_sent")
@@ -67,7 +69,7 @@ def test_the_same_message_delivered_again_and_at_once_sends_nothing_twice(notifi
         thread.join()
     notifications.handle(event)
     assert notifications.sinks.counts() == ALL
-    assert len(notifications.stores.inbox.page(CUSTOMER, 10)[0]) == 1
+    assert len(notifications.inbox.page(CUSTOMER, 10)[0]) == 1
     assert len(notifications.emitter.of("notifications.notification_sent")) == 5
 
 
@@ -85,6 +87,7 @@ def test_concurrent_first_deliveries_of_one_message_send_once(notifications: Har
 
 def test_a_crash_after_the_mail_left_is_settled_by_ses_report_not_sent_again(notifications: Harness) -> None:
     event = requested(order_confirmed_request(channels=["email"]))
+    assert notifications.providers.mailer is not None
     crashing = CrashAfterSending(notifications.providers.mailer)
     with pytest.raises(Crash):
         notifications.handle(event, mailer=crashing)
@@ -117,8 +120,9 @@ def test_a_crash_before_the_mail_left_sends_it_once_the_report_window_passes(not
 
 def test_a_provider_timeout_is_an_unknown_outcome_settled_by_the_report(notifications: Harness) -> None:
     event = requested(order_confirmed_request(channels=["email"]))
-    real = notifications.providers.mailer
-    assert real is not None
+    mailer = notifications.providers.mailer
+    assert mailer is not None
+    real = mailer  # narrowed, for the class below
 
     class SentButNoAnswer:
         def send(self, mail: OutgoingMail) -> str:
@@ -136,8 +140,9 @@ def test_a_crash_after_a_push_resends_under_the_same_tag_and_the_device_shows_on
     notifications: Harness,
 ) -> None:
     event = requested(order_confirmed_request(channels=["push"]))
-    real = notifications.providers.push
-    assert real is not None
+    push = notifications.providers.push
+    assert push is not None
+    real = push  # narrowed, for the class below
 
     class CrashAfterPush:
         def send(self, *args: Any) -> str:
@@ -159,13 +164,13 @@ def test_a_webhook_outage_is_retried_with_backoff_and_delivered_once(notificatio
     hooks.answer_next[PARTNER] = [500, 503]
     event = requested(order_confirmed_request(channels=["webhook"]))
     first = notifications.handle(event)
-    assert statuses(first) == {"webhook": "waiting"}
+    assert statuses(first) == {"webhook": "waiting"} and first.come_back_at is not None
     wait = first.come_back_at - notifications.clock.now
     assert 15 <= wait <= 30  # the schedule's first step (30 s) with jitter
     assert statuses(notifications.handle(event)) == {"webhook": "waiting"}  # not due yet: no attempt
     notifications.clock.advance(wait)
     second = notifications.handle(event)
-    assert statuses(second) == {"webhook": "waiting"}
+    assert statuses(second) == {"webhook": "waiting"} and second.come_back_at is not None
     assert 60 <= second.come_back_at - notifications.clock.now <= 120
     notifications.clock.advance(120)
     assert statuses(notifications.handle(event)) == {"webhook": "sent"}
@@ -316,7 +321,7 @@ def test_quiet_hours_hold_a_push_until_they_end(notifications: Harness) -> None:
     quiet = QuietHours(start=f"{hour:02d}:00", end=f"{(hour + 2) % 24:02d}:00", timezone="UTC")
     notifications.stores.recipients.save(Preferences(**{**current.__dict__, "quiet_hours": quiet}))
     handled = notifications.handle(requested(order_confirmed_request(channels=["push", "inbox"])))
-    assert statuses(handled) == {"push": "waiting", "inbox": "sent"}
+    assert statuses(handled) == {"push": "waiting", "inbox": "sent"} and handled.come_back_at is not None
     notifications.clock.advance(handled.come_back_at - notifications.clock.now)
     assert statuses(notifications.handle(requested(order_confirmed_request(channels=["push", "inbox"])))) == {
         "push": "sent",

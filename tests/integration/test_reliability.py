@@ -17,6 +17,7 @@ from typing import Any
 import boto3
 import pytest
 from botocore.awsrequest import AWSResponse
+from botocore.compat import HTTPHeaders
 from botocore.config import Config
 
 from local_platform.kafka_broker import KafkaBroker
@@ -59,7 +60,7 @@ class _Raw:
 
 
 def error_response(request: Any, status: int, body: bytes, headers: dict[str, str]) -> AWSResponse:
-    return AWSResponse(request.url, status, headers, _Raw(body))
+    return AWSResponse(request.url, status, HTTPHeaders.from_dict(headers), _Raw(body))
 
 
 def bursts(length: int, every: int) -> Callable[[], bool]:

@@ -25,6 +25,7 @@ from typing import Any
 
 import pytest
 from botocore.awsrequest import AWSResponse
+from botocore.compat import HTTPHeaders
 
 from lambdas.fanout.sinks import MANIFEST_PREFIX, RawZoneWriter
 from local_platform.aws_endpoint import MOTO_ACCOUNT_ID
@@ -126,7 +127,7 @@ class S3AsIamSees:
 
     @staticmethod
     def _access_denied() -> tuple[AWSResponse, dict[str, Any]]:
-        response = AWSResponse("https://s3.amazonaws.com", 403, {}, None)
+        response = AWSResponse("https://s3.amazonaws.com", 403, HTTPHeaders(), None)
         parsed = {
             "Error": {"Code": "AccessDenied", "Message": "Access Denied"},
             "ResponseMetadata": {"HTTPStatusCode": 403},

@@ -3,14 +3,18 @@
 from __future__ import annotations
 
 from collections.abc import Mapping, Sequence
-from typing import Any
+from typing import Any, cast
 
 import pytest
 from aws_lambda_powertools.utilities.batch import EventType, process_partial_response
 from aws_lambda_powertools.utilities.batch.exceptions import BatchProcessingError
+from aws_lambda_powertools.utilities.typing import LambdaContext
 
 from platform_core.batch import WholeBatchProcessor, message_id
 from platform_core.lambda_context import LocalLambdaContext
+
+# Powertools types the context as its own class; the local one has the same attributes.
+CONTEXT = cast(LambdaContext, LocalLambdaContext("t"))
 
 
 def sqs_record(number: int) -> dict[str, Any]:
@@ -34,7 +38,7 @@ def test_the_work_runs_once_per_batch_and_only_its_failures_are_reported() -> No
     processor = WholeBatchProcessor(EventType.SQS, work, key=message_id)
     event = {"Records": [sqs_record(n) for n in range(4)]}
     response = process_partial_response(
-        event=event, record_handler=processor.report, processor=processor, context=LocalLambdaContext("t")
+        event=event, record_handler=processor.report, processor=processor, context=CONTEXT
     )
     assert calls == [4]
     assert response == {"batchItemFailures": [{"itemIdentifier": "m-1"}, {"itemIdentifier": "m-3"}]}
@@ -43,7 +47,7 @@ def test_the_work_runs_once_per_batch_and_only_its_failures_are_reported() -> No
         event={"Records": [sqs_record(2)]},
         record_handler=processor.report,
         processor=processor,
-        context=LocalLambdaContext("t"),
+        context=CONTEXT,
     )
     assert response == {"batchItemFailures": []}
 
@@ -57,5 +61,5 @@ def test_a_batch_that_failed_entirely_is_a_function_error() -> None:
             event={"Records": [sqs_record(1), sqs_record(2)]},
             record_handler=processor.report,
             processor=processor,
-            context=LocalLambdaContext("t"),
+            context=CONTEXT,
         )

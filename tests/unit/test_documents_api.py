@@ -63,7 +63,7 @@ def test_an_upload_is_a_presigned_post_s3_limits_to_the_contract(api: DocumentsA
     assert ["content-length-range", 1, 50 * 1024 * 1024] in policy["conditions"]
     assert {"Content-Type": "application/pdf"} in policy["conditions"]
     assert {"key": f"inbox/billing/{response.document_id}"} in policy["conditions"]
-    record = api._store.get("billing", response.document_id)  # type: ignore[attr-defined]
+    record = api._store.get("billing", response.document_id)
     assert record is not None and record.status is Status.AWAITING_UPLOAD and record.expires_at
 
 

@@ -69,9 +69,9 @@ def test_routes_come_from_the_openapi_document_with_their_function() -> None:
         if route.function != "ingest":
             assert isinstance(services[route.function].trigger, ApiTrigger), route
         assert route.api_key_required or route.authorizer is not None, f"{route.resource} is open"
-    for route in (("POST", "/v1/orders"), ("GET", "/v1/orders/{order_id}")):
-        authorizer = routes[route].authorizer
-        assert routes[route].function == "orders-api" and routes[route].api_key_required
+    for key in (("POST", "/v1/orders"), ("GET", "/v1/orders/{order_id}")):
+        authorizer = routes[key].authorizer
+        assert routes[key].function == "orders-api" and routes[key].api_key_required
         assert authorizer is not None and authorizer.function == "orders-authorizer"
 
 

@@ -28,7 +28,7 @@ def issued_payload(rng: random.Random, number: int, credit: bool) -> dict[str, A
     issued_at = datetime.combine(issue_date, datetime.min.time(), UTC) + timedelta(hours=rng.randint(8, 18))
     ordered_at = issued_at - timedelta(days=rng.randint(0, 6), hours=rng.randint(0, 20))
     code = rng.choice(["S", "S", "S", "K", "G"])
-    breakdown = []
+    breakdown: list[dict[str, Any]] = []
     for rate in rng.sample(RATES[code], k=min(len(RATES[code]), rng.randint(1, 2))):
         taxable = Decimal(rng.randint(100, 50_000)) / 100
         breakdown.append({"category_code": code, "rate": str(rate), "taxable": taxable,

@@ -23,7 +23,7 @@ from tests.fixtures.invoices import (
 
 # ISO 4217 minor units, written out here rather than read from the library under test.
 CURRENCIES = {"EUR": 2, "USD": 2, "GBP": 2, "CHF": 2, "JPY": 0}
-FR_RATES = {
+FR_RATES: dict[str, Fraction | int] = {
     "standard": 20,
     "intermediate": 10,
     "reduced": Fraction(55, 10),

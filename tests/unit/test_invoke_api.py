@@ -54,7 +54,7 @@ def api(tmp_path: Path) -> Iterator[tuple[Any, Handler]]:
         overrides={"ingest": handler.function},
     )
     with LambdaApi(runtime) as server:
-        client = boto3.session.Session().client(  # type: ignore[call-overload]
+        client = boto3.session.Session().client(
             "lambda",
             endpoint_url=server.url,
             region_name="eu-west-1",

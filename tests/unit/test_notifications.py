@@ -246,7 +246,7 @@ def test_a_pinned_post_reaches_the_checked_address_with_the_names_host_header() 
 
 def test_during_a_rotation_both_secrets_sign_and_either_verifies_then_only_the_new_one() -> None:
     now = datetime(2026, 12, 4, 10, 0, tzinfo=UTC)
-    document = {
+    document: dict[str, Any] = {
         "partner-demo": {
             "url": "https://hooks.partner.example/in",
             "secrets": [{"secret": new_signing_secret(), "expires_at": None}],

@@ -18,7 +18,7 @@ from lambdas.orders.saga import (
 )
 
 AT = "2026-03-01T10:00:00+00:00"
-HAPPY = [
+HAPPY: list[tuple[Step, dict[str, object]]] = [
     (Step.ENSURE_CUSTOMER, {"partner_id": 7, "shipping_partner_id": None}),
     (Step.CHECK_PRODUCTS, {"products": (("SKU-LAMP-LED", 3),)}),
     (Step.CREATE_SALE_ORDER, {"sale_order_id": 11, "sale_order_name": "S00011"}),

@@ -125,7 +125,7 @@ def _distinct_choices(node: dict[str, Any]) -> bool:
 
 def _grows(node: dict[str, Any]) -> bool:
     """Whether this value itself (not what it contains) has no upper bound."""
-    types = node.get("type") if isinstance(node.get("type"), list) else [node.get("type")]
+    types: list[Any] = node["type"] if isinstance(node.get("type"), list) else [node.get("type")]
     extra = node.get("additionalProperties")
     return (
         (

@@ -313,12 +313,12 @@ def test_a_run_dying_after_its_commit_is_switched_in_by_the_next_run(
         store.write(key, "".join(f"{loc}\n" for loc in locations).encode())
         raise RuntimeError("injected: the run dies during its switch")
 
-    versions.apply = dies_after_one_manifest  # type: ignore[assignment]
+    versions.apply = dies_after_one_manifest
     try:
         with pytest.raises(RuntimeError, match="during its switch"):
             run.run(spark, lines_df(spark, [e.to_json() for e in events[3:]]), None, lake, "run-2")
     finally:
-        versions.apply = applied  # type: ignore[assignment]
+        versions.apply = applied
     assert lake.store.read(versions.PENDING_KEY) is not None  # committed, not fully switched
     # The next run (with nothing new) finishes the switch first.
     result = run.run(spark, lines_df(spark, [events[0].to_json()]), None, lake, "run-3")["events"]
