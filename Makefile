@@ -33,7 +33,7 @@ test-localstack: setup ## The integration suite against LocalStack at AWS_ENDPOI
 lint: setup ## ruff + mypy on the Python, the architecture contracts (import-linter), terraform fmt -check
 	$(VENV)/bin/ruff check .
 	$(VENV)/bin/ruff format --check .
-	$(VENV)/bin/mypy platform_core lambdas glue_jobs local_platform tools scripts bench
+	$(VENV)/bin/mypy platform_core lambdas glue_jobs local_platform tools scripts bench tests
 	$(VENV)/bin/lint-imports --no-cache
 	terraform fmt -check -recursive
 
