@@ -5,6 +5,7 @@ from __future__ import annotations
 import gzip
 import hashlib
 import json
+import re
 import tarfile
 from io import BytesIO
 from pathlib import Path
@@ -33,6 +34,20 @@ def test_every_image_service_has_its_lock_and_its_packages_in_the_dockerfile() -
         for package in (*BASE_PACKAGES, *service.packaging.debian_packages):
             assert package in text
         assert f'CMD ["{service.handler}"]' in text
+
+
+def test_setup_installs_the_debian_packages_every_image_declares() -> None:
+    """The local platform runs every service on this machine: what an image carries, setup installs."""
+    script = (REPO_ROOT / "scripts" / "setup.sh").read_text()
+    installed = {
+        package
+        for line in script.splitlines()
+        if re.fullmatch(r'[A-Z_]+_PACKAGES="[^"]*"', line)
+        for package in line.split("=", 1)[1].strip('"').split()
+    }
+    for name, service in image_services(get_config()).items():
+        missing = set(service.packaging.debian_packages) - installed
+        assert not missing, f"scripts/setup.sh does not install {sorted(missing)}, which {name} declares"
 
 
 def test_the_image_carries_the_services_code_and_nothing_of_other_services(tmp_path: Path) -> None:
