@@ -389,3 +389,13 @@ def test_what_the_fonts_cannot_print_is_named_with_its_field_and_the_rest_prints
     printable = issued({**request, "buyer": {**request["buyer"], "name": "Ελληνικά Кириллица Łódź"}})
     assert renderer().unprintable(printable) == []
     assert "Ελληνικά Кириллица Łódź" in text_of(pdf_of(printable))
+
+
+def test_the_readme_sample_invoice_is_what_the_renderer_gives_today(tmp_path: Path) -> None:
+    from tools.invoice_sample import ROOT, render_sample
+
+    pdf, _ = render_sample(tmp_path / "invoice-sample")
+    committed = ROOT / "docs" / "images" / "invoice-sample.pdf"
+    assert pdf.read_bytes() == committed.read_bytes(), (
+        "the sample invoice in the README is out of date: run `python -m tools.invoice_sample`"
+    )
